@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's packages, everything biogate needs to build, run
+# and test. Idempotent: packages already present are left alone, and the
+# package lists are refreshed at most once per run (only when something is
+# missing).
+set -euo pipefail
+
+PKGS=(
+  # build
+  pkg-config g++ libopencv-dev
+  # models and cascades (Haar/LBP eye and smile cascades)
+  opencv-data
+  # cameras: GStreamer pipelines and V4L2
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-tools
+  # USB fingerprint readers and their replayed recordings
+  libusb-1.0-0-dev umockdev
+  # the python peer in the capture benchmark (Debian's python3-opencv)
+  python3-opencv python3-numpy
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
