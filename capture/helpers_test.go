@@ -6,14 +6,14 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"github.com/biogate/biogate/internal/testdata"
+	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/models"
 )
 
 // newDetector returns a real YuNet detector; maxWidth 0 takes the default.
 func newDetector(t testing.TB, maxWidth int) *models.FaceDetector {
 	t.Helper()
-	det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: testdata.Models(t), MaxWidth: maxWidth})
+	det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: testenv.Models(t), MaxWidth: maxWidth})
 	if err != nil {
 		t.Fatalf("NewFaceDetector: %v", err)
 	}
@@ -33,12 +33,12 @@ func newAnalyzer(t testing.TB, maxWidth int) *Analyzer {
 
 // face returns the path of a photo in shared/data/faces.
 func face(t testing.TB, name string) string {
-	return filepath.Join(testdata.Shared(t), "data", "faces", name)
+	return filepath.Join(testenv.Shared(t), "data", "faces", name)
 }
 
 // video returns the path of a clip in shared/data/video.
 func video(t testing.TB, name string) string {
-	return filepath.Join(testdata.Shared(t), "data", "video", name)
+	return filepath.Join(testenv.Shared(t), "data", "video", name)
 }
 
 // readImage loads a BGR image that the test owns.

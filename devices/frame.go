@@ -42,7 +42,8 @@ type Frame struct {
 	// Seq numbers frames from one source, starting at 0, without gaps at the
 	// source (a gap downstream means a drop).
 	Seq uint64
-	// Time is when the frame was captured (or read, for files).
+	// Time is when the frame was captured; for recordings, the open time
+	// plus the frame's position in the recording.
 	Time time.Time
 	// Source is the Info.ID of the camera that produced it.
 	Source string

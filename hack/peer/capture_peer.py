@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""Python peer of biogate's per-frame capture path (capture.Loop.score).
+
+It does what capture.Analyzer.Analyze and models.FaceDetector.Detect do, the
+way a competent OpenCV user would script it with Debian's python3-opencv
+(cv2 4.6) and numpy, so BenchmarkPeerPython in capture/bench_test.go can
+compare the Go path with it on the same frames:
+
+  downscale to 320 px wide (INTER_AREA, as models/yunet_shim.cpp does),
+  FaceDetectorYN.setInputSize when the size changes, detect, map the faces
+  back to frame pixels, pick the largest face, resample its clamped box to a
+  128x128 grey patch (resize INTER_AREA, cvtColor), Laplacian variance,
+  inner-face luminance mean/std and under/over-exposed fractions, roll and
+  yaw from the landmarks, and a copy of the frame when the face is the
+  largest so far.
+
+Decoding is excluded: the frames are read and resized (INTER_LINEAR) before
+the clock starts. OpenCV runs on one thread (cv2.setNumThreads(1)).
+
+  /usr/bin/python3 hack/peer/capture_peer.py --model M.onnx --video V.mp4 \
+      --frames 60 --size 640x480 --iters 400
+
+--iters is the number of timed frames, cycling through the prepared ones
+(like b.N in the Go benchmark); with --seconds S, timing goes on past
+--iters until S seconds of frames were timed. Prints one JSON line:
+{"ms_per_frame": mean, "p50": median, "frames": timed frames, ...}.
+Exit status 2 on bad arguments or unreadable input.
+"""
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+
+import cv2
+import numpy as np
+
+MAX_WIDTH = 320  # models.DefaultMaxWidth
+PATCH = 128  # capture.PatchSize
+SCORE_THRESHOLD, NMS_THRESHOLD, TOP_K = 0.7, 0.3, 50  # models' defaults
+
+
+def parse_size(s):
+    try:
+        w, h = (int(v) for v in s.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("size must be WxH, e.g. 640x480")
+    if w < 64 or h < 64:
+        raise argparse.ArgumentTypeError("size must be at least 64x64")
+    return w, h
+
+
+def read_frames(path, n, size):
+    cap = cv2.VideoCapture(path)
+    frames = []
+    while len(frames) < n:
+        ok, img = cap.read()
+        if not ok:
+            break
+        if (img.shape[1], img.shape[0]) != size:
+            img = cv2.resize(img, size, interpolation=cv2.INTER_LINEAR)
+        frames.append(np.ascontiguousarray(img))
+    cap.release()
+    return frames
+
+
+class Peer:
+    """Per-frame state: the detector, its input size and the best frame."""
+
+    def __init__(self, model):
+        self.det = cv2.FaceDetectorYN_create(model, "", (320, 240), SCORE_THRESHOLD, NMS_THRESHOLD, TOP_K)
+        self.input = (320, 240)
+        self.best = None
+        self.best_area = 0.0
+
+    def score(self, frame):
+        h, w = frame.shape[:2]
+        dw, dh = w, h
+        img = frame
+        if w > MAX_WIDTH:
+            dw, dh = MAX_WIDTH, int(round(h * MAX_WIDTH / w))
+            img = cv2.resize(frame, (dw, dh), interpolation=cv2.INTER_AREA)
+        if self.input != (dw, dh):
+            self.det.setInputSize((dw, dh))
+            self.input = (dw, dh)
+        _, faces = self.det.detect(img)
+        if faces is None or len(faces) == 0:
+            return None
+        faces[:, 0:14:2] *= w / dw
+        faces[:, 1:14:2] *= h / dh
+        f = faces[np.argmax(faces[:, 2] * faces[:, 3])]
+
+        # 128x128 grey patch of the face box, clamped to the frame.
+        x, y, bw, bh = f[0], f[1], f[2], f[3]
+        x0, y0 = max(0, int(x)), max(0, int(y))
+        x1, y1 = min(w, math.ceil(x + bw)), min(h, math.ceil(y + bh))
+        q = {}
+        if x1 - x0 >= 8 and y1 - y0 >= 8:
+            small = cv2.resize(frame[y0:y1, x0:x1], (PATCH, PATCH), interpolation=cv2.INTER_AREA)
+            grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+            q["sharpness"] = cv2.Laplacian(grey, cv2.CV_64F).var()
+            lo, hi = PATCH // 5, PATCH - PATCH // 5
+            inner = grey[lo:hi, lo:hi]
+            q["lum_mean"] = inner.mean()
+            q["lum_std"] = inner.std()
+            q["under"] = np.count_nonzero(inner <= 25) / inner.size
+            q["over"] = np.count_nonzero(inner >= 235) / inner.size
+
+        # Roll from the eye and mouth lines, yaw from the nose's offset.
+        rex, rey, lex, ley, nx, ny, rmx, rmy, lmx, lmy = (float(v) for v in f[4:14])
+        dx, dy = lex - rex, ley - rey
+        ied = math.hypot(dx, dy)
+        if ied >= 1:
+            mdx, mdy = lmx - rmx, lmy - rmy
+            md = max(1.0, math.hypot(mdx, mdy))
+            q["roll"] = math.degrees(math.atan2(dy / ied + mdy / md, dx / ied + mdx / md))
+            c, s = dx / ied, dy / ied
+            nu = (nx - (rex + lex) / 2) * c + (ny - (rey + ley) / 2) * s
+            q["yaw"] = math.degrees(math.atan(nu / ied / 0.55))
+
+        area = float(bw * bh)
+        if area > self.best_area:
+            self.best = frame.copy()
+            self.best_area = area
+        return q
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", required=True, help="YuNet ONNX file")
+    ap.add_argument("--video", required=True, help="clip to read frames from")
+    ap.add_argument("--frames", type=int, default=60, help="frames to prepare (default 60)")
+    ap.add_argument("--size", type=parse_size, default=(640, 480), help="frame size WxH (default 640x480)")
+    ap.add_argument("--iters", type=int, default=300, help="timed frames, cycling (default 300)")
+    ap.add_argument("--seconds", type=float, default=0, help="time frames for at least this long (default 0)")
+    args = ap.parse_args()
+    if args.frames < 1 or args.iters < 1:
+        ap.error("--frames and --iters must be at least 1")
+
+    cv2.setNumThreads(1)
+    frames = read_frames(args.video, args.frames, args.size)
+    if len(frames) < args.frames:
+        print(f"capture_peer: {args.video}: read {len(frames)} frames, want {args.frames}", file=sys.stderr)
+        sys.exit(2)
+    peer = Peer(args.model)
+    peer.score(frames[0])  # warm-up: first setInputSize and allocations
+
+    times = []
+    with_face = 0
+    clock = time.perf_counter
+    total, i = 0.0, 0
+    while i < args.iters or total < args.seconds:
+        t0 = clock()
+        q = peer.score(frames[i % len(frames)])
+        dt = clock() - t0
+        times.append(dt)
+        total += dt
+        with_face += q is not None
+        i += 1
+    ms = [t * 1e3 for t in times]
+    print(json.dumps({
+        "ms_per_frame": round(sum(ms) / len(ms), 4),
+        "p50": round(statistics.median(ms), 4),
+        "frames": len(ms),
+        "frames_with_face": with_face,
+        "size": f"{args.size[0]}x{args.size[1]}",
+        "opencv": cv2.__version__,
+        "threads": cv2.getNumThreads(),
+    }))
+
+
+if __name__ == "__main__":
+    main()

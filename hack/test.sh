@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test of biogate on a Debian 12 machine, installing what they
+# need first. This is the command the README gives and .ci/run calls.
+#
+#   bash hack/test.sh            # everything
+#   bash hack/test.sh ./capture  # only some packages (go test patterns)
+#
+# Shared test data and models are read from $BIOGATE_SHARED (default
+# ../shared beside the checkout) and $BIOGATE_MODELS (default
+# $BIOGATE_SHARED/models). Under CI=true a test whose data is missing fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash hack/install-deps.sh
+export PATH="$PATH:/usr/local/go/bin"
+export BIOGATE_SHARED="${BIOGATE_SHARED:-$(cd .. && pwd)/shared}"
+
+pkgs=("$@")
+if [ "${#pkgs[@]}" -eq 0 ]; then pkgs=(./...); fi
+
+echo "== gofmt"
+unformatted="$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"
+if [ -n "$unformatted" ]; then
+  echo "gofmt: these files need formatting:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet "${pkgs[@]}"
+
+echo "== go test"
+go test -count=1 -timeout 20m "${pkgs[@]}"
+
+echo "== go test -tags matprofile (every gocv Mat closed)"
+# The packages that touch gocv carry a test built only with this tag.
+mapfile -t mp < <(grep -rl --include='*_test.go' '^//go:build matprofile' . | xargs -r -n1 dirname | sort -u)
+if [ "${#mp[@]}" -gt 0 ]; then
+  go test -count=1 -tags matprofile "${mp[@]}"
+fi
+
+echo "== benchmarks compile and run once"
+go test -run '^$' -bench . -benchtime 1x "${pkgs[@]}" > /tmp/biogate-bench-smoke.txt 2>&1 || { cat /tmp/biogate-bench-smoke.txt; exit 1; }
+grep -E '^(ok|FAIL|---)' /tmp/biogate-bench-smoke.txt || true

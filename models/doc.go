@@ -1,0 +1,29 @@
+// Package models knows biogate's model files and runs them.
+//
+// The manifest (manifest.tsv, embedded; see Spec, Lookup and Manifest) names
+// every model with its file, size, SHA-256, upstream URL and licence. Path
+// checks a file against it before any native code reads it, so a missing or
+// damaged model is an error (ErrMissing, ErrCorrupt) instead of an OpenCV
+// exception that would abort the process. Dir finds the models folder.
+// hack/fetch-models.sh fills that folder from the same manifest.
+//
+// Typed wrappers run the models through OpenCV 4.6: FaceDetector (YuNet,
+// through a small C++ shim because gocv v0.31.0 does not wrap
+// cv::FaceDetectorYN). The shim catches every C++ exception and returns it
+// as an error; inputs are validated in Go before any native call.
+//
+// Wrappers own native memory: call Close exactly when done. They never keep
+// a caller's gocv.Mat beyond the call it was passed to.
+package models
+
+// Names of the manifest's models, for Lookup and Path.
+const (
+	// YuNet is the face detector used by FaceDetector.
+	YuNet = "yunet"
+	// MiniFASNetV2 is the anti-spoofing model fed a 2.7x face crop.
+	MiniFASNetV2 = "minifasnet-v2"
+	// MiniFASNetV1SE is the anti-spoofing model fed a 4.0x face crop.
+	MiniFASNetV1SE = "minifasnet-v1se"
+	// MobileFaceNet is the 128-d face embedder (reference matcher only).
+	MobileFaceNet = "mobilefacenet"
+)

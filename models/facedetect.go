@@ -1,0 +1,271 @@
+package models
+
+/*
+#cgo pkg-config: opencv4
+#cgo CXXFLAGS: -std=c++11
+#include <stdlib.h>
+#include "yunet_shim.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"unsafe"
+
+	"gocv.io/x/gocv"
+)
+
+// Errors from FaceDetector, for errors.Is.
+var (
+	// ErrInvalidConfig means a DetectorConfig field is out of range.
+	ErrInvalidConfig = errors.New("models: invalid detector config")
+	// ErrInvalidImage means Detect was given an image it cannot use (empty,
+	// closed, or not CV_8UC3). No native code ran.
+	ErrInvalidImage = errors.New("models: invalid image")
+	// ErrClosed means the detector was used after Close.
+	ErrClosed = errors.New("models: detector closed")
+	// ErrNative means OpenCV failed (a C++ exception stopped in the shim);
+	// the error's text carries OpenCV's message.
+	ErrNative = errors.New("models: opencv failed")
+)
+
+// Point is an image position in pixels.
+type Point struct{ X, Y float32 }
+
+// Rect is a box in pixels: top-left corner X, Y and size W, H.
+type Rect struct{ X, Y, W, H float32 }
+
+// Landmark indices into Face.Landmarks, in YuNet's order. "Right" is the
+// subject's right, which appears on the image's left in an unmirrored image.
+const (
+	RightEye   = 0
+	LeftEye    = 1
+	NoseTip    = 2
+	RightMouth = 3
+	LeftMouth  = 4
+)
+
+// Face is one detection, in the detected image's pixel coordinates. Box may
+// extend past the image's edges.
+type Face struct {
+	Box       Rect
+	Landmarks [5]Point // indexed by RightEye, LeftEye, NoseTip, RightMouth, LeftMouth
+	Score     float32  // confidence in [0, 1]
+}
+
+// DetectorConfig configures NewFaceDetector. Zero values take the defaults.
+type DetectorConfig struct {
+	// ModelDir is the folder holding the manifest's files ("" = Dir("")).
+	ModelDir string
+	// ScoreThreshold drops faces scoring below it; in (0, 1], default 0.9.
+	ScoreThreshold float32
+	// NMSThreshold suppresses boxes overlapping a better one by more than
+	// this IoU; in (0, 1], default 0.3.
+	NMSThreshold float32
+	// TopK is how many candidates are kept before NMS, so at most TopK
+	// faces are returned; default 50.
+	TopK int
+	// MaxWidth in pixels: frames wider than this are downscaled (keeping
+	// aspect) before detection; default 320, at least MinDetectorInput.
+	// Larger values find smaller faces and cost time. YuNet finds faces
+	// 10-300 px wide at its input scale, so the default suits faces up to
+	// the full frame width and down to about 1/32 of it.
+	MaxWidth int
+}
+
+// Defaults for DetectorConfig's zero fields.
+const (
+	// DefaultScoreThreshold is higher than OpenCV's usual 0.7: real faces in
+	// front of a kiosk score above 0.99, while fingerprint images and
+	// textures reach 0.70-0.79 (measured on FVC2002), and a verification
+	// gateway has no use for a doubtful face.
+	DefaultScoreThreshold = 0.9
+	DefaultNMSThreshold   = 0.3
+	DefaultTopK           = 50
+	DefaultMaxWidth       = 320
+)
+
+// MinDetectorInput is the smallest width and height, in pixels, of the
+// network's input (the image after any downscaling to MaxWidth). Smaller
+// images are ErrInvalidImage.
+const MinDetectorInput = 64
+
+// withDefaults fills zero fields and validates the rest.
+func (c DetectorConfig) withDefaults() (DetectorConfig, error) {
+	if c.ScoreThreshold == 0 {
+		c.ScoreThreshold = DefaultScoreThreshold
+	}
+	if c.NMSThreshold == 0 {
+		c.NMSThreshold = DefaultNMSThreshold
+	}
+	if c.TopK == 0 {
+		c.TopK = DefaultTopK
+	}
+	if c.MaxWidth == 0 {
+		c.MaxWidth = DefaultMaxWidth
+	}
+	switch {
+	case !(c.ScoreThreshold > 0 && c.ScoreThreshold <= 1):
+		return c, fmt.Errorf("%w: ScoreThreshold %v not in (0, 1]", ErrInvalidConfig, c.ScoreThreshold)
+	case !(c.NMSThreshold > 0 && c.NMSThreshold <= 1):
+		return c, fmt.Errorf("%w: NMSThreshold %v not in (0, 1]", ErrInvalidConfig, c.NMSThreshold)
+	case c.TopK < 0 || c.TopK > 5000:
+		return c, fmt.Errorf("%w: TopK %d not in [1, 5000]", ErrInvalidConfig, c.TopK)
+	case c.MaxWidth < MinDetectorInput:
+		return c, fmt.Errorf("%w: MaxWidth %d below %d", ErrInvalidConfig, c.MaxWidth, MinDetectorInput)
+	}
+	return c, nil
+}
+
+// FaceDetector finds faces with YuNet (OpenCV's cv::FaceDetectorYN). It owns
+// native memory: call Close when done. Not safe for concurrent use; use one
+// detector per goroutine.
+type FaceDetector struct {
+	y   *C.biogate_yunet // nil after Close
+	cfg DetectorConfig
+	buf []float32 // raw result rows, reused across calls
+}
+
+// NewFaceDetector verifies the YuNet model in cfg.ModelDir with Path (so a
+// missing or damaged file is ErrMissing or ErrCorrupt before OpenCV reads
+// it), validates cfg (ErrInvalidConfig) and loads the model (ErrNative if
+// OpenCV refuses it). The caller must Close the detector.
+func NewFaceDetector(cfg DetectorConfig) (*FaceDetector, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	dir := cfg.ModelDir
+	if dir == "" {
+		dir = Dir("")
+	}
+	path, err := Path(dir, YuNet)
+	if err != nil {
+		return nil, err
+	}
+	return newFaceDetectorUnchecked(path, cfg)
+}
+
+// newFaceDetectorUnchecked loads the model at path without checking it
+// against the manifest; cfg must have been through withDefaults. Only
+// NewFaceDetector and tests of the shim's exception handling call it.
+func newFaceDetectorUnchecked(path string, cfg DetectorConfig) (*FaceDetector, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var cerr *C.char
+	y := C.biogate_yunet_new(cpath, C.float(cfg.ScoreThreshold), C.float(cfg.NMSThreshold), C.int(cfg.TopK), &cerr)
+	if y == nil {
+		msg := "unknown failure"
+		if cerr != nil {
+			msg = C.GoString(cerr)
+			C.free(unsafe.Pointer(cerr))
+		}
+		return nil, fmt.Errorf("%w: loading %s: %s", ErrNative, YuNet, msg)
+	}
+	return &FaceDetector{
+		y:   y,
+		cfg: cfg,
+		buf: make([]float32, cfg.TopK*C.BIOGATE_YUNET_FIELDS),
+	}, nil
+}
+
+// Detect finds faces in img (CV_8UC3 BGR, non-empty; anything else is
+// ErrInvalidImage, checked in Go before any native call), at least
+// MinDetectorInput pixels a side after downscaling. Images wider than
+// MaxWidth are downscaled for the network; results are in img's pixel
+// coordinates, in no guaranteed order. They are appended to dst[:0] and
+// returned, so a caller that passes the previous slice back allocates
+// nothing per frame. img stays the caller's: Detect reads it during the call
+// and keeps no reference. Errors wrap ErrInvalidImage, ErrClosed or
+// ErrNative; the detector stays usable after an error. Blocks for the
+// inference (milliseconds). Not safe for concurrent use.
+func (d *FaceDetector) Detect(img gocv.Mat, dst []Face) ([]Face, error) {
+	dst = dst[:0]
+	if d.y == nil {
+		return dst, ErrClosed
+	}
+	// Checked in this order so no call reaches OpenCV with a nil Mat.
+	if img.Ptr() == nil {
+		return dst, fmt.Errorf("%w: closed Mat", ErrInvalidImage)
+	}
+	if img.Empty() {
+		return dst, fmt.Errorf("%w: empty Mat", ErrInvalidImage)
+	}
+	if t := img.Type(); t != gocv.MatTypeCV8UC3 {
+		return dst, fmt.Errorf("%w: type %v, want CV_8UC3 (BGR)", ErrInvalidImage, t)
+	}
+	cols, rows := img.Cols(), img.Rows()
+	if cols <= 0 || rows <= 0 {
+		return dst, fmt.Errorf("%w: %dx%d is not a 2-D image", ErrInvalidImage, cols, rows)
+	}
+	w, h := cols, rows
+	if w > d.cfg.MaxWidth {
+		w = d.cfg.MaxWidth
+		h = int(math.Round(float64(rows) * float64(w) / float64(cols)))
+	}
+	if w < MinDetectorInput || h < MinDetectorInput {
+		// OpenCV 4.6's YuNet throws below 63 px a side; refuse here instead.
+		return dst, fmt.Errorf("%w: %dx%d (%dx%d at the network) is smaller than %dx%d",
+			ErrInvalidImage, cols, rows, w, h, MinDetectorInput, MinDetectorInput)
+	}
+	return d.detectAt(img, w, h, dst)
+}
+
+// detectAt runs the network on img resized to w x h (img must have passed
+// Detect's checks; w and h are not checked, so tests can make OpenCV throw)
+// and appends the faces, mapped to img's coordinates, to dst.
+func (d *FaceDetector) detectAt(img gocv.Mat, w, h int, dst []Face) ([]Face, error) {
+	n := int(C.biogate_yunet_detect(d.y, unsafe.Pointer(img.Ptr()), C.int(w), C.int(h),
+		(*C.float)(unsafe.Pointer(&d.buf[0])), C.int(d.cfg.TopK)))
+	if n > d.cfg.TopK {
+		// TopK bounds NMS's output, so this is defensive: grow and copy again.
+		d.buf = make([]float32, n*C.BIOGATE_YUNET_FIELDS)
+		n = int(C.biogate_yunet_copy(d.y, (*C.float)(unsafe.Pointer(&d.buf[0])), C.int(n)))
+	}
+	if n < 0 {
+		return dst, fmt.Errorf("%w: detecting faces: %s", ErrNative, d.lastError())
+	}
+	sx, sy := float32(img.Cols())/float32(w), float32(img.Rows())/float32(h)
+	for i := range n {
+		r := d.buf[i*C.BIOGATE_YUNET_FIELDS : (i+1)*C.BIOGATE_YUNET_FIELDS]
+		f := Face{
+			Box:   Rect{X: r[0] * sx, Y: r[1] * sy, W: r[2] * sx, H: r[3] * sy},
+			Score: r[14],
+		}
+		for j := range f.Landmarks {
+			f.Landmarks[j] = Point{X: r[4+2*j] * sx, Y: r[5+2*j] * sy}
+		}
+		dst = append(dst, f)
+	}
+	return dst, nil
+}
+
+func (d *FaceDetector) lastError() string {
+	if msg := C.GoString(C.biogate_yunet_error(d.y)); msg != "" {
+		return msg
+	}
+	return "unknown failure"
+}
+
+// Close frees the detector's native memory. It is idempotent and always
+// returns nil; Detect after Close returns ErrClosed. Not safe to call
+// concurrently with Detect.
+func (d *FaceDetector) Close() error {
+	if d.y != nil {
+		C.biogate_yunet_free(d.y)
+		d.y = nil
+	}
+	return nil
+}
+
+// SetNumThreads sets how many threads OpenCV uses for every later call in
+// the process (cv::setNumThreads): n > 0 that many, 0 runs sequentially,
+// n < 0 restores OpenCV's default. Process-wide; call it at start-up.
+func SetNumThreads(n int) {
+	if cerr := C.biogate_set_num_threads(C.int(n)); cerr != nil {
+		// cv::setNumThreads does not fail in practice; nothing to act on.
+		C.free(unsafe.Pointer(cerr))
+	}
+}

@@ -1,0 +1,146 @@
+// See yunet_shim.h. Every function body is one try block whose handlers
+// turn the exception into an error message.
+#include "yunet_shim.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/objdetect.hpp>
+
+struct biogate_yunet {
+    cv::Ptr<cv::FaceDetectorYN> det;
+    cv::Size input;  // the size last given to setInputSize
+    cv::Mat resized; // reused across calls
+    cv::Mat faces;   // last result, N x 15 CV_32F
+    std::string err;
+};
+
+// dup_message returns a malloc'd copy of s for Go to free, or NULL.
+static char* dup_message(const char* s) {
+    size_t n = std::strlen(s) + 1;
+    char* p = static_cast<char*>(std::malloc(n));
+    if (p != NULL) {
+        std::memcpy(p, s, n);
+    }
+    return p;
+}
+
+// set_message stores prefix + what in dst. It cannot throw: if even that
+// allocation fails, dst is left empty and Go reports an unknown failure.
+static void set_message(std::string& dst, const char* prefix, const char* what) {
+    try {
+        dst = prefix;
+        dst += what;
+    } catch (...) {
+        dst.clear();
+    }
+}
+
+// BIOGATE_CATCH ends a try block: it stores the exception's message in the
+// std::string `dst` and runs `fail`.
+#define BIOGATE_CATCH(dst, fail)                                       \
+    catch (const cv::Exception& e) {                                   \
+        set_message(dst, "opencv: ", e.what());                        \
+        fail;                                                          \
+    }                                                                  \
+    catch (const std::exception& e) {                                  \
+        set_message(dst, "c++: ", e.what());                           \
+        fail;                                                          \
+    }                                                                  \
+    catch (...) {                                                      \
+        set_message(dst, "c++: ", "unknown exception");                \
+        fail;                                                          \
+    }
+
+biogate_yunet* biogate_yunet_new(const char* model_path, float score_threshold,
+                                 float nms_threshold, int top_k, char** err) {
+    std::string msg;
+    biogate_yunet* y = NULL;
+    try {
+        y = new biogate_yunet();
+        // The input size is a placeholder: detect sets the real one per frame.
+        y->input = cv::Size(320, 240);
+        y->det = cv::FaceDetectorYN::create(model_path, "", y->input,
+                                            score_threshold, nms_threshold, top_k);
+        if (y->det.empty()) {
+            delete y;
+            y = NULL;
+            *err = dup_message("opencv: FaceDetectorYN::create returned nothing");
+            return NULL;
+        }
+        return y;
+    }
+    BIOGATE_CATCH(msg, { delete y; *err = dup_message(msg.c_str()); return NULL; })
+}
+
+void biogate_yunet_free(biogate_yunet* y) {
+    try {
+        delete y;
+    } catch (...) {
+        // Destructors of cv::Mat and cv::Ptr do not throw; nothing to report.
+    }
+}
+
+static int copy_rows(biogate_yunet* y, float* out, int cap) {
+    if (y->faces.empty()) {
+        return 0;
+    }
+    if (y->faces.type() != CV_32F || y->faces.cols != BIOGATE_YUNET_FIELDS) {
+        set_message(y->err, "yunet: ", "unexpected result shape");
+        return -1;
+    }
+    int n = y->faces.rows;
+    int k = n < cap ? n : cap;
+    for (int i = 0; i < k; i++) {
+        std::memcpy(out + i * BIOGATE_YUNET_FIELDS, y->faces.ptr<float>(i),
+                    BIOGATE_YUNET_FIELDS * sizeof(float));
+    }
+    return n;
+}
+
+int biogate_yunet_detect(biogate_yunet* y, void* img, int w, int h, float* out, int cap) {
+    try {
+        y->err.clear();
+        y->faces.release();
+        const cv::Mat& src = *static_cast<const cv::Mat*>(img);
+        const cv::Size size(w, h);
+        const cv::Mat* in = &src;
+        if (src.size() != size) {
+            // INTER_AREA: the right filter for downscaling, no aliasing.
+            cv::resize(src, y->resized, size, 0, 0, cv::INTER_AREA);
+            in = &y->resized;
+        }
+        if (y->input != size) {
+            y->det->setInputSize(size);
+            y->input = size;
+        }
+        y->det->detect(*in, y->faces);
+        return copy_rows(y, out, cap);
+    }
+    BIOGATE_CATCH(y->err, return -1)
+}
+
+int biogate_yunet_copy(biogate_yunet* y, float* out, int cap) {
+    try {
+        y->err.clear();
+        return copy_rows(y, out, cap);
+    }
+    BIOGATE_CATCH(y->err, return -1)
+}
+
+const char* biogate_yunet_error(biogate_yunet* y) {
+    return y->err.c_str();
+}
+
+char* biogate_set_num_threads(int n) {
+    std::string msg;
+    try {
+        cv::setNumThreads(n);
+        return NULL;
+    }
+    BIOGATE_CATCH(msg, return dup_message(msg.c_str()))
+}

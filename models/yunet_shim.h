@@ -1,0 +1,51 @@
+// C interface to OpenCV's cv::FaceDetectorYN for models/facedetect.go.
+//
+// No C++ exception crosses this interface: every entry point catches
+// cv::Exception, std::exception and anything else, and reports failure
+// through its return value and an error string.
+#ifndef BIOGATE_YUNET_SHIM_H
+#define BIOGATE_YUNET_SHIM_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// BIOGATE_YUNET_FIELDS is the number of floats per face in a result row:
+// box x, y, w, h; 5 landmarks as x, y pairs; score.
+#define BIOGATE_YUNET_FIELDS 15
+
+typedef struct biogate_yunet biogate_yunet;
+
+// biogate_yunet_new loads the ONNX model at model_path. On failure it returns
+// NULL and sets *err to a malloc'd message the caller frees.
+biogate_yunet* biogate_yunet_new(const char* model_path, float score_threshold,
+                                 float nms_threshold, int top_k, char** err);
+
+// biogate_yunet_free releases the detector and its buffers. NULL is allowed.
+void biogate_yunet_free(biogate_yunet* y);
+
+// biogate_yunet_detect runs the detector on img (a cv::Mat*, CV_8UC3),
+// resized to w x h first when its size differs (into a buffer the detector
+// reuses). It does not keep img. Up to cap result rows, in w x h
+// coordinates, are copied to out (room for cap * BIOGATE_YUNET_FIELDS
+// floats). It returns the number of faces found, which may exceed cap (see
+// biogate_yunet_copy), or -1 on error (see biogate_yunet_error).
+int biogate_yunet_detect(biogate_yunet* y, void* img, int w, int h, float* out, int cap);
+
+// biogate_yunet_copy copies up to cap rows of the last detection to out and
+// returns the number of faces in it, or -1 on error.
+int biogate_yunet_copy(biogate_yunet* y, float* out, int cap);
+
+// biogate_yunet_error returns the last error message, owned by y and valid
+// until the next call on y.
+const char* biogate_yunet_error(biogate_yunet* y);
+
+// biogate_set_num_threads calls cv::setNumThreads. It returns NULL, or a
+// malloc'd message the caller frees.
+char* biogate_set_num_threads(int n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // BIOGATE_YUNET_SHIM_H
