@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -126,6 +127,7 @@ func BenchmarkFrame(b *testing.B) {
 				b.Fatalf("warm-up frame: subject %d, %v", an.Subject, err)
 			}
 			b.ReportAllocs()
+			u0 := rusage(b)
 			i := 0
 			for b.Loop() {
 				if _, _, err := l.score(frames[i]); err != nil {
@@ -135,18 +137,43 @@ func BenchmarkFrame(b *testing.B) {
 					i = 0
 				}
 			}
-			ms := float64(b.Elapsed()) / float64(time.Millisecond) / float64(b.N)
+			u := rusage(b).sub(u0)
+			n := float64(b.N)
+			ms := float64(b.Elapsed()) / float64(time.Millisecond) / n
 			b.ReportMetric(ms, "ms/frame")
+			b.ReportMetric(float64(u.cpu)/float64(time.Millisecond)/n, "cpu-ms/frame")
+			b.ReportMetric(float64(u.faults)/n, "faults/frame")
 			goMSPerFrame[sz.name] = ms
 		})
 	}
 }
 
+// usage is the process's CPU time and minor page faults so far. On a
+// loaded machine wall time per frame includes waiting for the core; CPU
+// time does not. Page faults per frame show native code mapping fresh
+// memory on every frame (see TestAllocationsDoNotGrowWithFrames for Go's).
+type usage struct {
+	cpu    time.Duration
+	faults int64
+}
+
+func rusage(t testing.TB) usage {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatalf("getrusage: %v", err)
+	}
+	return usage{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), faults: ru.Minflt}
+}
+
+func (u usage) sub(v usage) usage { return usage{u.cpu - v.cpu, u.faults - v.faults} }
+
 // peerResult is the JSON line capture_peer.py prints.
 type peerResult struct {
-	MSPerFrame float64 `json:"ms_per_frame"`
-	P50        float64 `json:"p50"`
-	Frames     int     `json:"frames"`
+	MSPerFrame     float64 `json:"ms_per_frame"`
+	P50            float64 `json:"p50"`
+	Frames         int     `json:"frames"`
+	CPUMSPerFrame  float64 `json:"cpu_ms_per_frame"`
+	FaultsPerFrame float64 `json:"faults_per_frame"`
 }
 
 const python = "/usr/bin/python3"
@@ -225,6 +252,8 @@ func BenchmarkPeerPython(b *testing.B) {
 			b.ReportMetric(0, "ns/op")
 			b.ReportMetric(r.MSPerFrame, "py-ms/frame")
 			b.ReportMetric(r.P50, "py-p50-ms")
+			b.ReportMetric(r.CPUMSPerFrame, "py-cpu-ms/frame")
+			b.ReportMetric(r.FaultsPerFrame, "py-faults/frame")
 			if g, ok := goMSPerFrame[sz.name]; ok {
 				b.ReportMetric(g, "go-ms/frame")
 				b.ReportMetric(g/r.MSPerFrame, "go/py")

@@ -99,6 +99,9 @@ var (
 	centringRange = ramp{0.8, 0.25}
 )
 
+// blurryBelow is the Laplacian variance under which the blurry hint shows.
+const blurryBelow = 40
+
 // ramp maps a value linearly from 0 at Zero to 100 at Full (either order).
 type ramp struct{ Zero, Full float64 }
 
@@ -266,7 +269,10 @@ func (q *Quality) Hints(dst []Hint) []Hint {
 	if q.Centring.Score < 50 {
 		dst = append(dst, HintNotCentered)
 	}
-	if q.Sharpness.Score < 40 {
+	// Webcam faces of 100 px score 50-75 in Laplacian variance (sharpness
+	// score 13-24) on the shared clips, and the person can do nothing about
+	// the lens; the hint is for real smear (motion, focus): below 40.
+	if q.Sharpness.Value < blurryBelow {
 		dst = append(dst, HintBlurry)
 	}
 	if q.Yaw.Score < 50 || q.Pitch.Score < 50 || q.Roll.Score < 50 {

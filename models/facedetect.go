@@ -32,10 +32,18 @@ var (
 )
 
 // Point is an image position in pixels.
-type Point struct{ X, Y float32 }
+type Point struct {
+	X float32 `json:"x"`
+	Y float32 `json:"y"`
+}
 
 // Rect is a box in pixels: top-left corner X, Y and size W, H.
-type Rect struct{ X, Y, W, H float32 }
+type Rect struct {
+	X float32 `json:"x"`
+	Y float32 `json:"y"`
+	W float32 `json:"w"`
+	H float32 `json:"h"`
+}
 
 // Landmark indices into Face.Landmarks, in YuNet's order. "Right" is the
 // subject's right, which appears on the image's left in an unmirrored image.
@@ -50,9 +58,9 @@ const (
 // Face is one detection, in the detected image's pixel coordinates. Box may
 // extend past the image's edges.
 type Face struct {
-	Box       Rect
-	Landmarks [5]Point // indexed by RightEye, LeftEye, NoseTip, RightMouth, LeftMouth
-	Score     float32  // confidence in [0, 1]
+	Box       Rect     `json:"box"`
+	Landmarks [5]Point `json:"landmarks"` // indexed by RightEye, LeftEye, NoseTip, RightMouth, LeftMouth
+	Score     float32  `json:"score"`     // confidence in [0, 1]
 }
 
 // DetectorConfig configures NewFaceDetector. Zero values take the defaults.
