@@ -31,7 +31,19 @@ var commands = []command{
 }
 
 func main() {
+	quietNativeLogs()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// quietNativeLogs keeps OpenCV's and FFmpeg's own warnings (which can name
+// files and devices) off the terminal unless the operator asked for them by
+// setting the variables. OpenCV reads them at its first log call.
+func quietNativeLogs() {
+	for k, v := range map[string]string{"OPENCV_LOG_LEVEL": "ERROR", "OPENCV_FFMPEG_LOGLEVEL": "-8"} {
+		if _, set := os.LookupEnv(k); !set {
+			os.Setenv(k, v)
+		}
+	}
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
