@@ -277,3 +277,8 @@ func SetNumThreads(n int) {
 		C.free(unsafe.Pointer(cerr))
 	}
 }
+
+// QuietNativeLogs lowers OpenCV's log level to errors only, so that its
+// warnings (which can name files, devices and pipelines) do not reach the
+// daemon's stderr. Call it once at start-up; it is safe at any time.
+func QuietNativeLogs() { C.biogate_quiet_logs() }

@@ -10,6 +10,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
+#include <opencv2/core/utils/logger.hpp>
 
 struct biogate_yunet {
     cv::Ptr<cv::FaceDetectorYN> det;
@@ -143,4 +144,11 @@ char* biogate_set_num_threads(int n) {
         return NULL;
     }
     BIOGATE_CATCH(msg, return dup_message(msg.c_str()))
+}
+
+void biogate_quiet_logs(void) {
+    try {
+        cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
+    } catch (...) {
+    }
 }

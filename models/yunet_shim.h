@@ -44,6 +44,10 @@ const char* biogate_yunet_error(biogate_yunet* y);
 // malloc'd message the caller frees.
 char* biogate_set_num_threads(int n);
 
+// biogate_quiet_logs sets OpenCV's log level to errors only, so its
+// warnings (which can name files and devices) stay off stderr.
+void biogate_quiet_logs(void);
+
 #ifdef __cplusplus
 }
 #endif

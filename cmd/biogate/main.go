@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/biogate/biogate/models"
 )
 
 // Exit codes.
@@ -37,12 +39,13 @@ func main() {
 
 // quietNativeLogs keeps OpenCV's and FFmpeg's own warnings (which can name
 // files and devices) off the terminal unless the operator asked for them by
-// setting the variables. OpenCV reads them at its first log call.
+// setting OPENCV_LOG_LEVEL or OPENCV_FFMPEG_LOGLEVEL.
 func quietNativeLogs() {
-	for k, v := range map[string]string{"OPENCV_LOG_LEVEL": "ERROR", "OPENCV_FFMPEG_LOGLEVEL": "-8"} {
-		if _, set := os.LookupEnv(k); !set {
-			os.Setenv(k, v)
-		}
+	if _, set := os.LookupEnv("OPENCV_LOG_LEVEL"); !set {
+		models.QuietNativeLogs()
+	}
+	if _, set := os.LookupEnv("OPENCV_FFMPEG_LOGLEVEL"); !set {
+		os.Setenv("OPENCV_FFMPEG_LOGLEVEL", "-8") // read when FFmpeg is first opened
 	}
 }
 

@@ -1,0 +1,47 @@
+package arch
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/biogate/biogate/"
+
+// deps lists the non-test dependencies of a package, as go list sees them.
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", mod+pkg).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
+}
+
+func TestDependenciesPointOneWay(t *testing.T) {
+	rules := []struct {
+		pkg       string
+		forbidden []string // prefixes
+	}{
+		// The contract imports only the standard library.
+		{"devices", []string{""}},
+		// Capture knows the contract and the models, never a backend.
+		{"capture", []string{mod + "devices/", mod + "liveness", mod + "gateway", "github.com/google/gousb"}},
+		{"models", []string{mod + "devices", mod + "capture", mod + "liveness", mod + "gateway"}},
+		// Backends never reach up.
+		{"devices/gocvcam", []string{mod + "capture", mod + "liveness", mod + "gateway", mod + "models"}},
+		{"devices/imagedir", []string{mod + "capture", mod + "liveness", mod + "gateway", mod + "models"}},
+	}
+	for _, r := range rules {
+		for _, d := range deps(t, r.pkg) {
+			if d == mod+r.pkg {
+				continue
+			}
+			for _, f := range r.forbidden {
+				if strings.HasPrefix(d, f) {
+					t.Errorf("%s imports %s", r.pkg, d)
+				}
+			}
+		}
+	}
+}
