@@ -174,6 +174,7 @@ type peerResult struct {
 	Frames         int     `json:"frames"`
 	CPUMSPerFrame  float64 `json:"cpu_ms_per_frame"`
 	FaultsPerFrame float64 `json:"faults_per_frame"`
+	FramesWithFace int     `json:"frames_with_face"`
 }
 
 const python = "/usr/bin/python3"
@@ -204,7 +205,11 @@ func runPeer(b *testing.B, size string, budget time.Duration) peerResult {
 	}
 	cmd := exec.Command(python, filepath.Join("..", "hack", "peer", "capture_peer.py"),
 		"--model", model, "--video", video(b, benchClip), "--frames", strconv.Itoa(benchFrames),
-		"--size", size, "--iters", strconv.Itoa(benchFrames), "--seconds", strconv.FormatFloat(budget.Seconds(), 'f', -1, 64))
+		"--size", size, "--iters", strconv.Itoa(benchFrames), "--seconds", strconv.FormatFloat(budget.Seconds(), 'f', -1, 64),
+		// The detector settings newDetector gets by default.
+		"--score-threshold", strconv.FormatFloat(models.DefaultScoreThreshold, 'f', -1, 64),
+		"--nms-threshold", strconv.FormatFloat(models.DefaultNMSThreshold, 'f', -1, 64),
+		"--top-k", strconv.Itoa(models.DefaultTopK), "--max-width", strconv.Itoa(models.DefaultMaxWidth))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -214,6 +219,10 @@ func runPeer(b *testing.B, size string, budget time.Duration) peerResult {
 	var r peerResult
 	if err := json.Unmarshal(out, &r); err != nil || r.Frames < 1 || r.MSPerFrame <= 0 {
 		b.Fatalf("capture_peer.py %s: bad output %q: %v", size, out, err)
+	}
+	// A peer that finds no face skips most of the work and looks fast.
+	if r.FramesWithFace < r.Frames*9/10 {
+		b.Fatalf("capture_peer.py %s: a face in %d of %d frames; the clip has one in every frame", size, r.FramesWithFace, r.Frames)
 	}
 	return r
 }

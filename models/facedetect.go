@@ -140,6 +140,10 @@ type FaceDetector struct {
 // missing or damaged file is ErrMissing or ErrCorrupt before OpenCV reads
 // it), validates cfg (ErrInvalidConfig) and loads the model (ErrNative if
 // OpenCV refuses it). The caller must Close the detector.
+//
+// The first detector fixes glibc's malloc mmap and trim thresholds for the
+// whole process (8 MB, 32 MB): without that, OpenCV's DNN returns and
+// re-faults its scratch memory on every frame, doubling the per-frame cost.
 func NewFaceDetector(cfg DetectorConfig) (*FaceDetector, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {

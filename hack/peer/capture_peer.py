@@ -6,7 +6,7 @@ way a competent OpenCV user would script it with Debian's python3-opencv
 (cv2 4.6) and numpy, so BenchmarkPeerPython in capture/bench_test.go can
 compare the Go path with it on the same frames:
 
-  downscale to 320 px wide (INTER_AREA, as models/yunet_shim.cpp does),
+  downscale to --max-width (INTER_AREA, as models/yunet_shim.cpp does),
   FaceDetectorYN.setInputSize when the size changes, detect, map the faces
   back to frame pixels, pick the largest face, resample its clamped box to a
   128x128 grey patch (resize INTER_AREA, cvtColor), Laplacian variance,
@@ -40,9 +40,7 @@ import time
 import cv2
 import numpy as np
 
-MAX_WIDTH = 320  # models.DefaultMaxWidth
 PATCH = 128  # capture.PatchSize
-SCORE_THRESHOLD, NMS_THRESHOLD, TOP_K = 0.7, 0.3, 50  # models' defaults
 
 
 def parse_size(s):
@@ -72,9 +70,10 @@ def read_frames(path, n, size):
 class Peer:
     """Per-frame state: the detector, its input size and the best frame."""
 
-    def __init__(self, model):
-        self.det = cv2.FaceDetectorYN_create(model, "", (320, 240), SCORE_THRESHOLD, NMS_THRESHOLD, TOP_K)
+    def __init__(self, model, score_threshold, nms_threshold, top_k, max_width):
+        self.det = cv2.FaceDetectorYN_create(model, "", (320, 240), score_threshold, nms_threshold, top_k)
         self.input = (320, 240)
+        self.max_width = max_width
         self.best = None
         self.best_area = 0.0
 
@@ -82,8 +81,8 @@ class Peer:
         h, w = frame.shape[:2]
         dw, dh = w, h
         img = frame
-        if w > MAX_WIDTH:
-            dw, dh = MAX_WIDTH, int(round(h * MAX_WIDTH / w))
+        if w > self.max_width:
+            dw, dh = self.max_width, int(round(h * self.max_width / w))
             img = cv2.resize(frame, (dw, dh), interpolation=cv2.INTER_AREA)
         if self.input != (dw, dh):
             self.det.setInputSize((dw, dh))
@@ -137,17 +136,22 @@ def main():
     ap.add_argument("--frames", type=int, default=60, help="frames to prepare (default 60)")
     ap.add_argument("--size", type=parse_size, default=(640, 480), help="frame size WxH (default 640x480)")
     ap.add_argument("--iters", type=int, default=300, help="timed frames, cycling (default 300)")
+    # Defaults of models.DetectorConfig; the Go benchmark passes its own.
+    ap.add_argument("--score-threshold", type=float, default=0.9, help="YuNet score threshold (default 0.9)")
+    ap.add_argument("--nms-threshold", type=float, default=0.3, help="YuNet NMS threshold (default 0.3)")
+    ap.add_argument("--top-k", type=int, default=50, help="YuNet top K (default 50)")
+    ap.add_argument("--max-width", type=int, default=320, help="detector input width (default 320)")
     ap.add_argument("--seconds", type=float, default=0, help="time frames for at least this long (default 0)")
     args = ap.parse_args()
-    if args.frames < 1 or args.iters < 1:
-        ap.error("--frames and --iters must be at least 1")
+    if args.frames < 1 or args.iters < 1 or args.top_k < 1 or args.max_width < 64:
+        ap.error("--frames, --iters and --top-k must be at least 1, --max-width at least 64")
 
     cv2.setNumThreads(1)
     frames = read_frames(args.video, args.frames, args.size)
     if len(frames) < args.frames:
         print(f"capture_peer: {args.video}: read {len(frames)} frames, want {args.frames}", file=sys.stderr)
         sys.exit(2)
-    peer = Peer(args.model)
+    peer = Peer(args.model, args.score_threshold, args.nms_threshold, args.top_k, args.max_width)
     peer.score(frames[0])  # warm-up: first setInputSize and allocations
 
     times = []
