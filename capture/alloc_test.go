@@ -1,3 +1,7 @@
+//go:build !matprofile
+
+// gocv's matprofile build records every Mat in a profile, which allocates.
+
 package capture
 
 import "testing"

@@ -189,3 +189,40 @@ func TestYawChangesSignAcrossAnnotatedTurns(t *testing.T) {
 		t.Errorf("median yaw: image-right turn %.1f, image-left turns %.1f and %.1f; want > 15 and < -5", right, left1, left2)
 	}
 }
+
+// A live source that outpaces scoring: the queue keeps the freshest frames
+// and counts what it dropped. videotestsrc is a real GStreamer live source.
+func TestLiveSourceDropsStaleFrames(t *testing.T) {
+	cam := openCamera(t, "gst:videotestsrc is-live=true num-buffers=90 ! video/x-raw,width=320,height=240,framerate=60/1 ! videoconvert ! appsink")
+	if !cam.Info().Live {
+		t.Fatal("videotestsrc pipeline not reported live")
+	}
+	var seqs []uint64
+	l := newLoop(t, Config{MinQuality: 101, Timeout: time.Minute})
+	l.cfg.OnFrame = func(r FrameReport) {
+		seqs = append(seqs, r.Seq)
+		time.Sleep(40 * time.Millisecond) // a scorer slower than 60 fps
+	}
+	res, err := l.Run(context.Background(), cam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Dropped < 20 || res.Frames+res.Dropped > 90 || res.Frames < 5 {
+		t.Errorf("frames %d dropped %d of 90; want most dropped, the rest scored", res.Frames, res.Dropped)
+	}
+	gaps := 0
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] <= seqs[i-1] {
+			t.Fatalf("sequence went back: %v", seqs)
+		}
+		if seqs[i] > seqs[i-1]+1 {
+			gaps++
+		}
+	}
+	if gaps == 0 {
+		t.Errorf("no gaps in %v: nothing was skipped to stay fresh", seqs)
+	}
+	if res.Outcome != NoUsableFrame || res.Stop != StopEndOfStream {
+		t.Errorf("outcome %s stop %s on a test pattern", res.Outcome, res.Stop)
+	}
+}
