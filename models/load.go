@@ -1,7 +1,6 @@
 package models
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,8 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
+
+	"github.com/biogate/biogate/internal/datadir"
 )
 
 // Errors that callers branch on. Every error from Path, Lookup and the
@@ -29,40 +29,16 @@ var (
 // fixHint tells a person how to get a correct model folder.
 const fixHint = "run hack/fetch-models.sh, or set BIOGATE_MODELS (or BIOGATE_SHARED) to a folder holding the models"
 
-// modulePath identifies this repository's go.mod when Dir looks for the root.
-const modulePath = "github.com/biogate/biogate"
-
-// Dir resolves the models folder. The first that applies wins:
-//
-//  1. flagValue, when not empty (a command-line flag);
-//  2. $BIOGATE_MODELS;
-//  3. $BIOGATE_SHARED/models;
-//  4. ../shared/models beside the repository root. The root is the nearest
-//     folder, from the working directory upwards, whose go.mod declares
-//     module github.com/biogate/biogate; an installed binary run outside a
-//     checkout uses the working directory in its place.
-//
-// The result is absolute (when the working directory is known) and is not
-// checked for existence: Path reports a missing file with the folder it
-// looked in.
+// Dir resolves the models folder: flagValue when not empty (a command-line
+// flag), else $BIOGATE_MODELS, else $BIOGATE_SHARED/models, else
+// ../shared/models beside the repository root (internal/datadir has the
+// rules). The result is absolute and not checked for existence: Path reports
+// a missing file with the folder it looked in.
 func Dir(flagValue string) string {
-	switch {
-	case flagValue != "":
+	if flagValue != "" {
 		return abs(flagValue)
-	case os.Getenv("BIOGATE_MODELS") != "":
-		return abs(os.Getenv("BIOGATE_MODELS"))
-	case os.Getenv("BIOGATE_SHARED") != "":
-		return abs(filepath.Join(os.Getenv("BIOGATE_SHARED"), "models"))
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return filepath.Join("..", "shared", "models")
-	}
-	root := wd
-	if r, ok := repoRoot(wd); ok {
-		root = r
-	}
-	return filepath.Join(filepath.Dir(root), "shared", "models")
+	return datadir.Models()
 }
 
 func abs(p string) string {
@@ -70,35 +46,6 @@ func abs(p string) string {
 		return a
 	}
 	return filepath.Clean(p)
-}
-
-// repoRoot walks up from dir to the folder whose go.mod declares modulePath.
-func repoRoot(dir string) (string, bool) {
-	for {
-		if isModuleRoot(filepath.Join(dir, "go.mod")) {
-			return dir, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-}
-
-func isModuleRoot(gomod string) bool {
-	f, err := os.Open(gomod)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module"); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`) == modulePath
-		}
-	}
-	return false
 }
 
 // Path returns the absolute path of model name inside dir after checking

@@ -1,10 +1,9 @@
 // Package testenv finds the project's shared test data (models, photos,
 // videos, recordings), which lives outside the repository in shared/.
 //
-// Resolution: $BIOGATE_SHARED, else ../shared beside the repository root;
-// models: $BIOGATE_MODELS, else <shared>/models. The root is the nearest
-// folder, from the working directory upwards, whose go.mod declares module
-// github.com/biogate/biogate (go test runs in the package's folder).
+// The folders are resolved by internal/datadir: $BIOGATE_SHARED, else
+// ../shared beside the repository root; models: $BIOGATE_MODELS, else
+// <shared>/models.
 //
 // When a folder is missing, tests fail under CI (CI=true), where a skip would
 // hide a broken path, and skip elsewhere with a message saying how to get
@@ -12,14 +11,11 @@
 package testenv
 
 import (
-	"bufio"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
-)
 
-const modulePath = "github.com/biogate/biogate"
+	"github.com/biogate/biogate/internal/datadir"
+)
 
 const howTo = "set BIOGATE_SHARED to the shared data folder, or put shared/ beside the checkout"
 
@@ -28,11 +24,8 @@ const howTo = "set BIOGATE_SHARED to the shared data folder, or put shared/ besi
 // whose Skipf returns gets "").
 func Shared(t testing.TB) string {
 	t.Helper()
-	dir, err := sharedDir()
-	if err == nil {
-		err = isDir(dir)
-	}
-	if err != nil {
+	dir := datadir.Shared()
+	if err := isDir(dir); err != nil {
 		missing(t, "shared test data", err, howTo)
 		return ""
 	}
@@ -43,18 +36,8 @@ func Shared(t testing.TB) string {
 // else <Shared>/models). If it does not exist, it fails or skips like Shared.
 func Models(t testing.TB) string {
 	t.Helper()
-	var dir string
-	var err error
-	if env := os.Getenv("BIOGATE_MODELS"); env != "" {
-		dir, err = filepath.Abs(env)
-	} else {
-		dir, err = sharedDir()
-		dir = filepath.Join(dir, "models")
-	}
-	if err == nil {
-		err = isDir(dir)
-	}
-	if err != nil {
+	dir := datadir.Models()
+	if err := isDir(dir); err != nil {
 		missing(t, "models", err, "set BIOGATE_MODELS or BIOGATE_SHARED, or put shared/ beside the checkout (hack/fetch-models.sh fills a models folder)")
 		return ""
 	}
@@ -79,49 +62,4 @@ func isDir(dir string) error {
 		return &os.PathError{Op: "stat", Path: dir, Err: os.ErrInvalid}
 	}
 	return nil
-}
-
-func sharedDir() (string, error) {
-	if env := os.Getenv("BIOGATE_SHARED"); env != "" {
-		return filepath.Abs(env)
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	root, ok := repoRoot(wd)
-	if !ok {
-		return "", &os.PathError{Op: "find repository root from", Path: wd, Err: os.ErrNotExist}
-	}
-	return filepath.Join(filepath.Dir(root), "shared"), nil
-}
-
-// repoRoot walks up from dir to the folder whose go.mod declares modulePath.
-// (models.Dir does the same; this package stays free of cgo imports.)
-func repoRoot(dir string) (string, bool) {
-	for {
-		if declaresModule(filepath.Join(dir, "go.mod")) {
-			return dir, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-}
-
-func declaresModule(gomod string) bool {
-	f, err := os.Open(gomod)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module"); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`) == modulePath
-		}
-	}
-	return false
 }

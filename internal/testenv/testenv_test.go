@@ -77,23 +77,6 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-// TestRepoDefault checks the default used by every package's tests: ../shared
-// beside the root found from the working directory (this package's folder).
-func TestRepoDefault(t *testing.T) {
-	t.Setenv("BIOGATE_SHARED", "")
-	t.Setenv("BIOGATE_MODELS", "")
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Dir(filepath.Dir(wd)) // internal/testenv -> root
-	want := filepath.Join(filepath.Dir(root), "shared")
-	got, err := sharedDir()
-	if err != nil || got != want {
-		t.Fatalf("sharedDir() = %q, %v; want %q", got, err, want)
-	}
-}
-
 func containsAll(s string, subs ...string) bool {
 	for _, sub := range subs {
 		if !strings.Contains(s, sub) {
