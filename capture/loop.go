@@ -41,6 +41,20 @@ type Config struct {
 	// OnFrame, if set, is called from Run's goroutine after each scored
 	// frame. It must return quickly and must not keep the report's slices.
 	OnFrame func(FrameReport)
+	// Observer, if set, sees every scored frame (liveness runs this way).
+	// While it is set, reaching MinQuality does not end the run; the
+	// observer, the timeout or the source does. The best frame is still
+	// selected.
+	Observer Observer
+}
+
+// Observer watches a Run's frames, in Run's goroutine, right after each
+// frame's analysis. img is the frame as BGR and an its analysis, both valid
+// only during the call: copy what must outlive it. Returning done ends the
+// run (StopObserver); an error ends Run with that error. Its time counts in
+// the per-frame figures.
+type Observer interface {
+	ObserveFrame(img gocv.Mat, f *devices.Frame, an *Analysis) (done bool, err error)
 }
 
 func (c *Config) setDefaults() error {
@@ -108,6 +122,7 @@ const (
 	StopTimeout     StopReason = "timeout"
 	StopEndOfStream StopReason = "end_of_stream"
 	StopMaxFrames   StopReason = "max_frames"
+	StopObserver    StopReason = "observer"
 )
 
 // Best is the selected frame.
@@ -157,6 +172,7 @@ type Loop struct {
 	scratch   gocv.Mat // grey-to-BGR conversions
 	best      gocv.Mat // copy of the best frame so far
 	bestScore float64  // its unified score; -1 before the first usable frame
+	cur       Analysis // the frame being observed
 	token     gocv.Mat
 }
 
@@ -258,7 +274,7 @@ loop:
 				}
 				return nil, fmt.Errorf("capture: camera: %w", q.err)
 			}
-			an, bestNow, err := l.score(f)
+			an, bestNow, observerDone, err := l.score(f)
 			if err != nil {
 				f.Close()
 				if errors.Is(err, devices.ErrBadFrame) {
@@ -288,7 +304,11 @@ loop:
 				}
 				l.cfg.OnFrame(FrameReport{Seq: seq, Faces: len(an.Faces), Quality: an.Quality, Hints: an.Hints, BestScore: bs, Elapsed: time.Since(start)})
 			}
-			if haveBest && best.Quality.Score >= l.cfg.MinQuality {
+			if observerDone {
+				stop = StopObserver
+				break loop
+			}
+			if l.cfg.Observer == nil && haveBest && best.Quality.Score >= l.cfg.MinQuality {
 				stop = StopThreshold
 				break loop
 			}
@@ -329,23 +349,30 @@ loop:
 }
 
 // score analyses one frame, keeping a copy of it if it is the best so far
-// (a usable frame, exactly one face, with a higher score than before).
-func (l *Loop) score(f *devices.Frame) (Analysis, bool, error) {
+// (a usable frame, exactly one face, with a higher score than before), and
+// shows it to the observer, which may end the run.
+func (l *Loop) score(f *devices.Frame) (an Analysis, isBest, done bool, err error) {
 	m, err := frameMat(f, &l.scratch)
 	if err != nil {
-		return Analysis{}, false, err
+		return Analysis{}, false, false, err
 	}
 	defer m.Close()
 	t0 := time.Now()
-	an, err := l.an.Analyze(m)
+	an, err = l.an.Analyze(m)
 	if err != nil {
-		return Analysis{}, false, err
+		return Analysis{}, false, false, err
 	}
-	isBest := an.Quality.Score > 0 && an.Quality.Score > l.bestScore
+	isBest = an.Quality.Score > 0 && an.Quality.Score > l.bestScore
 	if isBest {
 		m.CopyTo(&l.best)
 		l.bestScore = an.Quality.Score
 	}
+	if l.cfg.Observer != nil {
+		l.cur = an // handed by pointer without escaping a per-frame copy
+		if done, err = l.cfg.Observer.ObserveFrame(m, f, &l.cur); err != nil {
+			return Analysis{}, false, false, err
+		}
+	}
 	l.hist.add(time.Since(t0))
-	return an, isBest, nil
+	return an, isBest, done, nil
 }
