@@ -23,7 +23,7 @@ func TestAllocationsDoNotGrowWithFrames(t *testing.T) {
 	score := func(n int) func() {
 		return func() {
 			for range n {
-				an, _, _, err := l.score(frames[next])
+				an, _, _, err := l.score(frames[next], nil)
 				if err != nil || an.Subject < 0 {
 					t.Fatalf("frame %d: subject %d, %v", next, an.Subject, err)
 				}

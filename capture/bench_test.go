@@ -123,14 +123,14 @@ func BenchmarkFrame(b *testing.B) {
 			frames := prepareFrames(b, benchFrames, sz.w, sz.h)
 			l := newBenchLoop(b)
 			// Warm-up: the detector's first input size and buffers.
-			if an, _, _, err := l.score(frames[0]); err != nil || an.Subject < 0 {
+			if an, _, _, err := l.score(frames[0], nil); err != nil || an.Subject < 0 {
 				b.Fatalf("warm-up frame: subject %d, %v", an.Subject, err)
 			}
 			b.ReportAllocs()
 			u0 := rusage(b)
 			i := 0
 			for b.Loop() {
-				if _, _, _, err := l.score(frames[i]); err != nil {
+				if _, _, _, err := l.score(frames[i], nil); err != nil {
 					b.Fatal(err)
 				}
 				if i++; i == len(frames) {

@@ -41,15 +41,10 @@ type Config struct {
 	// OnFrame, if set, is called from Run's goroutine after each scored
 	// frame. It must return quickly and must not keep the report's slices.
 	OnFrame func(FrameReport)
-	// Observer, if set, sees every scored frame (liveness runs this way).
-	// While it is set, reaching MinQuality does not end the run; the
-	// observer, the timeout or the source does. The best frame is still
-	// selected.
-	Observer Observer
 }
 
-// Observer watches a Run's frames, in Run's goroutine, right after each
-// frame's analysis. img is the frame as BGR and an its analysis, both valid
+// Observer watches the frames of a RunObserved, in its goroutine, right
+// after each frame's analysis. img is the frame as BGR and an its analysis, both valid
 // only during the call: copy what must outlive it. Returning done ends the
 // run (StopObserver); an error ends Run with that error. Its time counts in
 // the per-frame figures.
@@ -210,6 +205,14 @@ func (l *Loop) Close() error {
 // disconnects (wrapping the devices sentinel). Not reaching the threshold or
 // seeing no face is an Outcome.
 func (l *Loop) Run(ctx context.Context, cam devices.Camera) (*Result, error) {
+	return l.RunObserved(ctx, cam, nil)
+}
+
+// RunObserved is Run with an observer (liveness runs this way) that sees
+// every scored frame. With an observer, reaching MinQuality does not end the
+// run; the observer, the timeout or the source does. The best frame is still
+// selected. obs is used only during the call.
+func (l *Loop) RunObserved(ctx context.Context, cam devices.Camera, obs Observer) (*Result, error) {
 	if l.an == nil {
 		return nil, errors.New("capture: loop closed")
 	}
@@ -274,7 +277,7 @@ loop:
 				}
 				return nil, fmt.Errorf("capture: camera: %w", q.err)
 			}
-			an, bestNow, observerDone, err := l.score(f)
+			an, bestNow, observerDone, err := l.score(f, obs)
 			if err != nil {
 				f.Close()
 				if errors.Is(err, devices.ErrBadFrame) {
@@ -308,7 +311,7 @@ loop:
 				stop = StopObserver
 				break loop
 			}
-			if l.cfg.Observer == nil && haveBest && best.Quality.Score >= l.cfg.MinQuality {
+			if obs == nil && haveBest && best.Quality.Score >= l.cfg.MinQuality {
 				stop = StopThreshold
 				break loop
 			}
@@ -351,7 +354,7 @@ loop:
 // score analyses one frame, keeping a copy of it if it is the best so far
 // (a usable frame, exactly one face, with a higher score than before), and
 // shows it to the observer, which may end the run.
-func (l *Loop) score(f *devices.Frame) (an Analysis, isBest, done bool, err error) {
+func (l *Loop) score(f *devices.Frame, obs Observer) (an Analysis, isBest, done bool, err error) {
 	m, err := frameMat(f, &l.scratch)
 	if err != nil {
 		return Analysis{}, false, false, err
@@ -367,9 +370,9 @@ func (l *Loop) score(f *devices.Frame) (an Analysis, isBest, done bool, err erro
 		m.CopyTo(&l.best)
 		l.bestScore = an.Quality.Score
 	}
-	if l.cfg.Observer != nil {
+	if obs != nil {
 		l.cur = an // handed by pointer without escaping a per-frame copy
-		if done, err = l.cfg.Observer.ObserveFrame(m, f, &l.cur); err != nil {
+		if done, err = obs.ObserveFrame(m, f, &l.cur); err != nil {
 			return Analysis{}, false, false, err
 		}
 	}
