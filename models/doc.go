@@ -9,8 +9,10 @@
 //
 // Typed wrappers run the models through OpenCV 4.6: FaceDetector (YuNet,
 // through a small C++ shim because gocv v0.31.0 does not wrap
-// cv::FaceDetectorYN). The shim catches every C++ exception and returns it
-// as an error; inputs are validated in Go before any native call.
+// cv::FaceDetectorYN) and AntiSpoof (MiniFASNet V2 and V1SE, passive
+// liveness; a shim too, because gocv's ReadNetFromONNX aborts the process
+// on a bad file). The shims catch every C++ exception (shim_errors.h) and
+// return it as an error; inputs are validated in Go before any native call.
 //
 // Wrappers own native memory: call Close exactly when done. They never keep
 // a caller's gocv.Mat beyond the call it was passed to.

@@ -25,7 +25,7 @@ var (
 	// closed, or not CV_8UC3). No native code ran.
 	ErrInvalidImage = errors.New("models: invalid image")
 	// ErrClosed means the detector was used after Close.
-	ErrClosed = errors.New("models: detector closed")
+	ErrClosed = errors.New("models: closed")
 	// ErrNative means OpenCV failed (a C++ exception stopped in the shim);
 	// the error's text carries OpenCV's message.
 	ErrNative = errors.New("models: opencv failed")

@@ -1,6 +1,7 @@
 // See yunet_shim.h. Every function body is one try block whose handlers
 // turn the exception into an error message.
 #include "yunet_shim.h"
+#include "shim_errors.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -24,42 +25,6 @@ struct biogate_yunet {
     std::string err;
 };
 
-// dup_message returns a malloc'd copy of s for Go to free, or NULL.
-static char* dup_message(const char* s) {
-    size_t n = std::strlen(s) + 1;
-    char* p = static_cast<char*>(std::malloc(n));
-    if (p != NULL) {
-        std::memcpy(p, s, n);
-    }
-    return p;
-}
-
-// set_message stores prefix + what in dst. It cannot throw: if even that
-// allocation fails, dst is left empty and Go reports an unknown failure.
-static void set_message(std::string& dst, const char* prefix, const char* what) {
-    try {
-        dst = prefix;
-        dst += what;
-    } catch (...) {
-        dst.clear();
-    }
-}
-
-// BIOGATE_CATCH ends a try block: it stores the exception's message in the
-// std::string `dst` and runs `fail`.
-#define BIOGATE_CATCH(dst, fail)                                       \
-    catch (const cv::Exception& e) {                                   \
-        set_message(dst, "opencv: ", e.what());                        \
-        fail;                                                          \
-    }                                                                  \
-    catch (const std::exception& e) {                                  \
-        set_message(dst, "c++: ", e.what());                           \
-        fail;                                                          \
-    }                                                                  \
-    catch (...) {                                                      \
-        set_message(dst, "c++: ", "unknown exception");                \
-        fail;                                                          \
-    }
 
 // OpenCV 4.6's DNN frees and re-allocates about 1.7 MB of scratch memory per
 // forward pass at 320x240. With glibc's adaptive thresholds the heap top is

@@ -1,0 +1,55 @@
+// C interface to two MiniFASNet networks (cv::dnn::Net) for
+// models/antispoof.go.
+//
+// No C++ exception crosses this interface: every entry point catches
+// cv::Exception, std::exception and anything else, and reports failure
+// through its return value and an error string.
+#ifndef BIOGATE_ANTISPOOF_SHIM_H
+#define BIOGATE_ANTISPOOF_SHIM_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// BIOGATE_ANTISPOOF_NETS is the number of networks (MiniFASNetV2, then
+// MiniFASNetV1SE); BIOGATE_ANTISPOOF_CLASSES the logits each one returns;
+// BIOGATE_ANTISPOOF_SIDE the side of the square input, in pixels.
+#define BIOGATE_ANTISPOOF_NETS 2
+#define BIOGATE_ANTISPOOF_CLASSES 3
+#define BIOGATE_ANTISPOOF_SIDE 80
+
+typedef struct biogate_antispoof biogate_antispoof;
+
+// biogate_antispoof_new returns an AntiSpoof with no networks loaded and
+// its buffers allocated. On failure it returns NULL and sets *err to a
+// malloc'd message the caller frees.
+biogate_antispoof* biogate_antispoof_new(char** err);
+
+// biogate_antispoof_load loads the ONNX model at path as network i
+// (0 = MiniFASNetV2, 1 = MiniFASNetV1SE) and runs it once on a black input
+// to check that it returns BIOGATE_ANTISPOOF_CLASSES float logits. It
+// returns 0, or -1 on error (see biogate_antispoof_error).
+int biogate_antispoof_load(biogate_antispoof* a, int i, const char* path);
+
+// biogate_antispoof_free releases the networks and their buffers. NULL is
+// allowed.
+void biogate_antispoof_free(biogate_antispoof* a);
+
+// biogate_antispoof_run needs both networks loaded. It crops img (a cv::Mat*, CV_8UC3) to the rectangle
+// crops[4*i .. 4*i+3] = x, y, width, height for network i, resizes the crop
+// to BIOGATE_ANTISPOOF_SIDE squared (bilinear) into a buffer a reuses,
+// feeds it as raw BGR 0-255 NCHW floats and writes the network's logits to
+// logits[BIOGATE_ANTISPOOF_CLASSES*i ..]. It does not keep img. It returns
+// 0, or -1 on error (see biogate_antispoof_error); a rectangle outside img
+// is an error, not a crash.
+int biogate_antispoof_run(biogate_antispoof* a, void* img, const int* crops, float* logits);
+
+// biogate_antispoof_error returns the last error message, owned by a and
+// valid until the next call on a.
+const char* biogate_antispoof_error(biogate_antispoof* a);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // BIOGATE_ANTISPOOF_SHIM_H
