@@ -31,6 +31,10 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		// Backends never reach up.
 		{"devices/gocvcam", []string{mod + "capture", mod + "liveness", mod + "gateway", mod + "models"}},
 		{"devices/imagedir", []string{mod + "capture", mod + "liveness", mod + "gateway", mod + "models"}},
+		// The challenge state machine knows nothing of cameras or pixels.
+		{"liveness/challenge", []string{"gocv.io/", mod + "devices", mod + "capture", mod + "models", mod + "gateway"}},
+		// Liveness builds on capture and the models, never on a backend.
+		{"liveness", []string{mod + "devices/", mod + "gateway", "github.com/google/gousb"}},
 	}
 	for _, r := range rules {
 		for _, d := range deps(t, r.pkg) {
