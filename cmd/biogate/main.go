@@ -2,9 +2,11 @@
 // the gateway's parts by hand on a kiosk or a developer's machine.
 //
 //	biogate capture --source SRC [--json] [--out DIR] [--timeout D] [--min-quality N]
+//	biogate liveness --source SRC [--commands c1,c2,c3] [--json] [--out DIR]
+//	biogate pad-eval --genuine PATH... --attack SPECIES=PATH... [--json]
 //
 // Exit status: 0 on success, 1 on a failure, 2 on a usage error, 3 when a
-// capture ended without a usable frame.
+// capture ended without a usable frame or a liveness check without "live".
 package main
 
 import (
@@ -30,6 +32,8 @@ type command struct {
 
 var commands = []command{
 	{"capture", "capture a face from a camera, a clip or a folder and report its quality", runCapture},
+	{"liveness", "run the liveness check (random commands and passive anti-spoofing) on a source", runLiveness},
+	{"pad-eval", "evaluate passive presentation attack detection (ISO/IEC 30107-3 APCER, BPCER, ACER)", runPADEval},
 }
 
 func main() {

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/biogate/biogate/devices"
+	"github.com/biogate/biogate/liveness"
+	"github.com/biogate/biogate/liveness/challenge"
+	"github.com/biogate/biogate/models"
+)
+
+// livenessReport is the JSON printed by `biogate liveness --json`.
+type livenessReport struct {
+	*liveness.Result
+	Events []challenge.Event `json:"events"`
+}
+
+func runLiveness(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("liveness", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	source := fs.String("source", "", "frame source, as for biogate capture: v4l2:PATH, gst:PIPELINE, file:PATH, dir:PATH")
+	commands := fs.String("commands", "", "fixed command list for tests and demos, e.g. turn_left,turn_right,tilt_left (the result then says the commands were not random)")
+	count := fs.Int("count", 0, "commands per attempt when drawn at random (at least 3)")
+	attempts := fs.Int("attempts", 0, "attempts before refusal (default 3)")
+	mirrored := fs.Bool("mirrored", false, "the source delivers mirrored (selfie) frames")
+	timeout := fs.Duration("timeout", liveness.DefaultSessionTimeout, "bound on the whole session")
+	asJSON := fs.Bool("json", false, "print one JSON report with every event instead of text")
+	out := fs.String("out", "", "write the peak frame of each passed command as CMD.jpg into this folder")
+	modelsDir := fs.String("models", "", "models folder (default $BIOGATE_MODELS, else $BIOGATE_SHARED/models, else ../shared/models)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: biogate liveness --source SRC [--commands c1,c2,c3] [--json] [--out DIR]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if *source == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	ccfg := challenge.Config{Count: *count, Attempts: *attempts, Mirrored: *mirrored}
+	if *commands != "" {
+		for _, c := range strings.Split(*commands, ",") {
+			ccfg.Fixed = append(ccfg.Fixed, challenge.Command(strings.TrimSpace(c)))
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir := models.Dir(*modelsDir)
+	det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: dir})
+	if err != nil {
+		fmt.Fprintf(stderr, "biogate liveness: %v\n", err)
+		return exitFailure
+	}
+	defer det.Close()
+	spoof, err := models.NewAntiSpoof(models.AntiSpoofConfig{ModelDir: dir})
+	if err != nil {
+		fmt.Fprintf(stderr, "biogate liveness: %v\n", err)
+		return exitFailure
+	}
+	defer spoof.Close()
+
+	var events []challenge.Event
+	cfg := liveness.Config{Challenge: ccfg}
+	cfg.Capture.Timeout = *timeout
+	var t0 time.Time
+	cfg.OnEvent = func(e challenge.Event) {
+		events = append(events, e)
+		if t0.IsZero() {
+			t0 = e.Time
+		}
+		if !*asJSON && e.Kind != challenge.KindProgress {
+			fmt.Fprintf(stdout, "%7.2fs  %s\n", e.Time.Sub(t0).Seconds(), describeEvent(e))
+		}
+	}
+	chk, err := liveness.New(cfg, det, spoof)
+	if err != nil {
+		fmt.Fprintf(stderr, "biogate liveness: %v\n", err)
+		return exitUsage
+	}
+	defer chk.Close()
+
+	cam, err := devices.OpenCamera(ctx, *source)
+	if err != nil {
+		fmt.Fprintf(stderr, "biogate liveness: %v\n", err)
+		return exitFailure
+	}
+	defer cam.Close()
+
+	res, err := chk.Run(ctx, cam)
+	if err != nil {
+		fmt.Fprintf(stderr, "biogate liveness: %v\n", err)
+		return exitFailure
+	}
+	if *out != "" {
+		if err := os.MkdirAll(*out, 0o750); err != nil {
+			fmt.Fprintf(stderr, "biogate liveness: %v\n", err)
+			return exitFailure
+		}
+		for _, f := range res.Frames {
+			if err := os.WriteFile(filepath.Join(*out, string(f.Command)+".jpg"), f.JPEG, 0o600); err != nil {
+				fmt.Fprintf(stderr, "biogate liveness: %v\n", err)
+				return exitFailure
+			}
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(livenessReport{Result: res, Events: events}); err != nil {
+			fmt.Fprintf(stderr, "biogate liveness: %v\n", err)
+			return exitFailure
+		}
+	} else {
+		p := res.Passive
+		fmt.Fprintf(stdout, "verdict   %s %s\n", res.Verdict, strings.Join(res.Reasons, ", "))
+		fmt.Fprintf(stdout, "commands  random: %v, attempts used: %d\n", res.Challenge.Random, res.Challenge.Attempts)
+		fmt.Fprintf(stdout, "passive   %s, p(live) %.3f over %d frames (model %.3f, screen %.2f, print %.2f, motion %.2f)\n",
+			p.Decision, p.Live, p.Frames, p.Model, p.Screen, p.Print, p.Motion)
+	}
+	if res.Verdict != liveness.Live {
+		return exitNoResult
+	}
+	return exitOK
+}
+
+func describeEvent(e challenge.Event) string {
+	s := string(e.Kind)
+	if e.Command != "" {
+		s += " " + string(e.Command)
+	}
+	if e.Reason != "" {
+		s += " (" + string(e.Reason) + ")"
+	}
+	return fmt.Sprintf("attempt %d: %s", e.Attempt, s)
+}

@@ -1,0 +1,44 @@
+package liveness
+
+import "math"
+
+// The print cue: chroma lost in reproduction.
+//
+// Why: a print's inks (and a screen's primaries) cover a smaller colour
+// gamut than a lit face, paper adds white, and re-capturing the copy with
+// a camera desaturates it again; so the face of a presented copy carries
+// less chroma than the same camera sees on skin.
+//
+// Measured on the inner face (see innerFace) as the mean chroma magnitude
+// sqrt((Cr-128)^2 + (Cb-128)^2) in OpenCV's 8-bit YCrCb, which does not
+// depend on brightness. Shared data (session medians, lowest frame in
+// brackets): printed photos 10.7 (7.7) in the minivision clip and 13.4
+// (pad/image_F1); the tablet replay pad/image_F2 11.0, the phone replay
+// 17.1 (15.3); genuine faces 18.2 (17.5) for Intel's grey, dim head turn,
+// 19.5 (15.6) for the genuine part of the minivision clip, 22-43 for the
+// other photos and clips. The margin is thin and a grey scene (low light,
+// a camera's white balance) lowers genuine chroma: the cue only adjusts.
+
+// printCurve maps chroma to the cue: 16 and up says nothing or a little
+// for live, up to 0.6 at 28 (saturated, well-lit skin); down to 0.1 at 8,
+// below every genuine frame measured.
+var printCurve = curve{{8, 0.1}, {16, 0.5}, {28, 0.6}}
+
+// printCue returns the print cue for a mean chroma.
+func printCue(chroma float64) float64 { return printCurve.at(chroma) }
+
+// meanChroma returns the mean chroma magnitude of px (packed BGR), with
+// OpenCV's YCrCb coefficients: Cr-128 = 0.713 (R-Y), Cb-128 = 0.564 (B-Y).
+func meanChroma(px []byte) float64 {
+	n := len(px) / 3
+	if n == 0 {
+		return 0
+	}
+	var sum float64
+	for i := 0; i+2 < len(px); i += 3 {
+		b, g, r := float64(px[i]), float64(px[i+1]), float64(px[i+2])
+		y := 0.299*r + 0.587*g + 0.114*b
+		sum += math.Hypot(0.713*(r-y), 0.564*(b-y))
+	}
+	return sum / float64(n)
+}
