@@ -14,6 +14,13 @@
 // on a bad file). The shims catch every C++ exception (shim_errors.h) and
 // return it as an error; inputs are validated in Go before any native call.
 //
+// Embedder (MobileFaceNet, through a shim too) aligns the 5 landmarks onto
+// the ArcFace 112x112 template with a least-squares similarity fit and gives
+// an L2-normalised 128-d embedding of the crop plus its mirror, compared with
+// Cosine. It serves the IDEC emulator's reference matcher only, not the
+// gateway's decision: its weights were trained on MS-Celeb-1M (see the
+// manifest's licence). An Embedding is biometric data.
+//
 // Wrappers own native memory: call Close exactly when done. They never keep
 // a caller's gocv.Mat beyond the call it was passed to.
 package models

@@ -36,12 +36,12 @@ static inline void set_message(std::string& dst, const char* prefix, const char*
 // BIOGATE_CATCH ends a try block: it stores the exception's message in the
 // std::string `dst` and runs `fail`.
 #define BIOGATE_CATCH(dst, fail)                                       \
-    catch (const cv::Exception& e) {                                   \
-        set_message(dst, "opencv: ", e.what());                        \
+    catch (const cv::Exception& biogate_exc_) {                                   \
+        set_message(dst, "opencv: ", biogate_exc_.what());                        \
         fail;                                                          \
     }                                                                  \
-    catch (const std::exception& e) {                                  \
-        set_message(dst, "c++: ", e.what());                           \
+    catch (const std::exception& biogate_exc_) {                                  \
+        set_message(dst, "c++: ", biogate_exc_.what());                           \
         fail;                                                          \
     }                                                                  \
     catch (...) {                                                      \
