@@ -33,6 +33,9 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		{"devices/imagedir", []string{mod + "capture", mod + "liveness", mod + "gateway", mod + "models"}},
 		// The challenge state machine knows nothing of cameras or pixels.
 		{"liveness/challenge", []string{"gocv.io/", mod + "devices", mod + "capture", mod + "models", mod + "gateway"}},
+		// The gateway talks to hardware and models only through interfaces.
+		{"gateway/idec", []string{"gocv.io/", "github.com/google/gousb", mod + "devices", mod + "capture", mod + "models", mod + "liveness"}},
+		{"gateway/iin", []string{""}},
 		// Liveness builds on capture and the models, never on a backend.
 		{"liveness", []string{mod + "devices/", mod + "gateway", "github.com/google/gousb"}},
 	}
