@@ -4,9 +4,11 @@
 //	biogate capture --source SRC [--json] [--out DIR] [--timeout D] [--min-quality N]
 //	biogate liveness --source SRC [--commands c1,c2,c3] [--json] [--out DIR]
 //	biogate pad-eval --genuine PATH... --attack SPECIES=PATH... [--json]
+//	biogate idec verify --idec URL --tls DIR --iin IIN --photo FILE [--json]
 //
 // Exit status: 0 on success, 1 on a failure, 2 on a usage error, 3 when a
-// capture ended without a usable frame or a liveness check without "live".
+// capture ended without a usable frame, a liveness check without "live",
+// or an IDEC verification with "no_match".
 package main
 
 import (
@@ -34,6 +36,7 @@ var commands = []command{
 	{"capture", "capture a face from a camera, a clip or a folder and report its quality", runCapture},
 	{"liveness", "run the liveness check (random commands and passive anti-spoofing) on a source", runLiveness},
 	{"pad-eval", "evaluate passive presentation attack detection (ISO/IEC 30107-3 APCER, BPCER, ACER)", runPADEval},
+	{"idec", "verify a photo against IDEC's reference for an IIN (idec verify)", runIDEC},
 }
 
 func main() {
