@@ -1,0 +1,26 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDependencies: the emulator knows the contract (gateway/idec), IIN
+// rules (gateway/iin) and the models, and nothing else of the gateway, the
+// devices or liveness (docs/ARCHITECTURE.md in shared/).
+func TestDependencies(t *testing.T) {
+	const mod = "github.com/biogate/biogate/"
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", mod+"cmd/idec-emulator").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	allowed := map[string]bool{mod + "gateway/idec": true, mod + "gateway/iin": true}
+	for _, d := range strings.Fields(string(out)) {
+		for _, f := range []string{mod + "gateway", mod + "devices", mod + "liveness"} {
+			if strings.HasPrefix(d, f) && !allowed[d] {
+				t.Errorf("idec-emulator imports %s", d)
+			}
+		}
+	}
+}

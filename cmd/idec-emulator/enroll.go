@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
+	"github.com/biogate/biogate/gateway/iin"
+)
+
+func runEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
+	gallery := fs.String("gallery", "", "gallery folder (created 0700 when missing; a running serve sees the new person at once)")
+	id := fs.String("iin", "", "IIN of the person, 12 digits")
+	photo := fs.String("photo", "", "reference photo, JPEG or PNG, stored as given")
+	modelDir := fs.String("models", "", "models folder (default $BIOGATE_MODELS, else $BIOGATE_SHARED/models, else ../shared/models)")
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	if !required(fs, stderr, "gallery", "iin", "photo") {
+		return exitUsage
+	}
+	n, err := iin.Parse(*id)
+	if err != nil {
+		fmt.Fprintf(stderr, "idec-emulator enroll: --iin: %v\n", err)
+		return exitUsage
+	}
+	b, err := os.ReadFile(*photo)
+	if err != nil {
+		fmt.Fprintf(stderr, "idec-emulator enroll: %v\n", err)
+		return exitFailure
+	}
+	emu, err := emulator.New(emulator.Config{Gallery: *gallery, ModelDir: *modelDir})
+	if err != nil {
+		fmt.Fprintf(stderr, "idec-emulator enroll: %v\n", err)
+		return exitFailure
+	}
+	defer emu.Close()
+	switch err := emu.Enroll(ctx, n.String(), b); {
+	case errors.Is(err, emulator.ErrNoFace):
+		fmt.Fprintf(stderr, "idec-emulator enroll: no face found in %s\n", *photo)
+		return exitFailure
+	case errors.Is(err, emulator.ErrBadPhoto):
+		fmt.Fprintf(stderr, "idec-emulator enroll: %s: %v\n", *photo, err)
+		return exitFailure
+	case err != nil:
+		fmt.Fprintf(stderr, "idec-emulator enroll: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "enrolled %s\n", n.Masked())
+	return exitOK
+}

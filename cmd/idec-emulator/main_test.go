@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"image/jpeg"
+	"image/png"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
+	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/internal/testenv"
+)
+
+const (
+	obamaIIN = "790303402568"
+	bidenIIN = "061211600012"
+	bankBIN  = "971240001315"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(context.Background(), args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestUsage(t *testing.T) {
+	certs := t.TempDir()
+	if err := emulator.WriteDevCerts(certs); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{nil, exitUsage},
+		{[]string{"help"}, exitOK},
+		{[]string{"frobnicate"}, exitUsage},
+		{[]string{"certs"}, exitUsage},
+		{[]string{"certs", "--out"}, exitUsage},
+		{[]string{"certs", "-h"}, exitOK},
+		{[]string{"serve", "--gallery", t.TempDir()}, exitUsage},
+		{[]string{"serve", "--gallery", t.TempDir(), "--tls", certs, "--threshold", "2"}, exitUsage},
+		{[]string{"serve", "--gallery", t.TempDir(), "--tls", certs, "--fault-error-rate", "1.5"}, exitUsage},
+		{[]string{"serve", "--gallery", t.TempDir(), "--tls", t.TempDir()}, exitFailure}, // no certificates there
+		{[]string{"enroll", "--gallery", t.TempDir(), "--iin", "123", "--photo", "x.jpg"}, exitUsage},
+		{[]string{"enroll", "--gallery", t.TempDir(), "--iin", obamaIIN}, exitUsage},
+		{[]string{"enroll", "--gallery", t.TempDir(), "--iin", obamaIIN, "--photo", filepath.Join(t.TempDir(), "absent.jpg")}, exitFailure},
+		{[]string{"enroll", "extra"}, exitUsage},
+	} {
+		if code, _, stderr := runCLI(t, tc.args...); code != tc.code {
+			t.Errorf("%q: exit %d, want %d\n%s", tc.args, code, tc.code, stderr)
+		}
+	}
+}
+
+func TestCerts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tls")
+	code, stdout, stderr := runCLI(t, "certs", "--out", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"ca.pem", "server.pem", "server-key.pem", "client.pem", "client-key.pem"} {
+		p := filepath.Join(dir, f)
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(f, "-key.pem") && st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v", f, st.Mode().Perm())
+		}
+		if !strings.Contains(stdout, p) {
+			t.Errorf("stdout does not list %s:\n%s", p, stdout)
+		}
+	}
+	if _, err := emulator.ServerTLSConfig(dir); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestEnrollAndServe runs the commands as an operator would: certs, enroll,
+// serve (in-process, on a free port), a verification over mutual TLS, an
+// enroll while serving, and a stop by cancelling serve's context.
+func TestEnrollAndServe(t *testing.T) {
+	shared := testenv.Shared(t)
+	models := testenv.Models(t)
+	faces := filepath.Join(shared, "data", "faces")
+	dir := t.TempDir()
+	certs, gallery := filepath.Join(dir, "tls"), filepath.Join(dir, "gallery")
+	if code, _, stderr := runCLI(t, "certs", "--out", certs); code != exitOK {
+		t.Fatalf("certs: %s", stderr)
+	}
+	code, stdout, stderr := runCLI(t, "enroll", "--gallery", gallery, "--iin", obamaIIN, "--photo", filepath.Join(faces, "obama.jpg"), "--models", models)
+	if code != exitOK || !strings.Contains(stdout, "enrolled ********2568") {
+		t.Fatalf("enroll: exit %d: %s%s", code, stdout, stderr)
+	}
+	fp := filepath.Join(dir, "fingerprint.jpg")
+	writeFingerprintJPEG(t, filepath.Join(shared, "data", "fingerprints", "fvc2002", "DB1_B", "101_1.png"), fp)
+	if code, _, stderr := runCLI(t, "enroll", "--gallery", gallery, "--iin", bidenIIN, "--photo", fp, "--models", models); code != exitFailure || !strings.Contains(stderr, "no face") {
+		t.Errorf("enroll of a fingerprint: exit %d: %s", code, stderr)
+	}
+
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", addr, "--gallery", gallery, "--tls", certs, "--models", models}, &logs, &logs)
+	}()
+	tlsCfg, err := emulator.ClientTLSConfig(certs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}
+	defer hc.CloseIdleConnections()
+	base := "https://" + addr
+	waitHealthy(t, hc, base, done, &logs)
+
+	verify := func(id, name string) idec.VerifyResponse {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(faces, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := idec.VerifyRequest{RequestID: newID(), IIN: id, BIN: bankBIN, ConsentRef: "c-1", Photo: b,
+			Capture: idec.CaptureMeta{Time: time.Now(), Quality: 90, Liveness: "live", DeviceID: "test"}}
+		body, _ := json.Marshal(req)
+		hr, _ := http.NewRequest(http.MethodPost, base+idec.PathVerify, bytes.NewReader(body))
+		hr.Header.Set(idec.HeaderRequestID, req.RequestID)
+		resp, err := hc.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v idec.VerifyResponse
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("verify %s: %d %v", name, resp.StatusCode, err)
+		}
+		return v
+	}
+	if v := verify(obamaIIN, "obama2.jpg"); v.Decision != idec.DecisionMatch {
+		t.Errorf("obama2 against obama: %+v", v)
+	}
+	// Enrolled by the CLI while serve runs on the same folder.
+	if code, _, stderr := runCLI(t, "enroll", "--gallery", gallery, "--iin", bidenIIN, "--photo", filepath.Join(faces, "biden.jpg"), "--models", models); code != exitOK {
+		t.Fatalf("enroll while serving: %s", stderr)
+	}
+	if v := verify(bidenIIN, "train_biden_biden2.jpg"); v.Decision != idec.DecisionMatch {
+		t.Errorf("biden2 against biden: %+v", v)
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("serve exited %d:\n%s", code, logs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	out := logs.String()
+	for _, want := range []string{"gallery loaded", "persons=1", "embedder=mobilefacenet", "listening", "addr=" + addr, "stopped"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, obamaIIN) || strings.Contains(out, bidenIIN) {
+		t.Errorf("log holds a whole IIN:\n%s", out)
+	}
+}
+
+// newID returns a random UUID (version 4).
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func waitHealthy(t *testing.T, hc *http.Client, base string, done <-chan int, logs *syncBuffer) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d:\n%s", code, logs.String())
+		default:
+		}
+		resp, err := hc.Get(base + idec.PathHealth)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("serve not healthy:\n%s", logs.String())
+}
+
+func writeFingerprintJPEG(t *testing.T, src, dst string) {
+	t.Helper()
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
