@@ -83,10 +83,7 @@ type AntiSpoofScore struct {
 // gocv.ReadNetFromONNX aborts the process on one). The caller must Close the
 // result. Takes tens of milliseconds.
 func NewAntiSpoof(cfg AntiSpoofConfig) (*AntiSpoof, error) {
-	dir := cfg.ModelDir
-	if dir == "" {
-		dir = Dir("")
-	}
+	dir := cfg.ModelDir // "" is Dir("") for Path
 	var paths [nets]string
 	for i, name := range [nets]string{MiniFASNetV2, MiniFASNetV1SE} {
 		p, err := Path(dir, name)

@@ -89,10 +89,7 @@ type Embedder struct {
 // (the shared model does; otherwise Embed takes two forwards). The caller
 // must Close the result. Takes tens of milliseconds.
 func NewEmbedder(cfg EmbedderConfig) (*Embedder, error) {
-	dir := cfg.ModelDir
-	if dir == "" {
-		dir = Dir("")
-	}
+	dir := cfg.ModelDir // "" is Dir("") for Path
 	path, err := Path(dir, MobileFaceNet)
 	if err != nil {
 		return nil, err

@@ -149,10 +149,7 @@ func NewFaceDetector(cfg DetectorConfig) (*FaceDetector, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := cfg.ModelDir
-	if dir == "" {
-		dir = Dir("")
-	}
+	dir := cfg.ModelDir // "" is Dir("") for Path
 	path, err := Path(dir, YuNet)
 	if err != nil {
 		return nil, err

@@ -53,8 +53,11 @@ func abs(p string) string {
 // hashed as a stream, and a successful check is cached per (path,
 // modification time, size), so repeated calls for an unchanged file cost one
 // stat. Errors wrap ErrUnknownModel, ErrMissing or ErrCorrupt and say what
-// to do. Safe for concurrent use.
+// to do. An empty dir means Dir(""). Safe for concurrent use.
 func Path(dir, name string) (string, error) {
+	if dir == "" {
+		dir = Dir("")
+	}
 	spec, err := Lookup(name)
 	if err != nil {
 		return "", err
