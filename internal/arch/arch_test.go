@@ -28,6 +28,8 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		// Capture knows the contract and the models, never a backend.
 		{"capture", []string{mod + "devices/", mod + "liveness", mod + "gateway", "github.com/google/gousb"}},
 		{"models", []string{mod + "devices", mod + "capture", mod + "liveness", mod + "gateway"}},
+		// The relay camera is fed by the gateway but knows only the contract.
+		{"devices/relay", []string{"gocv.io/", mod + "capture", mod + "liveness", mod + "gateway", mod + "models"}},
 		// Backends never reach up.
 		{"devices/gocvcam", []string{mod + "capture", mod + "liveness", mod + "gateway", mod + "models"}},
 		{"devices/imagedir", []string{mod + "capture", mod + "liveness", mod + "gateway", mod + "models"}},

@@ -1,0 +1,5 @@
+package relay
+
+// PoolStats exposes the buffer pool's counters to the tests: buffers
+// allocated so far and buffers handed out and not yet released.
+func (c *Camera) PoolStats() (allocs uint64, inUse int) { return c.pool.stats() }

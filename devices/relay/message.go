@@ -1,0 +1,108 @@
+package relay
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Wire constants of version 1; the package comment describes the format.
+const (
+	// HeaderLen is the length in bytes of a message header.
+	HeaderLen = 16
+	// Version is the only protocol version this package reads and writes.
+	Version = 1
+	// Magic is the message's first two bytes.
+	Magic = "BG"
+	// minJPEG is the shortest payload that has SOI, a marker byte and EOI
+	// without the markers overlapping.
+	minJPEG = 5
+)
+
+// Sentinel errors of ParseMessage and Push, for errors.Is. The wrapped
+// error's text adds detail for logs; it holds no image data.
+var (
+	// ErrShortMessage: the message is shorter than a header.
+	ErrShortMessage = errors.New("relay: message shorter than its header")
+	// ErrBadMagic: the message does not start with "BG".
+	ErrBadMagic = errors.New("relay: not a relay frame message")
+	// ErrVersion: the header's version is not Version.
+	ErrVersion = errors.New("relay: unsupported message version")
+	// ErrNotJPEG: the payload does not start with FF D8 FF and end with
+	// FF D9.
+	ErrNotJPEG = errors.New("relay: payload is not a JPEG")
+	// ErrTooLarge: the JPEG is over Config.MaxFrameBytes.
+	ErrTooLarge = errors.New("relay: frame too large")
+	// ErrTooFast: the client sends over Config.MaxFPS.
+	ErrTooFast = errors.New("relay: frames sent too fast")
+	// ErrSequence: the sequence number did not increase (a duplicate or out
+	// of order frame).
+	ErrSequence = errors.New("relay: sequence number did not increase")
+	// ErrStopped: the camera was ended, disconnected or closed and accepts no
+	// more frames.
+	ErrStopped = errors.New("relay: camera no longer accepts frames")
+)
+
+// Header is the fixed part of a frame message.
+type Header struct {
+	// Flags are the header's flag bits; version 1 defines none.
+	Flags uint8
+	// Seq is the client's frame number.
+	Seq uint32
+	// CaptureMillis is when the client captured the frame, in Unix
+	// milliseconds on the client's clock (untrusted).
+	CaptureMillis int64
+}
+
+// CaptureTime returns CaptureMillis as a time.
+func (h Header) CaptureTime() time.Time { return time.UnixMilli(h.CaptureMillis) }
+
+// ParseMessage splits a frame message into its header and JPEG. The JPEG
+// aliases b. Errors wrap ErrShortMessage, ErrBadMagic, ErrVersion or
+// ErrNotJPEG; size and rate are the Camera's to check.
+func ParseMessage(b []byte) (Header, []byte, error) {
+	if len(b) < HeaderLen {
+		return Header{}, nil, fmt.Errorf("%w: %d bytes, want at least %d", ErrShortMessage, len(b), HeaderLen)
+	}
+	if b[0] != Magic[0] || b[1] != Magic[1] {
+		return Header{}, nil, fmt.Errorf("%w: starts % X", ErrBadMagic, b[:2])
+	}
+	if b[2] != Version {
+		return Header{}, nil, fmt.Errorf("%w: %d, want %d", ErrVersion, b[2], Version)
+	}
+	h := Header{
+		Flags:         b[3],
+		Seq:           binary.BigEndian.Uint32(b[4:8]),
+		CaptureMillis: int64(binary.BigEndian.Uint64(b[8:16])),
+	}
+	jpeg := b[HeaderLen:]
+	if err := checkJPEG(jpeg); err != nil {
+		return Header{}, nil, err
+	}
+	return h, jpeg, nil
+}
+
+// checkJPEG checks the framing of a JPEG, not its content.
+func checkJPEG(j []byte) error {
+	n := len(j)
+	switch {
+	case n < minJPEG:
+		return fmt.Errorf("%w: %d bytes", ErrNotJPEG, n)
+	case j[0] != 0xFF || j[1] != 0xD8 || j[2] != 0xFF:
+		return fmt.Errorf("%w: no start of image marker", ErrNotJPEG)
+	case j[n-2] != 0xFF || j[n-1] != 0xD9:
+		return fmt.Errorf("%w: no end of image marker (truncated?)", ErrNotJPEG)
+	}
+	return nil
+}
+
+// AppendMessage appends the message for h and jpeg to dst and returns the
+// extended slice. It writes what it is given: a client should pass a
+// complete JPEG and Flags 0.
+func AppendMessage(dst []byte, h Header, jpeg []byte) []byte {
+	dst = append(dst, Magic[0], Magic[1], Version, h.Flags)
+	dst = binary.BigEndian.AppendUint32(dst, h.Seq)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(h.CaptureMillis))
+	return append(dst, jpeg...)
+}
