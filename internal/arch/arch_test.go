@@ -38,6 +38,7 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		// The gateway talks to hardware and models only through interfaces.
 		{"gateway/idec", []string{"gocv.io/", "github.com/google/gousb", mod + "devices", mod + "capture", mod + "models", mod + "liveness"}},
 		{"gateway/iin", []string{""}},
+		{"gateway", []string{"gocv.io/", "github.com/google/gousb", mod + "devices/gocvcam", mod + "devices/imagedir", mod + "capture", mod + "models", mod + "liveness"}},
 		{"gateway/protocol", []string{"gocv.io/", "github.com/google/gousb", mod + "devices", mod + "capture", mod + "models", mod + "liveness"}},
 		// Liveness builds on capture and the models, never on a backend.
 		{"liveness", []string{mod + "devices/", mod + "gateway", "github.com/google/gousb"}},

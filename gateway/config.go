@@ -1,0 +1,215 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/biogate/biogate/devices"
+	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/gateway/protocol"
+)
+
+// Pipeline runs capture and liveness on a camera for one session. It is
+// implemented in cmd/biogated over the capture and liveness packages.
+//
+// Run reads cam (it does not close it: the session does) until liveness
+// decides, ctx is done or the camera fails, and reports progress to ev from
+// its own goroutine. It returns an error only when no verdict could be
+// reached: wrapping ctx's error when cancelled, and the camera's
+// devices.Err* sentinel when the camera failed (devices.ErrEndOfStream when
+// a relay client ended its frames early, devices.ErrTimeout when no frame
+// came in time).
+type Pipeline interface {
+	Run(ctx context.Context, cam devices.Camera, opt PipelineOptions, ev PipelineEvents) (PipelineOutcome, error)
+}
+
+// PipelineOptions are a session's choices for its pipeline.
+type PipelineOptions struct {
+	// Commands are fixed liveness commands, for tests and demonstrations
+	// only (Config.AllowFixedCommands); nil draws them at random.
+	Commands []string
+}
+
+// PipelineEvents receives a pipeline's progress. Its methods are called
+// from the pipeline's goroutine, never block, and turn into protocol
+// messages on the session's bounded send queue; the session throttles
+// quality to QualityMaxPerSecond and progress to ProgressMaxPerSecond.
+type PipelineEvents interface {
+	// Quality reports the hints (most pressing first) and the unified
+	// quality score, 0-100, of the latest frame.
+	Quality(hints []string, score float64)
+	// Baseline says a baseline was taken: the session enters liveness.
+	Baseline()
+	// Command reports a liveness command: status is issued, progress,
+	// passed or failed; attempt is 1-based, index 0-based of count;
+	// progress 0-1; reason with failed.
+	Command(status, command string, attempt, index, count int, progress float64, reason string)
+	// Passive reports the passive liveness outcome, once.
+	Passive(decision string, pLive float64, frames int)
+}
+
+// Verdicts of PipelineOutcome.
+const (
+	VerdictLive      = "live"
+	VerdictSpoof     = "spoof"
+	VerdictRefused   = "refused"
+	VerdictUndecided = "undecided"
+)
+
+// PipelineOutcome is what liveness decided.
+type PipelineOutcome struct {
+	// Verdict is one of the Verdict* values.
+	Verdict string
+	// Reasons explain the verdict with protocol result reasons; empty
+	// takes the protocol's default for the verdict.
+	Reasons []string
+	// Token is the JPEG sent to IDEC when Verdict is live: biometric data,
+	// never logged.
+	Token []byte
+	// Quality is the token frame's unified quality, 0-100.
+	Quality float64
+	// CapturedAt is when the token frame was captured.
+	CapturedAt time.Time
+	// FixedCommands is true when the commands were fixed, not random.
+	FixedCommands bool
+}
+
+// Verifier matches a face with the IIN's reference photo: *idec.Client.
+type Verifier interface {
+	Verify(ctx context.Context, req idec.Request) (idec.Result, error)
+}
+
+// Cameras opens kiosk cameras by the name a start message gives ("" is the
+// default camera). The session closes the camera it gets.
+type Cameras interface {
+	Open(ctx context.Context, name string) (devices.Camera, error)
+}
+
+// Config configures a Server. Zero fields take the default in brackets.
+type Config struct {
+	// Limits are the per-session limits announced in hello; zero fields
+	// take protocol.DefaultLimits. Limits.MaxAttempts is overridden by
+	// MaxAttempts.
+	Limits protocol.Limits
+	// SessionTimeout, when set, overrides Limits.SessionSeconds (rounded
+	// up to whole seconds, the unit hello announces).
+	SessionTimeout time.Duration
+	// MaxSessions caps concurrent sessions [protocol.DefaultMaxSessions].
+	MaxSessions int
+	// SendQueue is the number of messages queued per client
+	// [protocol.DefaultSendQueue].
+	SendQueue int
+	// PongWait: a socket from which nothing was read this long is closed
+	// [protocol.DefaultPongWait].
+	PongWait time.Duration
+	// WriteTimeout bounds one write to a client [10s]; a client that does
+	// not take a message in that time is dropped as slow.
+	WriteTimeout time.Duration
+	// AllowFixedCommands honours start.commands (tests and demos only).
+	AllowFixedCommands bool
+	// AllowedOrigins lists the Origin values allowed to open sessions
+	// ("https://kiosk.example"); empty allows only requests without an
+	// Origin or with the gateway's own host.
+	AllowedOrigins []string
+	// Keys are the API keys; required.
+	Keys Keys
+	// BIN is the operator's organisation, sent to IDEC; required.
+	BIN iin.BIN
+	// DeviceID names this gateway in IDEC's capture metadata ["biogated"].
+	DeviceID string
+	// MaxAttempts is the number of failed sessions (spoof, refused,
+	// no_match) after which an IIN is locked out [3]; also hello's
+	// max_attempts.
+	MaxAttempts int
+	// Lockout is how long failures count and an IIN stays locked [15m].
+	Lockout time.Duration
+	// RatePerKey and RatePerIIN cap sessions per minute per API key
+	// (before the upgrade, 429) and per IIN (at start); 0: no cap.
+	RatePerKey, RatePerIIN int
+	// ConsentMaxAge is how old a consent may be
+	// [protocol.DefaultConsentMaxAge].
+	ConsentMaxAge time.Duration
+	// Ready reports whether the daemon's dependencies (cameras, IDEC's
+	// breaker) can serve; nil is always ready. Called by /readyz.
+	Ready func() error
+	// Logger receives session lines [discard].
+	Logger *slog.Logger
+	// Registerer receives the metrics; nil registers none.
+	Registerer prometheus.Registerer
+	// Gatherer is what /metrics serves; nil serves Registerer when it is a
+	// *prometheus.Registry, and no /metrics otherwise.
+	Gatherer prometheus.Gatherer
+	// Clock is the time for consent checks, lockouts and rate limits
+	// [time.Now]. Timeouts run on the runtime's timers.
+	Clock func() time.Time
+}
+
+func (c Config) withDefaults() (Config, error) {
+	d := protocol.DefaultLimits
+	l := &c.Limits
+	if c.SessionTimeout < 0 {
+		return c, errors.New("gateway: negative SessionTimeout")
+	}
+	if c.SessionTimeout > 0 {
+		l.SessionSeconds = seconds(c.SessionTimeout)
+	}
+	for _, p := range []struct {
+		v   *int
+		def int
+	}{
+		{&l.MaxMessageBytes, d.MaxMessageBytes}, {&l.MaxFrameBytes, d.MaxFrameBytes},
+		{&l.MaxFPS, d.MaxFPS}, {&l.SessionSeconds, d.SessionSeconds},
+		{&l.IdleSeconds, d.IdleSeconds}, {&l.PingSeconds, d.PingSeconds},
+		{&c.MaxSessions, protocol.DefaultMaxSessions}, {&c.SendQueue, protocol.DefaultSendQueue},
+		{&c.MaxAttempts, 3},
+	} {
+		if *p.v == 0 {
+			*p.v = p.def
+		}
+		if *p.v < 0 {
+			return c, fmt.Errorf("gateway: negative limit %d", *p.v)
+		}
+	}
+	l.MaxAttempts = c.MaxAttempts
+	if l.MaxMessageBytes > protocol.MaxClientMessageBytes {
+		return c, fmt.Errorf("gateway: MaxMessageBytes %d over %d", l.MaxMessageBytes, protocol.MaxClientMessageBytes)
+	}
+	if c.PongWait == 0 {
+		c.PongWait = protocol.DefaultPongWait
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.Lockout == 0 {
+		c.Lockout = 15 * time.Minute
+	}
+	if c.ConsentMaxAge == 0 {
+		c.ConsentMaxAge = protocol.DefaultConsentMaxAge
+	}
+	if c.DeviceID == "" {
+		c.DeviceID = "biogated"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	switch {
+	case c.Keys.Len() == 0:
+		return c, errors.New("gateway: no API keys")
+	case c.BIN.IsZero():
+		return c, errors.New("gateway: BIN is required")
+	case c.PongWait < 0 || c.WriteTimeout < 0 || c.Lockout < 0 || c.ConsentMaxAge < 0:
+		return c, errors.New("gateway: negative duration")
+	case c.RatePerKey < 0 || c.RatePerIIN < 0:
+		return c, errors.New("gateway: negative rate")
+	}
+	return c, nil
+}

@@ -1,0 +1,232 @@
+package gateway
+
+import (
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/biogate/biogate/devices"
+	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/protocol"
+)
+
+// control waits for the start, runs the pipeline and IDEC, and ends the
+// session with its result. It runs in its own goroutine; serve waits for
+// it.
+func (s *session) control() {
+	defer close(s.runDone)
+	idle := time.NewTimer(time.Duration(s.srv.cfg.Limits.IdleSeconds) * time.Second)
+	defer idle.Stop()
+	select {
+	case st := <-s.startCh:
+		idle.Stop()
+		s.run(st)
+	case <-idle.C:
+		s.fail(protocol.CodeIdleTimeout, 0)
+	case <-s.ctx.Done():
+		s.ctxEnded()
+	}
+}
+
+func (s *session) run(st *protocol.Start) {
+	var cam devices.Camera
+	if st.Camera.Mode == protocol.CameraRelay {
+		s.mu.Lock()
+		cam = s.cam // serve closes it
+		s.mu.Unlock()
+	} else {
+		c, err := s.srv.cameras.Open(s.ctx, st.Camera.Name)
+		if err != nil {
+			if s.ctx.Err() != nil {
+				s.ctxEnded()
+				return
+			}
+			s.log.Warn("kiosk camera", "error", err) // detail for logs only
+			s.fail(protocol.CodeCameraUnavailable, 0)
+			return
+		}
+		defer c.Close()
+		cam = c
+	}
+
+	t0 := time.Now()
+	out, err := s.srv.pipeline.Run(s.ctx, cam, PipelineOptions{Commands: slices.Clone(st.Commands)}, events{s})
+	s.srv.m.stage.WithLabelValues("liveness").Observe(time.Since(t0).Seconds())
+	s.mu.Lock()
+	s.over = true
+	s.mu.Unlock()
+	if err != nil {
+		s.pipelineFailed(err)
+		return
+	}
+	reasons := func(def string) []string {
+		if len(out.Reasons) > 0 {
+			return out.Reasons
+		}
+		return []string{def}
+	}
+	switch out.Verdict {
+	case VerdictLive:
+		s.submit(st, cam, out)
+	case VerdictSpoof:
+		s.finish(protocol.DecisionSpoof, reasons("passive_spoof"), nil, "")
+	case VerdictRefused:
+		s.finish(protocol.DecisionRefused, reasons("attempts_exhausted"), nil, "")
+	default:
+		s.finish(protocol.DecisionError, reasons("passive_undecided"), nil, "")
+	}
+}
+
+// pipelineFailed ends a session whose pipeline reached no verdict.
+func (s *session) pipelineFailed(err error) {
+	switch {
+	case s.ctx.Err() != nil:
+		s.ctxEnded()
+	case errors.Is(err, devices.ErrEndOfStream):
+		s.finish(protocol.DecisionError, []string{"source_ended"}, nil, "")
+	case errors.Is(err, devices.ErrTimeout):
+		s.fail(protocol.CodeIdleTimeout, 0)
+	case errors.Is(err, devices.ErrNoDevice), errors.Is(err, devices.ErrDisconnected),
+		errors.Is(err, devices.ErrBusy), errors.Is(err, devices.ErrClosed):
+		s.log.Warn("camera failed", "error", err)
+		s.fail(protocol.CodeCameraUnavailable, 0)
+	default:
+		s.log.Error("pipeline failed", "error", err)
+		s.fail(protocol.CodeInternal, 0)
+	}
+}
+
+// consentRef identifies the consent record for IDEC.
+func consentRef(c *protocol.Consent) string {
+	return c.TextID + ":" + c.TextSHA256 + ":" + c.AcceptedAt.UTC().Format(time.RFC3339)
+}
+
+// submit sends the token to IDEC and ends the session with its answer.
+func (s *session) submit(st *protocol.Start, cam devices.Camera, out PipelineOutcome) {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.setState(protocol.StateSubmitting)
+	// The gateway's id of the submission, for support; IDEC's client makes
+	// its own idempotency key, which is logged with IDEC's answer.
+	s.c.send(&protocol.Submitting{RequestID: newUUID()}, false)
+	subject := s.subject
+	s.mu.Unlock()
+
+	at := out.CapturedAt
+	if at.IsZero() {
+		at = s.srv.cfg.Clock()
+	}
+	req := idec.Request{
+		IIN: subject, BIN: s.srv.cfg.BIN, ConsentRef: consentRef(st.Consent), Photo: out.Token,
+		Capture: idec.CaptureMeta{Time: at, Quality: min(max(out.Quality, 0), 100),
+			Liveness: VerdictLive, DeviceID: s.srv.cfg.DeviceID + "/" + cam.Info().Backend},
+	}
+	t0 := time.Now()
+	res, err := s.srv.verifier.Verify(s.ctx, req)
+	s.srv.m.stage.WithLabelValues("idec").Observe(time.Since(t0).Seconds())
+	switch {
+	case err == nil && res.Match:
+		sim := res.Similarity
+		s.finish(protocol.DecisionMatch, nil, &sim, res.IDECRequestID)
+	case err == nil:
+		sim := res.Similarity
+		s.finish(protocol.DecisionNoMatch, []string{"below_threshold"}, &sim, res.IDECRequestID)
+	case s.ctx.Err() != nil:
+		s.ctxEnded()
+	case errors.Is(err, idec.ErrUnknownIIN):
+		s.finish(protocol.DecisionError, []string{"unknown_iin"}, nil, "")
+	case errors.Is(err, idec.ErrNoReferencePhoto):
+		s.finish(protocol.DecisionError, []string{"no_reference_photo"}, nil, "")
+	case errors.Is(err, idec.ErrNoFace):
+		s.finish(protocol.DecisionError, []string{"no_face"}, nil, "")
+	case errors.Is(err, idec.ErrTimeout):
+		s.fail(protocol.CodeIDECTimeout, 0)
+	case errors.Is(err, idec.ErrUnavailable):
+		s.fail(protocol.CodeIDECUnavailable, 0)
+	default:
+		s.log.Error("idec verify", "error", err) // idec errors hold no IIN or photo
+		s.fail(protocol.CodeInternal, 0)
+	}
+}
+
+// events turns a pipeline's progress into messages.
+type events struct{ s *session }
+
+var _ PipelineEvents = events{}
+
+// Quality implements PipelineEvents: at most one per 200 ms, and a repeat
+// of the same hints at most once a second.
+func (e events) Quality(hints []string, score float64) {
+	s := e.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	now := time.Now()
+	since := now.Sub(s.qualityAt)
+	if since < time.Second/protocol.QualityMaxPerSecond || (since < time.Second && slices.Equal(hints, s.lastHints)) {
+		s.srv.m.messagesDrop.WithLabelValues("throttled").Inc()
+		return
+	}
+	s.qualityAt, s.lastHints = now, append([]string{}, hints...) // [] not null on the wire
+	s.c.send(&protocol.Quality{Hints: s.lastHints, Score: score}, true)
+}
+
+// Baseline implements PipelineEvents.
+func (e events) Baseline() {
+	s := e.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ended && s.state == protocol.StateCapturing {
+		s.setState(protocol.StateLiveness)
+	}
+}
+
+// Command implements PipelineEvents; progress is throttled to
+// ProgressMaxPerSecond.
+func (e events) Command(status, command string, attempt, index, count int, progress float64, reason string) {
+	s := e.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	st := protocol.CommandStatus(status)
+	now := time.Now()
+	if st == protocol.CommandProgress {
+		if now.Sub(s.progressAt) < time.Second/protocol.ProgressMaxPerSecond {
+			s.srv.m.messagesDrop.WithLabelValues("throttled").Inc()
+			return
+		}
+		s.progressAt = now
+	}
+	if s.state == protocol.StateCapturing {
+		s.setState(protocol.StateLiveness)
+	}
+	s.attempts = max(s.attempts, attempt)
+	m := &protocol.Command{Status: st, Command: command, Attempt: attempt, Index: index, Count: count}
+	switch st {
+	case protocol.CommandProgress, protocol.CommandPassed:
+		m.Progress = progress
+	case protocol.CommandFailed:
+		m.Reason = reason
+		m.AttemptsLeft = max(s.srv.cfg.MaxAttempts-attempt, 0)
+	}
+	s.c.send(m, st == protocol.CommandProgress)
+}
+
+// Passive implements PipelineEvents.
+func (e events) Passive(decision string, pLive float64, frames int) {
+	s := e.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	s.over = true
+	s.c.send(&protocol.Passive{Decision: decision, PLive: pLive, Frames: frames}, false)
+}

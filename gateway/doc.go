@@ -1,0 +1,29 @@
+// Package gateway serves biogated's verification sessions over WebSocket
+// (GET /v1/session), as docs/protocol.md and gateway/protocol define them,
+// plus /healthz, /readyz and /metrics.
+//
+// A Server authenticates the API key (Authorization: Bearer or X-API-Key,
+// never the URL) and the Origin before the upgrade, caps the concurrent
+// sessions, and runs each session's state machine: hello → waiting_start →
+// capturing → liveness → submitting → done. Capture and liveness run behind
+// the Pipeline interface, matching behind Verifier and kiosk cameras behind
+// Cameras: all three are declared here and implemented in cmd/biogated, so
+// this package never imports gocv or gousb. Relay mode feeds a
+// devices/relay camera with the socket's binary messages.
+//
+// API keys carry the scopes kiosk, relay and admin (ParseKeys). A key
+// needs kiosk or relay to open a socket (else 403 forbidden_scope before
+// the upgrade), and the scope of the start's camera.mode (else a non-fatal
+// forbidden_scope error on the socket); admin opens no session.
+// docs/protocol.md still names a single "session" scope and will follow.
+//
+// Each connection runs its reader in the HTTP handler, its writer in a
+// goroutine the handler waits for, and its pipeline in another; the
+// handler returns only when both are gone, and Shutdown returns only when
+// every handler has. Outbound messages go through a bounded queue: quality
+// and progress messages are dropped when it is full, anything else drops
+// the client (slow_consumer).
+//
+// Logs never carry the IIN, the consent record, the API key or biometric
+// data; the session id is the key to logs, metrics and support.
+package gateway

@@ -1,0 +1,129 @@
+package gateway
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// Scope is what an API key may do.
+type Scope string
+
+// Scopes of an API key.
+const (
+	// ScopeKiosk allows sessions with camera.mode "kiosk".
+	ScopeKiosk Scope = "kiosk"
+	// ScopeRelay allows sessions with camera.mode "relay".
+	ScopeRelay Scope = "relay"
+	// ScopeAdmin allows the administrative endpoints (none are served by
+	// this package yet); it does not allow sessions.
+	ScopeAdmin Scope = "admin"
+)
+
+// minKeyLen is the shortest key ParseKeys accepts: shorter ones can be
+// guessed.
+const minKeyLen = 16
+
+// Keys is the set of API keys and their scopes. Keys are kept only as
+// SHA-256 digests and compared in constant time. The zero Keys accepts no
+// key. A Keys is immutable and safe for concurrent use.
+type Keys struct {
+	entries []keyEntry
+}
+
+type keyEntry struct {
+	digest [sha256.Size]byte
+	scopes map[Scope]bool
+	// name identifies the key in logs without revealing it: "line N".
+	name string
+}
+
+// key is an authenticated key: what a session knows of its caller.
+type key struct {
+	name   string
+	scopes map[Scope]bool
+}
+
+func (k key) has(s Scope) bool { return k.scopes[s] }
+
+// ParseKeys reads an --api-keys file: one "KEY SCOPE[,SCOPE...]" per line,
+// blank lines and lines starting with '#' ignored. Keys are at least 16
+// characters without spaces; scopes are kiosk, relay and admin. Errors name
+// the line, never the key.
+func ParseKeys(r io.Reader) (Keys, error) {
+	var ks Keys
+	seen := map[[sha256.Size]byte]int{}
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			return Keys{}, fmt.Errorf("gateway: api keys line %d: want KEY SCOPE[,SCOPE...]", n)
+		}
+		if len(f[0]) < minKeyLen {
+			return Keys{}, fmt.Errorf("gateway: api keys line %d: key shorter than %d characters", n, minKeyLen)
+		}
+		e := keyEntry{digest: sha256.Sum256([]byte(f[0])), scopes: map[Scope]bool{}, name: fmt.Sprintf("line %d", n)}
+		for _, s := range strings.Split(f[1], ",") {
+			switch sc := Scope(s); sc {
+			case ScopeKiosk, ScopeRelay, ScopeAdmin:
+				e.scopes[sc] = true
+			default:
+				return Keys{}, fmt.Errorf("gateway: api keys line %d: unknown scope %q", n, s)
+			}
+		}
+		if prev, dup := seen[e.digest]; dup {
+			return Keys{}, fmt.Errorf("gateway: api keys line %d: same key as line %d", n, prev)
+		}
+		seen[e.digest] = n
+		ks.entries = append(ks.entries, e)
+	}
+	if err := sc.Err(); err != nil {
+		return Keys{}, fmt.Errorf("gateway: read api keys: %w", err)
+	}
+	if len(ks.entries) == 0 {
+		return Keys{}, errors.New("gateway: api keys: no key")
+	}
+	return ks, nil
+}
+
+// Len is the number of keys.
+func (ks Keys) Len() int { return len(ks.entries) }
+
+// lookup finds the key in constant time with respect to its value: every
+// entry is compared, digests of equal length.
+func (ks Keys) lookup(presented string) (key, bool) {
+	d := sha256.Sum256([]byte(presented))
+	found := -1
+	for i := range ks.entries {
+		if subtle.ConstantTimeCompare(d[:], ks.entries[i].digest[:]) == 1 {
+			found = i
+		}
+	}
+	if found < 0 || presented == "" {
+		return key{}, false
+	}
+	e := ks.entries[found]
+	return key{name: e.name, scopes: e.scopes}, true
+}
+
+// keyFromRequest returns the API key from the Authorization: Bearer or the
+// X-API-Key header; the URL is never read.
+func keyFromRequest(r *http.Request) string {
+	if a := r.Header.Get("Authorization"); a != "" {
+		const p = "bearer "
+		if len(a) > len(p) && strings.EqualFold(a[:len(p)], p) {
+			return strings.TrimSpace(a[len(p):])
+		}
+		return ""
+	}
+	return strings.TrimSpace(r.Header.Get("X-API-Key"))
+}

@@ -1,0 +1,81 @@
+package gateway
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/biogate/biogate/devices/relay"
+)
+
+// metrics are the Server's collectors.
+type metrics struct {
+	sessions       *prometheus.CounterVec   // by outcome
+	active         prometheus.Gauge         // sessions running
+	stage          *prometheus.HistogramVec // by stage
+	busy           prometheus.Counter
+	framesReceived prometheus.Counter
+	framesDropped  *prometheus.CounterVec // by reason
+	messagesDrop   *prometheus.CounterVec // outbound, by reason
+	errors         *prometheus.CounterVec // error messages sent, by code
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		sessions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "biogate_gateway_sessions_total",
+			Help: "Sessions ended, by outcome: a result decision, or cancelled, aborted, dropped, rejected (before start), busy.",
+		}, []string{"outcome"}),
+		active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "biogate_gateway_sessions_active",
+			Help: "Sessions running now.",
+		}),
+		stage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "biogate_gateway_stage_duration_seconds",
+			Help:    "Duration of session stages: waiting_start, liveness (capture and liveness), idec.",
+			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80, 120},
+		}, []string{"stage"}),
+		busy: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "biogate_gateway_busy_rejections_total",
+			Help: "Sessions refused with busy: the concurrent session cap was reached.",
+		}),
+		framesReceived: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "biogate_gateway_relay_frames_received_total",
+			Help: "Relay frame messages received.",
+		}),
+		framesDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "biogate_gateway_relay_frames_dropped_total",
+			Help: "Relay frames dropped, by reason.",
+		}, []string{"reason"}),
+		messagesDrop: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "biogate_gateway_messages_dropped_total",
+			Help: "Messages to clients dropped, by reason (throttled, queue_full).",
+		}, []string{"reason"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "biogate_gateway_errors_total",
+			Help: "Error messages sent to clients, by code.",
+		}, []string{"code"}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.sessions, m.active, m.stage, m.busy,
+			m.framesReceived, m.framesDropped, m.messagesDrop, m.errors} {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}
+
+// relayStats adds a finished relay camera's counters.
+func (m *metrics) relayStats(s relay.Stats) {
+	m.framesReceived.Add(float64(s.Received))
+	r := s.Rejected
+	for reason, n := range map[string]uint64{
+		"bad_header": r.Short + r.BadMagic + r.Version + r.Sequence,
+		"not_jpeg":   r.NotJPEG, "too_large": r.TooLarge, "too_fast": r.TooFast,
+		"stopped": r.Stopped, "queue_full": s.Dropped, "discarded": s.Discarded,
+	} {
+		if n > 0 {
+			m.framesDropped.WithLabelValues(reason).Add(float64(n))
+		}
+	}
+}

@@ -1,0 +1,256 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/biogate/biogate/devices/relay"
+	"github.com/biogate/biogate/gateway/protocol"
+)
+
+// errShutdown is the cause of a session's context when the daemon stops.
+var errShutdown = errors.New("gateway: shutting down")
+
+// Server serves sessions. Make one with New; its methods are safe for
+// concurrent use.
+type Server struct {
+	cfg      Config
+	pipeline Pipeline
+	verifier Verifier
+	cameras  Cameras
+	m        *metrics
+	upgrader websocket.Upgrader
+	slots    chan struct{} // semaphore of MaxSessions
+	perKey   *window
+	perIIN   *window
+	locks    *lockout
+
+	ctx    context.Context // cancelled with errShutdown by Shutdown
+	cancel context.CancelCauseFunc
+
+	mu       sync.Mutex // guards stopping and wg.Add against wg.Wait
+	stopping bool
+	wg       sync.WaitGroup // one per session handler
+}
+
+// New validates cfg and returns a Server. pipeline and verifier are
+// required; cameras may be nil (relay sessions only).
+func New(cfg Config, pipeline Pipeline, verifier Verifier, cameras Cameras) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if pipeline == nil || verifier == nil {
+		return nil, errors.New("gateway: pipeline and verifier are required")
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: register metrics: %w", err)
+	}
+	s := &Server{
+		cfg: cfg, pipeline: pipeline, verifier: verifier, cameras: cameras, m: m,
+		slots:  make(chan struct{}, cfg.MaxSessions),
+		perKey: newWindow(time.Minute),
+		perIIN: newWindow(time.Minute),
+		locks:  &lockout{max: cfg.MaxAttempts, fail: newWindow(cfg.Lockout)},
+	}
+	s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	s.upgrader = websocket.Upgrader{
+		HandshakeTimeout: 10 * time.Second,
+		ReadBufferSize:   4 << 10,
+		WriteBufferSize:  4 << 10,
+		// Origin was checked before the upgrade, against AllowedOrigins.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	return s, nil
+}
+
+// Handler serves GET /v1/session, /healthz, /readyz and /metrics (see
+// Config.Gatherer). Hijacked session connections are not tracked by
+// http.Server: stop them with Shutdown.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/session", s.serveSession)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.serveReady)
+	g := s.cfg.Gatherer
+	if reg, ok := s.cfg.Registerer.(*prometheus.Registry); ok && g == nil {
+		g = reg
+	}
+	if g != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	}
+	return mux
+}
+
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	stopping := s.stopping
+	s.mu.Unlock()
+	if stopping {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(); err != nil {
+			s.cfg.Logger.WarnContext(r.Context(), "not ready", "error", err)
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// Shutdown stops accepting sessions, sends aborted to the running ones and
+// closes them with 1001, and returns when every session's goroutines are
+// gone, or with ctx's error when ctx ends first (the sessions still stop).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
+	s.cancel(errShutdown)
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("gateway: shutdown: %w", ctx.Err())
+	}
+}
+
+// httpError answers a check before the upgrade with an error message body.
+func httpError(w http.ResponseWriter, code protocol.ErrorCode, retryAfter int) {
+	info, _ := code.Info()
+	m := protocol.NewError(code)
+	m.RetryAfter = retryAfter
+	body, _ := protocol.Encode(m)
+	if code == protocol.CodeUnauthorized {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	}
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(info.HTTPStatus)
+	w.Write(body)
+}
+
+// originAllowed: no Origin, one of AllowedOrigins, or, when that is empty,
+// the gateway's own host.
+func (s *Server) originAllowed(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	if len(s.cfg.AllowedOrigins) == 0 {
+		u, err := url.Parse(o)
+		return err == nil && strings.EqualFold(u.Host, r.Host)
+	}
+	for _, a := range s.cfg.AllowedOrigins {
+		if strings.EqualFold(strings.TrimSuffix(a, "/"), o) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
+	k, ok := s.cfg.Keys.lookup(keyFromRequest(r))
+	if !ok {
+		httpError(w, protocol.CodeUnauthorized, 0)
+		return
+	}
+	if !k.has(ScopeKiosk) && !k.has(ScopeRelay) {
+		httpError(w, protocol.CodeForbiddenScope, 0)
+		return
+	}
+	if !s.originAllowed(r) {
+		httpError(w, protocol.CodeOriginNotAllowed, 0)
+		return
+	}
+	if ok, wait := s.perKey.allow(k.name, s.cfg.RatePerKey, s.cfg.Clock()); !ok {
+		httpError(w, protocol.CodeRateLimited, seconds(wait))
+		return
+	}
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader answered the client
+	}
+	id := newUUID()
+	log := s.cfg.Logger.With("session", id, "key", k.name)
+	c := newConn(ws, s.cfg, s.m, log)
+	defer c.wait()
+
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		s.m.busy.Inc()
+		s.m.sessions.WithLabelValues("busy").Inc()
+		log.Info("session refused: busy")
+		c.send(s.hello(id), false)
+		e := protocol.NewError(protocol.CodeBusy)
+		e.RetryAfter = 1
+		c.send(e, false)
+		c.close(protocol.CloseTryAgainLater, true)
+		c.readUntilClosed()
+		return
+	}
+	s.m.active.Inc()
+	defer s.m.active.Dec()
+	sess := newSession(s, id, k, c, log)
+	sess.serve()
+}
+
+func (s *Server) hello(id string) *protocol.Hello {
+	return &protocol.Hello{SessionID: id, Versions: []int{protocol.Version},
+		Limits: s.cfg.Limits, FixedCommandsAllowed: s.cfg.AllowFixedCommands}
+}
+
+// relayConfig is a relay camera's configuration for a session.
+func (s *Server) relayConfig(id string) relay.Config {
+	return relay.Config{
+		MaxFrameBytes: s.cfg.Limits.MaxFrameBytes,
+		MaxFPS:        float64(s.cfg.Limits.MaxFPS),
+		IdleTimeout:   time.Duration(s.cfg.Limits.IdleSeconds) * time.Second,
+		ID:            id,
+		Clock:         s.cfg.Clock,
+	}
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

@@ -1,0 +1,398 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/biogate/biogate/devices/relay"
+	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/gateway/protocol"
+)
+
+// Causes of a session context's end, besides errShutdown.
+var (
+	errSessionTimeout = errors.New("gateway: session lasted too long")
+	errEnded          = errors.New("gateway: session ended")
+	errClientGone     = errors.New("gateway: client went away")
+)
+
+// frameErrorEvery is how often one frame error code is reported.
+const frameErrorEvery = time.Second
+
+// session is one verification on one connection. The handler's goroutine
+// reads (serve); control runs the pipeline and IDEC in a goroutine that
+// serve waits for. Everything the two share is under mu, and every message
+// is queued under mu, so the client sees them in the order of the state
+// machine.
+type session struct {
+	srv     *Server
+	id      string
+	key     key
+	c       *conn
+	log     *slog.Logger
+	created time.Time
+
+	ctx     context.Context // ends with the session; Cause says why
+	cancel  context.CancelCauseFunc
+	startCh chan *protocol.Start // capacity 1: the accepted start
+	runDone chan struct{}
+	// timeoutStop stops the session_seconds timer.
+	timeoutStop func() bool
+
+	mu         sync.Mutex
+	state      protocol.SessionState
+	ended      bool
+	outcome    string // metrics label, set when ended
+	start      *protocol.Start
+	subject    iin.IIN
+	cam        *relay.Camera // relay mode, from start on
+	eof        bool          // end_of_frames received
+	over       bool          // liveness ended: frames are dropped silently
+	attempts   int
+	frameErrAt map[protocol.ErrorCode]time.Time
+	qualityAt  time.Time
+	lastHints  []string
+	progressAt time.Time
+	stageStart time.Time
+}
+
+func newSession(srv *Server, id string, k key, c *conn, log *slog.Logger) *session {
+	s := &session{
+		srv: srv, id: id, key: k, c: c, log: log, created: time.Now(),
+		startCh:    make(chan *protocol.Start, 1),
+		runDone:    make(chan struct{}),
+		frameErrAt: map[protocol.ErrorCode]time.Time{},
+	}
+	s.ctx, s.cancel = context.WithCancelCause(srv.ctx)
+	d := time.Duration(srv.cfg.Limits.SessionSeconds) * time.Second
+	t := time.AfterFunc(d, func() { s.cancel(errSessionTimeout) })
+	s.timeoutStop = t.Stop
+	return s
+}
+
+// serve runs the session until its socket closes and its goroutines are
+// gone.
+func (s *session) serve() {
+	s.mu.Lock()
+	s.c.send(s.srv.hello(s.id), false)
+	s.setState(protocol.StateWaitingStart)
+	s.stageStart = time.Now()
+	s.mu.Unlock()
+	s.log.Info("session opened")
+
+	go s.control()
+	s.c.readLoop(s.onMessage)
+
+	s.cancel(errClientGone)
+	s.mu.Lock()
+	if s.cam != nil {
+		s.cam.Disconnect()
+	}
+	s.mu.Unlock()
+	<-s.runDone
+	s.timeoutStop()
+
+	s.mu.Lock()
+	if !s.ended {
+		s.ended = true
+		s.outcome = "dropped"
+		if s.c.isSlow() {
+			s.outcome = "slow_consumer"
+		}
+	}
+	outcome, cam := s.outcome, s.cam
+	s.mu.Unlock()
+	if cam != nil {
+		cam.Close()
+		s.srv.m.relayStats(cam.Stats())
+	}
+	s.srv.m.sessions.WithLabelValues(outcome).Inc()
+	s.log.Info("session closed", "outcome", outcome, "duration", time.Since(s.created).Round(time.Millisecond))
+}
+
+// setState records and reports a change of state. s.mu is held.
+func (s *session) setState(st protocol.SessionState) {
+	if s.state == st {
+		return
+	}
+	s.state = st
+	s.c.send(&protocol.State{State: st}, false)
+}
+
+// sendError reports a non-fatal error unless the session ended. s.mu is
+// held.
+func (s *session) sendError(m *protocol.ErrorMessage) {
+	if !s.ended {
+		s.c.send(m, false)
+	}
+}
+
+// end marks the session ended with outcome and stops its work. s.mu is
+// held; it reports false if the session had already ended.
+func (s *session) end(outcome string) bool {
+	if s.ended {
+		return false
+	}
+	s.ended, s.outcome = true, outcome
+	s.cancel(errEnded)
+	return true
+}
+
+// fail ends the session with a fatal error: error, then (after start)
+// result error, then state done, then the close.
+func (s *session) fail(code protocol.ErrorCode, retryAfter int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failLocked(code, retryAfter)
+}
+
+func (s *session) failLocked(code protocol.ErrorCode, retryAfter int) {
+	started := s.state != protocol.StateWaitingStart
+	outcome := "rejected"
+	if started {
+		outcome = string(protocol.DecisionError)
+	}
+	if !s.end(outcome) {
+		return
+	}
+	s.log.Info("session failed", "code", code)
+	e := protocol.NewError(code)
+	e.Fatal = true
+	e.RetryAfter = retryAfter
+	s.c.send(e, false)
+	if started {
+		s.c.send(s.result(protocol.DecisionError, []string{string(code)}, nil, ""), false)
+	}
+	s.state = protocol.StateDone
+	s.c.send(&protocol.State{State: protocol.StateDone, Reason: protocol.DoneError}, false)
+	info, _ := code.Info()
+	status := info.CloseStatus
+	if status == 0 {
+		status = protocol.ClosePolicy
+	}
+	s.c.close(status, true)
+}
+
+// finish ends the session with a result, and counts a failed attempt for
+// the IIN's lockout when the decision is spoof, refused or no_match.
+func (s *session) finish(d protocol.Decision, reasons []string, similarity *float64, idecID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.end(string(d)) {
+		return
+	}
+	switch d {
+	case protocol.DecisionSpoof, protocol.DecisionRefused, protocol.DecisionNoMatch:
+		s.srv.locks.failed(s.start.IIN, s.srv.cfg.Clock())
+	}
+	s.c.send(s.result(d, reasons, similarity, idecID), false)
+	s.state = protocol.StateDone
+	s.c.send(&protocol.State{State: protocol.StateDone, Reason: protocol.DoneCompleted}, false)
+	s.c.close(protocol.CloseNormal, true)
+	s.log.Info("session decided", "decision", d, "reasons", reasons, "attempts", s.attempts)
+}
+
+// result builds the result message. s.mu is held and start was accepted.
+func (s *session) result(d protocol.Decision, reasons []string, similarity *float64, idecID string) *protocol.Result {
+	return &protocol.Result{
+		SessionID: s.id, Decision: d, Similarity: similarity, Reasons: reasons,
+		IDECRequestID: idecID, ClientNonce: s.start.ClientNonce,
+		FixedCommands: s.start.Commands != nil, Attempts: s.attempts,
+		DecidedAt: s.srv.cfg.Clock().UTC().Truncate(time.Second),
+	}
+}
+
+// ended ctx: say why, if the session did not end itself.
+func (s *session) ctxEnded() {
+	switch cause := context.Cause(s.ctx); {
+	case errors.Is(cause, errShutdown):
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.end("aborted") {
+			s.c.send(&protocol.Aborted{Reason: protocol.AbortShutdown}, false)
+			s.c.close(protocol.CloseGoingAway, true)
+		}
+	case errors.Is(cause, errSessionTimeout):
+		s.fail(protocol.CodeSessionTimeout, 0)
+	}
+	// errEnded, errClientGone: nothing left to say.
+}
+
+// onMessage handles one message from the client, in the reader's
+// goroutine.
+func (s *session) onMessage(typ int, data []byte) {
+	if typ == websocket.BinaryMessage {
+		s.onFrame(data)
+		return
+	}
+	if len(data) > s.srv.cfg.Limits.MaxMessageBytes {
+		s.mu.Lock()
+		s.sendError(protocol.NewError(protocol.CodeBadMessage))
+		s.mu.Unlock()
+		return
+	}
+	msg, err := protocol.DecodeClient(data)
+	if err != nil {
+		code := protocol.CodeOf(err)
+		if info, _ := code.Info(); info.Fatal {
+			s.fail(code, 0)
+			return
+		}
+		s.log.Debug("message rejected", "error", err) // errors of DecodeClient never quote values
+		s.mu.Lock()
+		s.sendError(protocol.ErrorFor(err))
+		s.mu.Unlock()
+		return
+	}
+	switch m := msg.(type) {
+	case *protocol.Start:
+		s.onStart(m)
+	case *protocol.Cancel:
+		s.mu.Lock()
+		if s.end("cancelled") {
+			s.state = protocol.StateDone
+			s.c.send(&protocol.State{State: protocol.StateDone, Reason: protocol.DoneCancelled}, false)
+			s.c.close(protocol.CloseNormal, true)
+		}
+		s.mu.Unlock()
+	case *protocol.EndOfFrames:
+		s.onEndOfFrames()
+	}
+}
+
+func (s *session) onStart(st *protocol.Start) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	if s.state != protocol.StateWaitingStart {
+		s.sendError(protocol.NewError(protocol.CodeUnexpectedMessage))
+		return
+	}
+	cfg := &s.srv.cfg
+	now := cfg.Clock()
+	if err := st.Validate(now, protocol.StartRules{ConsentMaxAge: cfg.ConsentMaxAge, AllowFixedCommands: cfg.AllowFixedCommands}); err != nil {
+		s.log.Info("start rejected", "error", err) // FieldError text names the field, never the value
+		s.sendError(protocol.ErrorFor(err))
+		return
+	}
+	need := ScopeKiosk
+	if st.Camera.Mode == protocol.CameraRelay {
+		need = ScopeRelay
+	}
+	if !s.key.has(need) {
+		e := protocol.NewError(protocol.CodeForbiddenScope)
+		e.Fatal, e.Field = false, "camera.mode" // a rejected start: the client may pick the other mode
+		s.sendError(e)
+		return
+	}
+	subject, err := iin.Parse(st.IIN)
+	if err != nil { // Validate checked it
+		s.failLocked(protocol.CodeInternal, 0)
+		return
+	}
+	if d := s.srv.locks.lockedFor(st.IIN, now); d > 0 {
+		s.failLocked(protocol.CodeLockedOut, seconds(d))
+		return
+	}
+	if ok, wait := s.srv.perIIN.allow(st.IIN, cfg.RatePerIIN, now); !ok {
+		s.failLocked(protocol.CodeRateLimited, seconds(wait))
+		return
+	}
+	if st.Camera.Mode == protocol.CameraRelay {
+		cam, err := relay.New(s.srv.relayConfig(s.id))
+		if err != nil {
+			s.log.Error("relay camera", "error", err)
+			s.failLocked(protocol.CodeInternal, 0)
+			return
+		}
+		s.cam = cam
+	} else if s.srv.cameras == nil {
+		s.failLocked(protocol.CodeCameraUnavailable, 0)
+		return
+	}
+	s.start, s.subject = st, subject
+	s.srv.m.stage.WithLabelValues("waiting_start").Observe(time.Since(s.stageStart).Seconds())
+	s.log.Info("session started", "mode", st.Camera.Mode, "fixed_commands", st.Commands != nil)
+	s.setState(protocol.StateCapturing)
+	s.startCh <- st
+}
+
+// frameError reports a rejected frame, at most once per second per code.
+// s.mu is held.
+func (s *session) frameError(code protocol.ErrorCode) {
+	now := time.Now()
+	if t, ok := s.frameErrAt[code]; ok && now.Sub(t) < frameErrorEvery {
+		return
+	}
+	s.frameErrAt[code] = now
+	s.sendError(protocol.NewError(code))
+}
+
+func (s *session) onFrame(data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	var code protocol.ErrorCode
+	switch {
+	case s.state == protocol.StateWaitingStart || s.eof:
+		code = protocol.CodeUnexpectedMessage
+	case s.start.Camera.Mode != protocol.CameraRelay:
+		code = protocol.CodeWrongMode
+	case s.over || s.state == protocol.StateSubmitting:
+		s.srv.m.framesReceived.Inc()
+		s.srv.m.framesDropped.WithLabelValues("liveness_over").Inc()
+		return
+	default:
+		if err := s.cam.Push(data); err != nil {
+			if code = frameCode(err); code != "" {
+				s.frameError(code)
+			}
+		}
+		return // counted by the camera's Stats
+	}
+	s.srv.m.framesReceived.Inc()
+	s.srv.m.framesDropped.WithLabelValues(string(code)).Inc()
+	s.frameError(code)
+}
+
+// frameCode maps a relay rejection to its protocol code; "" for a frame
+// dropped silently (the stream was stopped).
+func frameCode(err error) protocol.ErrorCode {
+	switch {
+	case errors.Is(err, relay.ErrNotJPEG):
+		return protocol.CodeFrameNotJPEG
+	case errors.Is(err, relay.ErrTooLarge):
+		return protocol.CodeFrameTooLarge
+	case errors.Is(err, relay.ErrTooFast):
+		return protocol.CodeFrameTooFast
+	case errors.Is(err, relay.ErrStopped):
+		return ""
+	}
+	return protocol.CodeFrameBadHeader // short, magic, version, sequence
+}
+
+func (s *session) onEndOfFrames() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.ended:
+	case s.state == protocol.StateWaitingStart:
+		s.sendError(protocol.NewError(protocol.CodeUnexpectedMessage))
+	case s.start.Camera.Mode != protocol.CameraRelay:
+		s.sendError(protocol.NewError(protocol.CodeWrongMode))
+	case s.over || s.state == protocol.StateSubmitting || s.eof:
+		// accepted silently: the client cannot know when liveness ended
+	default:
+		s.eof = true
+		s.cam.End()
+	}
+}

@@ -1,0 +1,447 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/biogate/biogate/gateway/protocol"
+)
+
+func TestRelaySessionMatch(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 3, Verdict: VerdictLive}, nil)
+	c := h.dial(keyAll)
+	c.relaySession(validIIN, 3)
+	c.wantState(protocol.StateLiveness)
+	c.wantState(protocol.StateSubmitting)
+	if m, ok := c.next().(*protocol.Submitting); !ok || m.RequestID == "" {
+		t.Fatalf("got %#v, want submitting with a request id", m)
+	}
+	r := c.wantResult()
+	if r.Decision != protocol.DecisionMatch || r.Similarity == nil || *r.Similarity != 0.982 ||
+		r.IDECRequestID != "IDEC-TEST-1" || r.ClientNonce != testNonce || r.FixedCommands || r.Attempts != 1 || len(r.Reasons) != 0 {
+		t.Errorf("result %+v", r)
+	}
+	if s := c.wantState(protocol.StateDone); s.Reason != protocol.DoneCompleted {
+		t.Errorf("done reason %q", s.Reason)
+	}
+	c.wantClose(protocol.CloseNormal)
+
+	h.ver.mu.Lock()
+	defer h.ver.mu.Unlock()
+	if len(h.ver.reqs) != 1 {
+		t.Fatalf("%d IDEC requests, want 1", len(h.ver.reqs))
+	}
+	req := h.ver.reqs[0]
+	if !bytes.Equal(req.Photo, testJPEG) || req.IIN.String() != validIIN || req.BIN.String() != testBIN ||
+		!strings.HasPrefix(req.ConsentRef, "mfo-consent-biometrics-v3:9f86d081") || req.Capture.Liveness != "live" {
+		t.Errorf("IDEC request: IIN %s BIN %s consent %q liveness %q photo %d bytes",
+			req.IIN.Masked(), req.BIN, req.ConsentRef, req.Capture.Liveness, len(req.Photo))
+	}
+}
+
+func TestNoMatchLocksOut(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, nil)
+	h.ver.match = false
+	for i := 0; i < 3; i++ {
+		c := h.dial(keyAll)
+		c.relaySession(validIIN, 1)
+		if r := c.wantResult(); r.Decision != protocol.DecisionNoMatch || len(r.Reasons) != 1 || r.Reasons[0] != "below_threshold" {
+			t.Fatalf("session %d: result %+v", i, r)
+		}
+		c.wantState(protocol.StateDone)
+		c.wantClose(protocol.CloseNormal)
+	}
+	c := h.dial(keyAll)
+	c.send(startMsg(validIIN, protocol.CameraRelay))
+	e := c.wantError(protocol.CodeLockedOut)
+	if !e.Fatal || e.RetryAfter <= 0 || e.RetryAfter > 15*60 {
+		t.Errorf("locked_out %+v", e)
+	}
+	if s := c.wantState(protocol.StateDone); s.Reason != protocol.DoneError {
+		t.Errorf("done reason %q", s.Reason)
+	}
+	c.wantClose(protocol.ClosePolicy)
+
+	// Another IIN is not locked.
+	c = h.dial(keyAll)
+	c.relaySession(otherIIN, 1)
+	if r := c.wantResult(); r.Decision != protocol.DecisionNoMatch {
+		t.Errorf("other IIN: %+v", r)
+	}
+}
+
+func TestSpoofAndRefusedCount(t *testing.T) {
+	for _, v := range []string{VerdictSpoof, VerdictRefused} {
+		t.Run(v, func(t *testing.T) {
+			h := newHarness(t, &testPipeline{Frames: 1, Verdict: v}, func(c *Config) { c.MaxAttempts = 1 })
+			c := h.dial(keyAll)
+			c.relaySession(validIIN, 1)
+			if r := c.wantResult(); string(r.Decision) != v {
+				t.Fatalf("result %+v", r)
+			}
+			c = h.dial(keyAll)
+			c.send(startMsg(validIIN, protocol.CameraRelay))
+			c.wantError(protocol.CodeLockedOut)
+		})
+	}
+}
+
+// TestRejectedMessages: each is answered with a non-fatal error and the
+// session goes on to a good start.
+func TestRejectedMessages(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive, Block: true}, nil)
+	c := h.dial(keyAll)
+
+	badIIN := startMsg("790303402569", protocol.CameraRelay)
+	noConsent := startMsg(validIIN, protocol.CameraRelay)
+	noConsent.Consent = nil
+	fixed := startMsg(validIIN, protocol.CameraRelay)
+	fixed.Commands = []string{"turn_left", "turn_right", "tilt_left"}
+	oldConsent := startMsg(validIIN, protocol.CameraRelay)
+	oldConsent.Consent.AcceptedAt = time.Now().Add(-time.Hour)
+	enc := func(m protocol.Message) string {
+		b, err := protocol.Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, tc := range []struct {
+		name, msg string
+		code      protocol.ErrorCode
+		field     string
+	}{
+		{"malformed JSON", `{"v":1,"type":"start",`, protocol.CodeBadMessage, ""},
+		{"not an object", `[1,2]`, protocol.CodeBadMessage, ""},
+		{"unknown type", `{"v":1,"type":"dance"}`, protocol.CodeUnknownType, ""},
+		{"gateway type", `{"v":1,"type":"hello"}`, protocol.CodeUnknownType, ""},
+		{"too large", `{"v":1,"type":"cancel","pad":"` + strings.Repeat("x", 17<<10) + `"}`, protocol.CodeBadMessage, ""},
+		{"invalid IIN", enc(badIIN), protocol.CodeInvalidIIN, "iin"},
+		{"missing consent", enc(noConsent), protocol.CodeConsentRequired, "consent"},
+		{"old consent", enc(oldConsent), protocol.CodeConsentInvalid, "consent.accepted_at"},
+		{"fixed commands", enc(fixed), protocol.CodeFixedCommandsNotAllowed, "commands"},
+		{"end_of_frames before start", `{"v":1,"type":"end_of_frames","last_seq":0}`, protocol.CodeUnexpectedMessage, ""},
+	} {
+		c.sendText(tc.msg)
+		e := c.wantError(tc.code)
+		if e.Fatal || e.Field != tc.field {
+			t.Errorf("%s: %+v", tc.name, e)
+		}
+		if strings.Contains(e.Message, validIIN) {
+			t.Errorf("%s: error message holds the IIN", tc.name)
+		}
+	}
+	c.sendFrame(frameMsg(1, testJPEG))
+	c.wantError(protocol.CodeUnexpectedMessage)
+
+	c.send(startMsg(validIIN, protocol.CameraRelay))
+	c.wantState(protocol.StateCapturing)
+	c.send(startMsg(validIIN, protocol.CameraRelay))
+	c.wantError(protocol.CodeUnexpectedMessage)
+	c.send(&protocol.Cancel{})
+	if s := c.wantState(protocol.StateDone); s.Reason != protocol.DoneCancelled {
+		t.Errorf("done reason %q", s.Reason)
+	}
+	c.wantClose(protocol.CloseNormal)
+}
+
+func TestUnsupportedVersionIsFatal(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, nil)
+	c := h.dial(keyAll)
+	c.sendText(`{"v":2,"type":"start"}`)
+	if e := c.wantError(protocol.CodeUnsupportedVersion); !e.Fatal {
+		t.Errorf("%+v", e)
+	}
+	c.wantState(protocol.StateDone)
+	c.wantClose(protocol.CloseProtocolError)
+}
+
+func TestFixedCommandsAllowed(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, func(c *Config) { c.AllowFixedCommands = true })
+	c := h.dial(keyAll)
+	st := startMsg(validIIN, protocol.CameraRelay)
+	st.Commands = []string{"tilt_left", "turn_right", "move_closer"}
+	c.send(st)
+	c.wantState(protocol.StateCapturing)
+	c.sendFrame(frameMsg(1, testJPEG))
+	var cmds []string
+	for {
+		m := c.next()
+		if cm, ok := m.(*protocol.Command); ok && cm.Status == protocol.CommandIssued {
+			cmds = append(cmds, cm.Command)
+		}
+		if r, ok := m.(*protocol.Result); ok {
+			if !r.FixedCommands || r.Decision != protocol.DecisionMatch {
+				t.Errorf("result %+v", r)
+			}
+			break
+		}
+	}
+	if strings.Join(cmds, ",") != "tilt_left,turn_right,move_closer" {
+		t.Errorf("commands issued %v", cmds)
+	}
+}
+
+func TestFrameErrors(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive, Block: true}, func(c *Config) {
+		c.Limits.MaxFrameBytes = 8 << 10
+		c.Limits.MaxFPS = 1
+	})
+	c := h.dial(keyAll)
+	c.relaySession(validIIN, 1) // seq 1 takes the only token
+
+	big := append([]byte{0xFF, 0xD8, 0xFF}, make([]byte, 9<<10)...)
+	big = append(big, 0xFF, 0xD9)
+	c.sendFrame(frameMsg(2, big))
+	c.wantError(protocol.CodeFrameTooLarge)
+	c.sendFrame(frameMsg(3, []byte("not a jpeg at all")))
+	c.wantError(protocol.CodeFrameNotJPEG)
+	c.sendFrame([]byte("BG\x01"))
+	c.wantError(protocol.CodeFrameBadHeader)
+	c.sendFrame(frameMsg(4, testJPEG))
+	c.wantError(protocol.CodeFrameTooFast)
+	c.sendText(`{"v":1,"type":"end_of_frames","last_seq":4}`)
+	if r := c.wantResult(); r.Decision != protocol.DecisionError || len(r.Reasons) != 1 || r.Reasons[0] != "source_ended" {
+		t.Errorf("result %+v", r)
+	}
+	c.wantState(protocol.StateDone)
+	c.wantClose(protocol.CloseNormal)
+}
+
+func TestKioskWithoutCameras(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, nil)
+	c := h.dial(keyAll)
+	c.send(startMsg(validIIN, protocol.CameraKiosk))
+	c.wantError(protocol.CodeCameraUnavailable)
+	c.wantState(protocol.StateDone)
+	c.wantClose(protocol.CloseTryAgainLater)
+}
+
+func decodeHTTPError(t *testing.T, resp *http.Response) *protocol.ErrorMessage {
+	t.Helper()
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	m, err := protocol.DecodeServer(b)
+	if err != nil {
+		t.Fatalf("body %s: %v", b, err)
+	}
+	e, ok := m.(*protocol.ErrorMessage)
+	if !ok {
+		t.Fatalf("body %s", b)
+	}
+	return e
+}
+
+func TestAuthAndOrigin(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, func(c *Config) {
+		c.AllowedOrigins = []string{"https://kiosk.example"}
+	})
+	for _, tc := range []struct {
+		name   string
+		hdr    http.Header
+		query  string
+		status int
+		code   protocol.ErrorCode
+	}{
+		{"no key", http.Header{}, "", 401, protocol.CodeUnauthorized},
+		{"wrong key", http.Header{"Authorization": {"Bearer test-key-wrong-0123456789"}}, "", 401, protocol.CodeUnauthorized},
+		{"key in URL", http.Header{}, "?api_key=" + keyAll, 401, protocol.CodeUnauthorized},
+		{"admin scope", http.Header{"X-API-Key": {keyAdmin}}, "", 403, protocol.CodeForbiddenScope},
+		{"wrong origin", http.Header{"X-API-Key": {keyAll}, "Origin": {"https://evil.example"}}, "", 403, protocol.CodeOriginNotAllowed},
+		{"allowed origin", http.Header{"X-API-Key": {keyAll}, "Origin": {"https://kiosk.example"}}, "", 101, ""},
+		{"no origin, bearer", http.Header{"Authorization": {"Bearer " + keyAll}}, "", 101, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := h.url
+			h.url += tc.query
+			ws, resp, err := h.dialHeader(tc.hdr)
+			h.url = url
+			if resp == nil {
+				t.Fatalf("no response: %v", err)
+			}
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if tc.status == 101 {
+				ws.Close()
+				return
+			}
+			e := decodeHTTPError(t, resp)
+			if e.Code != tc.code || !e.Fatal {
+				t.Errorf("error %+v", e)
+			}
+			if tc.status == 401 && resp.Header.Get("WWW-Authenticate") != "Bearer" {
+				t.Errorf("WWW-Authenticate %q", resp.Header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
+func TestModeScope(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, nil)
+	c := h.dial(keyKiosk)
+	c.send(startMsg(validIIN, protocol.CameraRelay))
+	if e := c.wantError(protocol.CodeForbiddenScope); e.Fatal || e.Field != "camera.mode" {
+		t.Errorf("%+v", e)
+	}
+	// The session survives: a kiosk start is accepted (and fails for want of a camera).
+	c.send(startMsg(validIIN, protocol.CameraKiosk))
+	c.wantError(protocol.CodeCameraUnavailable)
+}
+
+func TestRatePerKey(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, func(c *Config) { c.RatePerKey = 1 })
+	h.dial(keyAll).ws.Close()
+	_, resp, err := h.dialHeader(http.Header{"X-API-Key": {keyAll}})
+	if resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("second session: %v %v", resp, err)
+	}
+	if e := decodeHTTPError(t, resp); e.Code != protocol.CodeRateLimited || e.RetryAfter < 1 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("%+v", e)
+	}
+}
+
+func TestBusy(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, func(c *Config) { c.MaxSessions = 1 })
+	first := h.dial(keyAll)
+
+	ws, _, err := h.dialHeader(http.Header{"X-API-Key": {keyAll}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &client{t: t, ws: ws}
+	if _, ok := c.next().(*protocol.Hello); !ok {
+		t.Fatal("no hello")
+	}
+	if e := c.wantError(protocol.CodeBusy); !e.Fatal || e.RetryAfter < 1 {
+		t.Errorf("%+v", e)
+	}
+	c.wantClose(protocol.CloseTryAgainLater)
+	if n := testutil.ToFloat64(h.srv.m.busy); n != 1 {
+		t.Errorf("busy rejections %v", n)
+	}
+	// The first session is unharmed.
+	first.relaySession(validIIN, 1)
+	if r := first.wantResult(); r.Decision != protocol.DecisionMatch {
+		t.Errorf("%+v", r)
+	}
+}
+
+func TestSlowConsumerDropped(t *testing.T) {
+	pipe := &testPipeline{Flood: true}
+	h := newHarness(t, pipe, func(c *Config) {
+		c.SendQueue = 16
+		c.WriteTimeout = 200 * time.Millisecond
+	})
+	slow := h.dial(keyAll)
+	slow.send(startMsg(validIIN, protocol.CameraRelay))
+	// slow never reads again; the gateway must drop it.
+	deadline := time.Now().Add(15 * time.Second)
+	for testutil.ToFloat64(h.srv.m.sessions.WithLabelValues("slow_consumer")) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("slow client not dropped")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := testutil.ToFloat64(h.srv.m.active); n != 0 {
+		t.Errorf("%v sessions active after the drop", n)
+	}
+
+	// The gateway goes on serving.
+	pipe.Flood = false // no session runs the pipeline now
+	pipe.Frames, pipe.Verdict = 1, VerdictLive
+	c := h.dial(keyAll)
+	c.relaySession(otherIIN, 1)
+	if r := c.wantResult(); r.Decision != protocol.DecisionMatch {
+		t.Errorf("%+v", r)
+	}
+}
+
+func TestShutdownAborts(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive, Block: true}, nil)
+	get := func(path string) int {
+		resp, err := http.Get(h.ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if get("/readyz") != 200 || get("/healthz") != 200 || get("/metrics") != 200 {
+		t.Fatal("not ready")
+	}
+	running := h.dial(keyAll)
+	running.relaySession(validIIN, 2)
+	waiting := h.dial(keyAll)
+
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- h.srv.Shutdown(ctx)
+	}()
+	for _, c := range []*client{running, waiting} {
+		if m, ok := c.skip().(*protocol.Aborted); !ok || m.Reason != protocol.AbortShutdown {
+			t.Errorf("got %#v, want aborted", m)
+		}
+		c.wantClose(protocol.CloseGoingAway)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.ToFloat64(h.srv.m.active); n != 0 {
+		t.Errorf("%v sessions active after Shutdown", n)
+	}
+	if n := testutil.ToFloat64(h.srv.m.sessions.WithLabelValues("aborted")); n != 2 {
+		t.Errorf("%v sessions aborted, want 2", n)
+	}
+	if get("/readyz") != http.StatusServiceUnavailable {
+		t.Error("ready while shutting down")
+	}
+	if _, resp, _ := h.dialHeader(http.Header{"X-API-Key": {keyAll}}); resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Error("session accepted after Shutdown")
+	}
+}
+
+func TestParseKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		ok       bool
+	}{
+		{"good", "# c\n\nabcdefghijklmnop kiosk,relay\nqrstuvwxyz0123456 admin\n", true},
+		{"short key", "abc kiosk\n", false},
+		{"unknown scope", "abcdefghijklmnop session\n", false},
+		{"no scope", "abcdefghijklmnop\n", false},
+		{"duplicate", "abcdefghijklmnop kiosk\nabcdefghijklmnop relay\n", false},
+		{"empty", "# nothing\n", false},
+	} {
+		ks, err := ParseKeys(strings.NewReader(tc.in))
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err %v", tc.name, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "abcdefghijklmnop") {
+			t.Errorf("%s: error holds the key: %v", tc.name, err)
+		}
+		if tc.ok {
+			if k, ok := ks.lookup("abcdefghijklmnop"); !ok || !k.has(ScopeKiosk) || !k.has(ScopeRelay) || k.has(ScopeAdmin) {
+				t.Errorf("%s: lookup %+v %v", tc.name, k, ok)
+			}
+			if _, ok := ks.lookup("abcdefghijklmnoq"); ok {
+				t.Errorf("%s: wrong key accepted", tc.name)
+			}
+		}
+	}
+}
+
+var _ = json.Marshal
