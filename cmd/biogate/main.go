@@ -5,6 +5,7 @@
 //	biogate liveness --source SRC [--commands c1,c2,c3] [--json] [--out DIR]
 //	biogate pad-eval --genuine PATH... --attack SPECIES=PATH... [--json]
 //	biogate idec verify --idec URL --tls DIR --iin IIN --photo FILE [--json]
+//	biogate session --gateway http://HOST:PORT --key KEY --iin IIN [--relay SRC] [--commands c1,c2,...] [--json]
 //
 // Exit status: 0 on success, 1 on a failure, 2 on a usage error, 3 when a
 // capture ended without a usable frame, a liveness check without "live",
@@ -37,6 +38,7 @@ var commands = []command{
 	{"liveness", "run the liveness check (random commands and passive anti-spoofing) on a source", runLiveness},
 	{"pad-eval", "evaluate passive presentation attack detection (ISO/IEC 30107-3 APCER, BPCER, ACER)", runPADEval},
 	{"idec", "verify a photo against IDEC's reference for an IIN (idec verify)", runIDEC},
+	{"session", "run one verification session against biogated, as a calling app would", runSession},
 }
 
 func main() {

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"gocv.io/x/gocv"
+
+	"github.com/biogate/biogate/devices"
+	"github.com/biogate/biogate/devices/relay"
+	"github.com/biogate/biogate/gateway/protocol"
+)
+
+// demoConsentText is the consent text the terminal client shows and
+// records when none is given.
+const demoConsentText = "I agree that my face image is captured and compared with the reference photo held by the state for my IIN, for this verification only."
+
+func runSession(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("session", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	gw := fs.String("gateway", "", "the gateway, http://HOST:PORT or https://HOST:PORT")
+	key := fs.String("key", envOr("BIOGATE_API_KEY", ""), "API key (default $BIOGATE_API_KEY); sent in a header, never in the URL")
+	iinFlag := fs.String("iin", "", "the person's IIN")
+	relaySrc := fs.String("relay", "", "relay mode: send this source's frames (file:, dir:, v4l2:, gst:) over the socket; default: kiosk mode")
+	camera := fs.String("camera", "", "kiosk mode: the gateway camera's name (default: its default camera)")
+	commands := fs.String("commands", "", "fixed liveness commands (the gateway must allow it; the result says so)")
+	fps := fs.Float64("fps", 10, "relay mode: frames per second sent")
+	asJSON := fs.Bool("json", false, "print the events as JSON lines; the last line is the result")
+	consentText := fs.String("consent-text", demoConsentText, "the consent text the person accepted")
+	origin := fs.String("origin", "", "Origin header to send (default: none)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: biogate session --gateway http://HOST:PORT --key KEY --iin IIN [--relay SRC] [--commands c1,c2,...] [--json]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if *gw == "" || *iinFlag == "" || fs.NArg() > 0 || *fps <= 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	u, err := url.Parse(*gw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		fmt.Fprintf(stderr, "biogate session: --gateway %q: want http://HOST:PORT or https://HOST:PORT\n", *gw)
+		return exitUsage
+	}
+	u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
+	u.Path = "/v1/session"
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hdr := http.Header{}
+	if *key != "" {
+		hdr.Set("Authorization", "Bearer "+*key)
+	}
+	if *origin != "" {
+		hdr.Set("Origin", *origin)
+	}
+	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, u.String(), hdr)
+	if err != nil {
+		if resp != nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			fmt.Fprintf(stderr, "biogate session: %s: %s\n", resp.Status, strings.TrimSpace(string(body)))
+		} else {
+			fmt.Fprintf(stderr, "biogate session: %v\n", err)
+		}
+		return exitFailure
+	}
+	defer conn.Close()
+	var wmu sync.Mutex // gorilla allows one writer at a time
+	write := func(typ int, b []byte) error {
+		wmu.Lock()
+		defer wmu.Unlock()
+		conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		return conn.WriteMessage(typ, b)
+	}
+
+	start := protocol.Start{
+		IIN: *iinFlag, Modality: protocol.ModalityFace, ClientNonce: nonce(),
+		Consent: &protocol.Consent{TextID: "biogate-cli-consent-v1", TextSHA256: sha256Hex(*consentText), AcceptedAt: time.Now().UTC()},
+		Camera:  protocol.Camera{Mode: protocol.CameraKiosk, Name: *camera},
+	}
+	if *relaySrc != "" {
+		start.Camera = protocol.Camera{Mode: protocol.CameraRelay}
+	}
+	if *commands != "" {
+		start.Commands = strings.Split(*commands, ",")
+	}
+	msg, err := protocol.Encode(start)
+	if err != nil {
+		fmt.Fprintf(stderr, "biogate session: %v\n", err)
+		return exitUsage
+	}
+	if err := write(websocket.TextMessage, msg); err != nil {
+		fmt.Fprintf(stderr, "biogate session: %v\n", err)
+		return exitFailure
+	}
+
+	sendCtx, stopSending := context.WithCancel(ctx)
+	var sender sync.WaitGroup
+	defer func() { stopSending(); sender.Wait() }()
+	if *relaySrc != "" {
+		cam, err := devices.OpenCamera(ctx, *relaySrc)
+		if err != nil {
+			fmt.Fprintf(stderr, "biogate session: %v\n", err)
+			return exitFailure
+		}
+		defer cam.Close()
+		sender.Add(1)
+		go func() {
+			defer sender.Done()
+			if err := sendFrames(sendCtx, cam, *fps, write); err != nil && sendCtx.Err() == nil {
+				fmt.Fprintf(stderr, "biogate session: relay: %v\n", err)
+			}
+		}()
+	}
+
+	// Read events until the result (or the socket closes).
+	code := exitFailure
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			if code == exitFailure {
+				fmt.Fprintf(stderr, "biogate session: connection closed: %v\n", err)
+			}
+			return code
+		}
+		m, err := protocol.DecodeServer(data)
+		if err != nil {
+			fmt.Fprintf(stderr, "biogate session: bad message from the gateway: %v\n", err)
+			return exitFailure
+		}
+		if *asJSON {
+			fmt.Fprintln(stdout, strings.TrimSpace(string(data)))
+		} else {
+			printEvent(stdout, m)
+		}
+		switch m := m.(type) {
+		case *protocol.Result:
+			stopSending()
+			if m.Decision == protocol.DecisionMatch {
+				code = exitOK
+			} else {
+				code = exitNoResult
+			}
+			return code
+		case *protocol.Aborted:
+			return exitFailure
+		case *protocol.ErrorMessage:
+			if m.Fatal {
+				code = exitFailure
+			}
+		}
+	}
+}
+
+// sendFrames reads cam and sends its frames as relay messages at fps,
+// then end_of_frames.
+func sendFrames(ctx context.Context, cam devices.Camera, fps float64, write func(int, []byte) error) error {
+	tick := time.NewTicker(time.Duration(float64(time.Second) / fps))
+	defer tick.Stop()
+	var seq uint32
+	var buf []byte
+	for {
+		f, err := cam.Read(ctx)
+		if errors.Is(err, devices.ErrEndOfStream) {
+			b, _ := protocol.Encode(protocol.EndOfFrames{LastSeq: seq})
+			return write(websocket.TextMessage, b)
+		}
+		if err != nil {
+			return err
+		}
+		jpeg, err := frameJPEG(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		seq++
+		buf = relay.AppendMessage(buf[:0], relay.Header{Seq: seq, CaptureMillis: time.Now().UnixMilli()}, jpeg)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		if err := write(websocket.BinaryMessage, buf); err != nil {
+			return err
+		}
+	}
+}
+
+// frameJPEG encodes a BGR frame as JPEG (JPEG frames pass through).
+func frameJPEG(f *devices.Frame) ([]byte, error) {
+	if f.Format == devices.JPEG {
+		return append([]byte(nil), f.Data...), nil
+	}
+	if err := f.Validate(); err != nil || f.Format != devices.BGR24 || f.Stride != f.Width*3 {
+		return nil, fmt.Errorf("frame %d: not a packed BGR frame", f.Seq)
+	}
+	m, err := gocv.NewMatFromBytes(f.Height, f.Width, gocv.MatTypeCV8UC3, f.Data)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, 85})
+	if err != nil {
+		return nil, err
+	}
+	defer buf.Close()
+	return append([]byte(nil), buf.GetBytes()...), nil
+}
+
+func printEvent(w io.Writer, m protocol.ServerMessage) {
+	switch m := m.(type) {
+	case *protocol.Quality:
+		return // too many for a terminal; --json shows them
+	case *protocol.Command:
+		if m.Status == protocol.CommandProgress {
+			return
+		}
+	case *protocol.Result:
+		b, _ := json.Marshal(m)
+		fmt.Fprintf(w, "result      %s\n", b)
+		return
+	}
+	b, _ := json.Marshal(m)
+	fmt.Fprintf(w, "%-11s %s\n", m.MessageType(), b)
+}
+
+func nonce() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func sha256Hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}

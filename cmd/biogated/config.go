@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is everything biogated reads at start. Each field has a YAML key,
+// an environment variable (BIOGATED_ and the key in upper case) and a flag
+// (the key with dashes); a flag beats the environment, which beats the
+// file, which beats the default.
+type Config struct {
+	// Listen is the address of the HTTP and WebSocket listener.
+	Listen string `yaml:"listen" help:"listen address, HOST:PORT (TLS is required unless it is loopback)"`
+	// Camera is the kiosk camera as a capture spec (v4l2:, gst:, file:,
+	// dir:); empty: relay sessions only.
+	Camera string `yaml:"camera" help:"kiosk camera spec (v4l2:PATH, gst:PIPELINE, file:PATH, dir:PATH); empty: relay only"`
+	// IDEC is the IDEC base URL.
+	IDEC string `yaml:"idec" help:"IDEC base URL, https://HOST:PORT"`
+	// IDECTLS holds ca.pem, client.pem and client-key.pem.
+	IDECTLS string `yaml:"idec_tls" help:"folder with ca.pem, client.pem and client-key.pem for IDEC"`
+	// APIKeys is the file of API keys: KEY SCOPE[,SCOPE...] per line.
+	APIKeys string `yaml:"api_keys" help:"file of API keys, one 'KEY SCOPE[,SCOPE...]' per line"`
+	// Data keeps the daemon's keys and state.
+	Data string `yaml:"data" help:"folder for the daemon's keys and state"`
+	// AllowFixedCommands lets a session name its liveness commands (tests
+	// and demos only; the result says so).
+	AllowFixedCommands bool `yaml:"allow_fixed_commands" help:"let sessions fix their liveness commands (tests and demos only)"`
+	// Models is the models folder ("" : $BIOGATE_MODELS, else
+	// $BIOGATE_SHARED/models, else ../shared/models).
+	Models string `yaml:"models" help:"models folder"`
+	// BIN is the operator organisation's BIN, sent to IDEC.
+	BIN string `yaml:"bin" help:"the operator organisation's BIN"`
+	// TLSCert and TLSKey serve HTTPS; required unless Listen is loopback.
+	TLSCert string `yaml:"tls_cert" help:"certificate for the listener (required unless loopback)"`
+	TLSKey  string `yaml:"tls_key" help:"private key for the listener"`
+	// Origins are the allowed WebSocket Origins, comma separated.
+	Origins string `yaml:"origins" help:"allowed WebSocket origins, comma separated"`
+	// MaxSessions caps concurrent sessions.
+	MaxSessions int `yaml:"max_sessions" help:"concurrent sessions"`
+	// SessionTimeout bounds one session.
+	SessionTimeout time.Duration `yaml:"session_timeout" help:"bound on one session"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level" help:"debug, info, warn or error"`
+}
+
+// defaultConfig is the configuration before the file, the environment and
+// the flags.
+func defaultConfig() Config {
+	return Config{
+		Listen:         "127.0.0.1:8080",
+		BIN:            "000000000000",
+		MaxSessions:    16,
+		SessionTimeout: 120 * time.Second,
+		LogLevel:       "info",
+	}
+}
+
+// loadConfig reads the file named by --config (if any), then the
+// environment, then the flags, in that order of increasing precedence.
+func loadConfig(args []string, env func(string) string) (Config, error) {
+	cfg := defaultConfig()
+	fs := flag.NewFlagSet("biogated", flag.ContinueOnError)
+	file := fs.String("config", "", "YAML configuration file")
+	// Flags are bound to a scratch copy; only those set on the command line
+	// are applied, after the file and the environment.
+	var flagged Config
+	bindFlags(fs, &flagged)
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *file != "" {
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+			return cfg, fmt.Errorf("config %s: %w", *file, err)
+		}
+	}
+	if err := applyEnv(&cfg, env); err != nil {
+		return cfg, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	v, fv := reflect.ValueOf(&cfg).Elem(), reflect.ValueOf(&flagged).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if set[flagName(v.Type().Field(i))] {
+			v.Field(i).Set(fv.Field(i))
+		}
+	}
+	return cfg, nil
+}
+
+func flagName(f reflect.StructField) string {
+	return strings.ReplaceAll(f.Tag.Get("yaml"), "_", "-")
+}
+
+func envName(f reflect.StructField) string {
+	return "BIOGATED_" + strings.ToUpper(f.Tag.Get("yaml"))
+}
+
+// bindFlags makes one flag per Config field.
+func bindFlags(fs *flag.FlagSet, c *Config) {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f, p := t.Field(i), v.Field(i).Addr().Interface()
+		name, help := flagName(f), f.Tag.Get("help")
+		switch p := p.(type) {
+		case *string:
+			fs.StringVar(p, name, "", help)
+		case *bool:
+			fs.BoolVar(p, name, false, help)
+		case *int:
+			fs.IntVar(p, name, 0, help)
+		case *time.Duration:
+			fs.DurationVar(p, name, 0, help)
+		default:
+			panic("biogated: no flag for config field " + f.Name)
+		}
+	}
+}
+
+// applyEnv sets fields from BIOGATED_* variables.
+func applyEnv(c *Config, env func(string) string) error {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		s := env(envName(f))
+		if s == "" {
+			continue
+		}
+		switch p := v.Field(i).Addr().Interface().(type) {
+		case *string:
+			*p = s
+		case *bool:
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return fmt.Errorf("%s: %w", envName(f), err)
+			}
+			*p = b
+		case *int:
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return fmt.Errorf("%s: %w", envName(f), err)
+			}
+			*p = n
+		case *time.Duration:
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				return fmt.Errorf("%s: %w", envName(f), err)
+			}
+			*p = d
+		}
+	}
+	return nil
+}

@@ -1,0 +1,229 @@
+// Command biogated is the biogate daemon: it serves verification sessions
+// over WebSocket to kiosks, field laptops and mobile apps (through the
+// relay), runs capture and liveness on their frames, asks IDEC and streams
+// every step back.
+//
+//	biogated [--config FILE] --listen ADDR [--camera SPEC] --idec URL --idec-tls DIR
+//	         --api-keys FILE --data DIR [--allow-fixed-commands]
+//
+// Every setting of the YAML file also has a flag and a BIOGATED_*
+// environment variable (see Config). It shuts down on SIGTERM or SIGINT:
+// running sessions get a final aborted message, then the models are freed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/biogate/biogate/devices"
+	_ "github.com/biogate/biogate/devices/gocvcam"  // v4l2:, gst:, file:
+	_ "github.com/biogate/biogate/devices/imagedir" // dir:
+	"github.com/biogate/biogate/gateway"
+	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/liveness"
+	"github.com/biogate/biogate/models"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil))
+}
+
+// run starts the daemon and serves until ctx ends. ready, if not nil,
+// receives the listener's address once it accepts connections (for tests).
+func run(ctx context.Context, args []string, env func(string) string, stderr io.Writer, ready chan<- string) int {
+	cfg, err := loadConfig(args, env)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "biogated: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
+	models.QuietNativeLogs()
+	if err := serve(ctx, cfg, log, ready); err != nil {
+		log.Error("biogated stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// serve wires the parts in order and tears them down in reverse.
+func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- string) error {
+	host, _, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", cfg.Listen, err)
+	}
+	if !isLoopback(host) && (cfg.TLSCert == "" || cfg.TLSKey == "") {
+		return fmt.Errorf("--listen %s is not loopback: --tls-cert and --tls-key are required", cfg.Listen)
+	}
+	if cfg.Data != "" {
+		if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+			return fmt.Errorf("--data: %w", err)
+		}
+	}
+	bin, err := iin.ParseBIN(cfg.BIN)
+	if err != nil {
+		return fmt.Errorf("--bin: %w", err)
+	}
+
+	if cfg.APIKeys == "" {
+		return errors.New("--api-keys is required")
+	}
+	kf, err := os.Open(cfg.APIKeys)
+	if err != nil {
+		return fmt.Errorf("--api-keys: %w", err)
+	}
+	keys, err := gateway.ParseKeys(kf)
+	kf.Close()
+	if err != nil {
+		return fmt.Errorf("--api-keys: %w", err)
+	}
+	log.Info("loaded", "part", "api keys", "keys", keys.Len())
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if cfg.IDEC == "" || cfg.IDECTLS == "" {
+		return errors.New("--idec and --idec-tls are required")
+	}
+	tlsMat, err := idec.LoadTLS(cfg.IDECTLS)
+	if err != nil {
+		return fmt.Errorf("--idec-tls: %w", err)
+	}
+	client, err := idec.New(idec.Config{URL: cfg.IDEC, TLS: tlsMat, Registerer: reg, Logger: log.With("part", "idec")})
+	if err != nil {
+		return fmt.Errorf("--idec: %w", err)
+	}
+	defer client.Close()
+	log.Info("loaded", "part", "idec client")
+
+	pipe, err := newPipeline(models.Dir(cfg.Models), cfg.MaxSessions, liveness.Config{})
+	if err != nil {
+		return fmt.Errorf("models: %w", err)
+	}
+	defer pipe.Close()
+	log.Info("loaded", "part", "models", "sets", cfg.MaxSessions)
+
+	var cams gateway.Cameras
+	if cfg.Camera != "" {
+		scheme, _, err := devices.ParseSpec(cfg.Camera)
+		if err != nil {
+			return fmt.Errorf("--camera: %w", err)
+		}
+		cams = kioskCamera{spec: cfg.Camera}
+		log.Info("loaded", "part", "kiosk camera", "backend", scheme)
+	} else {
+		log.Info("skipped", "part", "kiosk camera", "why", "no --camera: relay sessions only")
+	}
+
+	gw, err := gateway.New(gateway.Config{
+		AllowFixedCommands: cfg.AllowFixedCommands,
+		AllowedOrigins:     splitList(cfg.Origins),
+		Keys:               keys,
+		BIN:                bin,
+		MaxSessions:        cfg.MaxSessions,
+		SessionTimeout:     cfg.SessionTimeout,
+		Logger:             log.With("part", "gateway"),
+		Registerer:         reg,
+		Gatherer:           reg,
+		Ready: func() error {
+			if client.BreakerState() == idec.BreakerOpen {
+				return errors.New("IDEC circuit breaker open")
+			}
+			return nil
+		},
+	}, pipe, client, cams)
+	if err != nil {
+		return err
+	}
+	if cfg.AllowFixedCommands {
+		log.Warn("fixed liveness commands allowed: for tests and demos only")
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	log.Info("listening", "addr", ln.Addr().String(), "tls", cfg.TLSCert != "")
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return err
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	gw.Shutdown(sctx) // sessions get aborted and end
+	srv.Shutdown(sctx)
+	<-errc
+	log.Info("stopped")
+	return nil
+}
+
+// kioskCamera opens the daemon's one kiosk camera, by the spec it was
+// configured with; its name in sessions is "" or "default".
+type kioskCamera struct{ spec string }
+
+func (k kioskCamera) Open(ctx context.Context, name string) (devices.Camera, error) {
+	if name != "" && name != "default" {
+		return nil, fmt.Errorf("%w: no camera named %q", devices.ErrNoDevice, name)
+	}
+	return devices.OpenCamera(ctx, k.spec)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

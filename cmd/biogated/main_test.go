@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"image"
+	"image/color"
+	"io"
+	"log"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"gocv.io/x/gocv"
+
+	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
+	"github.com/biogate/biogate/devices/relay"
+	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/internal/testenv"
+	"github.com/biogate/biogate/models"
+)
+
+const (
+	testKey   = "relay-key-for-tests-0123456789"
+	obamaIIN  = "790303402568"
+	bidenIIN  = "061211600012"
+	consentSH = "5b2a2c8e8f1f1e3e6f4f0d5c2b1a09f8e7d6c5b4a3928170f6e5d4c3b2a19080"
+)
+
+// daemon runs the IDEC emulator (obama2.jpg enrolled for obamaIIN,
+// biden.jpg for bidenIIN) and biogated against it, both on loopback, and
+// returns biogated's address.
+func daemon(t *testing.T) string {
+	t.Helper()
+	shared := testenv.Shared(t)
+	certs := t.TempDir()
+	if err := emulator.WriteDevCerts(certs); err != nil {
+		t.Fatal(err)
+	}
+	emu, err := emulator.New(emulator.Config{Gallery: t.TempDir(), ModelDir: testenv.Models(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, name := range map[string]string{obamaIIN: "obama2.jpg", bidenIIN: "biden.jpg"} {
+		photo, err := os.ReadFile(filepath.Join(shared, "data/faces", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := emu.Enroll(context.Background(), id, photo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewUnstartedServer(emu.Handler())
+	if srv.TLS, err = emulator.ServerTLSConfig(certs); err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { emu.Close() })
+
+	keys := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(keys, []byte("# test key\n"+testKey+" relay,kiosk\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--idec", srv.URL, "--idec-tls", certs, "--api-keys", keys,
+			"--data", t.TempDir(), "--allow-fixed-commands", "--max-sessions", "2", "--models", testenv.Models(t), "--log-level", "warn"},
+			func(string) string { return "" }, io.Discard, ready)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("biogated exited %d", code)
+		}
+	})
+	select {
+	case addr := <-ready:
+		return addr
+	case code := <-done:
+		t.Fatalf("biogated exited %d before listening", code)
+	case <-time.After(60 * time.Second):
+		t.Fatal("biogated did not start")
+	}
+	return ""
+}
+
+// poser renders a real photo as a person in front of a phone would appear:
+// the face centred, a third of a 640x480 frame, turned in the image plane
+// or zoomed by a pose. Every pixel comes from the photograph.
+type poser struct {
+	photo  gocv.Mat
+	cx, cy float64
+	scale  float64
+}
+
+func newPoser(t *testing.T, name string) *poser {
+	t.Helper()
+	img := gocv.IMRead(filepath.Join(testenv.Shared(t), "data/faces", name), gocv.IMReadColor)
+	t.Cleanup(func() { img.Close() })
+	det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: testenv.Models(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer det.Close()
+	faces, err := det.Detect(img, nil)
+	if err != nil || len(faces) != 1 {
+		t.Fatalf("%s: %d faces %v", name, len(faces), err)
+	}
+	b := faces[0].Box
+	return &poser{photo: img, cx: float64(b.X + b.W/2), cy: float64(b.Y + b.H/2), scale: 640.0 / 3 / float64(b.W)}
+}
+
+// jpeg renders the photo turned by angle degrees (OpenCV's sign) and zoomed.
+func (p *poser) jpeg(t *testing.T, angle, zoom float64) []byte {
+	s := p.scale * zoom
+	th := angle * math.Pi / 180
+	a, b := s*math.Cos(th), s*math.Sin(th)
+	m := gocv.NewMatWithSize(2, 3, gocv.MatTypeCV64F)
+	defer m.Close()
+	m.SetDoubleAt(0, 0, a)
+	m.SetDoubleAt(0, 1, b)
+	m.SetDoubleAt(0, 2, 320-(a*p.cx+b*p.cy))
+	m.SetDoubleAt(1, 0, -b)
+	m.SetDoubleAt(1, 1, a)
+	m.SetDoubleAt(1, 2, 240-(-b*p.cx+a*p.cy))
+	out := gocv.NewMat()
+	defer out.Close()
+	gocv.WarpAffineWithParams(p.photo, &out, m, image.Pt(640, 480), gocv.InterpolationLinear, gocv.BorderReplicate, color.RGBA{})
+	buf, err := gocv.IMEncode(gocv.JPEGFileExt, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer buf.Close()
+	return append([]byte(nil), buf.GetBytes()...)
+}
+
+// movement is the sequence of (angle, zoom) poses that performs a command:
+// out, hold, back.
+func movement(cmd string) [][2]float64 {
+	to := map[string][2]float64{"tilt_left": {-22, 1}, "tilt_right": {22, 1}, "move_closer": {0, 1.45}}[cmd]
+	var ps [][2]float64
+	for i := 0; i <= 6; i++ {
+		f := float64(i) / 6
+		ps = append(ps, [2]float64{to[0] * f, 1 + (to[1]-1)*f})
+	}
+	ps = append(ps, to, to)
+	for i := 6; i >= 0; i-- {
+		f := float64(i) / 6
+		ps = append(ps, [2]float64{to[0] * f, 1 + (to[1]-1)*f})
+	}
+	return ps
+}
+
+// relaySession runs one relay-mode session for iin: the client answers each
+// issued command with the movement, at 12 frames a second, and returns the
+// result.
+func relaySession(t *testing.T, addr, iin string, p *poser) protocol.Result {
+	t.Helper()
+	hdr := http.Header{"Authorization": {"Bearer " + testKey}}
+	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/session", hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := protocol.Start{IIN: iin, Modality: protocol.ModalityFace, ClientNonce: "e2e-test-nonce-0001",
+		Consent:  &protocol.Consent{TextID: "e2e-consent-v1", TextSHA256: consentSH, AcceptedAt: time.Now().UTC()},
+		Camera:   protocol.Camera{Mode: protocol.CameraRelay},
+		Commands: []string{"tilt_left", "move_closer", "tilt_right"}}
+	msg, _ := protocol.Encode(start)
+	var wmu sync.Mutex
+	write := func(typ int, b []byte) error {
+		wmu.Lock()
+		defer wmu.Unlock()
+		return conn.WriteMessage(typ, b)
+	}
+	if err := write(websocket.TextMessage, msg); err != nil {
+		t.Fatal(err)
+	}
+	// Pre-render the poses.
+	idle := p.jpeg(t, 0, 1)
+	moves := map[string][][]byte{}
+	for _, c := range start.Commands {
+		for _, pose := range movement(c) {
+			moves[c] = append(moves[c], p.jpeg(t, pose[0], pose[1]))
+		}
+	}
+	var mu sync.Mutex
+	var script [][]byte
+	stop := make(chan struct{})
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		tick := time.NewTicker(time.Second / 12)
+		defer tick.Stop()
+		var seq uint32
+		var buf []byte
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			mu.Lock()
+			frame := idle
+			if len(script) > 0 {
+				frame, script = script[0], script[1:]
+			}
+			mu.Unlock()
+			seq++
+			buf = relay.AppendMessage(buf[:0], relay.Header{Seq: seq, CaptureMillis: time.Now().UnixMilli()}, frame)
+			if write(websocket.BinaryMessage, buf) != nil {
+				return
+			}
+		}
+	}()
+	defer func() { close(stop); <-sent }()
+	conn.SetReadDeadline(time.Now().Add(90 * time.Second))
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("no result: %v", err)
+		}
+		m, err := protocol.DecodeServer(data)
+		if err != nil {
+			t.Fatalf("bad message %s: %v", data, err)
+		}
+		if _, q := m.(*protocol.Quality); !q && os.Getenv("E2E_DEBUG") != "" {
+			t.Logf("%s", data)
+		}
+		switch m := m.(type) {
+		case *protocol.Command:
+			if m.Status == protocol.CommandIssued {
+				mu.Lock()
+				script = append(script[:0], moves[m.Command]...)
+				mu.Unlock()
+			}
+		case *protocol.ErrorMessage:
+			t.Logf("error message: %+v", m)
+		case *protocol.Result:
+			return *m
+		}
+	}
+}
+
+// End to end on loopback: a relay session whose frames come from a real
+// photo performing the issued commands ends in a match for the enrolled
+// person (another photo of him is the reference) and a no-match for
+// another person's IIN.
+func TestRelaySessionEndToEnd(t *testing.T) {
+	addr := daemon(t)
+	p := newPoser(t, "obama.jpg")
+	res := relaySession(t, addr, obamaIIN, p)
+	if res.Decision != protocol.DecisionMatch || res.Similarity == nil || *res.Similarity < 0.95 || res.IDECRequestID == "" || !res.FixedCommands {
+		t.Fatalf("result %+v; want a match with fixed commands stated", res)
+	}
+	res = relaySession(t, addr, bidenIIN, p)
+	if res.Decision != protocol.DecisionNoMatch {
+		t.Errorf("another person's IIN: %+v; want no_match", res)
+	}
+	// /healthz and /metrics answer.
+	for _, path := range []string{"/healthz", "/metrics"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("%s: %v %v", path, resp, err)
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if path == "/metrics" && !strings.Contains(string(b), "biogate_gateway_") {
+			t.Errorf("/metrics lacks the gateway's metrics")
+		}
+	}
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/biogate/biogate/capture"
+	"github.com/biogate/biogate/devices"
+	"github.com/biogate/biogate/gateway"
+	"github.com/biogate/biogate/liveness"
+	"github.com/biogate/biogate/liveness/challenge"
+	"github.com/biogate/biogate/models"
+)
+
+// pipeline is the gateway's Pipeline over the real capture loop and
+// liveness check. The models are not safe for concurrent use, so it keeps
+// one set per concurrent session in a pool, loaded once at start.
+type pipeline struct {
+	cfg  liveness.Config
+	sets chan *modelSet
+	all  []*modelSet
+}
+
+// modelSet is what one session needs: a face detector and the
+// anti-spoofing models.
+type modelSet struct {
+	det   *models.FaceDetector
+	spoof *models.AntiSpoof
+}
+
+// newPipeline loads n model sets from dir.
+func newPipeline(dir string, n int, cfg liveness.Config) (*pipeline, error) {
+	p := &pipeline{cfg: cfg, sets: make(chan *modelSet, n)}
+	for range n {
+		det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: dir})
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		spoof, err := models.NewAntiSpoof(models.AntiSpoofConfig{ModelDir: dir})
+		if err != nil {
+			det.Close()
+			p.Close()
+			return nil, err
+		}
+		s := &modelSet{det: det, spoof: spoof}
+		p.all = append(p.all, s)
+		p.sets <- s
+	}
+	return p, nil
+}
+
+// Close frees every model set. Call it after the gateway has shut down.
+func (p *pipeline) Close() {
+	for _, s := range p.all {
+		s.det.Close()
+		s.spoof.Close()
+	}
+	p.all = nil
+}
+
+// Run implements gateway.Pipeline.
+func (p *pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.PipelineOptions, ev gateway.PipelineEvents) (gateway.PipelineOutcome, error) {
+	var set *modelSet
+	select {
+	case set = <-p.sets:
+	case <-ctx.Done():
+		return gateway.PipelineOutcome{}, ctx.Err()
+	}
+	defer func() { p.sets <- set }()
+
+	cfg := p.cfg
+	for _, c := range opt.Commands {
+		cfg.Challenge.Fixed = append(cfg.Challenge.Fixed, challenge.Command(c))
+	}
+	count := max(len(cfg.Challenge.Fixed), cfg.Challenge.Count, challenge.MinCount)
+	cfg.OnEvent = func(e challenge.Event) {
+		switch e.Kind {
+		case challenge.KindBaseline:
+			ev.Baseline()
+		case challenge.KindIssued, challenge.KindProgress, challenge.KindPassed, challenge.KindFailed:
+			ev.Command(string(e.Kind), string(e.Command), e.Attempt, e.Index, count, e.Progress, string(e.Reason))
+		}
+	}
+	hints := make([]string, 0, 8)
+	cfg.Capture.OnFrame = func(r capture.FrameReport) {
+		hints = hints[:0]
+		for _, h := range r.Hints {
+			hints = append(hints, string(h))
+		}
+		ev.Quality(hints, r.Quality.Score)
+	}
+	chk, err := liveness.New(cfg, set.det, set.spoof)
+	if err != nil {
+		return gateway.PipelineOutcome{}, fmt.Errorf("liveness: %w", err)
+	}
+	defer chk.Close()
+	res, err := chk.Run(ctx, cam)
+	if err != nil {
+		return gateway.PipelineOutcome{}, err
+	}
+	ev.Passive(string(res.Passive.Decision), res.Passive.Live, res.Passive.Frames)
+	out := gateway.PipelineOutcome{Verdict: string(res.Verdict), Reasons: res.Reasons, FixedCommands: !res.Challenge.Random}
+	if b := res.Capture.Best; b != nil {
+		out.Token, out.Quality, out.CapturedAt = b.Token, b.Quality.Score, b.Time
+	}
+	return out, nil
+}
