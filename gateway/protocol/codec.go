@@ -66,36 +66,31 @@ type envelope struct {
 // not validate field values: see Start.Validate. Errors wrap the sentinel
 // and never quote the message (it may hold an IIN).
 func DecodeClient(data []byte) (ClientMessage, error) {
-	t, err := decodeEnvelope(data, MaxClientMessageBytes)
-	if err != nil {
-		return nil, err
-	}
-	newMsg, ok := clientTypes[t]
-	if !ok {
-		return nil, unknownType(t)
-	}
-	m := newMsg()
-	if err := json.Unmarshal(data, m); err != nil {
-		return nil, fmt.Errorf("%w: %s: %s", ErrBadMessage, t, describe(err))
-	}
-	return m, nil
+	return decode(data, MaxClientMessageBytes, clientTypes)
 }
 
 // DecodeServer decodes one text message from the gateway (for Go clients
 // such as the operator's CLI, and for tests), with the same checks as
 // DecodeClient and MaxServerMessageBytes.
 func DecodeServer(data []byte) (ServerMessage, error) {
-	t, err := decodeEnvelope(data, MaxServerMessageBytes)
+	return decode(data, MaxServerMessageBytes, serverTypes)
+}
+
+// decode checks the envelope, then decodes data into the type that types
+// makes for its "type".
+func decode[M any](data []byte, limit int, types map[Type]func() M) (M, error) {
+	var zero M
+	t, err := decodeEnvelope(data, limit)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	newMsg, ok := serverTypes[t]
+	newMsg, ok := types[t]
 	if !ok {
-		return nil, unknownType(t)
+		return zero, unknownType(t)
 	}
 	m := newMsg()
 	if err := json.Unmarshal(data, m); err != nil {
-		return nil, fmt.Errorf("%w: %s: %s", ErrBadMessage, t, describe(err))
+		return zero, fmt.Errorf("%w: %s: %s", ErrBadMessage, t, describe(err))
 	}
 	return m, nil
 }
