@@ -46,12 +46,26 @@ type PipelineEvents interface {
 	Quality(hints []string, score float64)
 	// Baseline says a baseline was taken: the session enters liveness.
 	Baseline()
-	// Command reports a liveness command: status is issued, progress,
-	// passed or failed; attempt is 1-based, index 0-based of count;
-	// progress 0-1; reason with failed.
-	Command(status, command string, attempt, index, count int, progress float64, reason string)
+	// Command reports news of a liveness command.
+	Command(CommandEvent)
 	// Passive reports the passive liveness outcome, once.
 	Passive(decision string, pLive float64, frames int)
+}
+
+// CommandEvent is news of one liveness command.
+type CommandEvent struct {
+	// Status is issued, progress, passed or failed.
+	Status string
+	// Command is the command's name (turn_left, ...).
+	Command string
+	// Attempt is 1-based; Index is 0-based, of Count commands.
+	Attempt, Index, Count int
+	// Timeout is the time allowed for the command (issued).
+	Timeout time.Duration
+	// Progress is the response so far, 0-1 (progress, passed).
+	Progress float64
+	// Reason says why the command failed (failed).
+	Reason string
 }
 
 // Verdicts of PipelineOutcome.

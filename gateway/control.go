@@ -188,7 +188,8 @@ func (e events) Baseline() {
 
 // Command implements PipelineEvents; progress is throttled to
 // ProgressMaxPerSecond.
-func (e events) Command(status, command string, attempt, index, count int, progress float64, reason string) {
+func (e events) Command(ev CommandEvent) {
+	status, command, attempt, index, count, progress, reason := ev.Status, ev.Command, ev.Attempt, ev.Index, ev.Count, ev.Progress, ev.Reason
 	s := e.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -210,6 +211,8 @@ func (e events) Command(status, command string, attempt, index, count int, progr
 	s.attempts = max(s.attempts, attempt)
 	m := &protocol.Command{Status: st, Command: command, Attempt: attempt, Index: index, Count: count}
 	switch st {
+	case protocol.CommandIssued:
+		m.TimeoutMS = int(ev.Timeout / time.Millisecond)
 	case protocol.CommandProgress, protocol.CommandPassed:
 		m.Progress = progress
 	case protocol.CommandFailed:

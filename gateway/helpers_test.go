@@ -76,7 +76,7 @@ func (p *testPipeline) Run(ctx context.Context, cam devices.Camera, opt Pipeline
 	p.mu.Unlock()
 	if p.Flood {
 		for ctx.Err() == nil {
-			ev.Command("issued", "turn_left", 1, 0, 3, 0, "")
+			ev.Command(CommandEvent{Status: "issued", Command: "turn_left", Attempt: 1, Count: 3, Timeout: 6 * time.Second})
 		}
 		return PipelineOutcome{}, ctx.Err()
 	}
@@ -108,8 +108,8 @@ func (p *testPipeline) Run(ctx context.Context, cam devices.Camera, opt Pipeline
 		cmds = []string{"turn_left", "tilt_right", "move_closer"}
 	}
 	for i, c := range cmds {
-		ev.Command("issued", c, 1, i, len(cmds), 0, "")
-		ev.Command("passed", c, 1, i, len(cmds), 1, "")
+		ev.Command(CommandEvent{Status: "issued", Command: c, Attempt: 1, Index: i, Count: len(cmds), Timeout: 6 * time.Second})
+		ev.Command(CommandEvent{Status: "passed", Command: c, Attempt: 1, Index: i, Count: len(cmds), Progress: 1})
 	}
 	ev.Passive("live", 0.97, p.Frames)
 	return PipelineOutcome{Verdict: p.Verdict, Token: token, Quality: 81.5, CapturedAt: at, FixedCommands: opt.Commands != nil}, nil

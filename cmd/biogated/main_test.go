@@ -240,6 +240,9 @@ func relaySession(t *testing.T, addr, iin string, p *poser) protocol.Result {
 		switch m := m.(type) {
 		case *protocol.Command:
 			if m.Status == protocol.CommandIssued {
+				if m.TimeoutMS != 6000 {
+					t.Errorf("command %s issued with timeout_ms %d, want the default 6000", m.Command, m.TimeoutMS)
+				}
 				mu.Lock()
 				script = append(script[:0], moves[m.Command]...)
 				mu.Unlock()

@@ -74,12 +74,17 @@ func (p *pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 		cfg.Challenge.Fixed = append(cfg.Challenge.Fixed, challenge.Command(c))
 	}
 	count := max(len(cfg.Challenge.Fixed), cfg.Challenge.Count, challenge.MinCount)
+	timeout := cfg.Challenge.CommandTimeout
+	if timeout == 0 {
+		timeout = challenge.DefaultCommandTimeout
+	}
 	cfg.OnEvent = func(e challenge.Event) {
 		switch e.Kind {
 		case challenge.KindBaseline:
 			ev.Baseline()
 		case challenge.KindIssued, challenge.KindProgress, challenge.KindPassed, challenge.KindFailed:
-			ev.Command(string(e.Kind), string(e.Command), e.Attempt, e.Index, count, e.Progress, string(e.Reason))
+			ev.Command(gateway.CommandEvent{Status: string(e.Kind), Command: string(e.Command), Attempt: e.Attempt,
+				Index: e.Index, Count: count, Timeout: timeout, Progress: e.Progress, Reason: string(e.Reason)})
 		}
 	}
 	hints := make([]string, 0, 8)
