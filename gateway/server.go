@@ -77,12 +77,13 @@ func New(cfg Config, pipeline Pipeline, verifier Verifier, cameras Cameras) (*Se
 	return s, nil
 }
 
-// Handler serves GET /v1/session, /healthz, /readyz and /metrics (see
+// Handler serves GET /v1/session, /v1/devices, /healthz, /readyz and /metrics (see
 // Config.Gatherer). Hijacked session connections are not tracked by
 // http.Server: stop them with Shutdown.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/session", s.serveSession)
+	mux.HandleFunc("GET /v1/devices", s.serveDevices)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

@@ -210,6 +210,22 @@ func (k kioskCamera) Open(ctx context.Context, name string) (devices.Camera, err
 	return devices.OpenCamera(ctx, k.spec)
 }
 
+// Devices lists the kiosk camera for GET /v1/devices, available when its
+// spec's backend is registered and, for paths, the file or node exists.
+func (k kioskCamera) Devices() []gateway.Device {
+	scheme, target, err := devices.ParseSpec(k.spec)
+	avail := err == nil
+	if avail && scheme != "gst" {
+		path := target
+		if i := strings.IndexByte(path, '?'); i >= 0 && scheme == "v4l2" {
+			path = path[:i]
+		}
+		_, statErr := os.Stat(path)
+		avail = statErr == nil || (scheme == "v4l2" && !strings.HasPrefix(path, "/"))
+	}
+	return []gateway.Device{{ID: "default", Kind: "camera", Backend: scheme, Available: avail}}
+}
+
 func isLoopback(host string) bool {
 	if host == "localhost" {
 		return true
