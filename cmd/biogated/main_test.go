@@ -284,3 +284,106 @@ func TestRelaySessionEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// clipFrames reads a clip and encodes each frame as JPEG, as a phone would
+// send it.
+func clipFrames(t *testing.T, rel string) [][]byte {
+	t.Helper()
+	vc, err := gocv.VideoCaptureFile(filepath.Join(testenv.Shared(t), "data/video", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close()
+	m := gocv.NewMat()
+	defer m.Close()
+	var out [][]byte
+	for vc.Read(&m) && !m.Empty() {
+		buf, err := gocv.IMEncode(gocv.JPEGFileExt, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, append([]byte(nil), buf.GetBytes()...))
+		buf.Close()
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s: no frames", rel)
+	}
+	return out
+}
+
+// streamSession sends frames in relay mode at 14 fps, then end_of_frames,
+// and returns the result, or the fatal error the gateway answered instead.
+func streamSession(t *testing.T, addr, iin string, frames [][]byte) (*protocol.Result, *protocol.ErrorMessage) {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/session", http.Header{"Authorization": {"Bearer " + testKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := protocol.Start{IIN: iin, Modality: protocol.ModalityFace, ClientNonce: "e2e-test-nonce-0002",
+		Consent: &protocol.Consent{TextID: "e2e-consent-v1", TextSHA256: consentSH, AcceptedAt: time.Now().UTC()},
+		Camera:  protocol.Camera{Mode: protocol.CameraRelay}}
+	msg, _ := protocol.Encode(start)
+	var wmu sync.Mutex
+	write := func(typ int, b []byte) error {
+		wmu.Lock()
+		defer wmu.Unlock()
+		return conn.WriteMessage(typ, b)
+	}
+	write(websocket.TextMessage, msg)
+	stop := make(chan struct{})
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		tick := time.NewTicker(time.Second / 14)
+		defer tick.Stop()
+		var buf []byte
+		for i, f := range frames {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			buf = relay.AppendMessage(buf[:0], relay.Header{Seq: uint32(i + 1), CaptureMillis: time.Now().UnixMilli()}, f)
+			if write(websocket.BinaryMessage, buf) != nil {
+				return
+			}
+		}
+		end, _ := protocol.Encode(protocol.EndOfFrames{LastSeq: uint32(len(frames))})
+		write(websocket.TextMessage, end)
+	}()
+	defer func() { close(stop); <-sent }()
+	conn.SetReadDeadline(time.Now().Add(90 * time.Second))
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("no result: %v", err)
+		}
+		switch m, _ := protocol.DecodeServer(data); m := m.(type) {
+		case *protocol.Result:
+			return m, nil
+		case *protocol.ErrorMessage:
+			if m.Fatal {
+				return nil, m
+			}
+		}
+	}
+}
+
+// The attack part of the minivision clip, relayed as a phone would, is a
+// spoof; three failed sessions lock the IIN out with its own error code.
+func TestRelaySpoofThenLockout(t *testing.T) {
+	addr := daemon(t)
+	all := clipFrames(t, "minivision/minivision_live_replay_print.mp4")
+	attack := all[34:] // from 1.13 s: the phone replay, then the print
+	for i := range 3 {
+		res, fatal := streamSession(t, addr, bidenIIN, attack)
+		if res == nil || res.Decision != protocol.DecisionSpoof {
+			t.Fatalf("session %d: result %+v, error %+v; want spoof", i+1, res, fatal)
+		}
+	}
+	res, fatal := streamSession(t, addr, bidenIIN, attack[:5])
+	if fatal == nil || fatal.Code != protocol.CodeLockedOut || fatal.RetryAfter <= 0 {
+		t.Fatalf("fourth session: result %+v, error %+v; want locked_out with retry_after", res, fatal)
+	}
+}
