@@ -35,8 +35,8 @@ const (
 
 // daemon runs the IDEC emulator (obama2.jpg enrolled for obamaIIN,
 // biden.jpg for bidenIIN) and biogated against it, both on loopback, and
-// returns biogated's address.
-func daemon(t *testing.T) string {
+// returns biogated's address. extra are more flags for biogated.
+func daemon(t *testing.T, extra ...string) string {
 	t.Helper()
 	shared := testenv.Shared(t)
 	certs := t.TempDir()
@@ -73,8 +73,8 @@ func daemon(t *testing.T) string {
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--idec", srv.URL, "--idec-tls", certs, "--api-keys", keys,
-			"--data", t.TempDir(), "--allow-fixed-commands", "--max-sessions", "2", "--models", testenv.Models(t), "--log-level", "warn"},
+		done <- run(ctx, append([]string{"--listen", "127.0.0.1:0", "--idec", srv.URL, "--idec-tls", certs, "--api-keys", keys},
+			append([]string{"--data", t.TempDir(), "--allow-fixed-commands", "--max-sessions", "2", "--models", testenv.Models(t), "--log-level", "warn"}, extra...)...),
 			func(string) string { return "" }, io.Discard, ready)
 	}()
 	t.Cleanup(func() {
@@ -385,5 +385,39 @@ func TestRelaySpoofThenLockout(t *testing.T) {
 	res, fatal := streamSession(t, addr, bidenIIN, attack[:5])
 	if fatal == nil || fatal.Code != protocol.CodeLockedOut || fatal.RetryAfter <= 0 {
 		t.Fatalf("fourth session: result %+v, error %+v; want locked_out with retry_after", res, fatal)
+	}
+}
+
+// Kiosk mode: the daemon's own camera (here the minivision clip, a live
+// second and then a phone replay and a printed photo) is read by the
+// gateway itself; the session ends in spoof.
+func TestKioskSessionOnTheDaemonsCamera(t *testing.T) {
+	clip := filepath.Join(testenv.Shared(t), "data/video/minivision/minivision_live_replay_print.mp4")
+	addr := daemon(t, "--camera", "file:"+clip)
+	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/session", http.Header{"Authorization": {"Bearer " + testKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	msg, _ := protocol.Encode(protocol.Start{IIN: obamaIIN, Modality: protocol.ModalityFace, ClientNonce: "e2e-test-nonce-0003",
+		Consent: &protocol.Consent{TextID: "e2e-consent-v1", TextSHA256: consentSH, AcceptedAt: time.Now().UTC()},
+		Camera:  protocol.Camera{Mode: protocol.CameraKiosk}})
+	if err := conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("no result: %v", err)
+		}
+		if m, _ := protocol.DecodeServer(data); m != nil {
+			if r, ok := m.(*protocol.Result); ok {
+				if r.Decision != protocol.DecisionSpoof {
+					t.Errorf("kiosk session on the attack clip: %+v, want spoof", r)
+				}
+				return
+			}
+		}
 	}
 }
