@@ -50,6 +50,10 @@ type Config struct {
 	MaxSessions int `yaml:"max_sessions" help:"concurrent sessions"`
 	// SessionTimeout bounds one session.
 	SessionTimeout time.Duration `yaml:"session_timeout" help:"bound on one session"`
+	// OpenCVThreads is OpenCV's thread count for the whole process; 1 lets
+	// concurrent sessions run side by side on the cores instead of
+	// contending for one shared pool.
+	OpenCVThreads int `yaml:"opencv_threads" help:"OpenCV threads for the process (0: OpenCV's default)"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level" help:"debug, info, warn or error"`
 }
@@ -62,6 +66,7 @@ func defaultConfig() Config {
 		BIN:            "000000000000",
 		MaxSessions:    16,
 		SessionTimeout: 120 * time.Second,
+		OpenCVThreads:  1,
 		LogLevel:       "info",
 	}
 }

@@ -123,6 +123,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	defer client.Close()
 	log.Info("loaded", "part", "idec client")
 
+	if cfg.OpenCVThreads > 0 {
+		models.SetNumThreads(cfg.OpenCVThreads)
+	}
 	pipe, err := newPipeline(models.Dir(cfg.Models), cfg.MaxSessions, liveness.Config{})
 	if err != nil {
 		return fmt.Errorf("models: %w", err)
