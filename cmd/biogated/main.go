@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/biogate/biogate/cmd/biogated/pipeline"
 	"github.com/biogate/biogate/devices"
 	_ "github.com/biogate/biogate/devices/gocvcam"  // v4l2:, gst:, file:
 	_ "github.com/biogate/biogate/devices/imagedir" // dir:
@@ -126,7 +127,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if cfg.OpenCVThreads > 0 {
 		models.SetNumThreads(cfg.OpenCVThreads)
 	}
-	pipe, err := newPipeline(models.Dir(cfg.Models), cfg.MaxSessions, liveness.Config{})
+	pipe, err := pipeline.New(models.Dir(cfg.Models), cfg.MaxSessions, liveness.Config{})
 	if err != nil {
 		return fmt.Errorf("models: %w", err)
 	}

@@ -1,4 +1,7 @@
-package main
+// Package pipeline is the gateway's Pipeline over the real capture loop and
+// liveness check, as biogated wires it (and the load tool's tests, which
+// start a gateway of their own).
+package pipeline
 
 import (
 	"context"
@@ -12,10 +15,10 @@ import (
 	"github.com/biogate/biogate/models"
 )
 
-// pipeline is the gateway's Pipeline over the real capture loop and
+// Pipeline implements gateway.Pipeline over the real capture loop and
 // liveness check. The models are not safe for concurrent use, so it keeps
 // one set per concurrent session in a pool, loaded once at start.
-type pipeline struct {
+type Pipeline struct {
 	cfg  liveness.Config
 	sets chan *modelSet
 	all  []*modelSet
@@ -28,9 +31,10 @@ type modelSet struct {
 	spoof *models.AntiSpoof
 }
 
-// newPipeline loads n model sets from dir.
-func newPipeline(dir string, n int, cfg liveness.Config) (*pipeline, error) {
-	p := &pipeline{cfg: cfg, sets: make(chan *modelSet, n)}
+// New loads n model sets from dir; cfg configures every session's check.
+// The caller must Close the pipeline after the gateway has shut down.
+func New(dir string, n int, cfg liveness.Config) (*Pipeline, error) {
+	p := &Pipeline{cfg: cfg, sets: make(chan *modelSet, n)}
 	for range n {
 		det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: dir})
 		if err != nil {
@@ -51,7 +55,7 @@ func newPipeline(dir string, n int, cfg liveness.Config) (*pipeline, error) {
 }
 
 // Close frees every model set. Call it after the gateway has shut down.
-func (p *pipeline) Close() {
+func (p *Pipeline) Close() {
 	for _, s := range p.all {
 		s.det.Close()
 		s.spoof.Close()
@@ -60,7 +64,7 @@ func (p *pipeline) Close() {
 }
 
 // Run implements gateway.Pipeline.
-func (p *pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.PipelineOptions, ev gateway.PipelineEvents) (gateway.PipelineOutcome, error) {
+func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.PipelineOptions, ev gateway.PipelineEvents) (gateway.PipelineOutcome, error) {
 	var set *modelSet
 	select {
 	case set = <-p.sets:
