@@ -12,9 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/biogate/biogate/cmd/biogated/pipeline"
-	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
+	"github.com/biogate/biogate/cmd/idec-emulator/emulatortest"
 	"github.com/biogate/biogate/gateway"
 	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/iin"
@@ -41,30 +38,7 @@ const (
 // http:// address.
 func startGateway(t *testing.T, maxSessions int) string {
 	t.Helper()
-	shared := testenv.Shared(t)
-	certs := t.TempDir()
-	if err := emulator.WriteDevCerts(certs); err != nil {
-		t.Fatal(err)
-	}
-	emu, err := emulator.New(emulator.Config{Gallery: t.TempDir(), ModelDir: testenv.Models(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	photo, err := os.ReadFile(filepath.Join(shared, "data/faces", "obama2.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := emu.Enroll(context.Background(), obamaIIN, photo); err != nil {
-		t.Fatal(err)
-	}
-	emuSrv := httptest.NewUnstartedServer(emu.Handler())
-	if emuSrv.TLS, err = emulator.ServerTLSConfig(certs); err != nil {
-		t.Fatal(err)
-	}
-	emuSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	emuSrv.StartTLS()
-	t.Cleanup(emuSrv.Close)
-	t.Cleanup(func() { emu.Close() })
+	url, certs := emulatortest.Start(t, map[string]string{obamaIIN: "obama2.jpg"})
 
 	keys, err := gateway.ParseKeys(strings.NewReader(testKey + " relay\n"))
 	if err != nil {
@@ -77,7 +51,7 @@ func startGateway(t *testing.T, maxSessions int) string {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	client, err := idec.New(idec.Config{URL: emuSrv.URL, TLS: tlsMat, Registerer: reg, Logger: logger})
+	client, err := idec.New(idec.Config{URL: url, TLS: tlsMat, Registerer: reg, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

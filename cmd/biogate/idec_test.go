@@ -1,54 +1,17 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
+	"github.com/biogate/biogate/cmd/idec-emulator/emulatortest"
 	"github.com/biogate/biogate/internal/testenv"
 )
 
-// startEmulator runs the IDEC emulator over mutual TLS on loopback with
-// obama.jpg enrolled under 790303402568, and returns its URL and the folder
-// of development certificates.
-func startEmulator(t *testing.T) (url, certs string) {
-	t.Helper()
-	shared := testenv.Shared(t)
-	certs = t.TempDir()
-	if err := emulator.WriteDevCerts(certs); err != nil {
-		t.Fatal(err)
-	}
-	emu, err := emulator.New(emulator.Config{Gallery: t.TempDir(), ModelDir: testenv.Models(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	photo, err := os.ReadFile(filepath.Join(shared, "data/faces/obama.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := emu.Enroll(context.Background(), "790303402568", photo); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(emu.Handler())
-	if srv.TLS, err = emulator.ServerTLSConfig(certs); err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { emu.Close() })
-	return srv.URL, certs
-}
-
 func TestIDECVerifyAgainstTheEmulator(t *testing.T) {
-	url, certs := startEmulator(t)
+	url, certs := emulatortest.Start(t, map[string]string{"790303402568": "obama.jpg"})
 	faces := filepath.Join(testenv.Shared(t), "data/faces")
 	cases := []struct {
 		name, iin, photo string

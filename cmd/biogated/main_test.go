@@ -5,10 +5,8 @@ import (
 	"image"
 	"image/color"
 	"io"
-	"log"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"gocv.io/x/gocv"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
+	"github.com/biogate/biogate/cmd/idec-emulator/emulatortest"
 	"github.com/biogate/biogate/devices/relay"
 	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/internal/testenv"
@@ -38,32 +36,7 @@ const (
 // returns biogated's address. extra are more flags for biogated.
 func daemon(t *testing.T, extra ...string) string {
 	t.Helper()
-	shared := testenv.Shared(t)
-	certs := t.TempDir()
-	if err := emulator.WriteDevCerts(certs); err != nil {
-		t.Fatal(err)
-	}
-	emu, err := emulator.New(emulator.Config{Gallery: t.TempDir(), ModelDir: testenv.Models(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for id, name := range map[string]string{obamaIIN: "obama2.jpg", bidenIIN: "biden.jpg"} {
-		photo, err := os.ReadFile(filepath.Join(shared, "data/faces", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := emu.Enroll(context.Background(), id, photo); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv := httptest.NewUnstartedServer(emu.Handler())
-	if srv.TLS, err = emulator.ServerTLSConfig(certs); err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { emu.Close() })
+	url, certs := emulatortest.Start(t, map[string]string{obamaIIN: "obama2.jpg", bidenIIN: "biden.jpg"})
 
 	keys := filepath.Join(t.TempDir(), "keys")
 	if err := os.WriteFile(keys, []byte("# test key\n"+testKey+" relay,kiosk\n"), 0o600); err != nil {
@@ -73,7 +46,7 @@ func daemon(t *testing.T, extra ...string) string {
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, append([]string{"--listen", "127.0.0.1:0", "--idec", srv.URL, "--idec-tls", certs, "--api-keys", keys},
+		done <- run(ctx, append([]string{"--listen", "127.0.0.1:0", "--idec", url, "--idec-tls", certs, "--api-keys", keys},
 			append([]string{"--data", t.TempDir(), "--allow-fixed-commands", "--max-sessions", "2", "--models", testenv.Models(t), "--log-level", "warn"}, extra...)...),
 			func(string) string { return "" }, io.Discard, ready)
 	}()
