@@ -92,6 +92,10 @@ type PipelineOutcome struct {
 	CapturedAt time.Time
 	// FixedCommands is true when the commands were fixed, not random.
 	FixedCommands bool
+	// Departures lists how the check departed from the rules (tests and
+	// demos: "fixed_commands", "fewer_than_3_commands"); the result and
+	// its document state them.
+	Departures []string
 }
 
 // Verifier matches a face with the IIN's reference photo: *idec.Client.

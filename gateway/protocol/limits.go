@@ -49,8 +49,10 @@ const (
 	// ConsentClockSkew is how far in the future Consent.AcceptedAt may be,
 	// for clocks of client and gateway that disagree a little.
 	ConsentClockSkew = 30 * time.Second
-	// MinCommands and MaxCommands bound the length of Start.Commands; the
-	// rules require at least 3 commands.
-	MinCommands = 3
+	// MinCommands and MaxCommands bound the length of Start.Commands.
+	// The rules require at least 3 commands, but a recorded clip holds only
+	// the movements it holds, so a fixed list may be shorter; the result
+	// then names the departure (Result.DepartsFromRules).
+	MinCommands = 1
 	MaxCommands = 8
 )

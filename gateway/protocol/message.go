@@ -350,6 +350,10 @@ type Result struct {
 	// FixedCommands is true when the commands came from Start.Commands and
 	// were not random: such a result proves nothing about liveness.
 	FixedCommands bool `json:"fixed_commands"`
+	// DepartsFromRules lists how the check departed from the rules, for
+	// tests and demos: "fixed_commands" (not random), "fewer_than_3_commands".
+	// Absent for a check under the rules.
+	DepartsFromRules []string `json:"departs_from_rules,omitempty"`
 	// Attempts is the number of liveness attempts begun.
 	Attempts int `json:"attempts"`
 	// DecidedAt is when the gateway decided, on its clock.

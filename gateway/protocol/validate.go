@@ -3,6 +3,7 @@ package protocol
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unicode"
 
@@ -87,6 +88,9 @@ func (s *Start) Validate(now time.Time, rules StartRules) error {
 		for i, c := range s.Commands {
 			if !knownCommand(c) {
 				return fieldErr(CodeBadMessage, fmt.Sprintf("commands[%d]", i), "unknown command")
+			}
+			if slices.Contains(s.Commands[:i], c) {
+				return fieldErr(CodeBadMessage, fmt.Sprintf("commands[%d]", i), "repeated command")
 			}
 		}
 	}

@@ -103,7 +103,8 @@ func TestStartValidate(t *testing.T) {
 			s.Commands = []string{CommandTurnLeft, CommandTurnRight, CommandTiltLeft}
 		}, StartRules{}, CodeFixedCommandsNotAllowed, "commands", nil},
 		{"empty commands list refused", func(s *Start) { s.Commands = []string{} }, StartRules{}, CodeFixedCommandsNotAllowed, "commands", nil},
-		{"too few commands", func(s *Start) { s.Commands = []string{CommandTurnLeft, CommandTurnRight} }, allow, CodeBadMessage, "commands", nil},
+		{"no commands", func(s *Start) { s.Commands = []string{} }, allow, CodeBadMessage, "commands", nil},
+		{"repeated command", func(s *Start) { s.Commands = []string{CommandTurnLeft, CommandTurnRight, CommandTurnLeft} }, allow, CodeBadMessage, "commands[2]", nil},
 		{"too many commands", func(s *Start) { s.Commands = make([]string, MaxCommands+1) }, allow, CodeBadMessage, "commands", nil},
 		{"unknown command", func(s *Start) {
 			s.Commands = []string{CommandTurnLeft, "blink", CommandTiltLeft}

@@ -66,6 +66,12 @@ func New(cfg Config) (*Challenge, error) {
 		window: make([]Sample, 0, 64),
 		result: Result{Random: len(cfg.Fixed) == 0},
 	}
+	if !c.result.Random {
+		c.result.Departures = append(c.result.Departures, DepartureFixedCommands)
+	}
+	if cfg.Count < MinCount {
+		c.result.Departures = append(c.result.Departures, DepartureFewCommands)
+	}
 	if c.result.Random {
 		if c.plan, err = newPlan(cfg.Rand, cfg.Offered, cfg.Attempts); err != nil {
 			return nil, err
@@ -80,6 +86,7 @@ func (c *Challenge) Done() bool { return c.phase == phaseDone }
 // Result returns the outcome so far, as a copy the caller owns.
 func (c *Challenge) Result() Result {
 	r := c.result
+	r.Departures = slices.Clone(c.result.Departures)
 	r.Commands = make([][]CommandResult, len(c.result.Commands))
 	for i, a := range c.result.Commands {
 		r.Commands[i] = slices.Clone(a)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,6 @@ func TestNewRejects(t *testing.T) {
 		{"count above offered", challenge.Config{Count: 6}},
 		{"unknown offered", challenge.Config{Offered: []challenge.Command{challenge.TurnLeft, challenge.TurnRight, "blink"}}},
 		{"repeated offered", challenge.Config{Offered: []challenge.Command{challenge.TurnLeft, challenge.TurnRight, challenge.TurnLeft}}},
-		{"fixed too short", challenge.Config{Fixed: []challenge.Command{challenge.TurnLeft, challenge.TurnRight}}},
 		{"fixed repeated", challenge.Config{Fixed: []challenge.Command{challenge.TurnLeft, challenge.TurnRight, challenge.TurnLeft}}},
 		{"fixed with another count", challenge.Config{Fixed: fixed, Count: 4}},
 		{"negative attempts", challenge.Config{Attempts: -1}},
@@ -46,6 +46,30 @@ func TestNewRejects(t *testing.T) {
 	}
 	if _, err := challenge.New(challenge.Config{}); err != nil {
 		t.Errorf("defaults: %v", err)
+	}
+}
+
+// A fixed list may be shorter than the rules' 3 (a recorded clip holds only
+// the movements it holds), and the result names each departure; a random
+// draw names none.
+func TestDepartures(t *testing.T) {
+	tests := []struct {
+		cfg  challenge.Config
+		want []string
+	}{
+		{challenge.Config{}, nil},
+		{challenge.Config{Fixed: fixed}, []string{challenge.DepartureFixedCommands}},
+		{challenge.Config{Fixed: []challenge.Command{challenge.MoveCloser}}, []string{challenge.DepartureFixedCommands, challenge.DepartureFewCommands}},
+	}
+	for _, tc := range tests {
+		c, err := challenge.New(tc.cfg)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.cfg.Fixed, err)
+		}
+		r := c.Result()
+		if !slices.Equal(r.Departures, tc.want) || r.Random != (tc.cfg.Fixed == nil) {
+			t.Errorf("fixed %v: departures %v random %v, want %v", tc.cfg.Fixed, r.Departures, r.Random, tc.want)
+		}
 	}
 }
 

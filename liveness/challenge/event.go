@@ -102,4 +102,17 @@ type Result struct {
 	Commands [][]CommandResult `json:"commands"`
 	// Random is false when the commands came from Config.Fixed.
 	Random bool `json:"random"`
+	// Departures lists how this check departs from the rules, for tests
+	// and demos: DepartureFixedCommands, DepartureFewCommands. Empty for a
+	// check under the rules.
+	Departures []string `json:"departs_from_rules,omitempty"`
 }
+
+// Departures from the rules that a Result names.
+const (
+	// DepartureFixedCommands: the commands were fixed, not random, so a
+	// recording could anticipate them.
+	DepartureFixedCommands = "fixed_commands"
+	// DepartureFewCommands: fewer than MinCount commands per attempt.
+	DepartureFewCommands = "fewer_than_3_commands"
+)

@@ -4,6 +4,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -77,7 +78,10 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 	for _, c := range opt.Commands {
 		cfg.Challenge.Fixed = append(cfg.Challenge.Fixed, challenge.Command(c))
 	}
-	count := max(len(cfg.Challenge.Fixed), cfg.Challenge.Count, challenge.MinCount)
+	count := cmp.Or(cfg.Challenge.Count, challenge.DefaultCount)
+	if len(cfg.Challenge.Fixed) > 0 {
+		count = len(cfg.Challenge.Fixed)
+	}
 	timeout := cfg.Challenge.CommandTimeout
 	if timeout == 0 {
 		timeout = challenge.DefaultCommandTimeout
@@ -109,7 +113,8 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 		return gateway.PipelineOutcome{}, err
 	}
 	ev.Passive(string(res.Passive.Decision), res.Passive.Live, res.Passive.Frames)
-	out := gateway.PipelineOutcome{Verdict: string(res.Verdict), Reasons: res.Reasons, FixedCommands: !res.Challenge.Random}
+	out := gateway.PipelineOutcome{Verdict: string(res.Verdict), Reasons: res.Reasons, FixedCommands: !res.Challenge.Random,
+		Departures: res.Challenge.Departures}
 	if b := res.Capture.Best; b != nil {
 		out.Token, out.Quality, out.CapturedAt = b.Token, b.Quality.Score, b.Time
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 // Start runs an emulator with each IIN of persons enrolled with the photo
-// of that name in shared/data/faces, and returns its https:// URL and the
+// of that name in shared/data/faces (or at that absolute path), and returns its https:// URL and the
 // folder of development certificates (ca.pem, client.pem, client-key.pem,
 // ...). Everything stops when the test ends.
 func Start(t testing.TB, persons map[string]string) (url, certs string) {
@@ -32,7 +32,10 @@ func Start(t testing.TB, persons map[string]string) (url, certs string) {
 		t.Fatal(err)
 	}
 	for id, name := range persons {
-		photo, err := os.ReadFile(filepath.Join(faces, name))
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(faces, name)
+		}
+		photo, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
 		}
