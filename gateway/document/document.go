@@ -1,0 +1,405 @@
+package document
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/biogate/biogate/gateway/iin"
+)
+
+// Version is the document format this package writes and reads: the "v"
+// member. A verifier of version 1 refuses members it does not know, so a new
+// member means a new version.
+const Version = 1
+
+// GenesisHash is the PrevHash of the first document of an evidence chain,
+// and of a document signed outside any chain: 64 zeros.
+const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// Decision is the outcome of a verification, as the session decided it.
+type Decision string
+
+// Decisions, the same values as the WebSocket protocol's result.
+const (
+	// DecisionMatch: live, and IDEC matched the face with the IIN's reference.
+	DecisionMatch Decision = "match"
+	// DecisionNoMatch: live, and IDEC did not match.
+	DecisionNoMatch Decision = "no_match"
+	// DecisionSpoof: passive liveness saw a presentation attack.
+	DecisionSpoof Decision = "spoof"
+	// DecisionRefused: every allowed attempt failed its commands.
+	DecisionRefused Decision = "refused"
+	// DecisionError: the check could not finish (Reasons says why).
+	DecisionError Decision = "error"
+)
+
+// Outcome is how one liveness command ended.
+type Outcome string
+
+// Command outcomes.
+const (
+	// OutcomePassed: the person did what the command asked.
+	OutcomePassed Outcome = "passed"
+	// OutcomeFailed: the command failed (Command.Reason), and with it its
+	// attempt.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeInterrupted: the session ended (spoof, error) before the
+	// command was judged.
+	OutcomeInterrupted Outcome = "interrupted"
+)
+
+// Device modes, as the protocol's camera modes.
+const (
+	// ModeKiosk: a camera attached to the gateway's machine.
+	ModeKiosk = "kiosk"
+	// ModeRelay: the client app sent the frames.
+	ModeRelay = "relay"
+)
+
+// Departures from the rules a document may declare in DepartsFromRules.
+const (
+	// DepartureFixedCommands: the liveness commands were fixed by the
+	// client (tests, demonstrations) instead of drawn at random, so the
+	// document proves nothing about liveness.
+	DepartureFixedCommands = "fixed_commands"
+)
+
+// Document is the signed record of one verification: the payload of the
+// JWS that Sign returns. Its JSON members are snake_case; times are RFC 3339
+// in UTC with milliseconds. A Document is a plain value: it is not safe for
+// concurrent mutation, and Sign does not keep it.
+type Document struct {
+	// V is Version.
+	V int `json:"v"`
+	// ID is the document's own random 128-bit id, 32 lowercase hex digits.
+	ID string `json:"id"`
+	// SessionID is the gateway session's id (the protocol's hello).
+	SessionID string `json:"session_id"`
+	// IssuedAt is when the gateway decided; Sign writes it in UTC, to the
+	// millisecond.
+	IssuedAt time.Time `json:"issued_at"`
+	// Decision is the verification's outcome.
+	Decision Decision `json:"decision"`
+	// Reasons explain the decision, as the protocol's result lists them.
+	Reasons []string `json:"reasons,omitempty"`
+	// Organization is the requesting organisation.
+	Organization Organization `json:"organization"`
+	// Subject is the person verified.
+	Subject Subject `json:"subject"`
+	// Consent is the person's consent as the calling app recorded it.
+	Consent Consent `json:"consent"`
+	// ClientNonce is the calling app's nonce from start, 16-128 characters
+	// of [A-Za-z0-9_-], so the app can bind the document to its request.
+	ClientNonce string `json:"client_nonce"`
+	// Liveness is what the liveness check did and saw.
+	Liveness Liveness `json:"liveness"`
+	// DepartsFromRules lists why this document does not meet the rules
+	// (Departure* values); must hold DepartureFixedCommands when
+	// Liveness.Random is false. Empty for a real check.
+	DepartsFromRules []string `json:"departs_from_rules,omitempty"`
+	// BestFrame is the frame sent to IDEC; nil if none was chosen.
+	BestFrame *ImageRef `json:"best_frame,omitempty"`
+	// IDEC is IDEC's answer; nil when IDEC was not called or did not answer.
+	IDEC *IDEC `json:"idec,omitempty"`
+	// Gateway names the gateway that decided.
+	Gateway Gateway `json:"gateway"`
+	// Device says where the frames came from.
+	Device Device `json:"device"`
+	// PrevHash is the hash of the previous entry of the evidence chain, 64
+	// lowercase hex digits (the evidence store sets it when it appends the
+	// document); GenesisHash for the first entry.
+	PrevHash string `json:"prev_hash"`
+}
+
+// Organization is the requesting organisation (a bank, an MFO).
+type Organization struct {
+	// BIN is the organisation's 12-digit business identification number.
+	BIN string `json:"bin"`
+}
+
+// Subject is the person verified.
+type Subject struct {
+	// IIN is the person's 12-digit identification number, in clear as the
+	// rules require: never log it.
+	IIN string `json:"iin"`
+}
+
+// Consent is the person's recorded consent.
+type Consent struct {
+	// TextID identifies the consent text shown.
+	TextID string `json:"text_id"`
+	// TextSHA256 is the SHA-256 of the exact text shown, 64 lowercase hex.
+	TextSHA256 string `json:"text_sha256"`
+	// AcceptedAt is when the person accepted.
+	AcceptedAt time.Time `json:"accepted_at"`
+}
+
+// Liveness records the liveness check.
+type Liveness struct {
+	// Random is true when the commands were drawn at random, as the rules
+	// require; false when the client fixed them (see DepartsFromRules).
+	Random bool `json:"random"`
+	// Attempts is the number of attempts begun.
+	Attempts int `json:"attempts"`
+	// Commands lists every command issued, in order.
+	Commands []Command `json:"commands,omitempty"`
+	// Passive is the passive anti-spoofing outcome; nil if no frame was
+	// scored.
+	Passive *Passive `json:"passive,omitempty"`
+}
+
+// Command is one liveness command and how it ended.
+type Command struct {
+	// Attempt is the attempt, 1-based; Index the command's position in it,
+	// 0-based.
+	Attempt int `json:"attempt"`
+	Index   int `json:"index"`
+	// Command is the protocol's command name (turn_left, ...).
+	Command string `json:"command"`
+	// Outcome is how the command ended.
+	Outcome Outcome `json:"outcome"`
+	// Reason is the protocol's failure reason (timeout, ...), with
+	// OutcomeFailed.
+	Reason string `json:"reason,omitempty"`
+	// Progress is the response reached, 0-1.
+	Progress float64 `json:"progress"`
+	// Image is the frame kept for this command, if any.
+	Image *ImageRef `json:"image,omitempty"`
+}
+
+// Passive is the passive anti-spoofing outcome over the session's frames.
+type Passive struct {
+	// Decision is live, spoof or undecided.
+	Decision string `json:"decision"`
+	// PLive is the probability of a live face, 0-1.
+	PLive float64 `json:"p_live"`
+	// Frames is the number of frames scored.
+	Frames int `json:"frames"`
+}
+
+// ImageRef names an image by its digest: the JPEG itself is in the evidence
+// store, and the digest in the signed document binds it.
+type ImageRef struct {
+	// Name is the image's name in the evidence (e.g. "best.jpg",
+	// "a1c0.jpg").
+	Name string `json:"name"`
+	// SHA256 is the digest of the JPEG's bytes, 64 lowercase hex digits.
+	SHA256 string `json:"sha256"`
+	// Bytes is the JPEG's size.
+	Bytes int64 `json:"bytes"`
+	// Width and Height are the image's size in pixels.
+	Width  int `json:"width"`
+	Height int `json:"height"`
+	// Quality is capture's unified quality of the frame, 0-100.
+	Quality float64 `json:"quality"`
+}
+
+// IDEC is the identity centre's answer.
+type IDEC struct {
+	// RequestID is IDEC's id of the request.
+	RequestID string `json:"request_id"`
+	// Decision is match or no_match.
+	Decision Decision `json:"decision"`
+	// Similarity is IDEC's similarity, 0-1, and Threshold the one it
+	// decided with.
+	Similarity float64 `json:"similarity"`
+	Threshold  float64 `json:"threshold"`
+	// ReferenceSource is where IDEC's reference photo came from.
+	ReferenceSource string `json:"reference_source,omitempty"`
+	// LatencyMS is the time from the request to the answer, milliseconds.
+	LatencyMS int64 `json:"latency_ms"`
+}
+
+// Gateway names the gateway that decided.
+type Gateway struct {
+	// ID is the gateway's configured id.
+	ID string `json:"id"`
+	// Version is biogated's version.
+	Version string `json:"version"`
+}
+
+// Device says where the frames came from.
+type Device struct {
+	// Mode is ModeKiosk or ModeRelay.
+	Mode string `json:"mode"`
+	// Camera names the kiosk camera, empty for the default one or in relay
+	// mode.
+	Camera string `json:"camera,omitempty"`
+}
+
+// New returns a document of this Version with a fresh random ID, the
+// session's id and issuedAt in UTC to the millisecond, and PrevHash set to
+// GenesisHash. The caller fills in the rest; the evidence store replaces
+// PrevHash when it appends the document.
+func New(sessionID string, issuedAt time.Time) *Document {
+	var id [16]byte
+	rand.Read(id[:]) // never fails (crypto/rand, Go 1.24+)
+	return &Document{
+		V:         Version,
+		ID:        hex.EncodeToString(id[:]),
+		SessionID: sessionID,
+		IssuedAt:  issuedAt.UTC().Truncate(time.Millisecond),
+		PrevHash:  GenesisHash,
+	}
+}
+
+// Validate reports the first problems of d, every one naming its JSON
+// member, in an error wrapping ErrInvalid; nil when d is a complete,
+// consistent document. Messages never hold the IIN or other values of d.
+func (d *Document) Validate() error {
+	var p problems
+	p.check(d.V == Version, "v", "must be %d", Version)
+	p.check(isHex(d.ID, 32), "id", "must be 32 lowercase hex digits")
+	p.check(d.SessionID != "", "session_id", "missing")
+	p.check(!d.IssuedAt.IsZero(), "issued_at", "missing")
+	switch d.Decision {
+	case DecisionMatch, DecisionNoMatch, DecisionSpoof, DecisionRefused, DecisionError:
+	case "":
+		p.add("decision", "missing")
+	default:
+		p.add("decision", "unknown")
+	}
+	for i, r := range d.Reasons {
+		p.check(r != "", fmt.Sprintf("reasons[%d]", i), "empty")
+	}
+	if _, err := iin.ParseBIN(d.Organization.BIN); err != nil {
+		p.add("organization.bin", "%v", errors.Unwrap(err)) // iin's errors never hold the number
+	}
+	if _, err := iin.Parse(d.Subject.IIN); err != nil {
+		p.add("subject.iin", "%v", errors.Unwrap(err))
+	}
+	p.check(d.Consent.TextID != "", "consent.text_id", "missing")
+	p.check(isHex(d.Consent.TextSHA256, 64), "consent.text_sha256", "must be 64 lowercase hex digits")
+	p.check(!d.Consent.AcceptedAt.IsZero(), "consent.accepted_at", "missing")
+	p.check(validNonce(d.ClientNonce), "client_nonce", "must be 16-128 characters of A-Z a-z 0-9 _ -")
+	d.Liveness.validate(&p)
+	for i, r := range d.DepartsFromRules {
+		p.check(r != "", fmt.Sprintf("departs_from_rules[%d]", i), "empty")
+	}
+	if !d.Liveness.Random && !slices.Contains(d.DepartsFromRules, DepartureFixedCommands) {
+		p.add("departs_from_rules", "must list %s when liveness.random is false", DepartureFixedCommands)
+	}
+	if d.BestFrame != nil {
+		d.BestFrame.validate(&p, "best_frame")
+	}
+	switch {
+	case d.IDEC != nil:
+		d.IDEC.validate(&p)
+		if d.Decision != d.IDEC.Decision && (d.Decision == DecisionMatch || d.Decision == DecisionNoMatch) {
+			p.add("decision", "differs from idec.decision")
+		}
+	case d.Decision == DecisionMatch || d.Decision == DecisionNoMatch:
+		p.add("idec", "missing with decision %s", d.Decision)
+	}
+	if d.Decision == DecisionMatch && d.BestFrame == nil {
+		p.add("best_frame", "missing with decision match")
+	}
+	p.check(d.Gateway.ID != "", "gateway.id", "missing")
+	p.check(d.Gateway.Version != "", "gateway.version", "missing")
+	p.check(d.Device.Mode == ModeKiosk || d.Device.Mode == ModeRelay, "device.mode", "must be %s or %s", ModeKiosk, ModeRelay)
+	p.check(isHex(d.PrevHash, 64), "prev_hash", "must be 64 lowercase hex digits")
+	return p.err()
+}
+
+func (l *Liveness) validate(p *problems) {
+	p.check(l.Attempts >= 0, "liveness.attempts", "negative")
+	for i, c := range l.Commands {
+		at := fmt.Sprintf("liveness.commands[%d]", i)
+		p.check(c.Attempt >= 1 && c.Attempt <= l.Attempts, at+".attempt", "must be 1-liveness.attempts")
+		p.check(c.Index >= 0, at+".index", "negative")
+		p.check(c.Command != "", at+".command", "missing")
+		switch c.Outcome {
+		case OutcomePassed, OutcomeInterrupted:
+		case OutcomeFailed:
+			p.check(c.Reason != "", at+".reason", "missing with outcome failed")
+		default:
+			p.add(at+".outcome", "must be passed, failed or interrupted")
+		}
+		p.check(unit(c.Progress), at+".progress", "must be 0-1")
+		if c.Image != nil {
+			c.Image.validate(p, at+".image")
+		}
+	}
+	if l.Passive != nil {
+		switch l.Passive.Decision {
+		case "live", "spoof", "undecided":
+		default:
+			p.add("liveness.passive.decision", "must be live, spoof or undecided")
+		}
+		p.check(unit(l.Passive.PLive), "liveness.passive.p_live", "must be 0-1")
+		p.check(l.Passive.Frames >= 0, "liveness.passive.frames", "negative")
+	}
+}
+
+func (r *ImageRef) validate(p *problems, at string) {
+	p.check(r.Name != "", at+".name", "missing")
+	p.check(isHex(r.SHA256, 64), at+".sha256", "must be 64 lowercase hex digits")
+	p.check(r.Bytes > 0, at+".bytes", "must be positive")
+	p.check(r.Width > 0 && r.Height > 0, at+".width", "width and height must be positive")
+	p.check(r.Quality >= 0 && r.Quality <= 100, at+".quality", "must be 0-100")
+}
+
+func (x *IDEC) validate(p *problems) {
+	p.check(x.RequestID != "", "idec.request_id", "missing")
+	p.check(x.Decision == DecisionMatch || x.Decision == DecisionNoMatch, "idec.decision", "must be match or no_match")
+	p.check(unit(x.Similarity), "idec.similarity", "must be 0-1")
+	p.check(unit(x.Threshold), "idec.threshold", "must be 0-1")
+	p.check(x.LatencyMS >= 0, "idec.latency_ms", "negative")
+}
+
+// problems collects what Validate finds.
+type problems []string
+
+func (p *problems) add(member, format string, args ...any) {
+	*p = append(*p, member+": "+fmt.Sprintf(format, args...))
+}
+
+func (p *problems) check(ok bool, member, format string, args ...any) {
+	if !ok {
+		p.add(member, format, args...)
+	}
+}
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	const most = 5 // enough to act on; the rest usually follow from them
+	if len(p) > most {
+		p = append(p[:most:most], fmt.Sprintf("and %d more", len(p)-most))
+	}
+	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(p, "; "))
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func validNonce(s string) bool {
+	if len(s) < 16 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func unit(x float64) bool { return x >= 0 && x <= 1 && !math.IsNaN(x) }

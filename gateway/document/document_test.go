@@ -1,0 +1,163 @@
+package document
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNew(t *testing.T) {
+	local := time.FixedZone("ALMT", 5*3600)
+	a, b := New("s1", t0.In(local).Add(456*time.Microsecond)), New("s1", t0)
+	if a.ID == b.ID || !isHex(a.ID, 32) {
+		t.Errorf("ids %q and %q: want two different 128-bit hex ids", a.ID, b.ID)
+	}
+	if !a.IssuedAt.Equal(t0) || a.IssuedAt.Location() != time.UTC {
+		t.Errorf("issued_at %v, want %v in UTC to the millisecond", a.IssuedAt, t0)
+	}
+	if a.V != Version || a.PrevHash != GenesisHash || a.SessionID != "s1" {
+		t.Errorf("new document %+v", a)
+	}
+}
+
+func TestValidateAcceptsCompleteDocuments(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		edit func(*Document)
+	}{
+		{"match", func(*Document) {}},
+		{"no match", func(d *Document) { d.Decision, d.IDEC.Decision = DecisionNoMatch, DecisionNoMatch }},
+		{"spoof, no IDEC, no best frame", func(d *Document) {
+			d.Decision, d.IDEC, d.BestFrame = DecisionSpoof, nil, nil
+			d.Liveness.Passive.Decision = "spoof"
+			d.Liveness.Commands[2].Outcome = OutcomeInterrupted
+		}},
+		{"refused", func(d *Document) { d.Decision, d.IDEC, d.Reasons = DecisionRefused, nil, []string{"commands_failed"} }},
+		{"error before liveness", func(d *Document) {
+			d.Decision, d.IDEC, d.BestFrame, d.Reasons = DecisionError, nil, nil, []string{"camera_failed"}
+			d.Liveness = Liveness{Random: true}
+		}},
+		{"fixed commands declared", func(d *Document) {
+			d.Liveness.Random = false
+			d.DepartsFromRules = []string{DepartureFixedCommands}
+		}},
+		{"kiosk", func(d *Document) { d.Device = Device{Mode: ModeKiosk, Camera: "front"} }},
+		{"first of its chain", func(d *Document) { d.PrevHash = GenesisHash }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := sample(t0)
+			c.edit(d)
+			if err := d.Validate(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestValidateRejects(t *testing.T) {
+	for _, c := range []struct {
+		member string // the member the error must name
+		edit   func(*Document)
+	}{
+		{"v", func(d *Document) { d.V = 2 }},
+		{"id", func(d *Document) { d.ID = "" }},
+		{"id", func(d *Document) { d.ID = strings.ToUpper(d.ID) }},
+		{"session_id", func(d *Document) { d.SessionID = "" }},
+		{"issued_at", func(d *Document) { d.IssuedAt = time.Time{} }},
+		{"decision", func(d *Document) { d.Decision = "" }},
+		{"decision", func(d *Document) { d.Decision = "maybe" }},
+		{"reasons[0]", func(d *Document) { d.Reasons = []string{""} }},
+		{"organization.bin", func(d *Document) { d.Organization.BIN = "" }},
+		{"organization.bin", func(d *Document) { d.Organization.BIN = "000000000001" }},
+		{"subject.iin", func(d *Document) { d.Subject.IIN = "" }},
+		{"subject.iin", func(d *Document) { d.Subject.IIN = "790303402569" }},
+		{"consent.text_id", func(d *Document) { d.Consent.TextID = "" }},
+		{"consent.text_sha256", func(d *Document) { d.Consent.TextSHA256 = "abc" }},
+		{"consent.accepted_at", func(d *Document) { d.Consent.AcceptedAt = time.Time{} }},
+		{"client_nonce", func(d *Document) { d.ClientNonce = "short" }},
+		{"client_nonce", func(d *Document) { d.ClientNonce = "has spaces in the nonce" }},
+		{"liveness.attempts", func(d *Document) { d.Liveness.Attempts = -1 }},
+		{"liveness.commands[1].attempt", func(d *Document) { d.Liveness.Commands[1].Attempt = 3 }},
+		{"liveness.commands[0].reason", func(d *Document) { d.Liveness.Commands[0].Reason = "" }},
+		{"liveness.commands[0].outcome", func(d *Document) { d.Liveness.Commands[0].Outcome = "" }},
+		{"liveness.commands[2].command", func(d *Document) { d.Liveness.Commands[2].Command = "" }},
+		{"liveness.commands[2].progress", func(d *Document) { d.Liveness.Commands[2].Progress = 1.5 }},
+		{"liveness.commands[1].image.sha256", func(d *Document) { d.Liveness.Commands[1].Image.SHA256 = "" }},
+		{"liveness.passive.decision", func(d *Document) { d.Liveness.Passive.Decision = "" }},
+		{"liveness.passive.p_live", func(d *Document) { d.Liveness.Passive.PLive = -0.1 }},
+		{"departs_from_rules", func(d *Document) { d.Liveness.Random = false }},
+		{"best_frame", func(d *Document) { d.BestFrame = nil }},
+		{"best_frame.bytes", func(d *Document) { d.BestFrame.Bytes = 0 }},
+		{"best_frame.quality", func(d *Document) { d.BestFrame.Quality = 101 }},
+		{"idec", func(d *Document) { d.IDEC = nil }},
+		{"decision", func(d *Document) { d.IDEC.Decision = DecisionNoMatch }},
+		{"idec.request_id", func(d *Document) { d.IDEC.RequestID = "" }},
+		{"idec.similarity", func(d *Document) { d.IDEC.Similarity = 2 }},
+		{"gateway.id", func(d *Document) { d.Gateway.ID = "" }},
+		{"gateway.version", func(d *Document) { d.Gateway.Version = "" }},
+		{"device.mode", func(d *Document) { d.Device.Mode = "usb" }},
+		{"prev_hash", func(d *Document) { d.PrevHash = "" }},
+	} {
+		d := sample(t0)
+		c.edit(d)
+		err := d.Validate()
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.member+":") {
+			t.Errorf("%s: got %v, want ErrInvalid naming it", c.member, err)
+		}
+		if err != nil && strings.Contains(err.Error(), d.Subject.IIN) && d.Subject.IIN != "" {
+			t.Errorf("%s: error holds the IIN: %v", c.member, err)
+		}
+	}
+}
+
+func TestMarshalWritesUTCMillisecondsAndUnmarshalReadsItBack(t *testing.T) {
+	d := sample(t0)
+	d.IssuedAt = t0.In(time.FixedZone("ALMT", 5*3600)).Add(789 * time.Microsecond)
+	payload, err := Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(payload, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if got := raw["issued_at"]; got != "2026-11-30T09:15:30.123Z" {
+		t.Errorf("issued_at %v, want UTC milliseconds", got)
+	}
+	if !d.IssuedAt.Equal(t0.Add(789 * time.Microsecond)) {
+		t.Errorf("Marshal changed the caller's document: %v", d.IssuedAt)
+	}
+	back, err := Unmarshal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := Marshal(back)
+	if string(again) != string(payload) {
+		t.Errorf("round trip changed the JSON:\n%s\n%s", payload, again)
+	}
+}
+
+func TestUnmarshalIsStrict(t *testing.T) {
+	payload, err := Marshal(sample(t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		payload string
+		want    error
+	}{
+		{"unknown member", strings.Replace(string(payload), `{"v":1,`, `{"v":1,"approved_by":"someone",`, 1), ErrMalformed},
+		{"data after the object", string(payload) + `{}`, ErrMalformed},
+		{"wrong type", strings.Replace(string(payload), `"attempts":2`, `"attempts":"2"`, 1), ErrMalformed},
+		{"other version", strings.Replace(string(payload), `{"v":1,`, `{"v":2,`, 1), ErrMalformed},
+		{"not JSON", "not json", ErrMalformed},
+		{"missing member", strings.Replace(string(payload), `"client_nonce":"n0nce_of-the-calling-app",`, ``, 1), ErrInvalid},
+	} {
+		if _, err := Unmarshal([]byte(c.payload)); !errors.Is(err, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, err, c.want)
+		}
+	}
+}
