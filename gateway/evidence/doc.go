@@ -1,0 +1,50 @@
+// Package evidence is the tamper-evident store of verification evidence:
+// every verification ends in a signed document, appended here with the
+// images it was decided on. It runs on a SQLite file by default and on
+// PostgreSQL for a fleet of gateways sharing one database (Open).
+//
+// # The chain
+//
+// Documents form one hash chain. Entry n (seq n, from 1, contiguous) stores
+// hash(n) = SHA-256 over a canonical, length-prefixed encoding of
+//
+//	seq, hash(n-1) ("" for the first), id, time (Unix ns), decision,
+//	reasons, BIN, gateway id, SHA-256 of the signed document,
+//	and for each image in order: its name and the SHA-256 of its JPEG
+//
+// and a one-row head names the last entry. Append runs the caller's seal
+// function inside the append's transaction with hash(n-1), so the signed
+// document itself names its predecessor; appends from any number of
+// processes serialise on the head (SQLite's write lock, a row lock on
+// PostgreSQL) and each is one transaction: a crash never leaves half an
+// entry. Verify recomputes every hash in one snapshot and reports the first
+// entry whose content, link or presence does not match: an edited field,
+// document or image digest, a deleted entry, a cut-off end. (Rewriting the
+// whole chain after a point and its head would go unseen by Verify alone;
+// the signed documents the clients hold, each naming its predecessor's hash,
+// are the outside anchor.)
+//
+// # What is encrypted
+//
+// Images (biometric data) are encrypted at rest with AES-256-GCM under
+// Options.ImageKey (LoadOrCreateKey keeps one in a file), a random nonce each,
+// with the document id and image name as additional data so a ciphertext
+// cannot be moved to another row. Only their plaintext digests enter the
+// hashes. Documents, decisions and the chain are not encrypted: they are the
+// record the regulator and auditors read, and carry no images. Lockout
+// failures are kept under an opaque key the caller derives (an HMAC of the
+// IIN), never the IIN.
+//
+// # Retention
+//
+// Purge drops the images of documents older than a date. The documents,
+// their hashes and the images' names and digests stay, so the chain still
+// verifies, and Get then reports ErrImagesPurged with the rest of the record.
+//
+// # Schema
+//
+// Migrations are embedded SQL per dialect (migrations/), applied at Open in
+// one transaction that excludes other migrating processes and recorded in
+// schema_migrations; a database from a newer biogate is refused
+// (ErrSchemaTooNew).
+package evidence

@@ -1,0 +1,42 @@
+-- The documents of the chain, one row each; seq is the position (1, 2, ...).
+CREATE TABLE documents (
+	seq       INTEGER PRIMARY KEY,
+	id        TEXT    NOT NULL UNIQUE,
+	time_ns   INTEGER NOT NULL,            -- Unix nanoseconds
+	decision  TEXT    NOT NULL,
+	reasons   TEXT    NOT NULL,            -- JSON array of strings
+	bin       TEXT    NOT NULL,
+	gateway   TEXT    NOT NULL,
+	document  BLOB    NOT NULL,            -- the signed document as sent
+	prev_hash TEXT    NOT NULL,            -- hex; '' for the first
+	hash      TEXT    NOT NULL,            -- hex SHA-256, see chain.go
+	purged_ns INTEGER NOT NULL DEFAULT 0   -- when retention dropped the images; 0 = kept
+);
+CREATE INDEX documents_time ON documents (time_ns);
+
+-- A document's images: the plaintext digest stays forever (it is in the
+-- row hash), the AES-GCM ciphertext goes NULL when purged.
+CREATE TABLE images (
+	seq    INTEGER NOT NULL REFERENCES documents (seq) ON DELETE CASCADE,
+	idx    INTEGER NOT NULL,
+	name   TEXT    NOT NULL,
+	sha256 TEXT    NOT NULL,
+	data   BLOB,
+	PRIMARY KEY (seq, idx)
+);
+
+-- The last link: appends serialise on this one row.
+CREATE TABLE chain_head (
+	one  INTEGER PRIMARY KEY CHECK (one = 1),
+	seq  INTEGER NOT NULL,
+	hash TEXT    NOT NULL
+);
+INSERT INTO chain_head (one, seq, hash) VALUES (1, 0, '');
+
+-- Failed verifications per subject (an opaque key, never an IIN) for the
+-- lockout.
+CREATE TABLE failures (
+	key     TEXT    NOT NULL,
+	time_ns INTEGER NOT NULL
+);
+CREATE INDEX failures_key_time ON failures (key, time_ns);
