@@ -302,7 +302,6 @@ func (s *store) Close() error {
 	return s.closeErr
 }
 
-
 func nonNil(ss []string) []string {
 	if ss == nil {
 		return []string{}
