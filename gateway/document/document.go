@@ -68,6 +68,9 @@ const (
 	// client (tests, demonstrations) instead of drawn at random, so the
 	// document proves nothing about liveness.
 	DepartureFixedCommands = "fixed_commands"
+	// DepartureFewCommands: fewer than 3 commands per attempt (a fixed
+	// list fitted to a recorded clip).
+	DepartureFewCommands = "fewer_than_3_commands"
 )
 
 // Document is the signed record of one verification: the payload of the
