@@ -6,6 +6,7 @@
 //	biogate pad-eval --genuine PATH... --attack SPECIES=PATH... [--json]
 //	biogate idec verify --idec URL --tls DIR --iin IIN --photo FILE [--json]
 //	biogate session --gateway http://HOST:PORT --key KEY --iin IIN [--relay SRC] [--commands c1,c2,...] [--json]
+//	biogate doc verify FILE [--jwks URL|FILE] [--json]
 //
 // Exit status: 0 on success, 1 on a failure, 2 on a usage error, 3 when a
 // capture ended without a usable frame, a liveness check without "live",
@@ -39,6 +40,7 @@ var commands = []command{
 	{"pad-eval", "evaluate passive presentation attack detection (ISO/IEC 30107-3 APCER, BPCER, ACER)", runPADEval},
 	{"idec", "verify a photo against IDEC's reference for an IIN (idec verify)", runIDEC},
 	{"session", "run one verification session against biogated, as a calling app would", runSession},
+	{"doc", "verify a signed result document against the gateway's keys (doc verify)", runDoc},
 }
 
 func main() {
