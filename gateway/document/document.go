@@ -18,10 +18,6 @@ import (
 // member means a new version.
 const Version = 1
 
-// GenesisHash is the PrevHash of the first document of an evidence chain,
-// and of a document signed outside any chain: 64 zeros.
-const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
-
 // Decision is the outcome of a verification, as the session decided it.
 type Decision string
 
@@ -115,8 +111,9 @@ type Document struct {
 	// Device says where the frames came from.
 	Device Device `json:"device"`
 	// PrevHash is the hash of the previous entry of the evidence chain, 64
-	// lowercase hex digits (the evidence store sets it when it appends the
-	// document); GenesisHash for the first entry.
+	// lowercase hex digits, as the evidence store hands it to the signer
+	// when it appends the document; "" for the first entry of a chain (or a
+	// document kept in none). Always present in the JSON.
 	PrevHash string `json:"prev_hash"`
 }
 
@@ -237,9 +234,8 @@ type Device struct {
 }
 
 // New returns a document of this Version with a fresh random ID, the
-// session's id and issuedAt in UTC to the millisecond, and PrevHash set to
-// GenesisHash. The caller fills in the rest; the evidence store replaces
-// PrevHash when it appends the document.
+// session's id and issuedAt in UTC to the millisecond. The caller fills in
+// the rest; PrevHash is set at append time, from the evidence store.
 func New(sessionID string, issuedAt time.Time) *Document {
 	var id [16]byte
 	rand.Read(id[:]) // never fails (crypto/rand, Go 1.24+)
@@ -248,7 +244,6 @@ func New(sessionID string, issuedAt time.Time) *Document {
 		ID:        hex.EncodeToString(id[:]),
 		SessionID: sessionID,
 		IssuedAt:  issuedAt.UTC().Truncate(time.Millisecond),
-		PrevHash:  GenesisHash,
 	}
 }
 
@@ -306,7 +301,7 @@ func (d *Document) Validate() error {
 	p.check(d.Gateway.ID != "", "gateway.id", "missing")
 	p.check(d.Gateway.Version != "", "gateway.version", "missing")
 	p.check(d.Device.Mode == ModeKiosk || d.Device.Mode == ModeRelay, "device.mode", "must be %s or %s", ModeKiosk, ModeRelay)
-	p.check(isHex(d.PrevHash, 64), "prev_hash", "must be 64 lowercase hex digits")
+	p.check(d.PrevHash == "" || isHex(d.PrevHash, 64), "prev_hash", "must be 64 lowercase hex digits, or empty for a chain's first entry")
 	return p.err()
 }
 

@@ -17,7 +17,7 @@ func TestNew(t *testing.T) {
 	if !a.IssuedAt.Equal(t0) || a.IssuedAt.Location() != time.UTC {
 		t.Errorf("issued_at %v, want %v in UTC to the millisecond", a.IssuedAt, t0)
 	}
-	if a.V != Version || a.PrevHash != GenesisHash || a.SessionID != "s1" {
+	if a.V != Version || a.PrevHash != "" || a.SessionID != "s1" {
 		t.Errorf("new document %+v", a)
 	}
 }
@@ -44,7 +44,7 @@ func TestValidateAcceptsCompleteDocuments(t *testing.T) {
 			d.DepartsFromRules = []string{DepartureFixedCommands}
 		}},
 		{"kiosk", func(d *Document) { d.Device = Device{Mode: ModeKiosk, Camera: "front"} }},
-		{"first of its chain", func(d *Document) { d.PrevHash = GenesisHash }},
+		{"first of its chain", func(d *Document) { d.PrevHash = "" }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			d := sample(t0)
@@ -98,7 +98,8 @@ func TestValidateRejects(t *testing.T) {
 		{"gateway.id", func(d *Document) { d.Gateway.ID = "" }},
 		{"gateway.version", func(d *Document) { d.Gateway.Version = "" }},
 		{"device.mode", func(d *Document) { d.Device.Mode = "usb" }},
-		{"prev_hash", func(d *Document) { d.PrevHash = "" }},
+		{"prev_hash", func(d *Document) { d.PrevHash = "ABC" }},
+		{"prev_hash", func(d *Document) { d.PrevHash = strings.ToUpper(d.PrevHash) }},
 	} {
 		d := sample(t0)
 		c.edit(d)

@@ -313,3 +313,50 @@ func TestKeyringFirstStartAcrossProcesses(t *testing.T) {
 		t.Errorf("processes created %d keys (%d private files), want 1", len(kids), len(privateFiles(t, dir)))
 	}
 }
+
+// Documents signed while another goroutine rotates all verify with the
+// keyring's keys afterwards.
+func TestKeyringSignsConcurrentlyWithRotations(t *testing.T) {
+	k := mustKeyring(t, KeyringConfig{Dir: t.TempDir()})
+	const signers, each, rotations = 4, 25, 5
+	out := make(chan string, signers*each)
+	var wg sync.WaitGroup
+	for range signers {
+		wg.Go(func() {
+			for range each {
+				jws, err := Sign(k, sample(time.Now()))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				out <- jws
+			}
+		})
+	}
+	wg.Go(func() {
+		for range rotations {
+			if err := k.Rotate(); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	wg.Wait()
+	close(out)
+	keys, err := k.Keys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != rotations+1 {
+		t.Errorf("%d keys after %d rotations", len(keys), rotations)
+	}
+	n := 0
+	for jws := range out {
+		n++
+		if _, err := Verify(jws, keys, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n != signers*each {
+		t.Errorf("%d documents, want %d", n, signers*each)
+	}
+}
