@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -36,13 +38,6 @@ func (s *store) Append(ctx context.Context, seal func(prevHash string) (Record, 
 		if err := checkRecord(r); err != nil {
 			return err
 		}
-		var n int
-		if err := q.queryRow(ctx, "SELECT COUNT(*) FROM documents WHERE id = $1", r.ID).Scan(&n); err != nil {
-			return fmt.Errorf("evidence: append: %w", err)
-		}
-		if n > 0 {
-			return fmt.Errorf("%w: %q", ErrDuplicateID, r.ID)
-		}
 		l := link{seq: head + 1, prevHash: prev, id: r.ID, timeNs: r.Time.UnixNano(), decision: r.Decision,
 			reasons: r.Reasons, bin: r.BIN, gateway: r.Gateway, docSHA256: sha256.Sum256(r.Document)}
 		blobs := make([][]byte, len(r.Images))
@@ -63,10 +58,17 @@ func (s *store) Append(ctx context.Context, seal func(prevHash string) (Record, 
 		if err != nil {
 			return fmt.Errorf("evidence: append: %w", err)
 		}
-		for i, im := range l.images {
-			if _, err := q.exec(ctx, "INSERT INTO images (seq, idx, name, sha256, data) VALUES ($1, $2, $3, $4, $5)",
-				l.seq, i, im.name, im.sha256, blobs[i]); err != nil {
-				return fmt.Errorf("evidence: append image: %w", err)
+		if len(l.images) > 0 { // one statement per table: fewer round trips
+			var digests, data []any
+			for i, im := range l.images {
+				digests = append(digests, l.seq, i, im.name, im.sha256)
+				data = append(data, l.seq, i, blobs[i])
+			}
+			if _, err := q.exec(ctx, "INSERT INTO images (seq, idx, name, sha256) VALUES "+placeholders(len(l.images), 4), digests...); err != nil {
+				return fmt.Errorf("evidence: append images: %w", err)
+			}
+			if _, err := q.exec(ctx, "INSERT INTO image_data (seq, idx, data) VALUES "+placeholders(len(l.images), 3), data...); err != nil {
+				return fmt.Errorf("evidence: append images: %w", err)
 			}
 		}
 		if _, err := q.exec(ctx, "UPDATE chain_head SET seq = $1, hash = $2 WHERE one = 1", l.seq, hash); err != nil {
@@ -120,7 +122,8 @@ func (s *store) Get(ctx context.Context, id string) (Record, Entry, error) {
 		if err != nil {
 			return fmt.Errorf("evidence: get: %w", err)
 		}
-		rs, err := q.query(ctx, "SELECT name, sha256, data FROM images WHERE seq = $1 ORDER BY idx", e.Seq)
+		rs, err := q.query(ctx, `SELECT i.name, i.sha256, d.data FROM images i
+			LEFT JOIN image_data d ON d.seq = i.seq AND d.idx = i.idx WHERE i.seq = $1 ORDER BY i.idx`, e.Seq)
 		if err != nil {
 			return fmt.Errorf("evidence: get images: %w", err)
 		}
@@ -218,7 +221,7 @@ func (s *store) Stats(ctx context.Context, from, to time.Time) (Stats, error) {
 func (s *store) Purge(ctx context.Context, olderThan time.Time) (int, error) {
 	var n int64
 	err := s.b.write(ctx, func(q querier) error {
-		if _, err := q.exec(ctx, `UPDATE images SET data = NULL WHERE seq IN
+		if _, err := q.exec(ctx, `DELETE FROM image_data WHERE seq IN
 			(SELECT seq FROM documents WHERE time_ns < $1 AND purged_ns = 0)`, olderThan.UnixNano()); err != nil {
 			return err
 		}
@@ -314,4 +317,23 @@ func nonNilBytes(b []byte) []byte {
 		return []byte{}
 	}
 	return b
+}
+
+// placeholders returns "($1, $2), ($3, $4)" for rows rows of cols columns.
+func placeholders(rows, cols int) string {
+	var sb strings.Builder
+	for r := range rows {
+		if r > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("$" + strconv.Itoa(r*cols+c+1))
+		}
+		sb.WriteByte(')')
+	}
+	return sb.String()
 }

@@ -14,18 +14,27 @@ CREATE TABLE documents (
 );
 CREATE INDEX documents_time ON documents (time_ns);
 
--- A document's images: the plaintext digest stays forever (it is in the
--- row hash), the AES-GCM ciphertext goes NULL when purged.
+-- A document's images: name and plaintext digest, which stay forever (they
+-- are in the row hash).
 CREATE TABLE images (
 	seq    BIGINT  NOT NULL REFERENCES documents (seq) ON DELETE CASCADE,
 	idx    INTEGER NOT NULL,
 	name   TEXT    NOT NULL,
 	sha256 TEXT    NOT NULL,
-	data   BYTEA,
 	PRIMARY KEY (seq, idx)
 );
+
+-- The images' AES-GCM ciphertexts (nonce || sealed JPEG), apart so that a
+-- walk of the chain reads none of them; retention deletes these rows.
+CREATE TABLE image_data (
+	seq  BIGINT  NOT NULL,
+	idx  INTEGER NOT NULL,
+	data BYTEA   NOT NULL,
+	PRIMARY KEY (seq, idx),
+	FOREIGN KEY (seq, idx) REFERENCES images (seq, idx) ON DELETE CASCADE
+);
 -- Ciphertext does not compress: store it out of line without trying.
-ALTER TABLE images ALTER COLUMN data SET STORAGE EXTERNAL;
+ALTER TABLE image_data ALTER COLUMN data SET STORAGE EXTERNAL;
 
 -- The last link: appends serialise on this one row.
 CREATE TABLE chain_head (

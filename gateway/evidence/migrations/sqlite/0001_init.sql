@@ -14,15 +14,24 @@ CREATE TABLE documents (
 );
 CREATE INDEX documents_time ON documents (time_ns);
 
--- A document's images: the plaintext digest stays forever (it is in the
--- row hash), the AES-GCM ciphertext goes NULL when purged.
+-- A document's images: name and plaintext digest, which stay forever (they
+-- are in the row hash).
 CREATE TABLE images (
 	seq    INTEGER NOT NULL REFERENCES documents (seq) ON DELETE CASCADE,
 	idx    INTEGER NOT NULL,
 	name   TEXT    NOT NULL,
 	sha256 TEXT    NOT NULL,
-	data   BLOB,
 	PRIMARY KEY (seq, idx)
+);
+
+-- The images' AES-GCM ciphertexts (nonce || sealed JPEG), apart so that a
+-- walk of the chain reads none of them; retention deletes these rows.
+CREATE TABLE image_data (
+	seq  INTEGER NOT NULL,
+	idx  INTEGER NOT NULL,
+	data BLOB    NOT NULL,
+	PRIMARY KEY (seq, idx),
+	FOREIGN KEY (seq, idx) REFERENCES images (seq, idx) ON DELETE CASCADE
 );
 
 -- The last link: appends serialise on this one row.
