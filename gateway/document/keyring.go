@@ -16,8 +16,9 @@ import (
 	"time"
 )
 
-// DefaultVerifyFor is KeyringConfig.VerifyFor when it is zero: five years,
-// as long as the evidence is kept.
+// DefaultVerifyFor is KeyringConfig.VerifyFor when it is zero: five years
+// (365-day), so stored documents stay verifiable for years after their key
+// retired; set it to the evidence's retention period.
 const DefaultVerifyFor = 5 * 365 * 24 * time.Hour
 
 // Files of a keyring folder.
