@@ -114,10 +114,11 @@ func (d *upektcImg) capture(ctx context.Context, l *link, opts devices.CaptureOp
 		return nil, fmt.Errorf("upektc_img: activate: %w", err)
 	}
 	img, err := d.scan(ctx, opts)
-	if err != nil && (errors.Is(err, devices.ErrDisconnected) || errors.Is(err, devices.ErrClosed)) {
+	if err != nil && !errors.Is(err, ErrRetry) && !errors.Is(err, devices.ErrTimeout) {
+		// Gone, closed or talking nonsense: nothing sensible to send.
 		return nil, fmt.Errorf("upektc_img: %w", err)
 	}
-	// Deactivation runs after an image and after a rejected scan alike.
+	// Deactivation runs after an image, a rejected scan or a timeout.
 	if derr := d.deactivate(context.WithoutCancel(ctx)); derr != nil && err == nil {
 		err = derr
 	}
