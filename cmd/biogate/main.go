@@ -7,6 +7,7 @@
 //	biogate idec verify --idec URL --tls DIR --iin IIN --photo FILE [--json]
 //	biogate session --gateway http://HOST:PORT --key KEY --iin IIN [--relay SRC] [--commands c1,c2,...] [--json]
 //	biogate doc verify FILE [--jwks URL|FILE] [--json]
+//	biogate evidence verify|stats|export [--store DSN] [...]
 //
 // Exit status: 0 on success, 1 on a failure, 2 on a usage error, 3 when a
 // capture ended without a usable frame, a liveness check without "live",
@@ -41,6 +42,7 @@ var commands = []command{
 	{"idec", "verify a photo against IDEC's reference for an IIN (idec verify)", runIDEC},
 	{"session", "run one verification session against biogated, as a calling app would", runSession},
 	{"doc", "verify a signed result document against the gateway's keys (doc verify)", runDoc},
+	{"evidence", "verify the evidence chain, count outcomes for the regulator, export a document for an auditor", runEvidence},
 }
 
 func main() {
