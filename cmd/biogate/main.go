@@ -8,6 +8,7 @@
 //	biogate session --gateway http://HOST:PORT --key KEY --iin IIN [--relay SRC] [--commands c1,c2,...] [--json]
 //	biogate doc verify FILE [--jwks URL|FILE] [--json]
 //	biogate evidence verify|stats|export [--store DSN] [...]
+//	biogate finger devices [--json] | finger capture [--device SPEC] --out FILE.png [--timeout D] [--json]
 //
 // Exit status: 0 on success, 1 on a failure, 2 on a usage error, 3 when a
 // capture ended without a usable frame, a liveness check without "live",
@@ -43,6 +44,7 @@ var commands = []command{
 	{"session", "run one verification session against biogated, as a calling app would", runSession},
 	{"doc", "verify a signed result document against the gateway's keys (doc verify)", runDoc},
 	{"evidence", "verify the evidence chain, count outcomes for the regulator, export a document for an auditor", runEvidence},
+	{"finger", "list USB fingerprint readers and capture a fingerprint to a PNG (finger devices, finger capture)", runFinger},
 }
 
 func main() {
