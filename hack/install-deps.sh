@@ -16,6 +16,8 @@ PKGS=(
   libusb-1.0-0-dev umockdev
   # the python peer in the capture benchmark (Debian's python3-opencv)
   python3-opencv python3-numpy
+  # the evidence store's PostgreSQL tests (a throwaway server per run)
+  postgresql
 )
 
 SUDO=""

@@ -27,6 +27,22 @@ fi
 echo "== go vet"
 go vet "${pkgs[@]}"
 
+echo "== PostgreSQL for the tests"
+# One throwaway server for the whole run (the tests create a database
+# each), stopped on exit; see hack/pg.sh and internal/pgtest.
+if [ -z "${BIOGATE_TEST_POSTGRES:-}" ]; then
+  pgdir="$(mktemp -d /tmp/biogate-pg-XXXXXX)"
+  trap 'bash hack/pg.sh stop "$pgdir"' EXIT
+  if BIOGATE_TEST_POSTGRES="$(bash hack/pg.sh start "$pgdir")"; then
+    export BIOGATE_TEST_POSTGRES
+  elif [ "${CI:-}" = "true" ]; then
+    echo "PostgreSQL did not start"; exit 1
+  else
+    unset BIOGATE_TEST_POSTGRES
+    echo "PostgreSQL did not start: its tests will try their own server or skip"
+  fi
+fi
+
 echo "== go test"
 go test -count=1 -timeout 20m "${pkgs[@]}"
 
