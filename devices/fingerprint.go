@@ -31,6 +31,19 @@ func (s ScanType) String() string {
 // MarshalText makes a ScanType read as "press" or "swipe" in JSON.
 func (s ScanType) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText parses "press" or "swipe".
+func (s *ScanType) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "press":
+		*s = ScanPress
+	case "swipe":
+		*s = ScanSwipe
+	default:
+		return fmt.Errorf("devices: unknown scan type %q", b)
+	}
+	return nil
+}
+
 // FingerprintInfo describes a fingerprint reader. It holds no biometric data
 // and may be logged, but BusPath and Serial identify a machine's hardware:
 // keep them out of client-facing messages.
