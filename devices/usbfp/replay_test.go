@@ -91,6 +91,11 @@ func fileExists(p string) bool {
 // the child fails.
 func runChild(t *testing.T, dir, pngDir, mode string) string {
 	t.Helper()
+	return runChildTB(t, dir, pngDir, mode)
+}
+
+func runChildTB(t testing.TB, dir, pngDir, mode string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	args := append(umockdevArgs(t, dir), "--", os.Args[0], "-test.run=^TestReplayChild$", "-test.v", "-test.count=1")
@@ -187,6 +192,8 @@ func TestReplayChild(t *testing.T) {
 		childGarbage(t, ctx, m)
 	case "replug":
 		childReplug(t, ctx, m, dir)
+	case "bench":
+		childBench(t, m, dir)
 	default:
 		t.Fatalf("unknown child mode %q", mode)
 	}

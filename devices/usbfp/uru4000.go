@@ -452,6 +452,13 @@ func (d *uru4000) image(ctx context.Context) (*devices.FingerprintImage, error) 
 	}
 
 	// IMAGING_REPORT_IMAGE
+	return uruAssemble(blocks, data, numLines, d.profile), nil
+}
+
+// uruAssemble copies the blocks into a frame (a block that is not present
+// repeats the line that follows it), then flips and inverts as libfprint
+// does.
+func uruAssemble(blocks, data []byte, numLines int, p uruProfile) *devices.FingerprintImage {
 	pix := make([]byte, uruWidth*uruHeight)
 	to, r := 0, 0
 	for i := 0; i < 15 && r < numLines; i++ {
@@ -477,10 +484,10 @@ func (d *uru4000) image(ctx context.Context) (*devices.FingerprintImage, error) 
 		}
 	}
 	flags := flagInverted
-	if d.profile.imageNotFlipped {
+	if p.imageNotFlipped {
 		flags |= flagVFlipped | flagHFlipped
 	}
-	return finishImage(pix, uruWidth, uruHeight, 500, flags), nil
+	return finishImage(pix, uruWidth, uruHeight, 500, flags)
 }
 
 // uruUpdateKey is the device's linear feedback shift register (taps at bit
