@@ -189,7 +189,8 @@ func timeoutErr(tctx context.Context, err error) error {
 // other transfers can be in flight together with it (as the device and the
 // recordings expect).
 type pending struct {
-	st *gousb.ReadStream
+	st   *gousb.ReadStream
+	size int
 }
 
 // submitIn submits one read of n bytes on endpoint ep and returns at once.
@@ -202,19 +203,26 @@ func (l *link) submitIn(ep, n int) (*pending, error) {
 	if err != nil {
 		return nil, l.classify(context.Background(), fmt.Sprintf("submit ep %d", ep), err)
 	}
-	return &pending{st: st}, nil
+	return &pending{st: st, size: n}, nil
 }
 
 // wait collects the read: its bytes or a classified error. The stream is
-// closed first, so nothing is resubmitted.
-func (p *pending) wait(ctx context.Context, l *link, n int) ([]byte, error) {
+// closed first, so nothing is resubmitted. A done ctx cancels the transfer.
+func (p *pending) wait(ctx context.Context, l *link) ([]byte, error) {
 	p.st.Close()
-	buf := make([]byte, n)
+	buf := make([]byte, p.size)
 	got, err := p.st.ReadContext(ctx, buf)
 	if err != nil {
 		return nil, l.classify(ctx, "bulk read", err)
 	}
 	return buf[:got], nil
+}
+
+// abandon cancels the read and waits for its cancellation.
+func (p *pending) abandon(l *link) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p.wait(ctx, l)
 }
 
 // irqEvent is one interrupt packet or the error that ended the stream.
@@ -255,7 +263,10 @@ func (l *link) startIRQ(ep, size int) (*irqStream, error) {
 				return
 			}
 			if err != nil {
-				s.events <- irqEvent{err: l.classify(ctx, "interrupt read", err)}
+				select {
+				case s.events <- irqEvent{err: l.classify(ctx, "interrupt read", err)}:
+				case <-ctx.Done():
+				}
 				return
 			}
 			select {

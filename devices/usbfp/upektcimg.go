@@ -173,7 +173,7 @@ func (d *upektcImg) scan(ctx context.Context, opts devices.CaptureOptions) (*dev
 	}
 	d.seq++
 	rest := 0
-	terminating := false
+	terminating, fingerSeen := false, false
 	var retry error
 	for {
 		// CAPTURE_READ_DATA, CAPTURE_READ_DATA_TERM
@@ -224,7 +224,8 @@ func (d *upektcImg) scan(ctx context.Context, opts devices.CaptureOptions) (*dev
 					ack, terminating = upekAck0028, true
 				}
 			case 0x2c, 0x24:
-				if data[7] == 0x2c {
+				if data[7] == 0x2c && !fingerSeen {
+					fingerSeen = true
 					opts.Report(devices.FingerPresent)
 				}
 				if err := upekFrame(&image, data); err != nil {

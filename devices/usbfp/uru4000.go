@@ -371,11 +371,11 @@ func (d *uru4000) image(ctx context.Context) (*devices.FingerprintImage, error) 
 		}
 		if attempt == 0 {
 			if err := d.writeRegs(ctx, regMode, modeCapture); err != nil {
-				p.wait(ctx, d.l, uruImageSize)
+				p.abandon(d.l)
 				return nil, err
 			}
 		}
-		got, err := p.wait(ctx, d.l, uruImageSize)
+		got, err := p.wait(ctx, d.l)
 		if err != nil {
 			return nil, err
 		}
