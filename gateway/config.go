@@ -2,14 +2,17 @@ package gateway
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/biogate/biogate/devices"
+	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/gateway/protocol"
@@ -92,10 +95,41 @@ type PipelineOutcome struct {
 	CapturedAt time.Time
 	// FixedCommands is true when the commands were fixed, not random.
 	FixedCommands bool
-	// Departures lists how the check departed from the rules (tests and
-	// demos: "fixed_commands", "fewer_than_3_commands"); the result and
-	// its document state them.
-	Departures []string
+	// Best is the whole best frame as JPEG, BestWidth x BestHeight pixels:
+	// biometric data, kept (encrypted) in the evidence store.
+	Best                  []byte
+	BestWidth, BestHeight int
+	// Attempts is the number of liveness attempts begun.
+	Attempts int
+	// Commands are the commands issued, attempt by attempt, in order.
+	Commands []CommandRecord
+	// Passive is the passive liveness outcome; Decision "" if none.
+	Passive PassiveOutcome
+}
+
+// CommandRecord is one issued command's outcome, for the result document.
+type CommandRecord struct {
+	// Attempt is 1-based; Index is 0-based within the attempt.
+	Attempt, Index int
+	// Command is the command's name (turn_left, ...).
+	Command string
+	// Outcome is passed, failed or interrupted (the attempt ended before
+	// the command did); Reason says why it failed.
+	Outcome, Reason string
+	// Progress is the peak response, 0-1.
+	Progress float64
+	// JPEG is the frame of peak response of a passed command, Width x
+	// Height: biometric data. Nil for other outcomes.
+	JPEG          []byte
+	Width, Height int
+}
+
+// PassiveOutcome is the passive liveness decision (live, spoof,
+// undecided), its probability of live and the frames it used.
+type PassiveOutcome struct {
+	Decision string
+	PLive    float64
+	Frames   int
 }
 
 // Verifier matches a face with the IIN's reference photo: *idec.Client.
@@ -163,6 +197,24 @@ type Config struct {
 	// Gatherer is what /metrics serves; nil serves Registerer when it is a
 	// *prometheus.Registry, and no /metrics otherwise.
 	Gatherer prometheus.Gatherer
+	// Signer signs every result's document (a *document.Keyring); nil:
+	// results carry no document (tests of other parts; biogated always
+	// sets one).
+	Signer document.Signer
+	// Evidence keeps every signed document with its images, and the
+	// failures behind lockouts, so they hold across restarts and gateways
+	// (an evidence.Store); nil keeps failures in this process's memory and
+	// documents nowhere.
+	Evidence Evidence
+	// SubjectKey keys the HMAC-SHA256 that turns an IIN into the opaque key
+	// its failures are kept under [random: failures do not outlive the
+	// process]. Gateways sharing an evidence store share this key.
+	SubjectKey []byte
+	// Version is the software version signed into documents ["dev"].
+	Version string
+	// JWKS, when set, serves GET /.well-known/jwks.json: the public keys
+	// that verify the documents.
+	JWKS http.Handler
 	// Clock is the time for consent checks, lockouts and rate limits
 	// [time.Now]. Timeouts run on the runtime's timers.
 	Clock func() time.Time
@@ -218,6 +270,13 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	if len(c.SubjectKey) == 0 {
+		c.SubjectKey = make([]byte, 32)
+		rand.Read(c.SubjectKey) // never fails (crypto/rand, Go 1.24+)
 	}
 	switch {
 	case c.Keys.Len() == 0:

@@ -47,6 +47,9 @@ func (s *session) run(st *protocol.Start) {
 		}
 		defer c.Close()
 		cam = c
+		s.mu.Lock()
+		s.verif.camera = c.Info().Backend
+		s.mu.Unlock()
 	}
 
 	t0 := time.Now()
@@ -54,7 +57,9 @@ func (s *session) run(st *protocol.Start) {
 	s.srv.m.stage.WithLabelValues("liveness").Observe(time.Since(t0).Seconds())
 	s.mu.Lock()
 	s.over = true
-	s.departures = out.Departures
+	if err == nil {
+		s.verif.out = &out
+	}
 	s.mu.Unlock()
 	if err != nil {
 		s.pipelineFailed(err)
@@ -127,7 +132,13 @@ func (s *session) submit(st *protocol.Start, cam devices.Camera, out PipelineOut
 	}
 	t0 := time.Now()
 	res, err := s.srv.verifier.Verify(s.ctx, req)
-	s.srv.m.stage.WithLabelValues("idec").Observe(time.Since(t0).Seconds())
+	took := time.Since(t0)
+	s.srv.m.stage.WithLabelValues("idec").Observe(took.Seconds())
+	if err == nil {
+		s.mu.Lock()
+		s.verif.idec, s.verif.idecLatency = &res, took
+		s.mu.Unlock()
+	}
 	switch {
 	case err == nil && res.Match:
 		sim := res.Similarity

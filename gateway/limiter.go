@@ -75,27 +75,6 @@ func (w *window) allow(subject string, limit int, now time.Time) (bool, time.Dur
 	return true, 0
 }
 
-// lockout tracks failed sessions per IIN: MaxAttempts failures within the
-// Lockout window lock the IIN until the last of them is Lockout old.
-type lockout struct {
-	max  int
-	fail *window
-}
-
-// lockedFor returns how long the IIN stays locked; 0 if it is not.
-func (l *lockout) lockedFor(iin string, now time.Time) time.Duration {
-	l.fail.mu.Lock()
-	defer l.fail.mu.Unlock()
-	ev := l.fail.recent(sha256.Sum256([]byte(iin)), now)
-	if len(ev) < l.max {
-		return 0
-	}
-	return ev[len(ev)-1].Add(l.fail.span).Sub(now)
-}
-
-// failed records a failed session (spoof, refused, no_match).
-func (l *lockout) failed(iin string, now time.Time) { l.fail.add(iin, now) }
-
 // seconds rounds d up to whole seconds, at least 1: retry_after.
 func seconds(d time.Duration) int {
 	s := int((d + time.Second - 1) / time.Second)

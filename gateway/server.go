@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/biogate/biogate/devices/relay"
+	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/protocol"
 )
 
@@ -35,7 +36,7 @@ type Server struct {
 	slots    chan struct{} // semaphore of MaxSessions
 	perKey   *window
 	perIIN   *window
-	locks    *lockout
+	failures Failures
 
 	ctx    context.Context // cancelled with errShutdown by Shutdown
 	cancel context.CancelCauseFunc
@@ -61,10 +62,13 @@ func New(cfg Config, pipeline Pipeline, verifier Verifier, cameras Cameras) (*Se
 	}
 	s := &Server{
 		cfg: cfg, pipeline: pipeline, verifier: verifier, cameras: cameras, m: m,
-		slots:  make(chan struct{}, cfg.MaxSessions),
-		perKey: newWindow(time.Minute),
-		perIIN: newWindow(time.Minute),
-		locks:  &lockout{max: cfg.MaxAttempts, fail: newWindow(cfg.Lockout)},
+		slots:    make(chan struct{}, cfg.MaxSessions),
+		perKey:   newWindow(time.Minute),
+		perIIN:   newWindow(time.Minute),
+		failures: memFailures{newWindow(cfg.Lockout)},
+	}
+	if cfg.Evidence != nil {
+		s.failures = cfg.Evidence
 	}
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	s.upgrader = websocket.Upgrader{
@@ -88,6 +92,9 @@ func (s *Server) Handler() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
+	if s.cfg.JWKS != nil {
+		mux.Handle("GET "+document.JWKSPath, s.cfg.JWKS)
+	}
 	g := s.cfg.Gatherer
 	if reg, ok := s.cfg.Registerer.(*prometheus.Registry); ok && g == nil {
 		g = reg

@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/biogate/biogate/devices/relay"
+	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/gateway/protocol"
 )
@@ -54,7 +55,7 @@ type session struct {
 	eof        bool          // end_of_frames received
 	over       bool          // liveness ended: frames are dropped silently
 	attempts   int
-	departures []string // the pipeline's PipelineOutcome.Departures
+	verif      verification
 	frameErrAt map[protocol.ErrorCode]time.Time
 	qualityAt  time.Time
 	lastHints  []string
@@ -162,12 +163,21 @@ func (s *session) failLocked(code protocol.ErrorCode, retryAfter int) {
 		return
 	}
 	s.log.Info("session failed", "code", code)
+	var res *protocol.Result
+	if started {
+		res = s.result(protocol.DecisionError, []string{string(code)}, nil, "")
+		if code != protocol.CodeEvidenceUnavailable {
+			if err := s.record(res); err != nil { // the error result goes out unsigned
+				s.log.Error("result document not kept", "error", err)
+			}
+		}
+	}
 	e := protocol.NewError(code)
 	e.Fatal = true
 	e.RetryAfter = retryAfter
 	s.c.send(e, false)
-	if started {
-		s.c.send(s.result(protocol.DecisionError, []string{string(code)}, nil, ""), false)
+	if res != nil {
+		s.c.send(res, false)
 	}
 	s.state = protocol.StateDone
 	s.c.send(&protocol.State{State: protocol.StateDone, Reason: protocol.DoneError}, false)
@@ -179,19 +189,49 @@ func (s *session) failLocked(code protocol.ErrorCode, retryAfter int) {
 	s.c.close(status, true)
 }
 
+// storeCtx is the context of evidence calls: not cancelled by the
+// session's end, bounded by storeTimeout.
+func (s *session) storeCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(s.ctx), storeTimeout)
+}
+
+// recordLockout keeps the evidence of a start refused because its IIN is
+// locked out: a refused document with reason locked_out, which the
+// regulator's statistics count. No result goes to the client (it gets the
+// locked_out error); the start is not accepted. s.mu is held.
+func (s *session) recordLockout(st *protocol.Start) {
+	s.start = st
+	defer func() { s.start = nil }()
+	res := s.result(protocol.DecisionRefused, []string{evidence.ReasonLockedOut}, nil, "")
+	if err := s.record(res); err != nil {
+		s.log.Error("lockout document not kept", "error", err)
+	}
+}
+
 // finish ends the session with a result, and counts a failed attempt for
 // the IIN's lockout when the decision is spoof, refused or no_match.
 func (s *session) finish(d protocol.Decision, reasons []string, similarity *float64, idecID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.end(string(d)) {
+	if s.ended {
 		return
 	}
+	res := s.result(d, reasons, similarity, idecID)
+	if err := s.record(res); err != nil {
+		s.log.Error("result document not kept", "error", err)
+		s.failLocked(protocol.CodeEvidenceUnavailable, 0)
+		return
+	}
+	s.end(string(d))
 	switch d {
 	case protocol.DecisionSpoof, protocol.DecisionRefused, protocol.DecisionNoMatch:
-		s.srv.locks.failed(s.start.IIN, s.srv.cfg.Clock())
+		ctx, cancel := s.storeCtx()
+		defer cancel()
+		if err := s.srv.failures.Failure(ctx, s.srv.subjectKey(s.start.IIN), s.srv.cfg.Clock()); err != nil {
+			s.log.Error("failed attempt not counted", "error", err)
+		}
 	}
-	s.c.send(s.result(d, reasons, similarity, idecID), false)
+	s.c.send(res, false)
 	s.state = protocol.StateDone
 	s.c.send(&protocol.State{State: protocol.StateDone, Reason: protocol.DoneCompleted}, false)
 	s.c.close(protocol.CloseNormal, true)
@@ -203,7 +243,7 @@ func (s *session) result(d protocol.Decision, reasons []string, similarity *floa
 	return &protocol.Result{
 		SessionID: s.id, Decision: d, Similarity: similarity, Reasons: reasons,
 		IDECRequestID: idecID, ClientNonce: s.start.ClientNonce,
-		FixedCommands: s.start.Commands != nil, DepartsFromRules: s.departures, Attempts: s.attempts,
+		FixedCommands: s.start.Commands != nil, DepartsFromRules: departures(s.start), Attempts: s.attempts,
 		DecidedAt: s.srv.cfg.Clock().UTC().Truncate(time.Second),
 	}
 }
@@ -298,7 +338,16 @@ func (s *session) onStart(st *protocol.Start) {
 		s.failLocked(protocol.CodeInternal, 0)
 		return
 	}
-	if d := s.srv.locks.lockedFor(st.IIN, now); d > 0 {
+	ctx, cancel := s.storeCtx()
+	defer cancel()
+	d, err := s.srv.failures.LockedFor(ctx, s.srv.subjectKey(st.IIN), now, cfg.Lockout, cfg.MaxAttempts)
+	if err != nil {
+		s.log.Error("lockout check", "error", err)
+		s.failLocked(protocol.CodeEvidenceUnavailable, 0)
+		return
+	}
+	if d > 0 {
+		s.recordLockout(st)
 		s.failLocked(protocol.CodeLockedOut, seconds(d))
 		return
 	}

@@ -32,7 +32,25 @@ type Config struct {
 	// APIKeys is the file of API keys: KEY SCOPE[,SCOPE...] per line.
 	APIKeys string `yaml:"api_keys" help:"file of API keys, one 'KEY SCOPE[,SCOPE...]' per line"`
 	// Data keeps the daemon's keys and state.
-	Data string `yaml:"data" help:"folder for the daemon's keys and state"`
+	Data string `yaml:"data" help:"folder for the daemon's keys and state (required)"`
+	// Evidence is the evidence store; empty: sqlite:DATA/evidence.db.
+	Evidence string `yaml:"evidence" help:"evidence store, sqlite:PATH or postgres://... (default sqlite:DATA/evidence.db)"`
+	// EvidenceKey is the file of the AES-256 key evidence images are
+	// encrypted with; empty: DATA/evidence.key, created if absent.
+	EvidenceKey string `yaml:"evidence_key" help:"file of the key evidence images are encrypted with (default DATA/evidence.key, created if absent)"`
+	// SubjectKey is the file of the key IINs are hashed with for the
+	// lockout; gateways sharing an evidence store must share it. Empty:
+	// DATA/subject.key, created if absent.
+	SubjectKey string `yaml:"subject_key" help:"file of the key IINs are hashed with for lockouts; shared by gateways sharing a store (default DATA/subject.key)"`
+	// Retention drops evidence images older than this (documents and
+	// hashes stay, so the chain still verifies); 0 keeps them.
+	Retention time.Duration `yaml:"retention" help:"drop evidence images older than this; documents and hashes stay (0: keep)"`
+	// KeyRotation is the document signing key's lifetime; 0 never rotates.
+	KeyRotation time.Duration `yaml:"key_rotation" help:"rotate the document signing key this often (0: never); old public keys stay in the JWKS"`
+	// MaxAttempts failed sessions within Lockout lock an IIN out.
+	MaxAttempts int `yaml:"max_attempts" help:"failed sessions (spoof, refused, no_match) that lock an IIN out"`
+	// Lockout is how long failures count and an IIN stays locked.
+	Lockout time.Duration `yaml:"lockout" help:"how long failures count and a locked IIN stays locked"`
 	// AllowFixedCommands lets a session name its liveness commands (tests
 	// and demos only; the result says so).
 	AllowFixedCommands bool `yaml:"allow_fixed_commands" help:"let sessions fix their liveness commands (tests and demos only)"`
@@ -67,6 +85,8 @@ func defaultConfig() Config {
 		MaxSessions:    16,
 		SessionTimeout: 120 * time.Second,
 		OpenCVThreads:  1,
+		MaxAttempts:    3,
+		Lockout:        15 * time.Minute,
 		LogLevel:       "info",
 	}
 }

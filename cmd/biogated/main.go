@@ -4,7 +4,7 @@
 // every step back.
 //
 //	biogated [--config FILE] --listen ADDR [--camera SPEC] --idec URL --idec-tls DIR
-//	         --api-keys FILE --data DIR [--allow-fixed-commands]
+//	         --api-keys FILE --data DIR [--allow-fixed-commands] [--evidence DSN]
 //
 // Every setting of the YAML file also has a flag and a BIOGATED_*
 // environment variable (see Config). It shuts down on SIGTERM or SIGINT:
@@ -83,10 +83,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if !isLoopback(host) && (cfg.TLSCert == "" || cfg.TLSKey == "") {
 		return fmt.Errorf("--listen %s is not loopback: --tls-cert and --tls-key are required", cfg.Listen)
 	}
-	if cfg.Data != "" {
-		if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
-			return fmt.Errorf("--data: %w", err)
-		}
+	if cfg.Data == "" {
+		return errors.New("--data is required: it keeps the signing keys and the evidence")
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return fmt.Errorf("--data: %w", err)
 	}
 	bin, err := iin.ParseBIN(cfg.BIN)
 	if err != nil {
@@ -134,6 +135,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	defer pipe.Close()
 	log.Info("loaded", "part", "models", "sets", cfg.MaxSessions)
 
+	rec, err := openRecords(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer rec.close()
+
 	var cams gateway.Cameras
 	if cfg.Camera != "" {
 		scheme, _, err := devices.ParseSpec(cfg.Camera)
@@ -153,6 +160,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		BIN:                bin,
 		MaxSessions:        cfg.MaxSessions,
 		SessionTimeout:     cfg.SessionTimeout,
+		MaxAttempts:        cfg.MaxAttempts,
+		Lockout:            cfg.Lockout,
+		Signer:             rec.keys,
+		Evidence:           rec.store,
+		SubjectKey:         rec.subjectKey,
+		JWKS:               rec.keys.Handler(),
+		Version:            version(),
 		Logger:             log.With("part", "gateway"),
 		Registerer:         reg,
 		Gatherer:           reg,
@@ -184,6 +198,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		}
 	}()
 	log.Info("listening", "addr", ln.Addr().String(), "tls", cfg.TLSCert != "")
+	retainDone := make(chan struct{})
+	rctx, stopRetain := context.WithCancel(context.Background())
+	go func() {
+		defer close(retainDone)
+		rec.retain(rctx, cfg.Retention, cfg.Lockout, log.With("part", "retention"))
+	}()
+	defer func() { stopRetain(); <-retainDone }()
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

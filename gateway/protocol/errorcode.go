@@ -39,8 +39,11 @@ const (
 	CodeIdleTimeout     ErrorCode = "idle_timeout"
 	CodeIDECUnavailable ErrorCode = "idec_unavailable"
 	CodeIDECTimeout     ErrorCode = "idec_timeout"
-	CodeInternal        ErrorCode = "internal"
-	CodeSlowConsumer    ErrorCode = "slow_consumer"
+	// CodeEvidenceUnavailable: the evidence store could not check the
+	// lockout or keep the result's document, so no result is given.
+	CodeEvidenceUnavailable ErrorCode = "evidence_unavailable"
+	CodeInternal            ErrorCode = "internal"
+	CodeSlowConsumer        ErrorCode = "slow_consumer"
 )
 
 // WebSocket close statuses (RFC 6455 section 7.4) the gateway uses.
@@ -81,7 +84,7 @@ var errorCodes = []ErrorCode{
 	CodeInvalidIIN, CodeConsentRequired, CodeConsentInvalid, CodeFixedCommandsNotAllowed,
 	CodeLockedOut, CodeCameraUnavailable, CodeBusy,
 	CodeFrameTooLarge, CodeFrameNotJPEG, CodeFrameTooFast, CodeFrameBadHeader, CodeWrongMode,
-	CodeSessionTimeout, CodeIdleTimeout, CodeIDECUnavailable, CodeIDECTimeout, CodeInternal,
+	CodeSessionTimeout, CodeIdleTimeout, CodeIDECUnavailable, CodeIDECTimeout, CodeEvidenceUnavailable, CodeInternal,
 	CodeSlowConsumer,
 }
 
@@ -138,6 +141,8 @@ var errorTable = map[ErrorCode]ErrorInfo{
 		Message: "The identity check service is not available. Try again later."},
 	CodeIDECTimeout: {Fatal: true, CloseStatus: CloseTryAgainLater,
 		Message: "The identity check service did not answer in time. Try again later."},
+	CodeEvidenceUnavailable: {Fatal: true, CloseStatus: CloseTryAgainLater,
+		Message: "The gateway cannot keep the record of this check right now, so it cannot give a result. Try again later."},
 	CodeInternal: {Fatal: true, CloseStatus: CloseInternal,
 		Message: "Something went wrong on the gateway. Try again; if it happens again, contact support with the session id."},
 	CodeSlowConsumer: {Fatal: true, CloseStatus: ClosePolicy,

@@ -4,9 +4,11 @@
 package pipeline
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
+	"image/jpeg"
 
 	"github.com/biogate/biogate/capture"
 	"github.com/biogate/biogate/devices"
@@ -114,9 +116,36 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 	}
 	ev.Passive(string(res.Passive.Decision), res.Passive.Live, res.Passive.Frames)
 	out := gateway.PipelineOutcome{Verdict: string(res.Verdict), Reasons: res.Reasons, FixedCommands: !res.Challenge.Random,
-		Departures: res.Challenge.Departures}
+		Attempts: res.Challenge.Attempts, Commands: commandRecords(res),
+		Passive: gateway.PassiveOutcome{Decision: string(res.Passive.Decision), PLive: res.Passive.Live, Frames: res.Passive.Frames}}
 	if b := res.Capture.Best; b != nil {
 		out.Token, out.Quality, out.CapturedAt = b.Token, b.Quality.Score, b.Time
+		out.Best, out.BestWidth, out.BestHeight = b.JPEG, b.Width, b.Height
 	}
 	return out, nil
+}
+
+// commandRecords lists every command of every attempt for the result
+// document, with the frame of peak response of each passed command of the
+// last attempt (the frames liveness keeps).
+func commandRecords(res *liveness.Result) []gateway.CommandRecord {
+	var recs []gateway.CommandRecord
+	for a, cmds := range res.Challenge.Commands {
+		for i, c := range cmds {
+			r := gateway.CommandRecord{Attempt: a + 1, Index: i, Command: string(c.Command), Outcome: string(c.Outcome),
+				Reason: string(c.Reason), Progress: min(c.Peak, 1)}
+			if c.Outcome == challenge.OutcomePending {
+				r.Outcome = "interrupted"
+			}
+			for _, f := range res.Frames {
+				if f.Attempt == a+1 && f.Command == c.Command && c.Outcome == challenge.OutcomePassed {
+					if cfg, err := jpeg.DecodeConfig(bytes.NewReader(f.JPEG)); err == nil {
+						r.JPEG, r.Width, r.Height = f.JPEG, cfg.Width, cfg.Height
+					}
+				}
+			}
+			recs = append(recs, r)
+		}
+	}
+	return recs
 }
