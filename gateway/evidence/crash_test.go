@@ -80,7 +80,9 @@ func testCrash(t *testing.T, dsn string) {
 		}
 	}
 	appendRecord(t, s, record("after-crashes", time.Now(), "match", 1))
-	if rep, err := s.Verify(ctx); err != nil || rep.FirstBroken != nil || rep.Checked != want+1 {
+	// (A killed client's last COMMIT may still land on a PostgreSQL server
+	// after its death: more entries, never half of one.)
+	if rep, err := s.Verify(ctx); err != nil || rep.FirstBroken != nil || rep.Checked != rep.Head || rep.Checked <= want {
 		t.Errorf("append after the crashes: %+v, %v", rep, err)
 	}
 }

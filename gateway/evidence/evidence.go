@@ -168,7 +168,8 @@ type Options struct {
 }
 
 // Open opens (creating if needed) the store named by dsn and migrates its
-// schema: "sqlite:PATH" for a SQLite file, "postgres://..." or
+// schema: "sqlite:PATH" for a SQLite file (a new one gets mode 0600, and its
+// folder 0700 if missing), "postgres://..." or
 // "postgresql://..." for PostgreSQL. It fails with ErrSchemaTooNew when the
 // database comes from a newer biogate. The caller closes the store.
 func Open(ctx context.Context, dsn string, opts Options) (Store, error) {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -29,6 +31,14 @@ type sqliteBackend struct {
 func openSQLite(path string, opts Options) (backend, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: sqlite: needs a file path", ErrUnsupportedDSN)
+	}
+	// A new store is readable by its owner only (SQLite gives its -wal and
+	// -shm files the same mode); its folder is created if missing.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("evidence: open %s: %w", path, err)
+	}
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
 	}
 	q := url.Values{}
 	// busy_timeout first: the others may wait on another process's lock.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadOrCreateKey(t *testing.T) {
@@ -42,5 +43,21 @@ func TestLoadOrCreateKey(t *testing.T) {
 	}
 	if k, _ := ReadKey(bad); k != nil {
 		t.Error("ReadKey returned a short key")
+	}
+}
+
+func TestNewSQLiteFileIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data", "evidence.db")
+	s := open(t, "sqlite:"+path, nil)
+	appendRecord(t, s, record("a", time.Now(), "match", 0))
+	for _, p := range []string{path, path + "-wal", filepath.Dir(path)} {
+		st, err := os.Stat(p)
+		want := os.FileMode(0o600)
+		if p == filepath.Dir(path) {
+			want = 0o700
+		}
+		if err != nil || st.Mode().Perm() != want {
+			t.Errorf("%s: %v, %v; want mode %v", filepath.Base(p), st.Mode().Perm(), err, want)
+		}
 	}
 }
