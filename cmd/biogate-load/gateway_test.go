@@ -16,5 +16,5 @@ const (
 // http:// address.
 func startGateway(t *testing.T, maxSessions int) string {
 	t.Helper()
-	return gatewaytest.Start(t, gatewaytest.Options{Persons: map[string]string{obamaIIN: "obama2.jpg"}, MaxSessions: maxSessions})
+	return gatewaytest.Start(t, gatewaytest.Options{Persons: map[string]string{obamaIIN: "obama2.jpg"}, MaxSessions: maxSessions}).URL
 }

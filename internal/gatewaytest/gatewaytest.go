@@ -26,6 +26,8 @@ import (
 	"github.com/biogate/biogate/cmd/biogated/pipeline"
 	"github.com/biogate/biogate/cmd/idec-emulator/emulatortest"
 	"github.com/biogate/biogate/gateway"
+	"github.com/biogate/biogate/gateway/document"
+	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/internal/testenv"
@@ -46,11 +48,22 @@ type Options struct {
 	AllowFixedCommands bool
 }
 
+// Gateway is a running gateway.
+type Gateway struct {
+	// URL is the gateway's http:// URL; its JWKS is at URL +
+	// document.JWKSPath.
+	URL string
+	// Evidence is the DSN of its evidence store (SQLite in a temporary
+	// folder) and EvidenceKey the file of its image key.
+	Evidence, EvidenceKey string
+}
+
 // Start runs the IDEC emulator with opt.Persons enrolled and a gateway
-// against it, and returns the gateway's http:// URL. Everything stops when
-// the test ends: the gateway first (running sessions get aborted), then
-// its listener, then the models.
-func Start(t testing.TB, opt Options) string {
+// against it, signing documents with a fresh keyring and keeping them in a
+// fresh SQLite evidence store. Everything stops when the test ends: the
+// gateway first (running sessions get aborted), then its listener, then
+// the store and the models.
+func Start(t testing.TB, opt Options) *Gateway {
 	t.Helper()
 	if opt.MaxSessions == 0 {
 		opt.MaxSessions = 2
@@ -81,8 +94,23 @@ func Start(t testing.TB, opt Options) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	data := t.TempDir()
+	ring, err := document.NewKeyring(document.KeyringConfig{Dir: filepath.Join(data, "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &Gateway{Evidence: "sqlite:" + filepath.Join(data, "evidence.db"), EvidenceKey: filepath.Join(data, "evidence.key")}
+	imageKey, err := evidence.LoadOrCreateKey(g.EvidenceKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := evidence.Open(context.Background(), g.Evidence, evidence.Options{ImageKey: imageKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
 	gw, err := gateway.New(gateway.Config{Keys: keys, BIN: bin, MaxSessions: opt.MaxSessions, AllowFixedCommands: opt.AllowFixedCommands,
-		Logger: logger, Registerer: reg, Gatherer: reg}, pipe, client, nil)
+		Signer: ring, Evidence: store, JWKS: ring.Handler(), Logger: logger, Registerer: reg, Gatherer: reg}, pipe, client, nil)
 	if err != nil {
 		pipe.Close()
 		t.Fatal(err)
@@ -105,7 +133,8 @@ func Start(t testing.TB, opt Options) string {
 		}
 		pipe.Close()
 	})
-	return "http://" + ln.Addr().String()
+	g.URL = "http://" + ln.Addr().String()
+	return g
 }
 
 // ClipFrame writes frame index (0-based) of the clip at rel under
