@@ -31,7 +31,8 @@ type dialect struct {
 	// migrationLock, when not empty, is run first in the migration
 	// transaction so two processes do not migrate at once.
 	migrationLock string
-	// isUnique reports whether err is a unique-constraint violation.
+	// isUnique reports whether err is a violation of the documents' unique
+	// id.
 	isUnique func(err error) bool
 }
 

@@ -50,7 +50,7 @@ func (b *pgBackend) dialect() dialect {
 		migrationLock: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", int64(migrationLockKey)),
 		isUnique: func(err error) bool {
 			var e *pgconn.PgError
-			return errors.As(err, &e) && e.Code == "23505"
+			return errors.As(err, &e) && e.Code == "23505" && e.ConstraintName == "documents_id_key"
 		},
 	}
 }

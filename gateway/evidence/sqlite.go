@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -71,7 +72,7 @@ func (b *sqliteBackend) dialect() dialect {
 		headForUpdate: "SELECT seq, hash FROM chain_head WHERE one = 1",
 		isUnique: func(err error) bool {
 			var e *sqlite.Error
-			return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+			return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(e.Error(), "documents.id")
 		},
 	}
 }
