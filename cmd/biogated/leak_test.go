@@ -13,6 +13,9 @@ import (
 // session, the daemon, the IDEC client and the emulator must have stopped)
 // and, built with -tags matprofile, if any gocv Mat is still open.
 func TestMain(m *testing.M) {
+	if os.Getenv(envChildArgs) != "" {
+		childMain()
+	}
 	code := m.Run()
 	http.DefaultClient.CloseIdleConnections()
 	if code == 0 {

