@@ -46,6 +46,9 @@ fi
 echo "== go test"
 go test -count=1 -timeout 20m "${pkgs[@]}"
 
+echo "== USB fingerprint recordings through biogate finger capture"
+bash hack/usb-replay.sh
+
 echo "== go test -tags matprofile (every gocv Mat closed)"
 # The packages that touch gocv carry a test built only with this tag.
 mapfile -t mp < <(grep -rl --include='*_test.go' '^//go:build matprofile' . | xargs -r -n1 dirname | sort -u)
