@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/biogate/biogate/internal/pgtest"
 	"go.uber.org/goleak"
 )
 
@@ -17,6 +18,7 @@ func TestMain(m *testing.M) {
 		childMain()
 	}
 	code := m.Run()
+	pgtest.Stop()
 	http.DefaultClient.CloseIdleConnections()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {

@@ -53,10 +53,16 @@ var (
 // exits with the tests' status. Call it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
+	Stop()
+	os.Exit(code)
+}
+
+// Stop stops the server the tests started, if any. For a TestMain that
+// does more than Main after the tests.
+func Stop() {
 	if srv != nil {
 		srv.stop()
 	}
-	os.Exit(code)
 }
 
 // DSN returns the DSN of a new, empty database on the test server, dropped
