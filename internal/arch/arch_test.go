@@ -27,7 +27,7 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		{"devices", []string{""}},
 		// Capture knows the contract and the models, never a backend.
 		{"capture", []string{mod + "devices/", mod + "liveness", mod + "gateway", "github.com/google/gousb"}},
-		{"models", []string{mod + "devices", mod + "capture", mod + "liveness", mod + "gateway"}},
+		{"models", []string{mod + "devices", mod + "capture", mod + "liveness", mod + "gateway", "github.com/google/gousb"}},
 		// The relay camera is fed by the gateway but knows only the contract.
 		{"devices/relay", []string{"gocv.io/", mod + "capture", mod + "liveness", mod + "gateway", mod + "models"}},
 		// Backends never reach up.
@@ -40,6 +40,12 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		{"gateway/iin", []string{""}},
 		{"gateway", []string{"gocv.io/", "github.com/google/gousb", mod + "devices/gocvcam", mod + "devices/imagedir", mod + "capture", mod + "models", mod + "liveness"}},
 		{"gateway/protocol", []string{"gocv.io/", "github.com/google/gousb", mod + "devices", mod + "capture", mod + "models", mod + "liveness"}},
+		// Documents and evidence are records: no hardware, no models, no
+		// sessions (a loan system may import the document package alone).
+		{"gateway/document", []string{"gocv.io/", "github.com/google/gousb", mod + "devices", mod + "capture", mod + "models", mod + "liveness", mod + "gateway/evidence", mod + "gateway/protocol", mod + "gateway/idec"}},
+		{"gateway/evidence", []string{"gocv.io/", "github.com/google/gousb", mod + "devices", mod + "capture", mod + "models", mod + "liveness", mod + "gateway/document", mod + "gateway/protocol", mod + "gateway/idec"}},
+		// USB readers: libusb through gousb and the contract, nothing above.
+		{"devices/usbfp", []string{"gocv.io/", mod + "capture", mod + "liveness", mod + "gateway", mod + "models", mod + "devices/gocvcam", mod + "devices/relay"}},
 		// Liveness builds on capture and the models, never on a backend.
 		{"liveness", []string{mod + "devices/", mod + "gateway", "github.com/google/gousb"}},
 	}
