@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/evidence"
 )
 
@@ -98,18 +99,40 @@ func evidenceContext() (context.Context, context.CancelFunc) {
 
 func runEvidenceVerify(args []string, stdout, stderr io.Writer) int {
 	fs, dsn := evidenceFlags("verify", stderr)
+	jwks := fs.String("jwks", "", "also verify every document's signature with these keys (a JWKS file or URL) and that the predecessor it names is the chain's")
 	if code := parseEvidenceFlags(fs, args); code >= 0 {
 		return code
 	}
 	ctx, stop := evidenceContext()
 	defer stop()
+	var checkDoc func(evidence.Entry, []byte) error
+	if *jwks != "" {
+		keys, err := loadJWKS(*jwks)
+		if err != nil {
+			fmt.Fprintf(stderr, "biogate evidence verify: --jwks: %v\n", err)
+			return exitFailure
+		}
+		now := time.Now()
+		checkDoc = func(e evidence.Entry, jws []byte) error {
+			doc, err := document.Verify(string(jws), keys, now)
+			switch {
+			case err != nil:
+				return err
+			case doc.ID != e.ID:
+				return fmt.Errorf("signed id %s differs from the entry's", doc.ID)
+			case doc.PrevHash != e.PrevHash:
+				return errors.New("the predecessor it signed is not the chain's previous entry")
+			}
+			return nil
+		}
+	}
 	s, err := openEvidence(ctx, *dsn, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "biogate evidence verify: %v\n", err)
 		return exitFailure
 	}
 	defer s.Close()
-	rep, err := s.Verify(ctx)
+	rep, err := s.VerifyDocuments(ctx, checkDoc)
 	if err != nil {
 		fmt.Fprintf(stderr, "biogate evidence verify: %v\n", err)
 		return exitFailure
@@ -123,7 +146,11 @@ func runEvidenceVerify(args []string, stdout, stderr io.Writer) int {
 			b.Seq, id, b.Reason, rep.Checked, rep.Head)
 		return exitFailure
 	}
-	fmt.Fprintf(stdout, "%d documents, chain intact\n", rep.Checked)
+	signed := ""
+	if checkDoc != nil {
+		signed = ", every signature valid"
+	}
+	fmt.Fprintf(stdout, "%d documents, chain intact%s\n", rep.Checked, signed)
 	return exitOK
 }
 

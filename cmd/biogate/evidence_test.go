@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/evidence"
 )
 
@@ -239,5 +241,79 @@ func TestEvidenceExport(t *testing.T) {
 	}
 	if files, _ := filepath.Glob(filepath.Join(out3, "*.jpg")); len(files) != 0 {
 		t.Errorf("images exported after purge: %v", files)
+	}
+}
+
+// evidence verify --jwks also checks each stored document: its signature
+// with the gateway's keys, and that the predecessor it signed is the
+// chain's. A store whose hashes all hold still fails when a document was
+// signed by another key or names another predecessor.
+func TestEvidenceVerifyDocuments(t *testing.T) {
+	ring, err := document.NewKeyring(document.KeyringConfig{Dir: filepath.Join(t.TempDir(), "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := document.NewKeyring(document.KeyringConfig{Dir: filepath.Join(t.TempDir(), "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwksFile := func(k *document.Keyring) string {
+		b, err := k.JWKS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(t.TempDir(), "jwks.json")
+		os.WriteFile(p, b, 0o600)
+		return p
+	}
+	// appendDocs appends n refused documents signed by signer; lie makes
+	// the last one name a wrong predecessor.
+	appendDocs := func(t *testing.T, dsn string, signer document.Signer, n int, lie bool) {
+		s, err := evidence.Open(context.Background(), dsn, evidence.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		for i := range n {
+			_, err := s.Append(context.Background(), func(prev string) (evidence.Record, error) {
+				d := document.New("session-"+strconv.Itoa(i), time.Now().Add(-time.Minute))
+				d.Decision = document.DecisionRefused
+				d.Reasons = []string{"attempts_exhausted"}
+				d.Organization.BIN, d.Subject.IIN = "000000000000", "790303402568"
+				d.Consent = document.Consent{TextID: "consent-v1", TextSHA256: strings.Repeat("ab", 32), AcceptedAt: time.Now().Add(-2 * time.Minute)}
+				d.ClientNonce = "nonce-of-the-test-0001"
+				d.Liveness = document.Liveness{Random: true, Attempts: 3}
+				d.Gateway = document.Gateway{ID: "biogated", Version: "test"}
+				d.Device = document.Device{Mode: document.ModeRelay}
+				d.PrevHash = prev
+				if lie && i == n-1 {
+					d.PrevHash = strings.Repeat("0", 64)
+				}
+				jws, err := document.Sign(signer, d)
+				return evidence.Record{ID: d.ID, Time: d.IssuedAt, Decision: string(d.Decision), Reasons: d.Reasons,
+					BIN: d.Organization.BIN, Gateway: d.Gateway.ID, Document: []byte(jws)}, err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "evidence.db")
+	appendDocs(t, dsn, ring, 3, false)
+	code, stdout, stderr := runCLI(t, "evidence", "verify", "--store", dsn, "--jwks", jwksFile(ring))
+	if code != exitOK || !strings.Contains(stdout, "3 documents, chain intact, every signature valid") {
+		t.Errorf("genuine store: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI(t, "evidence", "verify", "--store", dsn, "--jwks", jwksFile(other))
+	if code != exitFailure || !strings.Contains(stdout, "chain broken at document 1") || !strings.Contains(stdout, "key") {
+		t.Errorf("keys of another gateway: exit %d\n%s", code, stdout)
+	}
+	appendDocs(t, dsn, ring, 1, true)
+	code, stdout, _ = runCLI(t, "evidence", "verify", "--store", dsn, "--jwks", jwksFile(ring))
+	if code != exitFailure || !strings.Contains(stdout, "chain broken at document 4") || !strings.Contains(stdout, "predecessor") {
+		t.Errorf("a document naming another predecessor: exit %d\n%s", code, stdout)
+	}
+	if code, stdout, _ := runCLI(t, "evidence", "verify", "--store", dsn); code != exitOK {
+		t.Errorf("without --jwks the hashes alone hold: exit %d\n%s", code, stdout)
 	}
 }

@@ -128,6 +128,12 @@ type Store interface {
 	// every hash, and reports the first entry that does not verify. An error
 	// is a failure to read, not a broken chain.
 	Verify(ctx context.Context) (VerifyReport, error)
+	// VerifyDocuments is Verify that also hands each entry, once its hash
+	// verified, with its stored document to check, in chain order; an error
+	// from check is the chain's first break at that entry. The caller checks
+	// what the store cannot: the document's signature, and that the
+	// predecessor it names is the entry's PrevHash.
+	VerifyDocuments(ctx context.Context, check func(e Entry, document []byte) error) (VerifyReport, error)
 	// Stats counts the documents whose time is in [from, to).
 	Stats(ctx context.Context, from, to time.Time) (Stats, error)
 	// Purge drops the images of documents older than olderThan (retention)

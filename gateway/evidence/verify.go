@@ -12,6 +12,10 @@ import (
 const verifyBatch = 1000
 
 func (s *store) Verify(ctx context.Context) (VerifyReport, error) {
+	return s.VerifyDocuments(ctx, nil)
+}
+
+func (s *store) VerifyDocuments(ctx context.Context, checkDoc func(e Entry, document []byte) error) (VerifyReport, error) {
 	var rep VerifyReport
 	err := s.b.read(ctx, func(q querier) error {
 		rep = VerifyReport{}
@@ -24,7 +28,7 @@ func (s *store) Verify(ctx context.Context) (VerifyReport, error) {
 			prev string // its hash
 		)
 		for {
-			ls, hashes, err := readBatch(ctx, q, last)
+			ls, hashes, docs, err := readBatch(ctx, q, last)
 			if err != nil {
 				return err
 			}
@@ -32,6 +36,13 @@ func (s *store) Verify(ctx context.Context) (VerifyReport, error) {
 				if b := check(&ls[i], hashes[i], last, prev); b != nil {
 					rep.FirstBroken = b
 					return nil
+				}
+				if checkDoc != nil {
+					e := Entry{Seq: ls[i].seq, Hash: hashes[i], PrevHash: ls[i].prevHash, ID: ls[i].id}
+					if err := checkDoc(e, docs[i]); err != nil {
+						rep.FirstBroken = &Break{Seq: e.Seq, ID: e.ID, Reason: "its document: " + err.Error()}
+						return nil
+					}
 				}
 				last, prev = ls[i].seq, hashes[i]
 				rep.Checked++
@@ -70,25 +81,26 @@ func check(l *link, stored string, last int64, prev string) *Break {
 }
 
 // readBatch reads up to verifyBatch entries after seq from, with their image
-// digests, and the hashes they were stored with.
-func readBatch(ctx context.Context, q querier, from int64) ([]link, []string, error) {
+// digests, the hashes they were stored with and their documents.
+func readBatch(ctx context.Context, q querier, from int64) ([]link, []string, [][]byte, error) {
 	rs, err := q.query(ctx, `SELECT seq, id, time_ns, decision, reasons, bin, gateway, document, prev_hash, hash
 		FROM documents WHERE seq > $1 ORDER BY seq LIMIT $2`, from, verifyBatch)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var (
 		ls     []link
 		hashes []string
-		doc    []byte
+		docs   [][]byte
 		rsn    string
 		hash   string
 	)
 	for rs.Next() {
 		var l link
+		var doc []byte
 		if err := rs.Scan(&l.seq, &l.id, &l.timeNs, &l.decision, &rsn, &l.bin, &l.gateway, &doc, &l.prevHash, &hash); err != nil {
 			rs.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if err := json.Unmarshal([]byte(rsn), &l.reasons); err != nil {
 			l.reasons = []string{"\x00unreadable: " + rsn} // cannot match any hash appended
@@ -96,16 +108,17 @@ func readBatch(ctx context.Context, q querier, from int64) ([]link, []string, er
 		l.docSHA256 = sha256.Sum256(doc)
 		ls = append(ls, l)
 		hashes = append(hashes, hash)
+		docs = append(docs, doc)
 	}
 	rs.Close()
 	if err := rs.Err(); err != nil || len(ls) == 0 {
-		return ls, hashes, err
+		return ls, hashes, docs, err
 	}
 	// The batch's images, merged in by seq.
 	rs, err = q.query(ctx, "SELECT seq, name, sha256 FROM images WHERE seq >= $1 AND seq <= $2 ORDER BY seq, idx",
 		ls[0].seq, ls[len(ls)-1].seq)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer rs.Close()
 	i := 0
@@ -113,7 +126,7 @@ func readBatch(ctx context.Context, q querier, from int64) ([]link, []string, er
 		var seq int64
 		var im imageDigest
 		if err := rs.Scan(&seq, &im.name, &im.sha256); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for i < len(ls) && ls[i].seq < seq {
 			i++
@@ -122,5 +135,5 @@ func readBatch(ctx context.Context, q querier, from int64) ([]link, []string, er
 			ls[i].images = append(ls[i].images, im)
 		}
 	}
-	return ls, hashes, rs.Err()
+	return ls, hashes, docs, rs.Err()
 }
