@@ -72,7 +72,7 @@ func TestSessionAgainstAGateway(t *testing.T) {
 	if code, stdout, _ := runCLI(t, "doc", "verify", forged, "--jwks", jwksURL, "--json"); code != exitFailure || !strings.Contains(stdout, `"valid": false`) {
 		t.Errorf("doc verify on an edited result: exit %d, %s; want it refused", code, stdout)
 	}
-	if code, stdout, stderr := runCLI(t, "evidence", "verify", "--store", g.Evidence); code != exitOK || !strings.Contains(stdout, "intact") {
+	if code, stdout, stderr := runCLI(t, "evidence", "verify", "--store", g.Evidence, "--jwks", jwksURL); code != exitOK || !strings.Contains(stdout, "every signature valid") {
 		t.Errorf("evidence verify on the gateway's store: exit %d\n%s%s", code, stdout, stderr)
 	}
 
