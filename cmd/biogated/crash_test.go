@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/biogate/biogate/gateway/document"
-	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/protocol"
 )
 
@@ -127,15 +125,7 @@ func TestKilledDaemonLosesNoSentResult(t *testing.T) {
 	sent = append(sent, after)
 
 	keys := jwks(t, addr)
-	key, err := evidence.LoadOrCreateKey(filepath.Join(data, "evidence.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := evidence.Open(context.Background(), "sqlite:"+filepath.Join(data, "evidence.db"), evidence.Options{ImageKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := dataStore(t, data)
 	rep, err := store.Verify(context.Background())
 	if err != nil || rep.FirstBroken != nil || rep.Checked != rep.Head || rep.Checked < int64(len(sent)) {
 		t.Fatalf("chain after the kill: %+v, %v; want intact with at least the %d sent", rep, err, len(sent))

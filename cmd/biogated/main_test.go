@@ -483,15 +483,7 @@ func TestClipSessionsEndToEnd(t *testing.T) {
 		}
 		ids = append(ids, doc.ID)
 	}
-	key, err := evidence.LoadOrCreateKey(filepath.Join(data, "evidence.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := evidence.Open(context.Background(), "sqlite:"+filepath.Join(data, "evidence.db"), evidence.Options{ImageKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := dataStore(t, data)
 	rep, err := store.Verify(context.Background())
 	if err != nil || rep.FirstBroken != nil || rep.Checked != 3 {
 		t.Fatalf("evidence chain: %+v, %v; want 3 intact", rep, err)
@@ -509,6 +501,22 @@ func TestClipSessionsEndToEnd(t *testing.T) {
 			t.Errorf("document %d: images %v; want best, token and the command's frame", i+1, names)
 		}
 	}
+}
+
+// dataStore opens the evidence store a daemon keeps in its data folder,
+// with its image key; closed when the test ends.
+func dataStore(t *testing.T, data string) evidence.Store {
+	t.Helper()
+	key, err := evidence.ReadKey(filepath.Join(data, "evidence.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := evidence.Open(context.Background(), "sqlite:"+filepath.Join(data, "evidence.db"), evidence.Options{ImageKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
 }
 
 // jwks fetches the daemon's public keys.

@@ -1,22 +1,18 @@
 package usbfp
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"fmt"
-	"image/png"
 	"io"
 	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/biogate/biogate/devices"
-	"github.com/biogate/biogate/internal/testenv"
+	"github.com/biogate/biogate/devices/usbfp/usbfptest"
 )
 
 // The replay tests run the real drivers over real libusb against libfprint's
@@ -28,63 +24,8 @@ const (
 	childDirEnv  = "BIOGATE_USBFP_DIR"   // the recording's folder (capture.png)
 )
 
-// recordingDir returns shared/data/usb/<name>, failing under CI when
-// missing and skipping otherwise; likewise for umockdev-run.
-func recordingDir(t testing.TB, name string) string {
-	t.Helper()
-	dir := filepath.Join(testenv.Shared(t), "data", "usb", name)
-	if _, err := os.Stat(filepath.Join(dir, "device")); err != nil {
-		missingTool(t, fmt.Sprintf("recording %s: %v", name, err))
-	}
-	if _, err := exec.LookPath("umockdev-run"); err != nil {
-		missingTool(t, "umockdev-run not found (Debian package umockdev; hack/install-deps.sh installs it)")
-	}
-	return dir
-}
-
-func missingTool(t testing.TB, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
-// umockdevArgs builds umockdev-run's arguments for the recording in dir
-// (its device file and capture.pcapng or capture.ioctl).
-func umockdevArgs(t testing.TB, dir string) []string {
-	t.Helper()
-	dev, err := os.ReadFile(filepath.Join(dir, "device"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, _, _ := strings.Cut(string(dev), "\n")
-	sysPath, ok := strings.CutPrefix(first, "P: ")
-	if !ok {
-		t.Fatalf("%s/device does not start with a P: line", dir)
-	}
-	args := []string{"-d", filepath.Join(dir, "device")}
-	if pcap := filepath.Join(dir, "capture.pcapng"); fileExists(pcap) {
-		return append(args, "-p", "/sys"+sysPath+"="+pcap)
-	}
-	ioctl := filepath.Join(dir, "capture.ioctl")
-	f, err := os.Open(ioctl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	line, _ := bufio.NewReader(f).ReadString('\n')
-	devNode, ok := strings.CutPrefix(strings.TrimSpace(line), "@DEV ")
-	if !ok {
-		t.Fatalf("%s does not start with an @DEV line", ioctl)
-	}
-	return append(args, "-i", devNode+"="+ioctl)
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
+// recordingDir returns shared/data/usb/<name> (see usbfptest.Dir).
+func recordingDir(t testing.TB, name string) string { return usbfptest.Dir(t, name) }
 
 // runChild runs TestReplayChild in scenario mode under umockdev-run on the
 // recording in dir (pngDir holds the expected capture.png) and fails t if
@@ -98,15 +39,15 @@ func runChildTB(t testing.TB, dir, pngDir, mode string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	args := append(umockdevArgs(t, dir), "--", os.Args[0], "-test.run=^TestReplayChild$", "-test.v", "-test.count=1")
+	args := append(usbfptest.Args(t, dir), "--", os.Args[0], "-test.run=^TestReplayChild$", "-test.v", "-test.count=1")
 	cmd := exec.CommandContext(ctx, "umockdev-run", args...)
 	cmd.Env = append(os.Environ(), childModeEnv+"="+mode, childDirEnv+"="+pngDir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("replay %s (%s): %v\n%s", filepath.Base(pngDir), mode, err, tail(out))
+		t.Fatalf("replay %s (%s): %v\n%s", filepath.Base(pngDir), mode, err, usbfptest.Tail(out, 60))
 	}
 	if !bytes.Contains(out, []byte("--- PASS: TestReplayChild")) {
-		t.Fatalf("replay %s (%s): the child did not run\n%s", filepath.Base(pngDir), mode, tail(out))
+		t.Fatalf("replay %s (%s): the child did not run\n%s", filepath.Base(pngDir), mode, usbfptest.Tail(out, 60))
 	}
 	for _, l := range bytes.Split(out, []byte("\n")) {
 		if bytes.Contains(l, []byte("_test.go:")) {
@@ -114,21 +55,6 @@ func runChildTB(t testing.TB, dir, pngDir, mode string) string {
 		}
 	}
 	return string(out)
-}
-
-// tail keeps the end of a child's output (gousb logs every failed event
-// poll while a replay is stuck).
-func tail(out []byte) []byte {
-	var keep [][]byte
-	for _, l := range bytes.Split(out, []byte("\n")) {
-		if !bytes.Contains(l, []byte("handle_events: error")) {
-			keep = append(keep, l)
-		}
-	}
-	if len(keep) > 60 {
-		keep = keep[len(keep)-60:]
-	}
-	return bytes.Join(keep, []byte("\n"))
 }
 
 func TestReplayIdenticalImages(t *testing.T) {
@@ -143,15 +69,7 @@ func TestReplayIdenticalImages(t *testing.T) {
 // loadGreen reads a PNG's green channel, as libfprint's tests compare it.
 func loadGreen(t testing.TB, path string) (w, h int, pix []byte) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := usbfptest.DecodePNG(t, path)
 	b := img.Bounds()
 	pix = make([]byte, 0, b.Dx()*b.Dy())
 	for y := b.Min.Y; y < b.Max.Y; y++ {
