@@ -1,9 +1,12 @@
 // Package devices is the contract between biogate and the hardware it drives:
-// cameras that deliver frames and (later) fingerprint readers. It holds no
-// implementation. Backends live in sub-packages (devices/gocvcam,
-// devices/imagedir, ...) and register themselves by scheme at init time; a
-// caller opens a device with a spec such as "file:clip.mp4" or
-// "v4l2:/dev/v4l/by-id/usb-Logitech-video-index0".
+// cameras that deliver frames (Camera, Frame) and fingerprint readers that
+// deliver grey images (FingerprintReader, FingerprintImage). It holds no
+// implementation. Camera backends live in sub-packages (devices/gocvcam,
+// devices/imagedir, devices/relay) and register themselves by scheme at init
+// time; a caller opens a camera with a spec such as "file:clip.mp4" or
+// "v4l2:/dev/v4l/by-id/usb-Logitech-video-index0". USB fingerprint readers
+// come from devices/usbfp's Manager, which owns the bus and hands one reader
+// to one session at a time.
 //
 // This package imports only the standard library.
 package devices
