@@ -2,7 +2,7 @@
 # The main job, from a fresh Debian 12 machine: one face verification end to
 # end, on loopback, and its result.
 #
-#   bash hack/demo.sh [--json]
+#   bash hack/demo.sh [extra flags for `biogate session`]
 #
 # 1. builds biogate, biogated and idec-emulator;
 # 2. enrols a sample person with the IDEC emulator: the reference photo is
@@ -12,7 +12,9 @@
 #    with cap12_closer_30-42s (the same man, seconds 30-42) as its kiosk
 #    camera;
 # 4. runs one kiosk session with `biogate session` and prints its events and
-#    result.
+#    result (JSON lines, the result last), then checks the result's signed
+#    document with the gateway's public keys (`biogate doc verify`) and the
+#    evidence chain it was appended to (`biogate evidence verify`).
 #
 # The clip cannot follow random commands, so the session fixes the one
 # movement the clip holds (move_closer). biogated allows that only with
@@ -102,8 +104,17 @@ wait_ready "http://127.0.0.1:$gw_port/readyz" biogated "${pids[1]}"
 log "biogated on 127.0.0.1:$gw_port with $(basename "$camera_clip") as its camera; IDEC emulator on 127.0.0.1:$idec_port"
 
 set +e
-bin/biogate session --gateway "http://127.0.0.1:$gw_port" --key "$KEY" --iin "$IIN" --commands move_closer "$@"
-code=$?
+bin/biogate session --gateway "http://127.0.0.1:$gw_port" --key "$KEY" --iin "$IIN" --commands move_closer "$@" --json \
+  | tee "$out/session.jsonl"
+code=${PIPESTATUS[0]}
 set -e
-log "logs and images in $out/"
+
+# What the MFO's loan system would do with the result: check the signed
+# document against the gateway's public keys, and the evidence chain.
+jwks="http://127.0.0.1:$gw_port/.well-known/jwks.json"
+log "the result's signed document, checked with $jwks:"
+bin/biogate doc verify "$out/session.jsonl" --jwks "$jwks" || code=1
+log "the evidence store:"
+bin/biogate evidence verify --store "sqlite:$out/data/evidence.db" --jwks "$jwks" || code=1
+log "logs, images, the session's messages (session.jsonl) and the evidence store are in $out/"
 exit "$code"

@@ -150,7 +150,11 @@ func runEvidenceVerify(args []string, stdout, stderr io.Writer) int {
 	if checkDoc != nil {
 		signed = ", every signature valid"
 	}
-	fmt.Fprintf(stdout, "%d documents, chain intact%s\n", rep.Checked, signed)
+	noun := "documents"
+	if rep.Checked == 1 {
+		noun = "document"
+	}
+	fmt.Fprintf(stdout, "%d %s, chain intact%s\n", rep.Checked, noun, signed)
 	return exitOK
 }
 
