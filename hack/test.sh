@@ -49,6 +49,12 @@ go test -count=1 -timeout 20m "${pkgs[@]}"
 echo "== USB fingerprint recordings through biogate finger capture"
 bash hack/usb-replay.sh
 
+if [ "${#pkgs[@]}" -eq 1 ] && [ "${pkgs[0]}" = "./..." ]; then
+  echo "== the demo, the README's main command (a verification end to end: match, signed, stored)"
+  bash hack/demo.sh > /tmp/biogate-demo.txt 2>&1 || { cat /tmp/biogate-demo.txt; exit 1; }
+  tail -n 3 /tmp/biogate-demo.txt
+fi
+
 echo "== go test -tags matprofile (every gocv Mat closed)"
 # The packages that touch gocv carry a test built only with this tag.
 mapfile -t mp < <(grep -rl --include='*_test.go' '^//go:build matprofile' . | xargs -r -n1 dirname | sort -u)
