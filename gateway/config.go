@@ -37,6 +37,9 @@ type PipelineOptions struct {
 	// Commands are fixed liveness commands, for tests and demonstrations
 	// only (Config.AllowFixedCommands); nil draws them at random.
 	Commands []string
+	// Preview asks for PipelineEvents.Preview pictures (kiosk mode: the
+	// client cannot see the gateway's camera otherwise).
+	Preview bool
 }
 
 // PipelineEvents receives a pipeline's progress. Its methods are called
@@ -53,6 +56,12 @@ type PipelineEvents interface {
 	Command(CommandEvent)
 	// Passive reports the passive liveness outcome, once.
 	Passive(decision string, pLive float64, frames int)
+	// Preview offers a downscaled JPEG of the camera, width x height
+	// pixels (at most protocol.PreviewMaxWidth wide), when
+	// PipelineOptions.Preview is set; at most protocol.PreviewMaxPerSecond
+	// are worth making. The session copies what it keeps: jpeg may be
+	// reused after the call. Biometric data: never logged.
+	Preview(jpeg []byte, width, height int)
 }
 
 // CommandEvent is news of one liveness command.
@@ -215,6 +224,10 @@ type Config struct {
 	// JWKS, when set, serves GET /.well-known/jwks.json: the public keys
 	// that verify the documents.
 	JWKS http.Handler
+	// UI, when set, serves the kiosk page and its assets at every GET path
+	// the gateway does not serve itself ("/", ...). It needs no API key;
+	// the page's sessions do.
+	UI http.Handler
 	// Clock is the time for consent checks, lockouts and rate limits
 	// [time.Now]. Timeouts run on the runtime's timers.
 	Clock func() time.Time

@@ -53,7 +53,8 @@ func (s *session) run(st *protocol.Start) {
 	}
 
 	t0 := time.Now()
-	out, err := s.srv.pipeline.Run(s.ctx, cam, PipelineOptions{Commands: slices.Clone(st.Commands)}, events{s})
+	opt := PipelineOptions{Commands: slices.Clone(st.Commands), Preview: st.Camera.Mode == protocol.CameraKiosk}
+	out, err := s.srv.pipeline.Run(s.ctx, cam, opt, &events{s: s, preview: opt.Preview})
 	s.srv.m.stage.WithLabelValues("liveness").Observe(time.Since(t0).Seconds())
 	s.mu.Lock()
 	s.over = true
@@ -164,14 +165,21 @@ func (s *session) submit(st *protocol.Start, cam devices.Camera, out PipelineOut
 	}
 }
 
-// events turns a pipeline's progress into messages.
-type events struct{ s *session }
+// events turns a pipeline's progress into messages. Its methods are
+// called from the pipeline's goroutine.
+type events struct {
+	s *session
+	// preview: kiosk mode, previews are sent; previewAt is when the last
+	// one was (under s.mu).
+	preview   bool
+	previewAt time.Time
+}
 
-var _ PipelineEvents = events{}
+var _ PipelineEvents = (*events)(nil)
 
 // Quality implements PipelineEvents: at most one per 200 ms, and a repeat
 // of the same hints at most once a second.
-func (e events) Quality(hints []string, score float64) {
+func (e *events) Quality(hints []string, score float64) {
 	s := e.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -189,7 +197,7 @@ func (e events) Quality(hints []string, score float64) {
 }
 
 // Baseline implements PipelineEvents.
-func (e events) Baseline() {
+func (e *events) Baseline() {
 	s := e.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -200,7 +208,7 @@ func (e events) Baseline() {
 
 // Command implements PipelineEvents; progress is throttled to
 // ProgressMaxPerSecond.
-func (e events) Command(ev CommandEvent) {
+func (e *events) Command(ev CommandEvent) {
 	status, command, attempt, index, count, progress, reason := ev.Status, ev.Command, ev.Attempt, ev.Index, ev.Count, ev.Progress, ev.Reason
 	s := e.s
 	s.mu.Lock()
@@ -235,7 +243,7 @@ func (e events) Command(ev CommandEvent) {
 }
 
 // Passive implements PipelineEvents.
-func (e events) Passive(decision string, pLive float64, frames int) {
+func (e *events) Passive(decision string, pLive float64, frames int) {
 	s := e.s
 	s.mu.Lock()
 	defer s.mu.Unlock()

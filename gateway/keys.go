@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -115,8 +116,18 @@ func (ks Keys) lookup(presented string) (key, bool) {
 	return key{name: e.name, scopes: e.scopes}, true
 }
 
+// Subprotocols of a browser's WebSocket: browsers cannot set headers on a
+// WebSocket, so a page sends its key as a subprotocol (docs/protocol.md).
+const (
+	// SubprotocolV1 is the subprotocol the gateway answers with.
+	SubprotocolV1 = "biogate.v1"
+	// SubprotocolKeyPrefix is followed by the API key in unpadded base64url.
+	SubprotocolKeyPrefix = "biogate.key."
+)
+
 // keyFromRequest returns the API key from the Authorization: Bearer or the
-// X-API-Key header; the URL is never read.
+// X-API-Key header, else from a biogate.key. subprotocol; the URL is never
+// read.
 func keyFromRequest(r *http.Request) string {
 	if a := r.Header.Get("Authorization"); a != "" {
 		const p = "bearer "
@@ -125,5 +136,20 @@ func keyFromRequest(r *http.Request) string {
 		}
 		return ""
 	}
-	return strings.TrimSpace(r.Header.Get("X-API-Key"))
+	if k := strings.TrimSpace(r.Header.Get("X-API-Key")); k != "" {
+		return k
+	}
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for _, p := range strings.Split(v, ",") {
+			p = strings.TrimSpace(p)
+			if enc, ok := strings.CutPrefix(p, SubprotocolKeyPrefix); ok {
+				k, err := base64.RawURLEncoding.DecodeString(enc)
+				if err != nil {
+					return ""
+				}
+				return string(k)
+			}
+		}
+	}
+	return ""
 }

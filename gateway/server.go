@@ -77,13 +77,15 @@ func New(cfg Config, pipeline Pipeline, verifier Verifier, cameras Cameras) (*Se
 		WriteBufferSize:  4 << 10,
 		// Origin was checked before the upgrade, against AllowedOrigins.
 		CheckOrigin: func(*http.Request) bool { return true },
+		// Only this one is ever echoed: never a page's biogate.key. one.
+		Subprotocols: []string{SubprotocolV1},
 	}
 	return s, nil
 }
 
 // Handler serves GET /v1/session, /v1/devices, /healthz, /readyz and /metrics (see
-// Config.Gatherer). Hijacked session connections are not tracked by
-// http.Server: stop them with Shutdown.
+// Config.Gatherer), and Config.UI at every other GET path. Hijacked session
+// connections are not tracked by http.Server: stop them with Shutdown.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/session", s.serveSession)
@@ -94,6 +96,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", s.serveReady)
 	if s.cfg.JWKS != nil {
 		mux.Handle("GET "+document.JWKSPath, s.cfg.JWKS)
+	}
+	if s.cfg.UI != nil {
+		mux.Handle("GET /", s.cfg.UI)
 	}
 	g := s.cfg.Gatherer
 	if reg, ok := s.cfg.Registerer.(*prometheus.Registry); ok && g == nil {

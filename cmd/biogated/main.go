@@ -38,6 +38,7 @@ import (
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/models"
+	"github.com/biogate/biogate/web"
 )
 
 func main() {
@@ -166,6 +167,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		Evidence:           rec.store,
 		SubjectKey:         rec.subjectKey,
 		JWKS:               rec.keys.Handler(),
+		UI:                 web.Handler(), // the kiosk page at /; its sessions need a key
 		Version:            version(),
 		Logger:             log.With("part", "gateway"),
 		Registerer:         reg,

@@ -38,6 +38,7 @@ var serverTypes = map[Type]func() ServerMessage{
 	TypeResult:     func() ServerMessage { return new(Result) },
 	TypeError:      func() ServerMessage { return new(ErrorMessage) },
 	TypeAborted:    func() ServerMessage { return new(Aborted) },
+	TypePreview:    func() ServerMessage { return new(Preview) },
 }
 
 // ClientTypes lists the client → gateway message types.
@@ -48,7 +49,7 @@ func ClientTypes() []Type {
 // ServerTypes lists the gateway → client message types.
 func ServerTypes() []Type {
 	return []Type{TypeHello, TypeState, TypeQuality, TypeCommand, TypePassive,
-		TypeSubmitting, TypeResult, TypeError, TypeAborted}
+		TypeSubmitting, TypeResult, TypeError, TypeAborted, TypePreview}
 }
 
 // envelope is what every message carries. Pointers tell a missing field

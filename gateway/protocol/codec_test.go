@@ -37,6 +37,7 @@ var samples = []Message{
 		DecidedAt: t0, Document: "eyJhbGciOiJFZERTQSJ9.e30.c2ln"},
 	&ErrorMessage{Code: CodeLockedOut, Message: "m", Fatal: true, Field: "iin", RetryAfter: 60},
 	&Aborted{Reason: AbortShutdown},
+	&Preview{JPEG: []byte{0xff, 0xd8, 0xff, 0xd9}, Width: 320, Height: 240},
 }
 
 func TestSamplesCoverEveryType(t *testing.T) {

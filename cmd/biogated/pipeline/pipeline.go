@@ -8,11 +8,15 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
 	"image/jpeg"
+	"time"
 
 	"github.com/biogate/biogate/capture"
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/gateway"
+	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/liveness/challenge"
 	"github.com/biogate/biogate/models"
@@ -110,6 +114,9 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 		return gateway.PipelineOutcome{}, fmt.Errorf("liveness: %w", err)
 	}
 	defer chk.Close()
+	if opt.Preview {
+		cam = &previewCamera{Camera: cam, ev: ev}
+	}
 	res, err := chk.Run(ctx, cam)
 	if err != nil {
 		return gateway.PipelineOutcome{}, err
@@ -148,4 +155,76 @@ func commandRecords(res *liveness.Result) []gateway.CommandRecord {
 		}
 	}
 	return recs
+}
+
+// previewCamera hands the frames of its Camera on unchanged and offers
+// downscaled JPEG copies of some of them to ev.Preview, at most
+// protocol.PreviewMaxPerSecond, from the reading goroutine.
+type previewCamera struct {
+	devices.Camera
+	ev   gateway.PipelineEvents
+	last time.Time
+	buf  bytes.Buffer
+}
+
+// Read implements devices.Camera; the caller owns the frame as before.
+func (c *previewCamera) Read(ctx context.Context) (*devices.Frame, error) {
+	f, err := c.Camera.Read(ctx)
+	if err != nil || time.Since(c.last) < time.Second/protocol.PreviewMaxPerSecond {
+		return f, err
+	}
+	c.last = time.Now()
+	if img := previewImage(f); img != nil {
+		c.buf.Reset()
+		if jpeg.Encode(&c.buf, img, &jpeg.Options{Quality: 70}) == nil {
+			b := img.Bounds()
+			c.ev.Preview(c.buf.Bytes(), b.Dx(), b.Dy())
+		}
+	}
+	return f, nil
+}
+
+// previewImage downscales f by nearest neighbour to at most
+// protocol.PreviewMaxWidth pixels wide; nil for a frame it cannot read.
+func previewImage(f *devices.Frame) image.Image {
+	if f.Validate() != nil {
+		return nil
+	}
+	var at func(x, y int) color.RGBA
+	w, h := f.Width, f.Height
+	switch f.Format {
+	case devices.BGR24:
+		at = func(x, y int) color.RGBA {
+			p := f.Data[y*f.Stride+3*x:]
+			return color.RGBA{p[2], p[1], p[0], 255}
+		}
+	case devices.Gray8:
+		at = func(x, y int) color.RGBA {
+			v := f.Data[y*f.Stride+x]
+			return color.RGBA{v, v, v, 255}
+		}
+	case devices.JPEG:
+		src, err := jpeg.Decode(bytes.NewReader(f.Data))
+		if err != nil {
+			return nil
+		}
+		b := src.Bounds()
+		w, h = b.Dx(), b.Dy()
+		at = func(x, y int) color.RGBA {
+			return color.RGBAModel.Convert(src.At(b.Min.X+x, b.Min.Y+y)).(color.RGBA)
+		}
+	default:
+		return nil
+	}
+	step := (w + protocol.PreviewMaxWidth - 1) / protocol.PreviewMaxWidth
+	if w <= 0 || h <= 0 || step < 1 {
+		return nil
+	}
+	out := image.NewRGBA(image.Rect(0, 0, w/step, h/step))
+	for y := range h / step {
+		for x := range w / step {
+			out.SetRGBA(x, y, at(x*step, y*step))
+		}
+	}
+	return out
 }

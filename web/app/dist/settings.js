@@ -1,0 +1,32 @@
+// The kiosk's operator settings, kept in this browser's localStorage: the
+// API key is typed once by the operator and never put in a URL or a log.
+const STORAGE_KEY = "biogate.settings";
+const DEFAULTS = { key: "", mode: "relay", width: 640, fps: 10, commands: [] };
+function clamp(n, lo, hi, def) {
+    const v = Math.round(Number(n));
+    return Number.isFinite(v) && v >= lo && v <= hi ? v : def;
+}
+function normalise(s) {
+    return {
+        key: typeof s.key === "string" ? s.key : "",
+        mode: s.mode === "kiosk" ? "kiosk" : "relay",
+        width: clamp(s.width, 160, 1920, DEFAULTS.width),
+        fps: clamp(s.fps, 1, 30, DEFAULTS.fps),
+        commands: Array.isArray(s.commands) ? s.commands.filter((c) => typeof c === "string") : [],
+    };
+}
+/** The stored settings, or the defaults. */
+export function loadSettings() {
+    try {
+        return normalise(JSON.parse(localStorage.getItem(STORAGE_KEY) ?? "{}"));
+    }
+    catch {
+        return { ...DEFAULTS };
+    }
+}
+/** Stores s (normalised) and returns what was stored. */
+export function saveSettings(s) {
+    const n = normalise(s);
+    localStorage.setItem(STORAGE_KEY, JSON.stringify(n));
+    return n;
+}

@@ -1,0 +1,360 @@
+// The kiosk page: IIN, consent, capture (the browser's camera through the
+// relay, or the gateway's own camera with its preview), liveness commands,
+// and the result with its signed document checked in the browser.
+
+import {
+  Session, iinValid, sha256Hex, sessionURL, verifyDocumentAt, LIVENESS_COMMANDS,
+} from "../../client/dist/index.js";
+import type { CloseInfo, CommandMessage, ErrorMessage, LivenessCommand, ResultMessage } from "../../client/dist/index.js";
+import { LANGS, t } from "./i18n.js";
+import type { Lang } from "./i18n.js";
+import { loadSettings, saveSettings } from "./settings.js";
+import type { Settings } from "./settings.js";
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+type Step = "iin" | "consent" | "capture" | "result" | "gone";
+
+let lang: Lang = (localStorage.getItem("biogate.lang") as Lang) || "kk";
+let settings: Settings = loadSettings();
+let step: Step = "iin";
+let iin = "";
+let session: Session | null = null;
+let result: ResultMessage | null = null;
+let lastError: ErrorMessage | null = null;
+let cancelled = false;
+let stream: MediaStream | null = null;
+let frameTimer = 0;
+let watchdog = 0;
+// Dynamic texts re-rendered on a language switch.
+let hintKey = "";
+let commandMsg: CommandMessage | null = null;
+let statusKey = "";
+let goneKey = "gone_text";
+let goneHeading = "gone_heading";
+
+function show(s: Step): void {
+  step = s;
+  document.body.dataset.step = s;
+  for (const id of ["iin", "consent", "capture", "result", "gone"]) $("step-" + id).hidden = id !== s;
+  $("step-" + s).querySelector("h2")?.focus();
+  if (s === "iin") $("iin").focus();
+}
+
+function applyLang(l: Lang): void {
+  lang = l;
+  localStorage.setItem("biogate.lang", l);
+  document.documentElement.lang = l;
+  for (const el of document.querySelectorAll<HTMLElement>("[data-i18n]")) el.textContent = t(l, el.dataset.i18n!);
+  for (const b of document.querySelectorAll<HTMLButtonElement>("button.lang")) b.setAttribute("aria-pressed", String(b.dataset.lang === l));
+  document.title = t(l, "title");
+  renderDynamic();
+}
+
+function renderDynamic(): void {
+  $("status").textContent = statusKey ? t(lang, statusKey) : "";
+  $("hint").textContent = hintKey ? t(lang, hintKey) : "";
+  const box = $("command");
+  if (commandMsg) {
+    const m = commandMsg;
+    box.hidden = false;
+    box.dataset.status = m.status;
+    box.dataset.command = m.command;
+    let text = t(lang, "cmd_" + m.command);
+    if (m.status === "passed") text += " — " + t(lang, "cmd_passed");
+    if (m.status === "failed") text = t(lang, "cmd_failed");
+    $("command-text").textContent = text;
+    $<HTMLProgressElement>("command-progress").value = m.status === "passed" ? 1 : (m.progress ?? 0);
+    $("command-step").textContent = t(lang, "cmd_step", { index: m.index + 1, count: m.count, attempt: m.attempt });
+  } else {
+    box.hidden = true;
+  }
+  if (result) renderResult(result);
+  $("gone-heading").textContent = t(lang, goneHeading);
+  $("gone-message").textContent = goneKey.startsWith("raw:") ? goneKey.slice(4) : t(lang, goneKey);
+}
+
+function renderResult(r: ResultMessage): void {
+  const d = $("result-decision");
+  d.dataset.decision = r.decision;
+  d.textContent = t(lang, "decision_" + r.decision);
+  $("result-reasons").textContent = (r.reasons ?? []).join(", ");
+  const dep = r.departs_from_rules ?? [];
+  $("departs").hidden = dep.length === 0 && !r.fixed_commands;
+  $("departs-list").textContent = dep.join(", ") || (r.fixed_commands ? "fixed_commands" : "");
+  const sig = $("doc-signature");
+  if (!r.document) {
+    sig.dataset.verified = "false";
+    sig.textContent = t(lang, "signature_none");
+  } else if (sig.dataset.verified === "true") {
+    sig.textContent = "✔ " + t(lang, "signature_ok") + (sig.dataset.kid ? ` (${sig.dataset.kid})` : "");
+  } else if (sig.dataset.verified === "false") {
+    sig.textContent = "✘ " + t(lang, "signature_bad") + (sig.dataset.problem ? ` (${sig.dataset.problem})` : "");
+  } else {
+    sig.textContent = "…";
+  }
+}
+
+// --- IIN and consent ---------------------------------------------------
+
+function onIIN(ev: Event): void {
+  ev.preventDefault();
+  const v = $<HTMLInputElement>("iin").value.replace(/\s+/g, "");
+  const err = $("iin-error");
+  if (!iinValid(v)) {
+    // Refused here, before any session or camera.
+    err.dataset.i18n = "iin_invalid";
+    err.textContent = t(lang, "iin_invalid");
+    err.hidden = false;
+    $("iin").setAttribute("aria-invalid", "true");
+    $("iin").focus();
+    return;
+  }
+  err.hidden = true;
+  $("iin").removeAttribute("aria-invalid");
+  iin = v;
+  show("consent");
+}
+
+async function onConsent(): Promise<void> {
+  const text = t(lang, "consent_text");
+  const consent = { text_id: "biogate-kiosk-consent-v1-" + lang, text_sha256: await sha256Hex(text), accepted_at: new Date().toISOString().replace(/\.\d+Z$/, "Z") };
+  resetCapture();
+  show("capture");
+  statusKey = "connecting";
+  renderDynamic();
+  if (!settings.key) {
+    gone("error_heading", "connect_failed");
+    return;
+  }
+  let s: Session;
+  try {
+    s = await Session.connect({ url: sessionURL(), apiKey: settings.key });
+  } catch {
+    gone("error_heading", "connect_failed");
+    return;
+  }
+  session = s;
+  // mine drops the events of a session the page has left.
+  const mine = <A extends unknown[]>(f: (...a: A) => void) => (...a: A) => { if (session === s) f(...a); };
+  s.on("state", mine((m) => onState(m.state)));
+  s.on("quality", mine((m) => {
+    // The first hint the page knows; unknown ones are ignored.
+    const known = m.hints.find((h) => t("en", "hint_" + h) !== "hint_" + h);
+    hintKey = known ? "hint_" + known : m.hints.length ? hintKey : "hint_ok";
+    renderDynamic();
+  }));
+  s.on("command", mine((m) => { commandMsg = m; hintKey = ""; renderDynamic(); }));
+  s.on("submitting", mine(() => { statusKey = "submitting"; hintKey = ""; commandMsg = null; renderDynamic(); }));
+  s.on("preview", mine((m) => {
+    const img = $<HTMLImageElement>("kiosk-preview");
+    img.src = "data:image/jpeg;base64," + m.jpeg;
+    img.hidden = false;
+  }));
+  s.on("result", mine((m) => onResult(m)));
+  s.on("error", mine((m) => {
+    lastError = m;
+    if (!m.fatal && s.state === "waiting_start") s.cancel(); // the page cannot correct its start
+  }));
+  for (const type of ["hello", "state", "quality", "command", "submitting", "preview", "result", "error", "passive", "aborted"] as const) {
+    s.on(type, mine(() => kick()));
+  }
+  s.onClose(mine((c: CloseInfo) => onClose(c)));
+  const commands = settings.commands.filter((c): c is LivenessCommand => (LIVENESS_COMMANDS as readonly string[]).includes(c));
+  s.start({ iin, consent, mode: settings.mode, commands: commands.length ? commands : undefined });
+  kick();
+}
+
+// kick restarts the watchdog: a session that hears nothing from the
+// gateway for 12 s while capturing (hints come every second) is lost.
+function kick(): void {
+  clearTimeout(watchdog);
+  if (step !== "capture") return;
+  watchdog = window.setTimeout(() => {
+    if (step === "capture" && session && (session.state === "capturing" || session.state === "liveness")) {
+      const s = session;
+      session = null;
+      s.close();
+      gone("gone_heading", "gone_text");
+    }
+  }, 12000);
+}
+
+// --- capture -------------------------------------------------------------
+
+function onState(st: string): void {
+  if (st === "capturing") {
+    statusKey = settings.mode === "relay" ? "camera_starting" : "";
+    renderDynamic();
+    if (settings.mode === "relay") startRelay();
+  }
+  if (st === "liveness") { statusKey = ""; renderDynamic(); }
+  if (st === "submitting" || st === "done") stopCamera();
+}
+
+async function startRelay(): Promise<void> {
+  const video = $<HTMLVideoElement>("video");
+  video.hidden = false;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({
+      audio: false,
+      video: { width: { ideal: settings.width }, frameRate: { ideal: Math.max(settings.fps, 15) } },
+    });
+  } catch {
+    session?.cancel();
+    gone("error_heading", "camera_failed");
+    return;
+  }
+  if (step !== "capture" || !session) { stopCamera(); return; }
+  video.srcObject = stream;
+  await video.play().catch(() => undefined);
+  statusKey = "";
+  renderDynamic();
+  const canvas = document.createElement("canvas");
+  const ctx = canvas.getContext("2d")!;
+  const s = session;
+  let busy = false;
+  const fps = Math.min(settings.fps, s.hello.limits.max_fps);
+  const tick = () => {
+    if (busy || video.readyState < 2 || !video.videoWidth) return;
+    const w = Math.min(settings.width, video.videoWidth);
+    canvas.width = w;
+    canvas.height = Math.round((w * video.videoHeight) / video.videoWidth);
+    ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+    const at = Date.now();
+    busy = true;
+    canvas.toBlob(async (blob) => {
+      try {
+        if (blob) s.sendFrame(new Uint8Array(await blob.arrayBuffer()), at);
+      } finally {
+        busy = false;
+      }
+    }, "image/jpeg", 0.88);
+  };
+  frameTimer = window.setInterval(tick, Math.round(1000 / fps));
+}
+
+function stopCamera(): void {
+  clearInterval(frameTimer);
+  frameTimer = 0;
+  stream?.getTracks().forEach((tr) => tr.stop());
+  stream = null;
+  const video = $<HTMLVideoElement>("video");
+  video.srcObject = null;
+}
+
+function resetCapture(): void {
+  result = null;
+  lastError = null;
+  cancelled = false;
+  hintKey = "";
+  commandMsg = null;
+  statusKey = "";
+  const sig = $("doc-signature");
+  sig.dataset.verified = "pending";
+  delete sig.dataset.kid;
+  delete sig.dataset.problem;
+  $("doc-id").textContent = "";
+  const img = $<HTMLImageElement>("kiosk-preview");
+  img.hidden = true;
+  img.removeAttribute("src");
+  $<HTMLVideoElement>("video").hidden = settings.mode !== "relay";
+}
+
+// --- result and endings ------------------------------------------------
+
+async function onResult(r: ResultMessage): Promise<void> {
+  result = r;
+  stopCamera();
+  clearTimeout(watchdog);
+  show("result");
+  renderDynamic();
+  if (!r.document) return;
+  const sig = $("doc-signature");
+  try {
+    const chk = await verifyDocumentAt(r.document);
+    $("doc-id").textContent = String(chk.document?.id ?? "");
+    sig.dataset.verified = String(chk.valid);
+    if (chk.kid) sig.dataset.kid = chk.kid;
+    if (chk.problem) sig.dataset.problem = chk.problem;
+  } catch {
+    sig.dataset.verified = "false";
+    sig.dataset.problem = "jwks";
+  }
+  if (result === r) renderDynamic();
+}
+
+function onClose(c: CloseInfo): void {
+  session = null;
+  stopCamera();
+  clearTimeout(watchdog);
+  if (result || cancelled) return;
+  if (c.aborted) gone("gone_heading", "aborted_text");
+  else if (lastError) gone("error_heading", t(lang, "err_" + lastError.code).startsWith("err_") ? "raw:" + lastError.message : "err_" + lastError.code);
+  else gone("gone_heading", "gone_text");
+}
+
+function gone(heading: string, key: string): void {
+  stopCamera();
+  goneHeading = heading;
+  goneKey = key;
+  show("gone");
+  renderDynamic();
+}
+
+function restart(): void {
+  if (session) { cancelled = true; session.cancel(); session = null; }
+  stopCamera();
+  resetCapture();
+  iin = "";
+  $<HTMLInputElement>("iin").value = "";
+  show("iin");
+  renderDynamic();
+}
+
+// --- settings ----------------------------------------------------------
+
+function openSettings(): void {
+  $<HTMLInputElement>("set-key").value = settings.key;
+  $<HTMLSelectElement>("set-mode").value = settings.mode;
+  $<HTMLInputElement>("set-width").value = String(settings.width);
+  $<HTMLInputElement>("set-fps").value = String(settings.fps);
+  $<HTMLInputElement>("set-commands").value = settings.commands.join(",");
+  $<HTMLDialogElement>("settings").showModal();
+}
+
+function closeSettings(): void {
+  const d = $<HTMLDialogElement>("settings");
+  if (d.returnValue === "save") {
+    settings = saveSettings({
+      key: $<HTMLInputElement>("set-key").value.trim(),
+      mode: $<HTMLSelectElement>("set-mode").value === "kiosk" ? "kiosk" : "relay",
+      width: Number($<HTMLInputElement>("set-width").value),
+      fps: Number($<HTMLInputElement>("set-fps").value),
+      commands: $<HTMLInputElement>("set-commands").value.split(",").map((c) => c.trim()).filter(Boolean),
+    });
+  }
+  $<HTMLInputElement>("set-key").value = "";
+  $("step-" + step).querySelector("h2")?.focus();
+}
+
+function init(): void {
+  for (const b of document.querySelectorAll<HTMLButtonElement>("button.lang")) {
+    b.addEventListener("click", () => applyLang(b.dataset.lang as Lang));
+  }
+  if (!LANGS.includes(lang)) lang = "kk";
+  $("iin-form").addEventListener("submit", onIIN);
+  $("iin").addEventListener("input", () => { $("iin-error").hidden = true; });
+  $("consent-accept").addEventListener("click", () => void onConsent());
+  $("consent-decline").addEventListener("click", restart);
+  $("cancel").addEventListener("click", restart);
+  $("new-check").addEventListener("click", restart);
+  $("start-again").addEventListener("click", restart);
+  $("open-settings").addEventListener("click", openSettings);
+  $("settings").addEventListener("close", closeSettings);
+  applyLang(lang);
+  show("iin");
+  if (!settings.key) openSettings();
+}
+
+init();
