@@ -18,6 +18,10 @@ PKGS=(
   python3-opencv python3-numpy
   # the evidence store's PostgreSQL tests (a throwaway server per run)
   postgresql
+  # the kiosk page's browser tests (hack/web-test.sh): Debian's browser and
+  # a font with Kazakh and Russian letters for legible screenshots. Node.js
+  # and npm come with the machine (Node 20; Debian 12's own is too old).
+  chromium fonts-dejavu-core
 )
 
 SUDO=""

@@ -133,6 +133,11 @@ describe("kiosk page", { skip: why || false, timeout: 15 * 60 * 1000 }, () => {
     await enterIIN(page, h.ENROLLED_IIN);
     await page.click("#consent-accept");
     await page.locator("#kiosk-preview:not([hidden])").waitFor({ timeout: 30000 });
+    await page.waitForFunction(() => {
+      const img = document.getElementById("kiosk-preview");
+      return img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().height > 100;
+    });
+    assert.equal(await page.isVisible("#video"), false, "kiosk mode: no browser camera");
     await h.shot(page, "kiosk-preview");
     await page.locator("body[data-step=result]").waitFor({ timeout: 120000 });
     await page.locator("#doc-signature[data-verified=true]").waitFor({ timeout: 10000 });
