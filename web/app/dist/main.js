@@ -325,7 +325,10 @@ function restart() {
 }
 // --- settings ----------------------------------------------------------
 function openSettings() {
-    $("set-key").value = settings.key;
+    // The stored key is never shown again: empty keeps it.
+    const keyInput = $("set-key");
+    keyInput.value = "";
+    keyInput.placeholder = settings.key ? "••••••••" : "";
     $("set-mode").value = settings.mode;
     $("set-width").value = String(settings.width);
     $("set-fps").value = String(settings.fps);
@@ -336,7 +339,7 @@ function closeSettings() {
     const d = $("settings");
     if (d.returnValue === "save") {
         settings = saveSettings({
-            key: $("set-key").value.trim(),
+            key: $("set-key").value.trim() || settings.key,
             mode: $("set-mode").value === "kiosk" ? "kiosk" : "relay",
             width: Number($("set-width").value),
             fps: Number($("set-fps").value),

@@ -315,7 +315,10 @@ function restart(): void {
 // --- settings ----------------------------------------------------------
 
 function openSettings(): void {
-  $<HTMLInputElement>("set-key").value = settings.key;
+  // The stored key is never shown again: empty keeps it.
+  const keyInput = $<HTMLInputElement>("set-key");
+  keyInput.value = "";
+  keyInput.placeholder = settings.key ? "••••••••" : "";
   $<HTMLSelectElement>("set-mode").value = settings.mode;
   $<HTMLInputElement>("set-width").value = String(settings.width);
   $<HTMLInputElement>("set-fps").value = String(settings.fps);
@@ -327,7 +330,7 @@ function closeSettings(): void {
   const d = $<HTMLDialogElement>("settings");
   if (d.returnValue === "save") {
     settings = saveSettings({
-      key: $<HTMLInputElement>("set-key").value.trim(),
+      key: $<HTMLInputElement>("set-key").value.trim() || settings.key,
       mode: $<HTMLSelectElement>("set-mode").value === "kiosk" ? "kiosk" : "relay",
       width: Number($<HTMLInputElement>("set-width").value),
       fps: Number($<HTMLInputElement>("set-fps").value),

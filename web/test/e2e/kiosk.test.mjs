@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as h from "./harness.mjs";
 
@@ -75,7 +75,7 @@ describe("kiosk page", { skip: why || false, timeout: 15 * 60 * 1000 }, () => {
   });
 
   test("the genuine clip in relay mode ends in a signed match", async () => {
-    const { browser, page, received } = await open(h.clips.genuine, gw, { commands: "move_closer" });
+    const { browser, page, received, sockets } = await open(h.clips.genuine, gw, { commands: "move_closer" });
     await page.click("button.lang[data-lang=ru]");
     await enterIIN(page, h.ENROLLED_IIN);
     await page.locator("body[data-step=consent]").waitFor();
@@ -93,6 +93,8 @@ describe("kiosk page", { skip: why || false, timeout: 15 * 60 * 1000 }, () => {
     assert.ok(await page.isVisible("#departs"), "the departure from the rules is shown");
     assert.match(await page.textContent("#departs-list"), /fixed_commands/);
     assert.match(await page.textContent("#departs-list"), /fewer_than_3_commands/);
+    // The key travelled as a subprotocol, never in the URL.
+    assert.deepEqual(sockets, [gw.url.replace("http", "ws") + "/v1/session"]);
     const result = received.find((m) => m.type === "result");
     assert.ok(result?.document, "the result carries a document");
     const doc = JSON.parse(Buffer.from(result.document.split(".")[1], "base64url").toString());
@@ -103,7 +105,11 @@ describe("kiosk page", { skip: why || false, timeout: 15 * 60 * 1000 }, () => {
     writeFileSync(f, result.document);
     const out = execFileSync(h.bin("biogate"), ["doc", "verify", f, "--jwks", gw.url + "/.well-known/jwks.json", "--json"]).toString();
     const v = JSON.parse(out);
-    assert.equal(v.valid ?? v.ok ?? v.verified, true, out);
+    assert.equal(v.valid, true, out);
+    assert.equal(v.decision, "match", out);
+    assert.equal(v.id, doc.id, out);
+    assert.equal(v.kid, await page.getAttribute("#doc-signature", "data-kid"), "the browser and biogate used the same key");
+    assert.deepEqual(v.departs_from_rules, ["fixed_commands", "fewer_than_3_commands"], out);
     // A tampered document does not verify in the browser.
     const bad = result.document.slice(0, -4) + (result.document.endsWith("AAAA") ? "BBBB" : "AAAA");
     const chk = await page.evaluate(async (jws) => (await import("/client/dist/index.js")).verifyDocumentAt(jws), bad);
@@ -146,6 +152,14 @@ describe("kiosk page", { skip: why || false, timeout: 15 * 60 * 1000 }, () => {
     const previews = received.filter((m) => m.type === "preview");
     assert.ok(previews.length > 0 && previews[0].width <= 320, `${previews.length} previews`);
     await browser.close();
+  });
+
+  test("neither the key nor an IIN is in the gateway's log", () => {
+    const log = readFileSync(gw.proc.logFile, "utf8");
+    assert.match(log, /session closed/, "the log has the sessions");
+    assert.ok(!log.includes(gw.key), "the API key is in the log");
+    assert.ok(!log.includes(Buffer.from(gw.key).toString("base64url")), "the encoded API key is in the log");
+    for (const iin of [h.ENROLLED_IIN, h.OTHER_IIN]) assert.ok(!log.includes(iin), "an IIN is in the log");
   });
 
   test("a gateway stopped mid-session shows a clear message", async () => {
