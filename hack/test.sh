@@ -65,3 +65,6 @@ fi
 echo "== benchmarks compile and run once"
 go test -run '^$' -bench . -benchtime 1x "${pkgs[@]}" > /tmp/biogate-bench-smoke.txt 2>&1 || { cat /tmp/biogate-bench-smoke.txt; exit 1; }
 grep -E '^(ok|FAIL|---)' /tmp/biogate-bench-smoke.txt || true
+
+echo "== web: kiosk page build check, client unit tests, browser tests"
+bash hack/web-test.sh

@@ -359,7 +359,8 @@ type Result struct {
 	// DecidedAt is when the gateway decided, on its clock.
 	DecidedAt time.Time `json:"decided_at"`
 	// Document is the signed result document, a JWS in compact
-	// serialisation; empty until document signing exists.
+	// serialisation (gateway/document); stored in the evidence store
+	// before the result is sent. Empty only without a signer.
 	Document string `json:"document,omitempty"`
 }
 
