@@ -206,6 +206,9 @@ type Config struct {
 	// Gatherer is what /metrics serves; nil serves Registerer when it is a
 	// *prometheus.Registry, and no /metrics otherwise.
 	Gatherer prometheus.Gatherer
+	// Devices lists devices beside the cameras for GET /v1/devices (the
+	// fingerprint readers); nil lists none.
+	Devices DeviceLister
 	// Signer signs every result's document (a *document.Keyring); nil:
 	// results carry no document (tests of other parts; biogated always
 	// sets one).

@@ -12,9 +12,9 @@ import (
 type Device struct {
 	// ID is the name a start message gives as camera.name.
 	ID string `json:"id"`
-	// Kind is "camera" (fingerprint readers come with their issue).
+	// Kind is "camera" or "fingerprint".
 	Kind string `json:"kind"`
-	// Backend is how the daemon reaches it (v4l2, gst, file, dir).
+	// Backend is how the daemon reaches it (v4l2, gst, file, dir, usb).
 	Backend string `json:"backend"`
 	// Available is false while the device cannot be opened.
 	Available bool `json:"available"`
@@ -40,6 +40,9 @@ func (s *Server) serveDevices(w http.ResponseWriter, r *http.Request) {
 	list := []Device{}
 	if l, ok := s.cameras.(DeviceLister); ok {
 		list = append(list, l.Devices()...)
+	}
+	if s.cfg.Devices != nil {
+		list = append(list, s.cfg.Devices.Devices()...)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(struct {

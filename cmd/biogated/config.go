@@ -54,6 +54,9 @@ type Config struct {
 	// AllowFixedCommands lets a session name its liveness commands (tests
 	// and demos only; the result says so).
 	AllowFixedCommands bool `yaml:"allow_fixed_commands" help:"let sessions fix their liveness commands (tests and demos only)"`
+	// Fingerprint polls USB for supported fingerprint readers and lists them
+	// in /v1/devices.
+	Fingerprint bool `yaml:"fingerprint" help:"poll USB for fingerprint readers (U.are.U 4000/4500, NB-1010-U, UPEK TouchChip) and list them in /v1/devices"`
 	// Models is the models folder ("" : $BIOGATE_MODELS, else
 	// $BIOGATE_SHARED/models, else ../shared/models).
 	Models string `yaml:"models" help:"models folder"`

@@ -38,13 +38,17 @@ func childMain() {
 }
 
 // daemonProcess starts biogated as a child process with args and returns
-// its address and the process, which the test kills.
-func daemonProcess(t *testing.T, args []string) (string, *exec.Cmd) {
+// its address and the process, which the test kills. wrap, if any, is the
+// program the child runs under (umockdev-run and its arguments, up to
+// "--").
+func daemonProcess(t *testing.T, args []string, wrap ...string) (string, *exec.Cmd) {
 	t.Helper()
 	b, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	argv := append(wrap, os.Args[0], "-test.run=^$")
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), envChildArgs+"="+string(b))
 	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a kill reaches the daemon under a wrapper too
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +56,7 @@ func daemonProcess(t *testing.T, args []string) (string, *exec.Cmd) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() { killGroup(cmd) })
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -70,6 +74,13 @@ func daemonProcess(t *testing.T, args []string) (string, *exec.Cmd) {
 		t.Fatal("biogated child did not start")
 	}
 	return "", nil
+}
+
+// killGroup kills a daemonProcess child and everything it started with
+// SIGKILL, and waits for it.
+func killGroup(cmd *exec.Cmd) {
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	cmd.Wait()
 }
 
 // Crash safety: biogated killed with SIGKILL while sessions run, then
@@ -105,8 +116,7 @@ func TestKilledDaemonLosesNoSentResult(t *testing.T) {
 	if first.err != nil || first.res.Document == "" {
 		t.Fatalf("first session: %+v, %v", first.res, first.err)
 	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	killGroup(cmd)
 	wg.Wait()
 	close(results)
 	sent := []*protocol.Result{first.res}

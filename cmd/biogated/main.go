@@ -142,6 +142,20 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	}
 	defer rec.close()
 
+	var others gateway.DeviceLister
+	if cfg.Fingerprint {
+		quietStdLog(log.With("part", "libusb"))
+		r, err := startReaders(log.With("part", "fingerprint"))
+		if err != nil {
+			return fmt.Errorf("--fingerprint: %w", err)
+		}
+		defer r.close()
+		others = r
+		log.Info("loaded", "part", "fingerprint readers", "found", len(r.m.Readers()))
+	} else {
+		log.Info("skipped", "part", "fingerprint readers", "why", "no --fingerprint")
+	}
+
 	var cams gateway.Cameras
 	if cfg.Camera != "" {
 		scheme, _, err := devices.ParseSpec(cfg.Camera)
@@ -163,6 +177,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		SessionTimeout:     cfg.SessionTimeout,
 		MaxAttempts:        cfg.MaxAttempts,
 		Lockout:            cfg.Lockout,
+		Devices:            others,
 		Signer:             rec.keys,
 		Evidence:           rec.store,
 		SubjectKey:         rec.subjectKey,
