@@ -216,13 +216,8 @@ func (s *session) finish(d protocol.Decision, reasons []string, similarity *floa
 	if s.ended {
 		return
 	}
-	res := s.result(d, reasons, similarity, idecID)
-	if err := s.record(res); err != nil {
-		s.log.Error("result document not kept", "error", err)
-		s.failLocked(protocol.CodeEvidenceUnavailable, 0)
-		return
-	}
-	s.end(string(d))
+	// A failed attempt counts even if its document cannot be kept: a
+	// failing store must not give an attacker free attempts.
 	switch d {
 	case protocol.DecisionSpoof, protocol.DecisionRefused, protocol.DecisionNoMatch:
 		ctx, cancel := s.storeCtx()
@@ -231,6 +226,13 @@ func (s *session) finish(d protocol.Decision, reasons []string, similarity *floa
 			s.log.Error("failed attempt not counted", "error", err)
 		}
 	}
+	res := s.result(d, reasons, similarity, idecID)
+	if err := s.record(res); err != nil {
+		s.log.Error("result document not kept", "error", err)
+		s.failLocked(protocol.CodeEvidenceUnavailable, 0)
+		return
+	}
+	s.end(string(d))
 	s.c.send(res, false)
 	s.state = protocol.StateDone
 	s.c.send(&protocol.State{State: protocol.StateDone, Reason: protocol.DoneCompleted}, false)

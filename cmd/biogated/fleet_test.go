@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/internal/pgtest"
+	"github.com/jackc/pgx/v5"
 )
 
 // Two gateways on one PostgreSQL evidence store (a fleet): failures counted
@@ -45,5 +47,67 @@ func TestFleetSharesLockoutAndChain(t *testing.T) {
 	st, err := store.Stats(context.Background(), time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	if err != nil || st.Attempts != 5 || st.Spoofs != 3 || st.LockedOut != 2 {
 		t.Errorf("stats %+v, %v; want 5 attempts: 3 spoofs, 2 lockouts", st, err)
+	}
+}
+
+// When the evidence store cannot answer, the daemon says so: /readyz turns
+// 503 and a session is refused with evidence_unavailable at its start,
+// before any capture, rather than run to a result it could not record.
+func TestEvidenceStoreDown(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	addr := daemon(t, "--evidence", dsn)
+	ready := func() int {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := ready(); code != http.StatusOK {
+		t.Fatalf("/readyz %d with the store up", code)
+	}
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), "ALTER TABLE failures RENAME TO failures_gone"); err != nil {
+		t.Fatal(err)
+	}
+	if code := ready(); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz %d with the store failing, want 503", code)
+	}
+	res, fatal := streamSession(t, addr, cap12IIN, nil)
+	if fatal == nil || fatal.Code != protocol.CodeEvidenceUnavailable || res != nil {
+		t.Errorf("session with the store failing: result %+v, error %+v; want evidence_unavailable", res, fatal)
+	}
+}
+
+// A decision the store cannot keep is not given: the client gets
+// evidence_unavailable instead of an unrecorded spoof, and the failed
+// attempt still counts toward the lockout.
+func TestDecisionNotKept(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	addr := daemon(t, "--evidence", dsn, "--max-attempts", "1")
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), "ALTER TABLE chain_head RENAME TO chain_head_gone"); err != nil {
+		t.Fatal(err)
+	}
+	attack := clipFrames(t, "minivision/minivision_live_replay_print.mp4")[34:]
+	res, fatal := streamSession(t, addr, bidenIIN, attack)
+	if fatal == nil || fatal.Code != protocol.CodeEvidenceUnavailable || res != nil {
+		t.Fatalf("spoof the store cannot keep: result %+v, error %+v; want evidence_unavailable", res, fatal)
+	}
+	if _, err := conn.Exec(context.Background(), "ALTER TABLE chain_head_gone RENAME TO chain_head"); err != nil {
+		t.Fatal(err)
+	}
+	res, fatal = streamSession(t, addr, bidenIIN, attack[:5])
+	if fatal == nil || fatal.Code != protocol.CodeLockedOut {
+		t.Errorf("after the unrecorded spoof (max attempts 1): result %+v, error %+v; want locked_out", res, fatal)
 	}
 }

@@ -191,7 +191,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 			if client.BreakerState() == idec.BreakerOpen {
 				return errors.New("IDEC circuit breaker open")
 			}
-			return nil
+			return rec.ready()
 		},
 	}, pipe, client, cams)
 	if err != nil {

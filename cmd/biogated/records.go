@@ -62,6 +62,20 @@ func openRecords(ctx context.Context, cfg Config, log *slog.Logger) (*records, e
 
 func (r *records) close() { r.store.Close() }
 
+// readyTimeout bounds the evidence store's answer to /readyz.
+const readyTimeout = 2 * time.Second
+
+// ready reports whether the evidence store answers: without it no result
+// can be given (evidence_unavailable). The probe reads the lockout table.
+func (r *records) ready() error {
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	if _, err := r.store.LockedFor(ctx, "readyz", time.Now(), time.Minute, 1); err != nil {
+		return fmt.Errorf("evidence store: %w", err)
+	}
+	return nil
+}
+
 // retainEvery is how often retention runs.
 const retainEvery = time.Hour
 
