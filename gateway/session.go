@@ -56,6 +56,7 @@ type session struct {
 	over       bool          // liveness ended: frames are dropped silently
 	attempts   int
 	verif      verification
+	held       string // the subject key this session holds (Server.hold)
 	frameErrAt map[protocol.ErrorCode]time.Time
 	qualityAt  time.Time
 	lastHints  []string
@@ -107,6 +108,7 @@ func (s *session) serve() {
 			s.outcome = "slow_consumer"
 		}
 	}
+	s.releaseLocked()
 	outcome, cam := s.outcome, s.cam
 	s.mu.Unlock()
 	if cam != nil {
@@ -142,6 +144,7 @@ func (s *session) end(outcome string) bool {
 	}
 	s.ended, s.outcome = true, outcome
 	s.cancel(errEnded)
+	s.releaseLocked()
 	return true
 }
 
@@ -187,6 +190,16 @@ func (s *session) failLocked(code protocol.ErrorCode, retryAfter int) {
 		status = protocol.ClosePolicy
 	}
 	s.c.close(status, true)
+}
+
+// releaseLocked lets the next session for this IIN start: before the
+// result goes out, so a client that starts again at once is not refused.
+// s.mu is held.
+func (s *session) releaseLocked() {
+	if s.held != "" {
+		s.srv.release(s.held)
+		s.held = ""
+	}
 }
 
 // storeCtx is the context of evidence calls: not cancelled by the
@@ -355,6 +368,12 @@ func (s *session) onStart(st *protocol.Start) {
 	}
 	if ok, wait := s.srv.perIIN.allow(st.IIN, cfg.RatePerIIN, now); !ok {
 		s.failLocked(protocol.CodeRateLimited, seconds(wait))
+		return
+	}
+	if key := s.srv.subjectKey(st.IIN); s.srv.hold(key) {
+		s.held = key
+	} else {
+		s.failLocked(protocol.CodeIINInSession, 0)
 		return
 	}
 	if st.Camera.Mode == protocol.CameraRelay {

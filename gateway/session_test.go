@@ -445,3 +445,31 @@ func TestParseKeys(t *testing.T) {
 }
 
 var _ = json.Marshal
+
+// One session per IIN at a time: a second start for an IIN whose session
+// is running gets iin_in_session (so concurrent sessions cannot pass the
+// lockout together), another IIN is not held up, and once the first
+// session ends the IIN can start again.
+func TestOneSessionPerIIN(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, nil)
+	first := h.dial(keyAll)
+	first.send(startMsg(validIIN, protocol.CameraRelay))
+	first.wantState(protocol.StateCapturing)
+
+	second := h.dial(keyAll)
+	second.send(startMsg(validIIN, protocol.CameraRelay))
+	if e := second.waitError(protocol.CodeIINInSession); !e.Fatal {
+		t.Errorf("%+v", e)
+	}
+	second.wantClose(protocol.CloseTryAgainLater)
+
+	other := h.dial(keyAll)
+	other.send(startMsg(otherIIN, protocol.CameraRelay))
+	other.wantState(protocol.StateCapturing)
+
+	first.send(&protocol.Cancel{})
+	first.wantState(protocol.StateDone)
+	again := h.dial(keyAll)
+	again.send(startMsg(validIIN, protocol.CameraRelay))
+	again.wantState(protocol.StateCapturing)
+}

@@ -104,7 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	fps := fs.Float64("fps", 10, fmt.Sprintf("frames per second per session, up to %d", MaxFPS))
 	dur := fs.Duration("duration", 20*time.Second, fmt.Sprintf("how long to run, up to %s", MaxDuration))
 	clip := fs.String("clip", "", "video file whose frames are sent (re-encoded once as 640x480 JPEG)")
-	person := fs.String("iin", "", "IIN every session uses (default: a fresh valid IIN per session)")
+	person := fs.String("iin", "", "IIN every session uses; a gateway runs one session per IIN at a time, so the others are refused (default: a fresh valid IIN per session)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, false, err

@@ -100,12 +100,15 @@ func TestKilledDaemonLosesNoSentResult(t *testing.T) {
 	}
 	results := make(chan outcome, 3)
 	var wg sync.WaitGroup
-	for i := range 3 { // staggered, so the kill finds them at different stages
+	// Three people at once (one session per IIN at a time), staggered so
+	// the kill finds them at different stages; the man of the clip matches
+	// his own IIN and not the others'.
+	for i, person := range []string{cap12IIN, obamaIIN, bidenIIN} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			time.Sleep(time.Duration(i) * 1500 * time.Millisecond)
-			res, fatal, err := tryStreamSession(t, addr, cap12IIN, frames, "move_closer")
+			res, fatal, err := tryStreamSession(t, addr, person, frames, "move_closer")
 			if err == nil && fatal != nil {
 				err = fmt.Errorf("fatal error %s", fatal.Code)
 			}

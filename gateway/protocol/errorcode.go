@@ -24,6 +24,7 @@ const (
 	CodeConsentInvalid          ErrorCode = "consent_invalid"
 	CodeFixedCommandsNotAllowed ErrorCode = "fixed_commands_not_allowed"
 	CodeLockedOut               ErrorCode = "locked_out"
+	CodeIINInSession            ErrorCode = "iin_in_session"
 	CodeCameraUnavailable       ErrorCode = "camera_unavailable"
 	CodeBusy                    ErrorCode = "busy"
 
@@ -82,7 +83,7 @@ var errorCodes = []ErrorCode{
 	CodeUnauthorized, CodeForbiddenScope, CodeOriginNotAllowed, CodeRateLimited,
 	CodeBadMessage, CodeUnknownType, CodeUnsupportedVersion, CodeUnexpectedMessage,
 	CodeInvalidIIN, CodeConsentRequired, CodeConsentInvalid, CodeFixedCommandsNotAllowed,
-	CodeLockedOut, CodeCameraUnavailable, CodeBusy,
+	CodeLockedOut, CodeIINInSession, CodeCameraUnavailable, CodeBusy,
 	CodeFrameTooLarge, CodeFrameNotJPEG, CodeFrameTooFast, CodeFrameBadHeader, CodeWrongMode,
 	CodeSessionTimeout, CodeIdleTimeout, CodeIDECUnavailable, CodeIDECTimeout, CodeEvidenceUnavailable, CodeInternal,
 	CodeSlowConsumer,
@@ -117,6 +118,8 @@ var errorTable = map[ErrorCode]ErrorInfo{
 		Message: "Fixed liveness commands are not allowed on this gateway. Start again without commands."},
 	CodeLockedOut: {Fatal: true, CloseStatus: ClosePolicy,
 		Message: "Too many failed attempts for this IIN. Try again later."},
+	CodeIINInSession: {Fatal: true, CloseStatus: CloseTryAgainLater,
+		Message: "A check for this IIN is already running on this gateway. Finish it, or wait for it to end, and start again."},
 	CodeCameraUnavailable: {Fatal: true, CloseStatus: CloseTryAgainLater,
 		Message: "The camera is not available. Check that it is connected and try again."},
 	CodeBusy: {Fatal: true, CloseStatus: CloseTryAgainLater,
