@@ -182,4 +182,20 @@ describe("kiosk page", { skip: why || false, timeout: 15 * 60 * 1000 }, () => {
     await doomed.proc.exited;
     await browser.close();
   });
+
+  test("a gateway killed outright (no aborted message) shows a clear message", async () => {
+    const doomed = await h.startGateway("biogated-killed");
+    const { browser, page } = await open(h.clips.genuine, doomed, { commands: "move_closer" });
+    await page.click("button.lang[data-lang=en]");
+    await enterIIN(page, h.ENROLLED_IIN);
+    await page.click("#consent-accept");
+    await page.locator("#hint:not(:empty)").waitFor({ timeout: 30000 });
+    doomed.proc.kill("SIGKILL");
+    await page.locator("body[data-step=gone]").waitFor({ timeout: 20000 });
+    await h.shot(page, "gateway-killed");
+    assert.match(await page.textContent("#gone-message"), /connection was lost/);
+    assert.ok(await page.isVisible("#start-again"));
+    await doomed.proc.exited;
+    await browser.close();
+  });
 });
