@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/biogate/biogate/gateway/document"
@@ -20,6 +21,7 @@ import (
 // hash chain, and the failures behind lockouts.
 type Evidence interface {
 	Failures
+	Holds
 	Append(ctx context.Context, seal func(prevHash string) (evidence.Record, error)) (evidence.Entry, error)
 }
 
@@ -31,6 +33,47 @@ type Failures interface {
 	// LockedFor says how long the subject stays locked out at now: max
 	// failures within window lock it until the last is window old.
 	LockedFor(ctx context.Context, key string, now time.Time, window time.Duration, max int) (time.Duration, error)
+}
+
+// Holds lets one session per subject run at a time, across every gateway
+// that shares them (evidence.Store), so that concurrent sessions cannot
+// pass the lockout together.
+type Holds interface {
+	// Hold takes the subject's lease for holder until the time until, and
+	// reports false when another holder's lease has not run out at now.
+	Hold(ctx context.Context, key, holder string, now, until time.Time) (bool, error)
+	// Release drops the subject's lease if holder still holds it.
+	Release(ctx context.Context, key, holder string) error
+}
+
+// memHolds keeps the leases in memory (no Config.Evidence): one gateway.
+type memHolds struct {
+	mu sync.Mutex
+	m  map[string]memHold
+}
+
+type memHold struct {
+	holder string
+	until  time.Time
+}
+
+func (h *memHolds) Hold(_ context.Context, key, holder string, now, until time.Time) (bool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if cur, ok := h.m[key]; ok && cur.holder != holder && now.Before(cur.until) {
+		return false, nil
+	}
+	h.m[key] = memHold{holder, until}
+	return true, nil
+}
+
+func (h *memHolds) Release(_ context.Context, key, holder string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m[key].holder == holder {
+		delete(h.m, key)
+	}
+	return nil
 }
 
 // storeTimeout bounds one evidence call. Appends run on a context that

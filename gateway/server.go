@@ -37,9 +37,7 @@ type Server struct {
 	perKey   *window
 	perIIN   *window
 	failures Failures
-
-	inSessionMu sync.Mutex
-	inSession   map[string]bool // subject keys with a started session
+	holds    Holds
 
 	ctx    context.Context // cancelled with errShutdown by Shutdown
 	cancel context.CancelCauseFunc
@@ -65,14 +63,14 @@ func New(cfg Config, pipeline Pipeline, verifier Verifier, cameras Cameras) (*Se
 	}
 	s := &Server{
 		cfg: cfg, pipeline: pipeline, verifier: verifier, cameras: cameras, m: m,
-		slots:     make(chan struct{}, cfg.MaxSessions),
-		perKey:    newWindow(time.Minute),
-		perIIN:    newWindow(time.Minute),
-		failures:  memFailures{newWindow(cfg.Lockout)},
-		inSession: map[string]bool{},
+		slots:    make(chan struct{}, cfg.MaxSessions),
+		perKey:   newWindow(time.Minute),
+		perIIN:   newWindow(time.Minute),
+		failures: memFailures{newWindow(cfg.Lockout)},
+		holds:    &memHolds{m: map[string]memHold{}},
 	}
 	if cfg.Evidence != nil {
-		s.failures = cfg.Evidence
+		s.failures, s.holds = cfg.Evidence, cfg.Evidence
 	}
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	s.upgrader = websocket.Upgrader{
@@ -270,24 +268,4 @@ func newUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
-// hold marks subject (a subject key) as having a session, and reports
-// false if it already had one: one session per IIN at a time, so that
-// concurrent sessions cannot pass the lockout together.
-func (s *Server) hold(subject string) bool {
-	s.inSessionMu.Lock()
-	defer s.inSessionMu.Unlock()
-	if s.inSession[subject] {
-		return false
-	}
-	s.inSession[subject] = true
-	return true
-}
-
-// release ends hold.
-func (s *Server) release(subject string) {
-	s.inSessionMu.Lock()
-	defer s.inSessionMu.Unlock()
-	delete(s.inSession, subject)
 }

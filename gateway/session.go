@@ -196,10 +196,15 @@ func (s *session) failLocked(code protocol.ErrorCode, retryAfter int) {
 // result goes out, so a client that starts again at once is not refused.
 // s.mu is held.
 func (s *session) releaseLocked() {
-	if s.held != "" {
-		s.srv.release(s.held)
-		s.held = ""
+	if s.held == "" {
+		return
 	}
+	ctx, cancel := s.storeCtx()
+	defer cancel()
+	if err := s.srv.holds.Release(ctx, s.held, s.id); err != nil {
+		s.log.Error("session lease not released (it runs out by itself)", "error", err)
+	}
+	s.held = ""
 }
 
 // storeCtx is the context of evidence calls: not cancelled by the
@@ -370,12 +375,22 @@ func (s *session) onStart(st *protocol.Start) {
 		s.failLocked(protocol.CodeRateLimited, seconds(wait))
 		return
 	}
-	if key := s.srv.subjectKey(st.IIN); s.srv.hold(key) {
-		s.held = key
-	} else {
+	// One session per IIN at a time, across the gateways sharing the
+	// store; a lease outlives the session's limit only if its gateway
+	// died.
+	key := s.srv.subjectKey(st.IIN)
+	lease := time.Duration(cfg.Limits.SessionSeconds)*time.Second + time.Minute
+	held, err := s.srv.holds.Hold(ctx, key, s.id, now, now.Add(lease))
+	if err != nil {
+		s.log.Error("session lease", "error", err)
+		s.failLocked(protocol.CodeEvidenceUnavailable, 0)
+		return
+	}
+	if !held {
 		s.failLocked(protocol.CodeIINInSession, 0)
 		return
 	}
+	s.held = key
 	if st.Camera.Mode == protocol.CameraRelay {
 		cam, err := relay.New(s.srv.relayConfig(s.id))
 		if err != nil {

@@ -10,17 +10,49 @@ import (
 	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/internal/pgtest"
+	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
 )
 
-// Two gateways on one PostgreSQL evidence store (a fleet): failures counted
-// by either lock the IIN out on both, and both append to one chain.
+// Two gateways on one PostgreSQL evidence store (a fleet): an IIN has one
+// session at a time across both, failures counted by either lock the IIN
+// out on both, and both append to one chain.
 func TestFleetSharesLockoutAndChain(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	subjectKey := filepath.Join(t.TempDir(), "subject.key") // shared by the fleet
 	a := daemon(t, "--evidence", dsn, "--subject-key", subjectKey)
 	b := daemon(t, "--evidence", dsn, "--subject-key", subjectKey)
 	attack := clipFrames(t, "minivision/minivision_live_replay_print.mp4")[34:] // the phone replay, then the print
+
+	// A session running on A holds the IIN on B too, until it ends.
+	conn, _, err := websocket.DefaultDialer.Dial("ws://"+a+"/v1/session", http.Header{"Authorization": {"Bearer " + testKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := protocol.Encode(protocol.Start{IIN: bidenIIN, Modality: protocol.ModalityFace, ClientNonce: "fleet-test-nonce-0001",
+		Consent: &protocol.Consent{TextID: "e2e-consent-v1", TextSHA256: consentSH, AcceptedAt: time.Now().UTC()},
+		Camera:  protocol.Camera{Mode: protocol.CameraRelay}})
+	conn.WriteMessage(websocket.TextMessage, msg)
+	for capturing := false; !capturing; {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := protocol.DecodeServer(data)
+		st, ok := m.(*protocol.State)
+		capturing = ok && st.State == protocol.StateCapturing
+	}
+	if res, fatal := streamSession(t, b, bidenIIN, attack[:5]); fatal == nil || fatal.Code != protocol.CodeIINInSession {
+		t.Fatalf("the same IIN on B while A runs its session: result %+v, error %+v; want iin_in_session", res, fatal)
+	}
+	cancel, _ := protocol.Encode(protocol.Cancel{})
+	conn.WriteMessage(websocket.TextMessage, cancel)
+	for { // until A closes the cancelled session
+		if _, _, err := conn.ReadMessage(); err != nil {
+			break
+		}
+	}
+	conn.Close()
 
 	for i, addr := range []string{a, b, a} {
 		res, fatal := streamSession(t, addr, bidenIIN, attack)

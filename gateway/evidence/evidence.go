@@ -151,6 +151,14 @@ type Store interface {
 	// more failures within window (after now-window) lock it until the last
 	// of them is window old. 0 when not locked.
 	LockedFor(ctx context.Context, key string, now time.Time, window time.Duration, max int) (time.Duration, error)
+	// Hold takes the subject's lease for holder until the time until, and
+	// reports false when another holder's lease has not run out at now: one
+	// session per subject at a time across every gateway on the store.
+	// Taking it again as the same holder extends it.
+	Hold(ctx context.Context, key, holder string, now, until time.Time) (bool, error)
+	// Release drops the subject's lease if holder still holds it.
+	Release(ctx context.Context, key, holder string) error
+
 	// PruneFailures deletes failures at or before before and returns how
 	// many.
 	PruneFailures(ctx context.Context, before time.Time) (int, error)

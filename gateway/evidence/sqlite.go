@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -52,7 +53,7 @@ func openSQLite(path string, opts Options) (backend, error) {
 		return nil, fmt.Errorf("evidence: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1) // one writer
-	if err := w.Ping(); err != nil {
+	if err := pingBusy(w, opts.BusyTimeout); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("evidence: open %s: %w", path, err)
 	}
@@ -64,6 +65,22 @@ func openSQLite(path string, opts Options) (backend, error) {
 	}
 	r.SetMaxOpenConns(max(opts.MaxConns, 2))
 	return &sqliteBackend{w: w, r: r}, nil
+}
+
+// pingBusy opens db's first connection, trying again for up to wait while
+// SQLite answers SQLITE_BUSY: switching a new file to WAL needs a lock that
+// the busy timeout does not wait for, so two processes opening a new store
+// at once would otherwise see "database is locked".
+func pingBusy(db *sql.DB, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		err := db.Ping()
+		var e *sqlite.Error
+		if err == nil || !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (b *sqliteBackend) dialect() dialect {

@@ -337,3 +337,29 @@ func placeholders(rows, cols int) string {
 	}
 	return sb.String()
 }
+
+func (s *store) Hold(ctx context.Context, key, holder string, now, until time.Time) (bool, error) {
+	var n int64
+	err := s.b.write(ctx, func(q querier) error {
+		var err error
+		n, err = q.exec(ctx, `INSERT INTO holds (key, holder, until_ns) VALUES ($1, $2, $3)
+			ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, until_ns = excluded.until_ns
+			WHERE holds.until_ns <= $4 OR holds.holder = excluded.holder`, key, holder, until.UnixNano(), now.UnixNano())
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("evidence: hold: %w", err)
+	}
+	return n == 1, nil
+}
+
+func (s *store) Release(ctx context.Context, key, holder string) error {
+	err := s.b.write(ctx, func(q querier) error {
+		_, err := q.exec(ctx, "DELETE FROM holds WHERE key = $1 AND holder = $2", key, holder)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("evidence: release: %w", err)
+	}
+	return nil
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -23,6 +24,7 @@ func testStore(t *testing.T, newDSN func(testing.TB) string) {
 	t.Run("encryption", func(t *testing.T) { testEncryption(t, newDSN(t)) })
 	t.Run("concurrent appends", func(t *testing.T) { testConcurrentAppends(t, newDSN(t)) })
 	t.Run("lockout", func(t *testing.T) { testLockout(t, newDSN(t)) })
+	t.Run("holds", func(t *testing.T) { testHolds(t, newDSN(t)) })
 	t.Run("migrations", func(t *testing.T) { testMigrations(t, newDSN) })
 	t.Run("stats", func(t *testing.T) { testStats(t, newDSN(t)) })
 }
@@ -432,5 +434,72 @@ func testStats(t *testing.T, dsn string) {
 	st, err = s.Stats(ctx, day.Add(-time.Hour), day.Add(48*time.Hour))
 	if err != nil || st.Attempts != 10 || st.Spoofs != 2 || st.Matches != 3 {
 		t.Errorf("wider range: %+v, %v", st, err)
+	}
+}
+
+// A subject's lease is held by one holder at a time across stores (the
+// gateways of a fleet), can be extended by its holder, is taken over once
+// it runs out (a gateway that died), and is released only by its holder.
+// Of many holders racing for one subject, exactly one wins.
+func testHolds(t *testing.T, dsn string) {
+	ctx := context.Background()
+	a, b := open(t, dsn, nil), open(t, dsn, nil)
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	until := now.Add(2 * time.Minute)
+	hold := func(s Store, key, holder string, at time.Time) bool {
+		t.Helper()
+		ok, err := s.Hold(ctx, key, holder, at, at.Add(2*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !hold(a, "k1", "session-a", now) {
+		t.Fatal("a free subject could not be held")
+	}
+	if hold(b, "k1", "session-b", now.Add(time.Minute)) {
+		t.Error("a held subject was taken by another gateway")
+	}
+	if !hold(b, "k2", "session-b", now) {
+		t.Error("another subject was held up")
+	}
+	if !hold(a, "k1", "session-a", now.Add(time.Minute)) {
+		t.Error("its holder could not extend the lease")
+	}
+	if err := b.Release(ctx, "k1", "session-b"); err != nil {
+		t.Fatal(err)
+	}
+	if hold(b, "k1", "session-b", now.Add(time.Minute)) {
+		t.Error("a release by another holder dropped the lease")
+	}
+	if !hold(b, "k1", "session-b", until.Add(time.Minute+time.Second)) {
+		t.Error("a lease that ran out (its gateway died) could not be taken over")
+	}
+	if err := b.Release(ctx, "k1", "session-b"); err != nil {
+		t.Fatal(err)
+	}
+	if !hold(a, "k1", "session-c", now) {
+		t.Error("a released subject could not be held again")
+	}
+
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := []Store{a, b}[i%2]
+			ok, err := s.Hold(ctx, "race", fmt.Sprintf("session-%d", i), now, until)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := wins.Load(); n != 1 {
+		t.Errorf("%d of 8 racing holders won the lease, want 1", n)
 	}
 }

@@ -119,7 +119,7 @@ var errorTable = map[ErrorCode]ErrorInfo{
 	CodeLockedOut: {Fatal: true, CloseStatus: ClosePolicy,
 		Message: "Too many failed attempts for this IIN. Try again later."},
 	CodeIINInSession: {Fatal: true, CloseStatus: CloseTryAgainLater,
-		Message: "A check for this IIN is already running on this gateway. Finish it, or wait for it to end, and start again."},
+		Message: "A check for this IIN is already running. Finish it, or wait for it to end, and start again."},
 	CodeCameraUnavailable: {Fatal: true, CloseStatus: CloseTryAgainLater,
 		Message: "The camera is not available. Check that it is connected and try again."},
 	CodeBusy: {Fatal: true, CloseStatus: CloseTryAgainLater,
