@@ -45,17 +45,7 @@ func newAntiSpoof(t testing.TB) *AntiSpoof {
 }
 
 // readPad loads shared/data/pad/name as BGR; the Mat is closed at cleanup.
-func readPad(t testing.TB, name string) gocv.Mat {
-	t.Helper()
-	path := filepath.Join(testenv.Shared(t), "data", "pad", name)
-	img := gocv.IMRead(path, gocv.IMReadColor)
-	if img.Empty() {
-		img.Close()
-		t.Fatalf("cannot read %s", path)
-	}
-	t.Cleanup(func() { img.Close() })
-	return img
-}
+func readPad(t testing.TB, name string) gocv.Mat { return readShared(t, "pad", name) }
 
 // largestBox returns the box of the largest face d finds in img.
 func largestBox(t testing.TB, d *FaceDetector, img gocv.Mat) Rect {

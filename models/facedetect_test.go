@@ -48,9 +48,13 @@ func newDetector(t testing.TB, cfg DetectorConfig) *FaceDetector {
 }
 
 // readPhoto loads shared/data/faces/name as BGR; the Mat is closed at cleanup.
-func readPhoto(t testing.TB, name string) gocv.Mat {
+func readPhoto(t testing.TB, name string) gocv.Mat { return readShared(t, "faces", name) }
+
+// readShared loads shared/data/folder/name as BGR; the Mat is closed at
+// cleanup.
+func readShared(t testing.TB, folder, name string) gocv.Mat {
 	t.Helper()
-	path := filepath.Join(testenv.Shared(t), "data", "faces", name)
+	path := filepath.Join(testenv.Shared(t), "data", folder, name)
 	img := gocv.IMRead(path, gocv.IMReadColor)
 	if img.Empty() {
 		img.Close()

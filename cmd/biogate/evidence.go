@@ -69,11 +69,8 @@ func evidenceFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 // parseEvidenceFlags parses args; code is >= 0 when the command should end
 // with it.
 func parseEvidenceFlags(fs *flag.FlagSet, args []string) (code int) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()

@@ -71,11 +71,8 @@ func runFingerDevices(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("finger devices", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print a JSON array instead of text")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
@@ -118,11 +115,8 @@ func runFingerCapture(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "write the fingerprint as an 8-bit grey PNG to this file (required)")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up when no finger was imaged within this long")
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout instead of text")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if *out == "" || fs.NArg() > 0 || *timeout <= 0 {
 		fmt.Fprintln(stderr, "usage: biogate finger capture [--device SPEC] --out FILE.png [--timeout D] [--json]")

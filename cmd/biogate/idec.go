@@ -66,11 +66,8 @@ func runIDEC(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: biogate idec verify --idec URL --tls DIR --iin IIN --photo FILE [--json]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args[1:]); done {
+		return code
 	}
 	if *url == "" || *tlsDir == "" || *iinFlag == "" || *photo == "" || fs.NArg() > 0 {
 		fs.Usage()

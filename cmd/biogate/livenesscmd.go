@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,11 +41,8 @@ func runLiveness(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: biogate liveness --source SRC [--commands c1,c2,c3] [--json] [--out DIR]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if *source == "" || fs.NArg() > 0 {
 		fs.Usage()

@@ -72,11 +72,8 @@ func runPADEval(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: biogate pad-eval --genuine PATH... --attack SPECIES=PATH... [--json] [--threshold P]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	// Paths may also follow a flag without repeating it: --genuine a b c.
 	for _, a := range fs.Args() {

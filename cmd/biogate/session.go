@@ -48,11 +48,8 @@ func runSession(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: biogate session --gateway http://HOST:PORT --key KEY --iin IIN [--relay SRC] [--commands c1,c2,...] [--json]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if *gw == "" || *iinFlag == "" || fs.NArg() > 0 || *fps <= 0 {
 		fs.Usage()
