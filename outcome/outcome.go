@@ -1,0 +1,217 @@
+package outcome
+
+// Decision is the outcome of a verification session: sent in the
+// protocol's result, signed into the document, counted in the evidence
+// store's statistics.
+type Decision string
+
+const (
+	// Match: live, and IDEC matched the face with the IIN's reference photo.
+	Match Decision = "match"
+	// NoMatch: live, and IDEC did not match.
+	NoMatch Decision = "no_match"
+	// Spoof: passive liveness saw a photo, print, screen or mask.
+	Spoof Decision = "spoof"
+	// Refused: every allowed attempt failed its commands, or the subject
+	// is locked out (ReasonLockedOut).
+	Refused Decision = "refused"
+	// Error: the check could not finish (the reasons say why).
+	Error Decision = "error"
+)
+
+// Decisions lists every Decision.
+func Decisions() []Decision { return []Decision{Match, NoMatch, Spoof, Refused, Error} }
+
+// Reason says why a session ended as it did: result.reasons in the
+// protocol, reasons in the document and the evidence record. A failed
+// session may also carry a protocol error code as its reason (the code
+// the client was sent), which is not listed here.
+type Reason string
+
+const (
+	// ReasonPassiveSpoof: passive liveness decided spoof.
+	ReasonPassiveSpoof Reason = "passive_spoof"
+	// ReasonAttemptsExhausted: every allowed attempt failed a command.
+	ReasonAttemptsExhausted Reason = "attempts_exhausted"
+	// ReasonPassiveUndecided: the commands passed but passive liveness
+	// had too few frames to decide.
+	ReasonPassiveUndecided Reason = "passive_undecided"
+	// ReasonTimeout: the capture's time ran out before liveness decided.
+	ReasonTimeout Reason = "timeout"
+	// ReasonSourceEnded: the camera's recording or the relay's frames
+	// ended before liveness decided.
+	ReasonSourceEnded Reason = "source_ended"
+	// ReasonBelowThreshold: IDEC's similarity was below its threshold.
+	ReasonBelowThreshold Reason = "below_threshold"
+	// ReasonUnknownIIN: IDEC does not know the IIN.
+	ReasonUnknownIIN Reason = "unknown_iin"
+	// ReasonNoReferencePhoto: IDEC has no reference photo for the IIN.
+	ReasonNoReferencePhoto Reason = "no_reference_photo"
+	// ReasonNoFace: IDEC found no face in the image sent.
+	ReasonNoFace Reason = "no_face"
+	// ReasonLockedOut: the subject is locked out after too many failed
+	// sessions; the evidence store's statistics count these apart.
+	ReasonLockedOut Reason = "locked_out"
+)
+
+// Reasons lists every Reason.
+func Reasons() []Reason {
+	return []Reason{ReasonPassiveSpoof, ReasonAttemptsExhausted, ReasonPassiveUndecided, ReasonTimeout,
+		ReasonSourceEnded, ReasonBelowThreshold, ReasonUnknownIIN, ReasonNoReferencePhoto, ReasonNoFace, ReasonLockedOut}
+}
+
+// Liveness is a liveness verdict: the whole check's (live, spoof,
+// refused, undecided) or the passive signals' alone (live, spoof,
+// undecided).
+type Liveness string
+
+const (
+	// Live: every command of an attempt passed and the passive signals say
+	// live (for the passive decision: p(live) at or above its threshold).
+	Live Liveness = "live"
+	// LivenessSpoof: the passive signals say print, screen or mask.
+	LivenessSpoof Liveness = "spoof"
+	// LivenessRefused: every allowed attempt failed (never a passive
+	// decision).
+	LivenessRefused Liveness = "refused"
+	// Undecided: the check ended (time, end of source) before deciding, or
+	// the passive signals had too few frames.
+	Undecided Liveness = "undecided"
+)
+
+// Livenesses lists every Liveness verdict.
+func Livenesses() []Liveness { return []Liveness{Live, LivenessSpoof, LivenessRefused, Undecided} }
+
+// Command is a visual command the person is asked to perform.
+type Command string
+
+const (
+	// TurnLeft: turn the head to the person's own left (yaw).
+	TurnLeft Command = "turn_left"
+	// TurnRight: turn the head to the person's own right.
+	TurnRight Command = "turn_right"
+	// TiltLeft: tilt the head toward the person's own left shoulder (roll).
+	TiltLeft Command = "tilt_left"
+	// TiltRight: tilt the head toward the right shoulder.
+	TiltRight Command = "tilt_right"
+	// MoveCloser: move closer to the camera (the eyes' distance grows).
+	MoveCloser Command = "move_closer"
+)
+
+// Commands lists every Command.
+func Commands() []Command { return []Command{TurnLeft, TurnRight, TiltLeft, TiltRight, MoveCloser} }
+
+// CommandStatus is news of one command on its way: issued, progress, then
+// passed or failed.
+type CommandStatus string
+
+const (
+	// CommandIssued: the command is shown to the person now.
+	CommandIssued CommandStatus = "issued"
+	// CommandProgress: the response to the command changed.
+	CommandProgress CommandStatus = "progress"
+	// CommandPassed: the person did what the command asked.
+	CommandPassed CommandStatus = "passed"
+	// CommandFailed: the command failed (a CommandReason), and with it its
+	// attempt.
+	CommandFailed CommandStatus = "failed"
+)
+
+// CommandStatuses lists every CommandStatus.
+func CommandStatuses() []CommandStatus {
+	return []CommandStatus{CommandIssued, CommandProgress, CommandPassed, CommandFailed}
+}
+
+// CommandOutcome is how one command ended, as a document records it.
+type CommandOutcome string
+
+const (
+	// CommandPending: not judged yet. Never signed: a command still
+	// pending when its session ends is recorded as CommandInterrupted.
+	CommandPending CommandOutcome = "pending"
+	// CommandOutcomePassed: the person did what the command asked.
+	CommandOutcomePassed CommandOutcome = "passed"
+	// CommandOutcomeFailed: the command failed, and with it its attempt.
+	CommandOutcomeFailed CommandOutcome = "failed"
+	// CommandInterrupted: the session ended (spoof, error) before the
+	// command was judged.
+	CommandInterrupted CommandOutcome = "interrupted"
+)
+
+// CommandOutcomes lists every CommandOutcome.
+func CommandOutcomes() []CommandOutcome {
+	return []CommandOutcome{CommandPending, CommandOutcomePassed, CommandOutcomeFailed, CommandInterrupted}
+}
+
+// CommandReason says why a command failed.
+type CommandReason string
+
+const (
+	// CommandTimeout: the movement did not come within the command's time.
+	CommandTimeout CommandReason = "timeout"
+	// WrongDirection: the opposite movement crossed its threshold first.
+	WrongDirection CommandReason = "wrong_direction"
+	// FaceLost: no face for too long.
+	FaceLost CommandReason = "face_lost"
+	// MultipleFaces: more than one face for too long.
+	MultipleFaces CommandReason = "multiple_faces"
+	// FaceJump: the face jumped between frames, as when the person or the
+	// picture was swapped.
+	FaceJump CommandReason = "face_jump"
+)
+
+// CommandReasons lists every CommandReason.
+func CommandReasons() []CommandReason {
+	return []CommandReason{CommandTimeout, WrongDirection, FaceLost, MultipleFaces, FaceJump}
+}
+
+// Departure names how a check departs from the rules (tests and
+// demonstrations only); a document declares them.
+type Departure string
+
+const (
+	// FixedCommands: the commands were fixed by the client instead of
+	// drawn at random, so the check proves nothing about liveness.
+	FixedCommands Departure = "fixed_commands"
+	// FewerThan3Commands: fewer than 3 commands per attempt.
+	FewerThan3Commands Departure = "fewer_than_3_commands"
+)
+
+// Departures lists every Departure.
+func Departures() []Departure { return []Departure{FixedCommands, FewerThan3Commands} }
+
+// IDEC is what one verification request to IDEC came to: the label of the
+// biogate_idec_* metrics and the class of the IDEC client's errors.
+type IDEC string
+
+const (
+	// IDECMatch: IDEC matched the face with the reference photo.
+	IDECMatch IDEC = "match"
+	// IDECNoMatch: IDEC answered, below its threshold.
+	IDECNoMatch IDEC = "no_match"
+	// IDECInvalidRequest: IDEC refused the request as malformed (a bug on
+	// our side, never retried).
+	IDECInvalidRequest IDEC = "invalid_request"
+	// IDECNoFace: IDEC found no face in the image.
+	IDECNoFace IDEC = "no_face"
+	// IDECUnknownIIN: IDEC does not know the IIN.
+	IDECUnknownIIN IDEC = "unknown_iin"
+	// IDECNoReferencePhoto: IDEC has no reference photo for the IIN.
+	IDECNoReferencePhoto IDEC = "no_reference_photo"
+	// IDECUnavailable: IDEC could not be reached or answered 5xx, after
+	// the retries.
+	IDECUnavailable IDEC = "unavailable"
+	// IDECTimeout: no answer within the deadline.
+	IDECTimeout IDEC = "timeout"
+	// IDECBadResponse: IDEC answered something that is not the contract.
+	IDECBadResponse IDEC = "bad_response"
+	// IDECBreakerOpen: the circuit breaker refused the call without
+	// sending it.
+	IDECBreakerOpen IDEC = "breaker_open"
+)
+
+// IDECs lists every IDEC outcome.
+func IDECs() []IDEC {
+	return []IDEC{IDECMatch, IDECNoMatch, IDECInvalidRequest, IDECNoFace, IDECUnknownIIN,
+		IDECNoReferencePhoto, IDECUnavailable, IDECTimeout, IDECBadResponse, IDECBreakerOpen}
+}
