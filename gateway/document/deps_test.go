@@ -7,8 +7,9 @@ import (
 )
 
 // The document package is part of the gateway (never gocv or gousb,
-// ARCHITECTURE.md) and goes further: the standard library, go-jose and
-// gateway/iin only, so a loan system's verifier can import it alone.
+// ARCHITECTURE.md) and goes further: the standard library, go-jose,
+// gateway/iin and the outcome vocabulary (a leaf) only, so a loan system's
+// verifier can import it alone.
 func TestDependencies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -24,6 +25,7 @@ func TestDependencies(t *testing.T) {
 	for _, p := range strings.Fields(string(out)) {
 		switch {
 		case p == "github.com/biogate/biogate/gateway/document", p == "github.com/biogate/biogate/gateway/iin",
+			p == "github.com/biogate/biogate/outcome",
 			strings.HasPrefix(p, "github.com/go-jose/go-jose/v4"):
 		default:
 			t.Errorf("gateway/document depends on %s", p)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/outcome"
 )
 
 // Version is the document format this package writes and reads: the "v"
@@ -18,36 +19,38 @@ import (
 // member means a new version.
 const Version = 1
 
-// Decision is the outcome of a verification, as the session decided it.
-type Decision string
+// Decision is the outcome of a verification, as the session decided it:
+// the words of package outcome, the same values as the WebSocket
+// protocol's result.
+type Decision = outcome.Decision
 
-// Decisions, the same values as the WebSocket protocol's result.
+// Decisions.
 const (
 	// DecisionMatch: live, and IDEC matched the face with the IIN's reference.
-	DecisionMatch Decision = "match"
+	DecisionMatch = outcome.Match
 	// DecisionNoMatch: live, and IDEC did not match.
-	DecisionNoMatch Decision = "no_match"
+	DecisionNoMatch = outcome.NoMatch
 	// DecisionSpoof: passive liveness saw a presentation attack.
-	DecisionSpoof Decision = "spoof"
+	DecisionSpoof = outcome.Spoof
 	// DecisionRefused: every allowed attempt failed its commands.
-	DecisionRefused Decision = "refused"
+	DecisionRefused = outcome.Refused
 	// DecisionError: the check could not finish (Reasons says why).
-	DecisionError Decision = "error"
+	DecisionError = outcome.Error
 )
 
-// Outcome is how one liveness command ended.
-type Outcome string
+// Outcome is how one liveness command ended (never pending in a document).
+type Outcome = outcome.CommandOutcome
 
 // Command outcomes.
 const (
 	// OutcomePassed: the person did what the command asked.
-	OutcomePassed Outcome = "passed"
+	OutcomePassed = outcome.CommandOutcomePassed
 	// OutcomeFailed: the command failed (Command.Reason), and with it its
 	// attempt.
-	OutcomeFailed Outcome = "failed"
+	OutcomeFailed = outcome.CommandOutcomeFailed
 	// OutcomeInterrupted: the session ended (spoof, error) before the
 	// command was judged.
-	OutcomeInterrupted Outcome = "interrupted"
+	OutcomeInterrupted = outcome.CommandInterrupted
 )
 
 // Device modes, as the protocol's camera modes.
@@ -63,10 +66,10 @@ const (
 	// DepartureFixedCommands: the liveness commands were fixed by the
 	// client (tests, demonstrations) instead of drawn at random, so the
 	// document proves nothing about liveness.
-	DepartureFixedCommands = "fixed_commands"
+	DepartureFixedCommands = string(outcome.FixedCommands)
 	// DepartureFewCommands: fewer than 3 commands per attempt (a fixed
 	// list fitted to a recorded clip).
-	DepartureFewCommands = "fewer_than_3_commands"
+	DepartureFewCommands = string(outcome.FewerThan3Commands)
 )
 
 // Document is the signed record of one verification: the payload of the

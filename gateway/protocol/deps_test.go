@@ -7,7 +7,8 @@ import (
 )
 
 // The gateway never imports gocv or gousb (ARCHITECTURE.md); the protocol
-// package goes further: the standard library and gateway/iin only.
+// package goes further: the standard library, gateway/iin and the outcome
+// vocabulary (a leaf) only.
 func TestDependencies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -23,6 +24,7 @@ func TestDependencies(t *testing.T) {
 	allowed := map[string]bool{
 		"github.com/biogate/biogate/gateway/protocol": true,
 		"github.com/biogate/biogate/gateway/iin":      true,
+		"github.com/biogate/biogate/outcome":          true,
 	}
 	for _, p := range strings.Fields(string(out)) {
 		if !allowed[p] {

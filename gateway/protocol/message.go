@@ -1,6 +1,10 @@
 package protocol
 
-import "time"
+import (
+	"time"
+
+	"github.com/biogate/biogate/outcome"
+)
 
 // Version is the protocol version this package reads and writes: the "v"
 // field of every message. See docs/protocol.md for when it changes.
@@ -236,37 +240,37 @@ type Quality struct {
 	Score float64 `json:"score"`
 }
 
-// Liveness commands, as liveness/challenge names them.
+// Liveness commands, as package outcome names them.
 const (
-	CommandTurnLeft   = "turn_left"
-	CommandTurnRight  = "turn_right"
-	CommandTiltLeft   = "tilt_left"
-	CommandTiltRight  = "tilt_right"
-	CommandMoveCloser = "move_closer"
+	CommandTurnLeft   = string(outcome.TurnLeft)
+	CommandTurnRight  = string(outcome.TurnRight)
+	CommandTiltLeft   = string(outcome.TiltLeft)
+	CommandTiltRight  = string(outcome.TiltRight)
+	CommandMoveCloser = string(outcome.MoveCloser)
 )
 
 // CommandStatus says what a Command message reports.
-type CommandStatus string
+type CommandStatus = outcome.CommandStatus
 
 // Command statuses, in the order one command meets them.
 const (
 	// CommandIssued: show the command to the person now.
-	CommandIssued CommandStatus = "issued"
+	CommandIssued = outcome.CommandIssued
 	// CommandProgress: the response to the command changed (Progress).
-	CommandProgress CommandStatus = "progress"
+	CommandProgress = outcome.CommandProgress
 	// CommandPassed: the command passed.
-	CommandPassed CommandStatus = "passed"
+	CommandPassed = outcome.CommandPassed
 	// CommandFailed: the command failed (Reason), and with it the attempt.
-	CommandFailed CommandStatus = "failed"
+	CommandFailed = outcome.CommandFailed
 )
 
-// Reasons a command fails.
+// Reasons a command fails, as package outcome names them.
 const (
-	ReasonTimeout        = "timeout"
-	ReasonWrongDirection = "wrong_direction"
-	ReasonFaceLost       = "face_lost"
-	ReasonMultipleFaces  = "multiple_faces"
-	ReasonFaceJump       = "face_jump"
+	ReasonTimeout        = string(outcome.CommandTimeout)
+	ReasonWrongDirection = string(outcome.WrongDirection)
+	ReasonFaceLost       = string(outcome.FaceLost)
+	ReasonMultipleFaces  = string(outcome.MultipleFaces)
+	ReasonFaceJump       = string(outcome.FaceJump)
 )
 
 // Command reports one liveness command. A failed command ends its attempt:
@@ -292,11 +296,11 @@ type Command struct {
 	AttemptsLeft int `json:"attempts_left,omitempty"`
 }
 
-// Passive decisions.
+// Passive decisions, as package outcome names them.
 const (
-	PassiveLive      = "live"
-	PassiveSpoof     = "spoof"
-	PassiveUndecided = "undecided"
+	PassiveLive      = string(outcome.Live)
+	PassiveSpoof     = string(outcome.LivenessSpoof)
+	PassiveUndecided = string(outcome.Undecided)
 )
 
 // Passive is the passive liveness outcome over the session's frames.
@@ -316,22 +320,23 @@ type Submitting struct {
 	RequestID string `json:"request_id"`
 }
 
-// Decision is the outcome of a verification.
-type Decision string
+// Decision is the outcome of a verification, in the words of package
+// outcome (the document signs the same values).
+type Decision = outcome.Decision
 
 // Decisions.
 const (
 	// DecisionMatch: live, and IDEC matched the face with the IIN's
 	// reference photo.
-	DecisionMatch Decision = "match"
+	DecisionMatch = outcome.Match
 	// DecisionNoMatch: live, and IDEC did not match.
-	DecisionNoMatch Decision = "no_match"
+	DecisionNoMatch = outcome.NoMatch
 	// DecisionSpoof: passive liveness saw a photo, print, screen or mask.
-	DecisionSpoof Decision = "spoof"
+	DecisionSpoof = outcome.Spoof
 	// DecisionRefused: every allowed attempt failed its commands.
-	DecisionRefused Decision = "refused"
+	DecisionRefused = outcome.Refused
 	// DecisionError: the check could not finish (Reasons says why).
-	DecisionError Decision = "error"
+	DecisionError = outcome.Error
 )
 
 // Result is the verification's outcome, sent once.

@@ -1,9 +1,11 @@
 package challenge
 
-// Command is a visual command given to the person. Commands are named in the
-// person's own frame of reference (see the package comment for how they map
-// onto image signs).
-type Command string
+import "github.com/biogate/biogate/outcome"
+
+// Command is a visual command given to the person, in the words of package
+// outcome. Commands are named in the person's own frame of reference (see
+// the package comment for how they map onto image signs).
+type Command = outcome.Command
 
 // The commands. Blink and smile are deliberately absent: YuNet's five
 // landmarks have no eyelid points and its mouth corners do not follow a
@@ -11,17 +13,17 @@ type Command string
 const (
 	// TurnLeft: turn the head to the person's own left (yaw increases in an
 	// unmirrored frame: the nose moves toward the image's right).
-	TurnLeft Command = "turn_left"
+	TurnLeft = outcome.TurnLeft
 	// TurnRight: turn the head to the person's own right (yaw decreases).
-	TurnRight Command = "turn_right"
+	TurnRight = outcome.TurnRight
 	// TiltLeft: left ear toward the left shoulder (roll increases: the
 	// person's left eye, on the image's right, goes down).
-	TiltLeft Command = "tilt_left"
+	TiltLeft = outcome.TiltLeft
 	// TiltRight: right ear toward the right shoulder (roll decreases).
-	TiltRight Command = "tilt_right"
+	TiltRight = outcome.TiltRight
 	// MoveCloser: bring the face closer to the camera (the inter-eye
 	// distance grows against the baseline).
-	MoveCloser Command = "move_closer"
+	MoveCloser = outcome.MoveCloser
 )
 
 // Commands returns every command this package can check, in a fixed order;
@@ -31,8 +33,8 @@ func Commands() []Command {
 }
 
 // Valid reports whether c is one of the commands above.
-func (c Command) Valid() bool {
-	_, ok := c.signal()
+func Valid(c Command) bool {
+	_, ok := signal(c)
 	return ok
 }
 
@@ -47,7 +49,7 @@ const (
 
 // signal returns the axis a command moves and the direction (+1: the signal
 // grows, -1: it shrinks) in an unmirrored frame.
-func (c Command) signal() (axisSign, bool) {
+func signal(c Command) (axisSign, bool) {
 	switch c {
 	case TurnLeft:
 		return axisSign{axisYaw, +1}, true
@@ -68,21 +70,22 @@ type axisSign struct {
 	sign float64
 }
 
-// Reason says why a command or an attempt failed.
-type Reason string
+// Reason says why a command or an attempt failed, in the words of package
+// outcome.
+type Reason = outcome.CommandReason
 
 // Failure reasons.
 const (
 	// ReasonTimeout: the command did not pass within Config.CommandTimeout.
-	ReasonTimeout Reason = "timeout"
+	ReasonTimeout = outcome.CommandTimeout
 	// ReasonWrongDirection: the person moved the opposite way past the
 	// threshold (for move_closer: moved away past 1/CloserRatio).
-	ReasonWrongDirection Reason = "wrong_direction"
+	ReasonWrongDirection = outcome.WrongDirection
 	// ReasonFaceLost: no face was seen for longer than Config.LostGrace.
-	ReasonFaceLost Reason = "face_lost"
+	ReasonFaceLost = outcome.FaceLost
 	// ReasonMultipleFaces: more than one face was in view.
-	ReasonMultipleFaces Reason = "multiple_faces"
+	ReasonMultipleFaces = outcome.MultipleFaces
 	// ReasonFaceJump: the face box jumped between consecutive samples by
 	// more than Config.MaxJump box widths (another face took its place).
-	ReasonFaceJump Reason = "face_jump"
+	ReasonFaceJump = outcome.FaceJump
 )

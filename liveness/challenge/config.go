@@ -223,7 +223,7 @@ func (cfg Config) thresholds() Thresholds {
 func checkCommands(cmds []Command) error {
 	seen := make(map[Command]bool, len(cmds))
 	for _, c := range cmds {
-		if !c.Valid() {
+		if !Valid(c) {
 			return fmt.Errorf("unknown command %q", c)
 		}
 		if seen[c] {

@@ -122,7 +122,7 @@ var ErrInvalidDetector = errors.New("challenge: invalid detector")
 
 // NewDetector returns a detector for cmd measured from base.
 func NewDetector(cmd Command, base Baseline, th Thresholds) (*Detector, error) {
-	as, ok := cmd.signal()
+	as, ok := signal(cmd)
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown command %q", ErrInvalidDetector, cmd)
 	}

@@ -1,6 +1,10 @@
 package challenge
 
-import "time"
+import (
+	"time"
+
+	"github.com/biogate/biogate/outcome"
+)
 
 // Kind says what an Event reports.
 type Kind string
@@ -59,18 +63,18 @@ type Event struct {
 	Seq uint64 `json:"seq"`
 }
 
-// Outcome is how an issued command ended.
-type Outcome string
+// Outcome is how an issued command ended, in the words of package outcome.
+type Outcome = outcome.CommandOutcome
 
 // Command outcomes.
 const (
 	// OutcomePending: the command is current (or the challenge stopped
 	// being fed while it was).
-	OutcomePending Outcome = "pending"
+	OutcomePending = outcome.CommandPending
 	// OutcomePassed: the command passed.
-	OutcomePassed Outcome = "passed"
+	OutcomePassed = outcome.CommandOutcomePassed
 	// OutcomeFailed: the command failed; CommandResult.Reason says why.
-	OutcomeFailed Outcome = "failed"
+	OutcomeFailed = outcome.CommandOutcomeFailed
 )
 
 // CommandResult is one issued command as the result document records it.
@@ -112,7 +116,7 @@ type Result struct {
 const (
 	// DepartureFixedCommands: the commands were fixed, not random, so a
 	// recording could anticipate them.
-	DepartureFixedCommands = "fixed_commands"
+	DepartureFixedCommands = string(outcome.FixedCommands)
 	// DepartureFewCommands: fewer than MinCount commands per attempt.
-	DepartureFewCommands = "fewer_than_3_commands"
+	DepartureFewCommands = string(outcome.FewerThan3Commands)
 )
