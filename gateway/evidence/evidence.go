@@ -2,10 +2,14 @@ package evidence
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/biogate/biogate/outcome"
 )
 
 // Errors callers branch on.
@@ -104,7 +108,33 @@ type Stats struct {
 
 // ReasonLockedOut is the reason a refused document carries when the session
 // was refused because its subject was locked out; Stats counts these apart.
-const ReasonLockedOut = "locked_out"
+const ReasonLockedOut = string(outcome.ReasonLockedOut)
+
+// count adds n documents of decision with the JSON list of reasons to
+// the counter of their outcome. Every outcome.Decision has its counter
+// (a test holds this): Other counts only words written by something else.
+func (st *Stats) count(decision, reasons string, n int64) {
+	switch outcome.Decision(decision) {
+	case outcome.Match:
+		st.Matches += n
+	case outcome.NoMatch:
+		st.NoMatch += n
+	case outcome.Spoof:
+		st.Spoofs += n
+	case outcome.Refused:
+		var rr []string
+		json.Unmarshal([]byte(reasons), &rr)
+		if slices.Contains(rr, ReasonLockedOut) {
+			st.LockedOut += n
+		} else {
+			st.Refused += n
+		}
+	case outcome.Error:
+		st.Errors += n
+	default:
+		st.Other += n
+	}
+}
 
 // Store is the evidence store: an append-only hash chain of documents with
 // their encrypted images, and the failures behind lockouts. Methods are safe

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,26 +188,7 @@ func (s *store) Stats(ctx context.Context, from, to time.Time) (Stats, error) {
 				return err
 			}
 			st.Attempts += n
-			switch decision {
-			case "match":
-				st.Matches += n
-			case "no_match":
-				st.NoMatch += n
-			case "spoof":
-				st.Spoofs += n
-			case "refused":
-				var rr []string
-				json.Unmarshal([]byte(reasons), &rr)
-				if slices.Contains(rr, ReasonLockedOut) {
-					st.LockedOut += n
-				} else {
-					st.Refused += n
-				}
-			case "error":
-				st.Errors += n
-			default:
-				st.Other += n
-			}
+			st.count(decision, reasons, n)
 		}
 		return rs.Err()
 	})
