@@ -29,7 +29,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/biogate/biogate/cmd/biogated/pipeline"
 	"github.com/biogate/biogate/devices"
 	_ "github.com/biogate/biogate/devices/gocvcam"  // v4l2:, gst:, file:
 	_ "github.com/biogate/biogate/devices/imagedir" // dir:
@@ -38,6 +37,7 @@ import (
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/models"
+	"github.com/biogate/biogate/pipeline"
 	"github.com/biogate/biogate/web"
 )
 

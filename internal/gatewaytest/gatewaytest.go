@@ -23,7 +23,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"gocv.io/x/gocv"
 
-	"github.com/biogate/biogate/cmd/biogated/pipeline"
 	"github.com/biogate/biogate/cmd/idec-emulator/emulatortest"
 	"github.com/biogate/biogate/gateway"
 	"github.com/biogate/biogate/gateway/document"
@@ -32,6 +31,7 @@ import (
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/liveness"
+	"github.com/biogate/biogate/pipeline"
 )
 
 // Key is the API key of the gateway Start runs (scopes relay and kiosk).

@@ -1,6 +1,7 @@
 // Package pipeline is the gateway's Pipeline over the real capture loop and
-// liveness check, as biogated wires it (and the load tool's tests, which
-// start a gateway of their own).
+// liveness check: the adapter from the vision packages to the gateway's
+// contract. internal/daemon wires it into biogated (and into the gateways
+// that internal/gatewaytest starts for other packages' tests).
 package pipeline
 
 import (
