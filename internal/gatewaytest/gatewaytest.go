@@ -23,12 +23,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"gocv.io/x/gocv"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulatortest"
 	"github.com/biogate/biogate/gateway"
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/internal/idecemu/idecemutest"
 	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/pipeline"
@@ -39,7 +39,7 @@ const Key = "gatewaytest-key-0123456789"
 
 // Options configure Start. Zero fields take the default in brackets.
 type Options struct {
-	// Persons maps IINs to reference photos, as emulatortest.Start takes
+	// Persons maps IINs to reference photos, as idecemutest.Start takes
 	// them (a name in shared/data/faces, or an absolute path).
 	Persons map[string]string
 	// MaxSessions is the gateway's concurrent sessions and model sets [2].
@@ -68,7 +68,7 @@ func Start(t testing.TB, opt Options) *Gateway {
 	if opt.MaxSessions == 0 {
 		opt.MaxSessions = 2
 	}
-	url, certs := emulatortest.Start(t, opt.Persons)
+	url, certs := idecemutest.Start(t, opt.Persons)
 
 	keys, err := gateway.ParseKeys(strings.NewReader(Key + " relay,kiosk\n"))
 	if err != nil {

@@ -1,4 +1,4 @@
-package emulator_test
+package idecemu_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
 	"github.com/biogate/biogate/gateway/idec"
+	emulator "github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/models"
 )

@@ -1,7 +1,7 @@
-// Package emulatortest starts the real IDEC emulator for other packages'
+// Package idecemutest starts the real IDEC emulator for other packages'
 // tests: mutual TLS on loopback, development certificates, and a gallery
 // filled from the shared face photos. It is a test helper, not a fake.
-package emulatortest
+package idecemutest
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
+	"github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/internal/testenv"
 )
 
@@ -24,10 +24,10 @@ func Start(t testing.TB, persons map[string]string) (url, certs string) {
 	t.Helper()
 	faces := filepath.Join(testenv.Shared(t), "data", "faces")
 	certs = t.TempDir()
-	if err := emulator.WriteDevCerts(certs); err != nil {
+	if err := idecemu.WriteDevCerts(certs); err != nil {
 		t.Fatal(err)
 	}
-	emu, err := emulator.New(emulator.Config{Gallery: t.TempDir(), ModelDir: testenv.Models(t)})
+	emu, err := idecemu.New(idecemu.Config{Gallery: t.TempDir(), ModelDir: testenv.Models(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func Start(t testing.TB, persons map[string]string) (url, certs string) {
 		}
 	}
 	srv := httptest.NewUnstartedServer(emu.Handler())
-	if srv.TLS, err = emulator.ServerTLSConfig(certs); err != nil {
+	if srv.TLS, err = idecemu.ServerTLSConfig(certs); err != nil {
 		t.Fatal(err)
 	}
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // rejected handshakes are expected

@@ -1,4 +1,4 @@
-package emulator_test
+package idecemu_test
 
 import (
 	"crypto/ecdsa"
@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
 	"github.com/biogate/biogate/gateway/idec"
+	emulator "github.com/biogate/biogate/internal/idecemu"
 )
 
 func TestWriteDevCerts(t *testing.T) {

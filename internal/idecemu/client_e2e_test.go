@@ -1,4 +1,4 @@
-package emulator_test
+package idecemu_test
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
 	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/iin"
+	emulator "github.com/biogate/biogate/internal/idecemu"
 )
 
 // attempts records the request id of every request that reached the

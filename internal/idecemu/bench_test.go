@@ -1,4 +1,4 @@
-package emulator_test
+package idecemu_test
 
 import (
 	"bytes"
@@ -12,8 +12,8 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
 	"github.com/biogate/biogate/gateway/idec"
+	emulator "github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/models"
 )

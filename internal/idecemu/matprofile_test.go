@@ -1,6 +1,6 @@
 //go:build matprofile
 
-package emulator_test
+package idecemu_test
 
 import (
 	"bytes"
@@ -12,14 +12,14 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
 	"github.com/biogate/biogate/gateway/idec"
+	emulator "github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/internal/testenv"
 )
 
 // TestNoMatLeftOpen enrols, verifies (matches, no-matches and every error
 // path that reaches OpenCV) and closes a Server, and fails if any gocv Mat
-// is still open. Run with: go test -tags matprofile ./cmd/idec-emulator/emulator
+// is still open. Run with: go test -tags matprofile ./internal/idecemu
 func TestNoMatLeftOpen(t *testing.T) {
 	probe := probe640(t) // made (and its Mats closed) before counting
 	before := gocv.MatProfile.Count()

@@ -1,4 +1,4 @@
-// Package emulator is a stand-in for KCMR's identity data exchange centre
+// Package idecemu is a stand-in for KCMR's identity data exchange centre
 // (IDEC) with a real face matcher, speaking the assumed contract of
 // gateway/idec (contract.go, openapi.json) over HTTP: PathVerify,
 // PathEnroll (the emulator's admin endpoint) and PathHealth. It lets the
@@ -51,4 +51,4 @@
 //
 // Photos never appear in a log line or a response; logs carry request ids
 // and outcomes, not IINs in full.
-package emulator
+package idecemu

@@ -1,12 +1,12 @@
-package emulator_test
+package idecemu_test
 
 import (
 	"net/http"
 	"sync"
 	"testing"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
 	"github.com/biogate/biogate/gateway/idec"
+	emulator "github.com/biogate/biogate/internal/idecemu"
 )
 
 func TestIdempotency(t *testing.T) {
