@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/biogate/biogate/internal/testenv"
@@ -119,7 +120,11 @@ func TestFaultCode(t *testing.T) {
 	}
 }
 
-func TestReplayCache(t *testing.T) {
+// TestReplayCache runs in a synctest bubble: synctest.Wait proves the
+// second attempt is blocked for good, where a sleep could only hope so.
+func TestReplayCache(t *testing.T) { synctest.Test(t, testReplayCache) }
+
+func testReplayCache(t *testing.T) {
 	ctx := context.Background()
 	c := newReplayCache(2)
 	h1, h2 := [32]byte{1}, [32]byte{2}
@@ -134,10 +139,11 @@ func TestReplayCache(t *testing.T) {
 	if _, conflict, _, _ := c.begin(ctx, "a", h2); !conflict {
 		t.Error("another body under a running id: no conflict")
 	}
+	synctest.Wait()
 	select {
 	case <-got:
 		t.Fatal("the second attempt did not wait")
-	case <-time.After(50 * time.Millisecond):
+	default:
 	}
 	finish(&answer{status: 200, body: []byte("x")})
 	if a := <-got; a == nil || string(a.body) != "x" {
@@ -170,8 +176,11 @@ func TestReplayCache(t *testing.T) {
 }
 
 // TestPoolBounds: one matcher, one waiter; a third caller is refused, and
-// closing releases the waiter.
-func TestPoolBounds(t *testing.T) {
+// closing releases the waiter. In a synctest bubble, synctest.Wait lets the
+// waiter reach its wait instead of polling for it.
+func TestPoolBounds(t *testing.T) { synctest.Test(t, testPoolBounds) }
+
+func testPoolBounds(t *testing.T) {
 	p := &pool{free: make(chan *matcher, 1), waiting: make(chan struct{}, 2)}
 	p.free <- &matcher{}
 	done := make(chan struct{})
@@ -180,9 +189,9 @@ func TestPoolBounds(t *testing.T) {
 	<-held
 	waiter := make(chan error)
 	go func() { waiter <- p.do(context.Background(), done, func(*matcher) error { return nil }) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for len(p.waiting) < 2 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
+	synctest.Wait()
+	if len(p.waiting) != 2 {
+		t.Fatalf("%d callers counted, want the holder and the waiter", len(p.waiting))
 	}
 	if err := p.do(context.Background(), done, func(*matcher) error { return nil }); !errors.Is(err, ErrBusy) {
 		t.Errorf("third caller: %v, want ErrBusy", err)
