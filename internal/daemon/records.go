@@ -1,11 +1,10 @@
-package main
+package daemon
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -103,20 +102,4 @@ func (r *records) retain(ctx context.Context, retention, lockout time.Duration, 
 		case <-t.C:
 		}
 	}
-}
-
-// version is the module version and VCS revision biogated was built
-// from, signed into every document.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += "+" + s.Value[:12]
-		}
-	}
-	return v
 }
