@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulatortest"
+	"github.com/biogate/biogate/internal/idecemu/idecemutest"
 	"github.com/biogate/biogate/internal/testenv"
 )
 
 func TestIDECVerifyAgainstTheEmulator(t *testing.T) {
-	url, certs := emulatortest.Start(t, map[string]string{"790303402568": "obama.jpg"})
+	url, certs := idecemutest.Start(t, map[string]string{"790303402568": "obama.jpg"})
 	faces := filepath.Join(testenv.Shared(t), "data/faces")
 	cases := []struct {
 		name, iin, photo string

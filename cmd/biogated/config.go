@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/biogate/biogate/internal/daemon"
 )
 
 // Config is everything biogated reads at start. Each field has a YAML key,
@@ -92,6 +94,47 @@ func defaultConfig() Config {
 		Lockout:        15 * time.Minute,
 		LogLevel:       "info",
 	}
+}
+
+// daemon is the daemon's configuration: the same settings, with the list
+// of origins split at commas. The log level stays here: it makes the
+// logger handed to the daemon.
+func (c Config) daemon() daemon.Config {
+	return daemon.Config{
+		Listen:             c.Listen,
+		TLSCert:            c.TLSCert,
+		TLSKey:             c.TLSKey,
+		Camera:             c.Camera,
+		IDEC:               c.IDEC,
+		IDECTLS:            c.IDECTLS,
+		APIKeysFile:        c.APIKeys,
+		Data:               c.Data,
+		Evidence:           c.Evidence,
+		EvidenceKey:        c.EvidenceKey,
+		SubjectKey:         c.SubjectKey,
+		Retention:          c.Retention,
+		KeyRotation:        c.KeyRotation,
+		MaxAttempts:        c.MaxAttempts,
+		Lockout:            c.Lockout,
+		AllowFixedCommands: c.AllowFixedCommands,
+		Fingerprint:        c.Fingerprint,
+		Models:             c.Models,
+		BIN:                c.BIN,
+		Origins:            splitList(c.Origins),
+		MaxSessions:        c.MaxSessions,
+		SessionTimeout:     c.SessionTimeout,
+		OpenCVThreads:      c.OpenCVThreads,
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // loadConfig reads the file named by --config (if any), then the

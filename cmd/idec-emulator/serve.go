@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
+	"github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/models"
 )
 
@@ -23,9 +23,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on (host:port; port 0 picks a free one)")
 	gallery := fs.String("gallery", "", "gallery folder (created 0700 when missing)")
 	tlsDir := fs.String("tls", "", "folder with ca.pem, server.pem and server-key.pem (see 'idec-emulator certs'); clients must present a certificate from that CA")
-	threshold := fs.Float64("threshold", emulator.DefaultThreshold, "decision threshold on the reported similarity, in (0, 1]")
+	threshold := fs.Float64("threshold", idecemu.DefaultThreshold, "decision threshold on the reported similarity, in (0, 1]")
 	modelDir := fs.String("models", "", "models folder (default $BIOGATE_MODELS, else $BIOGATE_SHARED/models, else ../shared/models)")
-	var f emulator.Faults
+	var f idecemu.Faults
 	fs.DurationVar(&f.Latency, "fault-latency", 0, "add this latency to every verification")
 	fs.Float64Var(&f.ErrorRate, "fault-error-rate", 0, "answer this fraction (0-1) of verifications with --fault-status (default 503)")
 	fs.IntVar(&f.Status, "fault-status", 0, "error status (400-599) for --fault-error-rate; alone, answer every verification with it")
@@ -39,19 +39,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	tlsCfg, err := emulator.ServerTLSConfig(*tlsDir)
+	tlsCfg, err := idecemu.ServerTLSConfig(*tlsDir)
 	if err != nil {
 		log.Error("loading TLS", "err", err)
 		return exitFailure
 	}
-	emu, err := emulator.New(emulator.Config{
+	emu, err := idecemu.New(idecemu.Config{
 		Gallery:   *gallery,
 		Threshold: *threshold,
 		ModelDir:  *modelDir,
 		Faults:    f,
 		Logger:    log,
 	})
-	if errors.Is(err, emulator.ErrInvalidConfig) {
+	if errors.Is(err, idecemu.ErrInvalidConfig) {
 		fmt.Fprintf(stderr, "idec-emulator serve: %v\n", err)
 		return exitUsage
 	}

@@ -1,0 +1,144 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/gateway/protocol"
+)
+
+// Config is everything the daemon is assembled from: plain values, read
+// from flags, a file or the environment by the caller (cmd/biogated) or
+// set by a test. Zero values take the default in brackets. New validates
+// it; errors name a setting by its biogated flag (--data), the name an
+// operator knows.
+type Config struct {
+	// Listen is the HOST:PORT of the HTTP and WebSocket listener; port 0
+	// picks a free one (Daemon.Addr says which) ["127.0.0.1:8080"]. TLS
+	// is required unless HOST is loopback.
+	Listen string
+	// TLSCert and TLSKey are the files of the listener's certificate and
+	// private key (PEM); both or neither.
+	TLSCert, TLSKey string
+	// Camera is the kiosk camera as a capture spec (v4l2:, gst:, file:,
+	// dir:); empty: relay sessions only.
+	Camera string
+	// IDEC is the IDEC base URL, https://HOST:PORT (required).
+	IDEC string
+	// IDECTLS is the folder holding ca.pem, client.pem and client-key.pem
+	// for IDEC's mutual TLS (required).
+	IDECTLS string
+	// APIKeysFile is the file of API keys, one "KEY SCOPE[,SCOPE...]" per
+	// line. APIKeys holds the same lines in memory and is used instead
+	// when it is not empty. One of the two is required.
+	APIKeysFile, APIKeys string
+	// Data is the folder of the daemon's keys and state (required; made,
+	// 0700, if absent).
+	Data string
+	// Evidence is the evidence store's DSN, sqlite:PATH or postgres://...
+	// ["sqlite:DATA/evidence.db"].
+	Evidence string
+	// EvidenceKey is the file of the AES-256 key evidence images are
+	// encrypted with, created if absent ["DATA/evidence.key"].
+	EvidenceKey string
+	// SubjectKey is the file of the key IINs are hashed with for the
+	// lockout, created if absent; gateways sharing an evidence store must
+	// share it ["DATA/subject.key"].
+	SubjectKey string
+	// Retention drops evidence images older than this (documents and
+	// hashes stay, so the chain still verifies); 0 keeps them.
+	Retention time.Duration
+	// KeyRotation is the document signing key's lifetime; 0 never rotates.
+	KeyRotation time.Duration
+	// MaxAttempts failed sessions within Lockout lock an IIN out [3].
+	MaxAttempts int
+	// Lockout is how long failures count and an IIN stays locked
+	// [15 minutes].
+	Lockout time.Duration
+	// AllowFixedCommands lets a session name its liveness commands (tests
+	// and demos only; the result says so).
+	AllowFixedCommands bool
+	// Fingerprint polls USB for supported fingerprint readers and lists
+	// them in /v1/devices.
+	Fingerprint bool
+	// Models is the models folder ("": $BIOGATE_MODELS, else
+	// $BIOGATE_SHARED/models, else ../shared/models; see models.Dir).
+	Models string
+	// BIN is the operator organisation's BIN, sent to IDEC
+	// ["000000000000"].
+	BIN string
+	// Origins are the allowed WebSocket Origins.
+	Origins []string
+	// MaxSessions caps concurrent sessions; one set of models is loaded
+	// per session [protocol.DefaultMaxSessions, 16].
+	MaxSessions int
+	// SessionTimeout bounds one session [the gateway's default].
+	SessionTimeout time.Duration
+	// OpenCVThreads is OpenCV's thread count for the whole process (a
+	// process-wide setting); 0 leaves OpenCV's default.
+	OpenCVThreads int
+	// Version is signed into every document [the module version and VCS
+	// revision the binary was built from].
+	Version string
+}
+
+// Defaults of Config's zero values.
+const (
+	DefaultListen  = "127.0.0.1:8080"
+	DefaultBIN     = "000000000000"
+	DefaultLockout = 15 * time.Minute
+)
+
+// withDefaults fills the zero values and checks what can be checked
+// without touching the system, in the order biogated always checked it.
+func (c Config) withDefaults() (Config, error) {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.BIN == "" {
+		c.BIN = DefaultBIN
+	}
+	if c.MaxSessions == 0 {
+		c.MaxSessions = protocol.DefaultMaxSessions
+	}
+	if c.Lockout == 0 {
+		c.Lockout = DefaultLockout
+	}
+	if c.Version == "" {
+		c.Version = version()
+	}
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return c, fmt.Errorf("--listen %q: %w", c.Listen, err)
+	}
+	if !isLoopback(host) && (c.TLSCert == "" || c.TLSKey == "") {
+		return c, fmt.Errorf("--listen %s is not loopback: --tls-cert and --tls-key are required", c.Listen)
+	}
+	if c.Data == "" {
+		return c, errors.New("--data is required: it keeps the signing keys and the evidence")
+	}
+	if _, err := iin.ParseBIN(c.BIN); err != nil {
+		return c, fmt.Errorf("--bin: %w", err)
+	}
+	if c.APIKeysFile == "" && c.APIKeys == "" {
+		return c, errors.New("--api-keys is required")
+	}
+	if c.IDEC == "" || c.IDECTLS == "" {
+		return c, errors.New("--idec and --idec-tls are required")
+	}
+	if c.MaxSessions < 0 { // one model set per session: a negative pool cannot be made
+		return c, fmt.Errorf("--max-sessions %d: negative", c.MaxSessions)
+	}
+	return c, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,272 @@
+// Package daemon is the one place biogated is assembled: the models (the
+// pipeline), the signing keyring, the image and subject keys, the evidence
+// store, the IDEC client, the fingerprint readers, the kiosk camera, the
+// gateway, the HTTP listener, the retention loop and readiness, started in
+// that order and stopped in reverse.
+//
+// cmd/biogated parses its flags, file and environment into a Config and
+// runs a Daemon; internal/gatewaytest runs the same assembly for other
+// packages' tests. Nothing else imports it (internal/arch checks).
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/biogate/biogate/devices"
+	"github.com/biogate/biogate/gateway"
+	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/liveness"
+	"github.com/biogate/biogate/models"
+	"github.com/biogate/biogate/pipeline"
+	"github.com/biogate/biogate/web"
+)
+
+// shutdownTimeout bounds the graceful part of a shutdown: running sessions
+// get their aborted message and the listener drains.
+const shutdownTimeout = 15 * time.Second
+
+// Daemon is biogated assembled from a Config. Run it once.
+type Daemon struct {
+	cfg   Config
+	log   *slog.Logger
+	ran   atomic.Bool
+	ready chan struct{}
+	addr  string // written before ready is closed
+}
+
+// New checks cfg and fills its defaults; it opens nothing (Run does). log
+// receives the daemon's log lines; nil discards them.
+func New(cfg Config, log *slog.Logger) (*Daemon, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Daemon{cfg: cfg, log: log, ready: make(chan struct{})}, nil
+}
+
+// Ready is closed once the listener accepts connections, the retention
+// loop runs and Addr is known. It stays open if Run fails before.
+func (d *Daemon) Ready() <-chan struct{} { return d.ready }
+
+// Addr is the listener's address (HOST:PORT, the port chosen when Listen
+// asked for 0) once Ready is closed, and "" before. Safe for concurrent
+// use.
+func (d *Daemon) Addr() string {
+	select {
+	case <-d.ready:
+		return d.addr
+	default:
+		return ""
+	}
+}
+
+// Run opens every part in order, serves until ctx ends, then shuts down in
+// reverse: running sessions get a final aborted message, the listener
+// drains (within 15 s), retention stops, the store closes, the readers and
+// the models are freed. It returns only when every goroutine it started
+// has exited: nil after a shutdown by ctx, else the error that stopped it
+// (a part that would not open, or the listener failing).
+func (d *Daemon) Run(ctx context.Context) error {
+	if d.ran.Swap(true) {
+		return errors.New("daemon: Run called twice")
+	}
+	cfg, log := d.cfg, d.log
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	bin, err := iin.ParseBIN(cfg.BIN)
+	if err != nil {
+		return fmt.Errorf("--bin: %w", err)
+	}
+	keys, err := cfg.apiKeys()
+	if err != nil {
+		return err
+	}
+	log.Info("loaded", "part", "api keys", "keys", keys.Len())
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	tlsMat, err := idec.LoadTLS(cfg.IDECTLS)
+	if err != nil {
+		return fmt.Errorf("--idec-tls: %w", err)
+	}
+	client, err := idec.New(idec.Config{URL: cfg.IDEC, TLS: tlsMat, Registerer: reg, Logger: log.With("part", "idec")})
+	if err != nil {
+		return fmt.Errorf("--idec: %w", err)
+	}
+	defer client.Close()
+	log.Info("loaded", "part", "idec client")
+
+	if cfg.OpenCVThreads > 0 {
+		models.SetNumThreads(cfg.OpenCVThreads)
+	}
+	pipe, err := pipeline.New(models.Dir(cfg.Models), cfg.MaxSessions, liveness.Config{})
+	if err != nil {
+		return fmt.Errorf("models: %w", err)
+	}
+	defer pipe.Close()
+	log.Info("loaded", "part", "models", "sets", cfg.MaxSessions)
+
+	rec, err := openRecords(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer rec.close()
+
+	var others gateway.DeviceLister
+	if cfg.Fingerprint {
+		quietStdLog(log.With("part", "libusb"))
+		r, err := startReaders(log.With("part", "fingerprint"))
+		if err != nil {
+			return fmt.Errorf("--fingerprint: %w", err)
+		}
+		defer r.close()
+		others = r
+		log.Info("loaded", "part", "fingerprint readers", "found", len(r.m.Readers()))
+	} else {
+		log.Info("skipped", "part", "fingerprint readers", "why", "no --fingerprint")
+	}
+
+	var cams gateway.Cameras
+	if cfg.Camera != "" {
+		scheme, _, err := devices.ParseSpec(cfg.Camera)
+		if err != nil {
+			return fmt.Errorf("--camera: %w", err)
+		}
+		cams = kioskCamera{spec: cfg.Camera}
+		log.Info("loaded", "part", "kiosk camera", "backend", scheme)
+	} else {
+		log.Info("skipped", "part", "kiosk camera", "why", "no --camera: relay sessions only")
+	}
+
+	// The one gateway.New of the project.
+	gw, err := gateway.New(gateway.Config{
+		AllowFixedCommands: cfg.AllowFixedCommands,
+		AllowedOrigins:     cfg.Origins,
+		Keys:               keys,
+		BIN:                bin,
+		MaxSessions:        cfg.MaxSessions,
+		SessionTimeout:     cfg.SessionTimeout,
+		MaxAttempts:        cfg.MaxAttempts,
+		Lockout:            cfg.Lockout,
+		Devices:            others,
+		Signer:             rec.keys,
+		Evidence:           rec.store,
+		SubjectKey:         rec.subjectKey,
+		JWKS:               rec.keys.Handler(),
+		UI:                 web.Handler(), // the kiosk page at /; its sessions need a key
+		Version:            cfg.Version,
+		Logger:             log.With("part", "gateway"),
+		Registerer:         reg,
+		Gatherer:           reg,
+		Ready: func() error {
+			if client.BreakerState() == idec.BreakerOpen {
+				return errors.New("IDEC circuit breaker open")
+			}
+			return rec.ready()
+		},
+	}, pipe, client, cams)
+	if err != nil {
+		return err
+	}
+	if cfg.AllowFixedCommands {
+		log.Warn("fixed liveness commands allowed: for tests and demos only")
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	log.Info("listening", "addr", ln.Addr().String(), "tls", cfg.TLSCert != "")
+	retainDone := make(chan struct{})
+	rctx, stopRetain := context.WithCancel(context.Background())
+	go func() {
+		defer close(retainDone)
+		rec.retain(rctx, cfg.Retention, cfg.Lockout, log.With("part", "retention"))
+	}()
+	defer func() { stopRetain(); <-retainDone }()
+	d.addr = ln.Addr().String()
+	close(d.ready)
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		// The listener failed: its sessions still end before Run returns.
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		gw.Shutdown(sctx)
+		return err
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	gw.Shutdown(sctx) // sessions get aborted and end
+	srv.Shutdown(sctx)
+	<-errc
+	log.Info("stopped")
+	return nil
+}
+
+// apiKeys parses the API keys, from memory or from the file.
+func (c Config) apiKeys() (gateway.Keys, error) {
+	if c.APIKeys != "" {
+		keys, err := gateway.ParseKeys(strings.NewReader(c.APIKeys))
+		if err != nil {
+			return keys, fmt.Errorf("--api-keys: %w", err)
+		}
+		return keys, nil
+	}
+	kf, err := os.Open(c.APIKeysFile)
+	if err != nil {
+		return gateway.Keys{}, fmt.Errorf("--api-keys: %w", err)
+	}
+	defer kf.Close()
+	keys, err := gateway.ParseKeys(kf)
+	if err != nil {
+		return keys, fmt.Errorf("--api-keys: %w", err)
+	}
+	return keys, nil
+}
+
+// version is the module version and VCS revision the binary was built
+// from, signed into every document.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += "+" + s.Value[:12]
+		}
+	}
+	return v
+}

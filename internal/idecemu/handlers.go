@@ -1,0 +1,331 @@
+package idecemu
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/models"
+)
+
+// maxBodyOverhead is what a request body may hold besides the photo's
+// base64.
+const maxBodyOverhead = 64 << 10
+
+// maxConsentRef is the contract's longest consent_ref, in bytes.
+const maxConsentRef = 256
+
+func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, http.MethodPost)
+		return
+	}
+	start := time.Now()
+	if id := r.Header.Get(idec.HeaderRequestID); validUUID(id) {
+		w.Header().Set(idec.HeaderRequestID, id) // echoed on every answer
+	}
+	p, err := s.faultPlan(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, idec.CodeInvalidRequest, "bad "+HeaderFault+" header: "+err.Error(), "")
+		return
+	}
+	if p.latency > 0 && !wait(r.Context(), s.closing, p.latency) {
+		panic(http.ErrAbortHandler) // the client left, or the server closes
+	}
+	if p.status != 0 {
+		s.log.Info("verify", "request_id", r.Header.Get(idec.HeaderRequestID), "status", p.status, "outcome", "injected fault")
+		writeError(w, p.status, faultCode(p.status), "injected fault", "")
+		return
+	}
+	a, outcome := s.verify(r)
+	if a == nil {
+		return // the client left while its request waited
+	}
+	s.log.Info("verify", "request_id", r.Header.Get(idec.HeaderRequestID), "status", a.status,
+		"outcome", outcome, "ms", time.Since(start).Milliseconds())
+	s.deliver(w, r, p, a)
+}
+
+// verify processes a verification and returns its answer and, for the log,
+// its outcome (a decision or an error code; never biometric data). The
+// answer is nil only when the client went away.
+func (s *Server) verify(r *http.Request) (a *answer, outcome string) {
+	req, err := s.readVerify(r)
+	if err != nil {
+		return errorAnswer(http.StatusBadRequest, idec.CodeInvalidRequest, err.Error(), ""), idec.CodeInvalidRequest
+	}
+	canon, _ := json.Marshal(req) // the body's content, whatever its spelling
+	replay, conflict, finish, err := s.replay.begin(r.Context(), req.RequestID, sha256.Sum256(canon))
+	switch {
+	case err != nil:
+		return nil, "client gone"
+	case conflict:
+		return errorAnswer(http.StatusConflict, idec.CodeConflict, "the request id was used for a different request", ""), idec.CodeConflict
+	case replay != nil:
+		return replay, "replayed"
+	}
+	a, outcome = s.match(r.Context(), req)
+	if a != nil && keep(a.status) {
+		finish(a)
+	} else {
+		finish(nil)
+	}
+	return a, outcome
+}
+
+// keep reports whether an answer with status is the request's final one,
+// recorded for retries; 5xx answers are not, so a retry is processed again.
+func keep(status int) bool { return status < 500 }
+
+// match compares the request's photo with the IIN's reference.
+func (s *Server) match(ctx context.Context, req *idec.VerifyRequest) (*answer, string) {
+	id := newUUID()
+	rec, err := s.gallery.lookup(req.IIN)
+	switch {
+	case errors.Is(err, errUnknown):
+		return errorAnswer(http.StatusNotFound, idec.CodeUnknownIIN, "no person with this IIN", id), idec.CodeUnknownIIN
+	case errors.Is(err, errUnusable):
+		s.log.Warn("reference record unusable", "idec_request_id", id, "iin", maskIIN(req.IIN), "err", err)
+		return errorAnswer(http.StatusConflict, idec.CodeNoReferencePhoto, "the person has no usable reference photo", id), idec.CodeNoReferencePhoto
+	case err != nil:
+		return s.internal(id, err)
+	}
+	var probe models.Embedding
+	err = s.pool.do(ctx, s.closing, func(m *matcher) error {
+		var err error
+		probe, err = m.embed(req.Photo, kindProbe, s.cfg.MaxPhotoBytes)
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrBadPhoto):
+		return errorAnswer(http.StatusBadRequest, idec.CodeInvalidRequest, "photo: "+strings.TrimPrefix(err.Error(), ErrBadPhoto.Error()+": "), id), idec.CodeInvalidRequest
+	case errors.Is(err, errSeveralFaces):
+		return errorAnswer(http.StatusUnprocessableEntity, idec.CodeNoFace, "several faces in the photo; capture the person alone", id), idec.CodeNoFace
+	case errors.Is(err, ErrNoFace):
+		return errorAnswer(http.StatusUnprocessableEntity, idec.CodeNoFace, "no face found in the photo", id), idec.CodeNoFace
+	case errors.Is(err, ErrBusy), errors.Is(err, ErrClosed):
+		return errorAnswer(http.StatusServiceUnavailable, idec.CodeUnavailable, "IDEC is busy; retry later", id), idec.CodeUnavailable
+	case ctx.Err() != nil:
+		return nil, "client gone"
+	case err != nil:
+		return s.internal(id, err)
+	}
+	cos := float64(models.Cosine(probe, rec.Embedding))
+	sim := Similarity(cos)
+	decision := idec.DecisionNoMatch
+	if sim >= s.cfg.Threshold {
+		decision = idec.DecisionMatch
+	}
+	body, err := json.Marshal(idec.VerifyResponse{
+		RequestID:       req.RequestID,
+		IDECRequestID:   id,
+		Similarity:      sim,
+		Decision:        decision,
+		ReferenceSource: s.cfg.ReferenceSource,
+		Time:            time.Now().UTC(),
+	})
+	if err != nil {
+		return s.internal(id, err)
+	}
+	return &answer{status: http.StatusOK, body: body}, decision
+}
+
+// internal logs err (which may name files) and answers 500 without it.
+func (s *Server) internal(id string, err error) (*answer, string) {
+	s.log.Error("verification failed", "idec_request_id", id, "err", err)
+	return errorAnswer(http.StatusInternalServerError, idec.CodeInternal, "internal error", id), idec.CodeInternal
+}
+
+// readVerify reads and checks a VerifyRequest. Its errors are for the
+// client and carry no request data.
+func (s *Server) readVerify(r *http.Request) (*idec.VerifyRequest, error) {
+	var req idec.VerifyRequest
+	if err := s.decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	switch hdr := r.Header.Get(idec.HeaderRequestID); {
+	case !validUUID(req.RequestID):
+		return nil, errors.New("request_id must be a UUID")
+	case hdr != req.RequestID:
+		return nil, fmt.Errorf("the %s header must repeat the body's request_id", idec.HeaderRequestID)
+	}
+	if _, err := iin.Parse(req.IIN); err != nil {
+		return nil, errors.New("iin is not a valid IIN")
+	}
+	if _, err := iin.ParseBIN(req.BIN); err != nil {
+		return nil, errors.New("bin is not a valid BIN")
+	}
+	switch {
+	case req.ConsentRef == "":
+		return nil, errors.New("consent_ref is missing")
+	case len(req.ConsentRef) > maxConsentRef:
+		return nil, fmt.Errorf("consent_ref is longer than %d bytes", maxConsentRef)
+	case !(req.Capture.Quality >= 0 && req.Capture.Quality <= 100):
+		return nil, errors.New("capture.quality is not in 0-100")
+	case len(req.Photo) == 0:
+		return nil, errors.New("photo is missing")
+	case sniff(req.Photo) != formatJPEG:
+		return nil, errors.New("photo is not a JPEG")
+	}
+	return &req, nil
+}
+
+// decodeBody decodes one JSON object from r's body into v, refusing
+// unknown fields, trailing data and bodies too large for MaxPhotoBytes.
+func (s *Server) decodeBody(r *http.Request, v any) error {
+	limit := int64(s.cfg.MaxPhotoBytes)*4/3 + maxBodyOverhead
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return fmt.Errorf("body larger than %d bytes", limit)
+		}
+		return errors.New("body is not the contract's JSON: " + jsonProblem(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("body holds more than one JSON value")
+	}
+	return nil
+}
+
+// jsonProblem describes a decoding error without quoting the body.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q has the wrong type", typ.Field)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "truncated"
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ")
+	}
+	return "invalid"
+}
+
+func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, http.MethodPost)
+		return
+	}
+	var req idec.EnrollRequest
+	if err := s.decodeBody(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, idec.CodeInvalidRequest, err.Error(), "")
+		return
+	}
+	err := s.Enroll(r.Context(), req.IIN, req.Photo)
+	code := "enrolled"
+	switch {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, ErrInvalidIIN):
+		code = idec.CodeInvalidRequest
+		writeError(w, http.StatusBadRequest, code, "iin is not a valid IIN", "")
+	case errors.Is(err, ErrBadPhoto):
+		code = idec.CodeInvalidRequest
+		writeError(w, http.StatusBadRequest, code, "photo: "+strings.TrimPrefix(err.Error(), ErrBadPhoto.Error()+": "), "")
+	case errors.Is(err, ErrNoFace):
+		code = idec.CodeNoFace
+		writeError(w, http.StatusUnprocessableEntity, code, "no face found in the photo", "")
+	case errors.Is(err, ErrBusy), errors.Is(err, ErrClosed):
+		code = idec.CodeUnavailable
+		writeError(w, http.StatusServiceUnavailable, code, "busy; retry later", "")
+	case r.Context().Err() != nil:
+		return
+	default:
+		code = idec.CodeInternal
+		s.log.Error("enrolment failed", "err", err)
+		writeError(w, http.StatusInternalServerError, code, "internal error", "")
+	}
+	s.log.Info("enroll", "iin", maskIIN(req.IIN), "outcome", code)
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed(w, http.MethodGet+", "+http.MethodHead)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		io.WriteString(w, `{"status":"ok"}`+"\n")
+	}
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	writeError(w, http.StatusMethodNotAllowed, idec.CodeInvalidRequest, "method not allowed", "")
+}
+
+// errorAnswer builds an ErrorResponse answer. message is for people and
+// must not hold request data.
+func errorAnswer(status int, code, message, idecID string) *answer {
+	body, _ := json.Marshal(idec.ErrorResponse{Code: code, Message: message, IDECRequestID: idecID})
+	return &answer{status: status, body: body}
+}
+
+func writeError(w http.ResponseWriter, status int, code, message, idecID string) {
+	writeAnswer(w, errorAnswer(status, code, message, idecID))
+}
+
+func writeAnswer(w http.ResponseWriter, a *answer) {
+	w.Header().Set("Content-Type", "application/json")
+	if a.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	w.WriteHeader(a.status)
+	w.Write(a.body)
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand panics rather)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// validUUID reports whether s is a UUID in its canonical text form
+// (8-4-4-4-12 hex digits, any case).
+func validUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// maskIIN returns the IIN for a log line: its last 4 digits only.
+func maskIIN(s string) string {
+	if n, err := iin.Parse(s); err == nil {
+		return n.Masked()
+	}
+	return "(invalid)"
+}

@@ -1,0 +1,231 @@
+// Package pipeline is the gateway's Pipeline over the real capture loop and
+// liveness check: the adapter from the vision packages to the gateway's
+// contract. internal/daemon wires it into biogated (and into the gateways
+// that internal/gatewaytest starts for other packages' tests).
+package pipeline
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"time"
+
+	"github.com/biogate/biogate/capture"
+	"github.com/biogate/biogate/devices"
+	"github.com/biogate/biogate/gateway"
+	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/liveness"
+	"github.com/biogate/biogate/liveness/challenge"
+	"github.com/biogate/biogate/models"
+)
+
+// Pipeline implements gateway.Pipeline over the real capture loop and
+// liveness check. The models are not safe for concurrent use, so it keeps
+// one set per concurrent session in a pool, loaded once at start.
+type Pipeline struct {
+	cfg  liveness.Config
+	sets chan *modelSet
+	all  []*modelSet
+}
+
+// modelSet is what one session needs: a face detector and the
+// anti-spoofing models.
+type modelSet struct {
+	det   *models.FaceDetector
+	spoof *models.AntiSpoof
+}
+
+// New loads n model sets from dir; cfg configures every session's check.
+// The caller must Close the pipeline after the gateway has shut down.
+func New(dir string, n int, cfg liveness.Config) (*Pipeline, error) {
+	p := &Pipeline{cfg: cfg, sets: make(chan *modelSet, n)}
+	for range n {
+		det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: dir})
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		spoof, err := models.NewAntiSpoof(models.AntiSpoofConfig{ModelDir: dir})
+		if err != nil {
+			det.Close()
+			p.Close()
+			return nil, err
+		}
+		s := &modelSet{det: det, spoof: spoof}
+		p.all = append(p.all, s)
+		p.sets <- s
+	}
+	return p, nil
+}
+
+// Close frees every model set. Call it after the gateway has shut down.
+func (p *Pipeline) Close() {
+	for _, s := range p.all {
+		s.det.Close()
+		s.spoof.Close()
+	}
+	p.all = nil
+}
+
+// Run implements gateway.Pipeline.
+func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.PipelineOptions, ev gateway.PipelineEvents) (gateway.PipelineOutcome, error) {
+	var set *modelSet
+	select {
+	case set = <-p.sets:
+	case <-ctx.Done():
+		return gateway.PipelineOutcome{}, ctx.Err()
+	}
+	defer func() { p.sets <- set }()
+
+	cfg := p.cfg
+	for _, c := range opt.Commands {
+		cfg.Challenge.Fixed = append(cfg.Challenge.Fixed, challenge.Command(c))
+	}
+	count := cmp.Or(cfg.Challenge.Count, challenge.DefaultCount)
+	if len(cfg.Challenge.Fixed) > 0 {
+		count = len(cfg.Challenge.Fixed)
+	}
+	timeout := cfg.Challenge.CommandTimeout
+	if timeout == 0 {
+		timeout = challenge.DefaultCommandTimeout
+	}
+	cfg.OnEvent = func(e challenge.Event) {
+		switch e.Kind {
+		case challenge.KindBaseline:
+			ev.Baseline()
+		case challenge.KindIssued, challenge.KindProgress, challenge.KindPassed, challenge.KindFailed:
+			ev.Command(gateway.CommandEvent{Status: string(e.Kind), Command: string(e.Command), Attempt: e.Attempt,
+				Index: e.Index, Count: count, Timeout: timeout, Progress: e.Progress, Reason: string(e.Reason)})
+		}
+	}
+	hints := make([]string, 0, 8)
+	cfg.Capture.OnFrame = func(r capture.FrameReport) {
+		hints = hints[:0]
+		for _, h := range r.Hints {
+			hints = append(hints, string(h))
+		}
+		ev.Quality(hints, r.Quality.Score)
+	}
+	chk, err := liveness.New(cfg, set.det, set.spoof)
+	if err != nil {
+		return gateway.PipelineOutcome{}, fmt.Errorf("liveness: %w", err)
+	}
+	defer chk.Close()
+	if opt.Preview {
+		cam = &previewCamera{Camera: cam, ev: ev}
+	}
+	res, err := chk.Run(ctx, cam)
+	if err != nil {
+		return gateway.PipelineOutcome{}, err
+	}
+	ev.Passive(string(res.Passive.Decision), res.Passive.Live, res.Passive.Frames)
+	out := gateway.PipelineOutcome{Verdict: string(res.Verdict), Reasons: res.Reasons, FixedCommands: !res.Challenge.Random,
+		Attempts: res.Challenge.Attempts, Commands: commandRecords(res),
+		Passive: gateway.PassiveOutcome{Decision: string(res.Passive.Decision), PLive: res.Passive.Live, Frames: res.Passive.Frames}}
+	if b := res.Capture.Best; b != nil {
+		out.Token, out.Quality, out.CapturedAt = b.Token, b.Quality.Score, b.Time
+		out.Best, out.BestWidth, out.BestHeight = b.JPEG, b.Width, b.Height
+	}
+	return out, nil
+}
+
+// commandRecords lists every command of every attempt for the result
+// document, with the frame of peak response of each passed command of the
+// last attempt (the frames liveness keeps).
+func commandRecords(res *liveness.Result) []gateway.CommandRecord {
+	var recs []gateway.CommandRecord
+	for a, cmds := range res.Challenge.Commands {
+		for i, c := range cmds {
+			r := gateway.CommandRecord{Attempt: a + 1, Index: i, Command: string(c.Command), Outcome: string(c.Outcome),
+				Reason: string(c.Reason), Progress: min(c.Peak, 1)}
+			if c.Outcome == challenge.OutcomePending {
+				r.Outcome = "interrupted"
+			}
+			for _, f := range res.Frames {
+				if f.Attempt == a+1 && f.Command == c.Command && c.Outcome == challenge.OutcomePassed {
+					if cfg, err := jpeg.DecodeConfig(bytes.NewReader(f.JPEG)); err == nil {
+						r.JPEG, r.Width, r.Height = f.JPEG, cfg.Width, cfg.Height
+					}
+				}
+			}
+			recs = append(recs, r)
+		}
+	}
+	return recs
+}
+
+// previewCamera hands the frames of its Camera on unchanged and offers
+// downscaled JPEG copies of some of them to ev.Preview, at most
+// protocol.PreviewMaxPerSecond, from the reading goroutine.
+type previewCamera struct {
+	devices.Camera
+	ev   gateway.PipelineEvents
+	last time.Time
+	buf  bytes.Buffer
+}
+
+// Read implements devices.Camera; the caller owns the frame as before.
+func (c *previewCamera) Read(ctx context.Context) (*devices.Frame, error) {
+	f, err := c.Camera.Read(ctx)
+	if err != nil || time.Since(c.last) < time.Second/protocol.PreviewMaxPerSecond {
+		return f, err
+	}
+	c.last = time.Now()
+	if img := previewImage(f); img != nil {
+		c.buf.Reset()
+		if jpeg.Encode(&c.buf, img, &jpeg.Options{Quality: 70}) == nil {
+			b := img.Bounds()
+			c.ev.Preview(c.buf.Bytes(), b.Dx(), b.Dy())
+		}
+	}
+	return f, nil
+}
+
+// previewImage downscales f by nearest neighbour to at most
+// protocol.PreviewMaxWidth pixels wide; nil for a frame it cannot read.
+func previewImage(f *devices.Frame) image.Image {
+	if f.Validate() != nil {
+		return nil
+	}
+	var at func(x, y int) color.RGBA
+	w, h := f.Width, f.Height
+	switch f.Format {
+	case devices.BGR24:
+		at = func(x, y int) color.RGBA {
+			p := f.Data[y*f.Stride+3*x:]
+			return color.RGBA{p[2], p[1], p[0], 255}
+		}
+	case devices.Gray8:
+		at = func(x, y int) color.RGBA {
+			v := f.Data[y*f.Stride+x]
+			return color.RGBA{v, v, v, 255}
+		}
+	case devices.JPEG:
+		src, err := jpeg.Decode(bytes.NewReader(f.Data))
+		if err != nil {
+			return nil
+		}
+		b := src.Bounds()
+		w, h = b.Dx(), b.Dy()
+		at = func(x, y int) color.RGBA {
+			return color.RGBAModel.Convert(src.At(b.Min.X+x, b.Min.Y+y)).(color.RGBA)
+		}
+	default:
+		return nil
+	}
+	step := (w + protocol.PreviewMaxWidth - 1) / protocol.PreviewMaxWidth
+	if w <= 0 || h <= 0 || step < 1 {
+		return nil
+	}
+	out := image.NewRGBA(image.Rect(0, 0, w/step, h/step))
+	for y := range h / step {
+		for x := range w / step {
+			out.SetRGBA(x, y, at(x*step, y*step))
+		}
+	}
+	return out
+}
