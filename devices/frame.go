@@ -52,6 +52,10 @@ type Frame struct {
 	Width, Height int
 	Stride        int
 	Data          []byte
+	// Relay is what the relay socket knows about the frame (client
+	// capture time and sequence number, arrival, message size); nil for
+	// frames that did not come through the relay. Immutable once set.
+	Relay *RelayMeta
 
 	once    sync.Once
 	release func([]byte)
