@@ -191,7 +191,7 @@ type session struct {
 
 // ObserveFrame implements capture.Observer.
 func (s *session) ObserveFrame(img gocv.Mat, f *devices.Frame, an *capture.Analysis) (bool, error) {
-	if _, err := s.passive.Observe(img, an, f.Time); err != nil {
+	if _, err := s.passive.ObserveFrame(img, f, an); err != nil {
 		return false, err
 	}
 	s.events = s.ch.Step(SampleOf(f, an), s.events[:0])
