@@ -37,7 +37,10 @@ type padReport struct {
 	ACER          float64            `json:"acer"`
 	Presentations map[string]int     `json:"presentations"`
 	Table         []padRow           `json:"table"`
-	Scores        []padScore         `json:"scores"`
+	// FusionBias is where each presentation's fused logit starts before
+	// its cues' contributions (liveness.FuseScores).
+	FusionBias float64    `json:"fusion_bias"`
+	Scores     []padScore `json:"scores"`
 }
 
 type padRow struct {
@@ -125,6 +128,7 @@ func runPADEval(args []string, stdout, stderr io.Writer) int {
 	}
 	defer scorer.Close()
 
+	bias := 0.0
 	var ps []liveness.Presentation
 	var scores []padScore
 	for _, it := range items {
@@ -139,6 +143,7 @@ func runPADEval(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "biogate pad-eval: %s: %v\n", p, err)
 				return exitFailure
 			}
+			bias = r.Bias
 			ps = append(ps, liveness.Presentation{Species: it.species, Score: r.Live, Source: p})
 			sp := it.species
 			if sp == "" {
@@ -151,7 +156,7 @@ func runPADEval(args []string, stdout, stderr io.Writer) int {
 	rep := liveness.Evaluate(ps, *threshold)
 	out := padReport{
 		Threshold: rep.Threshold, BPCER: rep.BPCER, APCER: rep.APCER, APCERMax: rep.APCERMax,
-		WorstSpecies: rep.WorstSpecies, ACER: rep.ACER, Presentations: rep.Counts, Scores: scores,
+		WorstSpecies: rep.WorstSpecies, ACER: rep.ACER, Presentations: rep.Counts, FusionBias: bias, Scores: scores,
 	}
 	for _, r := range liveness.Sweep(ps, sweepThresholds(*threshold)) {
 		out.Table = append(out.Table, padRow{Threshold: r.Threshold, BPCER: r.BPCER, APCER: r.APCER, APCERMax: r.APCERMax, ACER: r.ACER})
