@@ -7,9 +7,9 @@ import "time"
 // counter) and the gateway's (trusted: measured on arrival). Cues that look
 // for injected or replayed streams compare the two.
 //
-// A backend that fills Frame.Relay makes a new RelayMeta per frame and
-// never changes it afterwards, so consumers may read it from any goroutine
-// and keep the pointer beyond the frame's Close.
+// A backend attaches it with Frame.SetRelay before handing the frame on
+// and never changes it afterwards, so consumers may read it from any
+// goroutine and keep the pointer beyond the frame's Close.
 type RelayMeta struct {
 	// ClientTime is when the client says it captured the frame (its
 	// clock, millisecond resolution).
@@ -24,4 +24,12 @@ type RelayMeta struct {
 	// MessageBytes is the size of the whole binary message, header
 	// included, in bytes.
 	MessageBytes int
+}
+
+// SetRelay attaches m to f: f.Relay then points to a copy of m held in f
+// itself, so relayed frames cost no extra allocation. Call it once, before
+// the frame is handed on.
+func (f *Frame) SetRelay(m RelayMeta) {
+	f.relay = m
+	f.Relay = &f.relay
 }

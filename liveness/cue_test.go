@@ -211,7 +211,7 @@ func TestAddedCues(t *testing.T) {
 	for i := range 4 {
 		f := devices.NewFrame(uint64(i), t0.Add(time.Duration(i)*100*time.Millisecond), "test", devices.JPEG, 0, 0, 0, []byte{1}, nil)
 		if i >= 2 { // relayed, the client's clock 3 s behind
-			f.Relay = &devices.RelayMeta{ClientTime: f.Time.Add(-3 * time.Second), ClientSeq: uint32(i), Arrival: f.Time, MessageBytes: 1000 + i}
+			f.SetRelay(devices.RelayMeta{ClientTime: f.Time.Add(-3 * time.Second), ClientSeq: uint32(i), Arrival: f.Time, MessageBytes: 1000 + i})
 		}
 		fs, err := p.ObserveFrame(img, f, &an)
 		if err != nil || !fs.Scored {
