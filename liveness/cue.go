@@ -28,7 +28,8 @@ const (
 
 // Cue is one liveness signal in the fusion: a name and a weight. A cue is
 // also a FrameCue (it scores single frames) or a SessionCue (it scores the
-// sequence of a session's frames); Passive rejects any other.
+// sequence of a session's frames); Passive rejects any other, and uses a
+// cue that is both as a FrameCue.
 //
 // Its score is evidence of live in [0, 1]: 1 looks live, 0 looks like an
 // attack, 0.5 says nothing either way. The fusion adds Weight times the

@@ -267,3 +267,50 @@ type namedOnly string
 
 func (n namedOnly) Name() string  { return string(n) }
 func (namedOnly) Weight() float64 { return 1 }
+
+// TestCheckerAddsConfiguredCues runs a Checker with Config.Cues on the
+// print segment of the minivision clip, twice: each run gets new cues, the
+// session's result reports them after the built-in ones, and a recording's
+// frames give the relay cue no evidence. A configuration whose cues clash
+// is refused by New.
+func TestCheckerAddsConfiguredCues(t *testing.T) {
+	var made []*frameCount
+	chk := newChecker(t, Config{Cues: func() []Cue {
+		run := &frameCount{}
+		made = append(made, run)
+		return []Cue{&relayLag{weight: 1}, run}
+	}})
+	for i := range 2 {
+		raw, err := devices.OpenCamera(context.Background(), "file:"+shared(t, minivision))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cam, err := Segment(raw, 2070*time.Millisecond, 2930*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := chk.Run(context.Background(), cam)
+		cam.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := append(slices.Clone(builtinCues), "relay_lag", "run")
+		cs := res.Passive.Cues
+		if !slices.Equal(cueNames(cs), want) {
+			t.Fatalf("run %d: cues %v, want %v", i, cueNames(cs), want)
+		}
+		if cs[4].Available || cs[4].Contribution != 0 || !cs[5].Available || cs[5].Score != 0.9 {
+			t.Errorf("run %d: added cues %+v", i, cs[4:])
+		}
+		if len(made) != i+2 || made[i+1].total < 3 || made[i+1].total < res.Passive.Frames {
+			t.Errorf("run %d: %d cue sets made, the run's session cue saw %d frames of %d scored", i, len(made), made[len(made)-1].total, res.Passive.Frames)
+		}
+		if res.Verdict != Spoof {
+			t.Errorf("run %d: verdict %s, want spoof (an added cue pushing towards live must not overturn it)", i, res.Verdict)
+		}
+	}
+	r := newRig(t)
+	if _, err := New(Config{Cues: func() []Cue { return []Cue{&relayLag{weight: 1}, &relayLag{weight: 2}} }}, nil, r.spoof); err == nil {
+		t.Error("cues with the same name accepted")
+	}
+}
