@@ -52,6 +52,12 @@ type Frame struct {
 	Width, Height int
 	Stride        int
 	Data          []byte
+	// Relay is what the relay socket knows about the frame (client
+	// capture time and sequence number, arrival, message size); nil for
+	// frames that did not come through the relay. Set by SetRelay;
+	// immutable once the frame is handed on.
+	Relay *RelayMeta
+	relay RelayMeta // Relay's storage: the metadata costs no allocation
 
 	once    sync.Once
 	release func([]byte)

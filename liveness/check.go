@@ -49,6 +49,19 @@ type Config struct {
 	// OnEvent, if set, receives every challenge event as it happens, in the
 	// capture loop's goroutine. It must return quickly.
 	OnEvent func(challenge.Event)
+	// Cues, if set, returns the cues fused after the built-in ones (see
+	// NewPassive). It is called once per Run, and once by New to
+	// validate them, and must return new cues each time: cues keep a
+	// session's state.
+	Cues func() []Cue
+}
+
+// extraCues returns the configured added cues (none without Cues).
+func (c *Config) extraCues() []Cue {
+	if c.Cues == nil {
+		return nil
+	}
+	return c.Cues()
 }
 
 // CommandFrame is the frame of peak response to one passed command, kept
@@ -104,7 +117,7 @@ func New(cfg Config, det capture.Detector, spoof *models.AntiSpoof) (*Checker, e
 	if _, err := challenge.New(cfg.Challenge); err != nil {
 		return nil, err
 	}
-	p, err := NewPassive(cfg.Passive, spoof)
+	p, err := NewPassive(cfg.Passive, spoof, cfg.extraCues()...)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +142,7 @@ func (c *Checker) Run(ctx context.Context, cam devices.Camera) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	passive, err := NewPassive(c.cfg.Passive, c.spoof)
+	passive, err := NewPassive(c.cfg.Passive, c.spoof, c.cfg.extraCues()...)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +204,7 @@ type session struct {
 
 // ObserveFrame implements capture.Observer.
 func (s *session) ObserveFrame(img gocv.Mat, f *devices.Frame, an *capture.Analysis) (bool, error) {
-	if _, err := s.passive.Observe(img, an, f.Time); err != nil {
+	if _, err := s.passive.ObserveFrame(img, f, an); err != nil {
 		return false, err
 	}
 	s.events = s.ch.Step(SampleOf(f, an), s.events[:0])

@@ -4,10 +4,17 @@
 //
 // It holds:
 //
-//   - the passive cues, each an independent, cheap per-frame signal in
-//     [0, 1] as evidence of live (screen.go, print.go, motion.go);
-//   - their fusion with MiniFASNet (models.AntiSpoof), the primary signal,
-//     into one p(live) (Fuse, FusionWeights);
+//   - the cue interface (Cue, FrameCue, SessionCue; cue.go): a cue has a
+//     name, a weight in the fusion and a score in [0, 1] as evidence of
+//     live, per frame (CueFrame: the pixels, the face, the capture
+//     analysis, and the relay's metadata for relayed frames) or per
+//     session for cues that look at the sequence;
+//   - the built-in cues, fused in this order: MiniFASNet (models.AntiSpoof,
+//     the primary signal; model.go), screen glare (screen.go), print
+//     chroma (print.go) and motion coherence (motion.go); more cues are
+//     added at NewPassive;
+//   - their fusion into one p(live), reported cue by cue (FuseScores,
+//     CueScore, FusionWeights);
 //   - Passive, which scores the frames of one session and aggregates them
 //     into a decision;
 //   - the ISO/IEC 30107-3 evaluation metrics APCER, BPCER and ACER

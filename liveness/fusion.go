@@ -5,8 +5,8 @@ import (
 	"math"
 )
 
-// FusionInput holds one frame's signals, each in [0, 1] as evidence of
-// live.
+// FusionInput holds one frame's scores of the built-in cues, each in
+// [0, 1] as evidence of live (see Fuse).
 type FusionInput struct {
 	// Model is MiniFASNet's Live (models.AntiSpoofScore.Live).
 	Model float64
@@ -20,7 +20,11 @@ type FusionInput struct {
 	MotionAvailable bool
 }
 
-// FusionWeights weigh the signals' logits: the fused p(live) is
+// FusionWeights are the built-in cues' weights (Cue.Weight of CueModel,
+// CueScreen, CuePrint and CueMotion) and the fusion's bias. The fused
+// p(live) of a frame is sigmoid(Bias + the sum over the cues of Weight *
+// logit(score)), added in fusion order (FuseScores); with the built-in cues
+// alone it is
 //
 //	sigmoid(Bias + Model*logit(Model) + Screen*logit(Screen) + Print*logit(Print) + Motion*logit(Motion))
 //
@@ -103,16 +107,17 @@ const (
 	cueClamp   = 0.02
 )
 
-// Fuse returns the fused p(live) of in under w. A NaN cue counts as neutral
-// (0.5); a NaN Model gives NaN, which Evaluate never accepts.
+// Fuse returns the fused p(live) of the built-in cues' scores in under w:
+// the fusion Passive makes of a frame with no added cue. A NaN cue counts
+// as neutral (0.5); a NaN Model gives NaN, which Evaluate never accepts.
 func Fuse(w FusionWeights, in FusionInput) float64 {
-	z := w.Bias + w.Model*logit(in.Model, modelClamp)
-	z += w.Screen * cueLogit(in.Screen)
-	z += w.Print * cueLogit(in.Print)
-	if in.MotionAvailable {
-		z += w.Motion * cueLogit(in.Motion)
+	cues := [...]CueScore{
+		scoreOf(antiSpoof{weight: w.Model}, in.Model, true),
+		scoreOf(screenGlare{w.Screen}, in.Screen, true),
+		scoreOf(printChroma{w.Print}, in.Print, true),
+		scoreOf(motionCoherence{weight: w.Motion}, in.Motion, in.MotionAvailable),
 	}
-	return 1 / (1 + math.Exp(-z))
+	return FuseScores(w.Bias, cues[:])
 }
 
 // logit returns log(p/(1-p)) with p clamped to [eps, 1-eps]; NaN gives NaN.

@@ -9,6 +9,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/biogate/biogate/capture"
+	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/models"
 )
 
@@ -86,90 +87,83 @@ const (
 	DecisionUndecided Decision = "undecided"
 )
 
-// FrameScore is what Observe says about one frame. All scores are in
-// [0, 1] as evidence of live.
-type FrameScore struct {
-	// Scored is true when the frame was scored and counts in the session:
-	// it had a subject face of enough quality and was an EveryNth counted
-	// frame. The scores below are zero otherwise (Motion and
-	// MotionAvailable excepted).
-	Scored bool
-	// Model is MiniFASNet's Live.
-	Model float64
-	// Screen and Print are the still cues (screen.go, print.go).
-	Screen, Print float64
-	// Motion is the session's motion cue so far (0.5 while not
-	// MotionAvailable).
-	Motion float64
-	// Fused is the fused p(live) of this frame with the motion evidence so
-	// far.
-	Fused float64
-	// MotionAvailable tells whether the session has seen enough movement
-	// for the motion cue.
-	MotionAvailable bool
-}
-
-// PassiveResult is a session's passive verdict.
-type PassiveResult struct {
-	// Frames is the number of scored frames.
-	Frames int `json:"frames"`
-	// Live is the median over scored frames of the fused p(live), each
-	// fused with the session's final motion evidence (0 with no frames).
-	Live float64 `json:"live"`
-	// Decision compares Live with the threshold; Undecided below
-	// MinFrames.
-	Decision Decision `json:"decision"`
-	// Model, Screen and Print are the medians of the frames' signals.
-	Model  float64 `json:"model"`
-	Screen float64 `json:"screen"`
-	Print  float64 `json:"print"`
-	// Motion is the session's motion cue (0.5 when not MotionAvailable).
-	Motion float64 `json:"motion"`
-	// MotionAvailable tells whether Motion counted in Live.
-	MotionAvailable bool `json:"motion_available"`
-}
-
-// frameSignals are the per-frame signals a session keeps, with the still
-// cues' raw measures (NaN when the face was too far outside the image).
-type frameSignals struct{ model, screen, print, glare, chroma float64 }
-
 // ErrClosed means a Passive was used after Close.
 var ErrClosed = errors.New("liveness: closed")
 
-// Passive scores the frames of one session with MiniFASNet and the passive
-// cues. It keeps per-session state: Reset it (or make a new one) for the
-// next session. Not safe for concurrent use. Close frees its native
-// memory; the AntiSpoof stays the caller's.
+// Positions of the built-in cues: they come first, in this order, in every
+// Passive's fusion, before any added cue.
+const (
+	frameModel  = iota // in the frame cues
+	frameScreen        // in the frame cues
+	framePrint         // in the frame cues
+)
+
+// slot is a cue with its place among the frame or the session cues.
+type slot struct {
+	cue     Cue
+	frame   int        // index among the frame cues, -1 for a session cue
+	session SessionCue // nil for a frame cue
+}
+
+// Passive scores the frames of one session with its cues and fuses them:
+// MiniFASNet, the screen and print cues and the motion cue, then any cue
+// added at NewPassive, in that order. It keeps per-session state: Reset it
+// (or make a new one) for the next session. Not safe for concurrent use.
+// Close frees its native memory; the AntiSpoof stays the caller's.
 type Passive struct {
-	cfg    PassiveConfig
-	spoof  *models.AntiSpoof
-	still  *stillCues
-	motion *motionTracker
-	packed gocv.Mat // the frame, when Observe is given a non-continuous Mat
+	cfg     PassiveConfig
+	slots   []slot // every cue, in fusion order
+	frameCs []FrameCue
+	session []SessionCue
+	still   *stillCues
+	motion  *motionTracker // the motion cue's state
+	packed  gocv.Mat       // the frame, when Observe is given a non-continuous Mat
+	cf      CueFrame       // the frame being observed, reused
 
 	counted int            // frames that counted (subject, quality)
 	frames  []frameSignals // scored frames
+	scores  []float64      // the frame cues' scores, len(frameCs) per scored frame
 	closed  bool
 }
 
 // NewPassive validates cfg (zero fields take the defaults) and returns a
 // Passive that scores with spoof, which it uses but does not own: spoof
-// must stay open until the Passive is no longer used.
-func NewPassive(cfg PassiveConfig, spoof *models.AntiSpoof) (*Passive, error) {
+// must stay open until the Passive is no longer used. extra cues, each a
+// FrameCue or a SessionCue with its own name and weight, are fused after
+// the built-in ones; the Passive uses them for its sessions (Reset resets
+// the session cues) and does not close them.
+func NewPassive(cfg PassiveConfig, spoof *models.AntiSpoof, extra ...Cue) (*Passive, error) {
 	if spoof == nil {
 		return nil, errors.New("liveness: nil AntiSpoof")
 	}
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	return &Passive{
+	p := &Passive{
 		cfg:    cfg,
-		spoof:  spoof,
 		still:  newStillCues(),
 		motion: newMotionTracker(),
-		packed: gocv.NewMat(),
 		frames: make([]frameSignals, 0, 64),
-	}, nil
+	}
+	w := cfg.Weights
+	cues := append([]Cue{antiSpoof{spoof: spoof, weight: w.Model}, screenGlare{w.Screen}, printChroma{w.Print},
+		motionCoherence{m: p.motion, weight: w.Motion}}, extra...)
+	if err := checkCues(cues); err != nil {
+		return nil, err
+	}
+	for _, c := range cues {
+		if fc, ok := c.(FrameCue); ok {
+			p.slots = append(p.slots, slot{cue: c, frame: len(p.frameCs)})
+			p.frameCs = append(p.frameCs, fc)
+		} else {
+			sc := c.(SessionCue)
+			p.slots = append(p.slots, slot{cue: c, frame: -1, session: sc})
+			p.session = append(p.session, sc)
+		}
+	}
+	p.scores = make([]float64, 0, 64*len(p.frameCs))
+	p.packed = gocv.NewMat()
+	return p, nil
 }
 
 // Config returns the configuration in use, defaults filled in.
@@ -180,10 +174,24 @@ func (p *Passive) Config() PassiveConfig { return p.cfg }
 // it; times must not go backwards within a session). A frame without a
 // subject face, or below MinQuality, does not count (Scored false, no
 // error) and breaks the motion chain. Errors: ErrBadImage for an unusable
-// img, ErrClosed, and the AntiSpoof's errors (wrapped); the session stays
-// usable after an error. Blocks for MiniFASNet (milliseconds) on a scored
-// frame.
+// img, ErrClosed, and the cues' errors (MiniFASNet's wrapped as
+// "anti-spoofing"); the session stays usable after an error. Blocks for
+// MiniFASNet (milliseconds) on a scored frame.
 func (p *Passive) Observe(img gocv.Mat, an *capture.Analysis, t time.Time) (FrameScore, error) {
+	return p.observe(img, an, t, 0, nil)
+}
+
+// ObserveFrame is Observe for a frame from a devices.Camera: img is f
+// decoded, and the cues see f's time, number and relay metadata. f is read
+// during the call only, not closed.
+func (p *Passive) ObserveFrame(img gocv.Mat, f *devices.Frame, an *capture.Analysis) (FrameScore, error) {
+	if f == nil {
+		return FrameScore{}, errors.New("liveness: nil frame")
+	}
+	return p.observe(img, an, f.Time, f.Seq, f.Relay)
+}
+
+func (p *Passive) observe(img gocv.Mat, an *capture.Analysis, t time.Time, seq uint64, relay *devices.RelayMeta) (FrameScore, error) {
 	if p.closed {
 		return FrameScore{}, ErrClosed
 	}
@@ -195,65 +203,119 @@ func (p *Passive) Observe(img gocv.Mat, an *capture.Analysis, t time.Time) (Fram
 	}
 	face, ok := an.SubjectFace()
 	if !ok || !finiteBox(face.Box) || (p.cfg.MinQuality > 0 && an.Quality.Score < p.cfg.MinQuality) {
-		p.motion.drop()
-		return p.frameScore(FrameScore{}), nil
+		p.skip()
+		return p.frameScore(FrameScore{}, nil), nil
 	}
-	f, err := view(img, &p.packed)
+	px, err := view(img, &p.packed)
 	if err != nil {
-		p.motion.drop()
+		p.skip()
 		return FrameScore{}, err
 	}
-	p.motion.observe(f, face.Box, t)
+	cf := &p.cf
+	*cf = CueFrame{Image: img, Face: face.Box, Analysis: an, Time: t, Seq: seq, Relay: relay, px: px, still: p.still}
+	defer func() { *cf = CueFrame{} }() // keep no reference to the caller's frame
+	for _, c := range p.session {
+		c.ObserveFrame(cf)
+	}
 	p.counted++
 	if (p.counted-1)%p.cfg.EveryN != 0 {
-		return p.frameScore(FrameScore{}), nil
+		return p.frameScore(FrameScore{}, nil), nil
 	}
-	s, err := p.spoof.Score(img, face.Box)
-	if err != nil {
-		return p.frameScore(FrameScore{}), fmt.Errorf("liveness: anti-spoofing: %w", err)
+	start := len(p.scores)
+	for _, c := range p.frameCs {
+		s, err := c.ScoreFrame(cf)
+		if err != nil {
+			p.scores = p.scores[:start]
+			return p.frameScore(FrameScore{}, nil), err
+		}
+		p.scores = append(p.scores, s)
 	}
-	m, ok := p.still.measure(f, face.Box)
-	fs := FrameScore{Scored: true, Model: s.Live, Screen: 0.5, Print: 0.5}
-	if ok {
-		fs.Screen, fs.Print = screenCue(m.Glare), printCue(m.Chroma)
-	} else {
+	m, ok := cf.m, cf.state == stillDone
+	if !ok {
 		m = stillMeasures{Glare: math.NaN(), Chroma: math.NaN()}
 	}
-	p.frames = append(p.frames, frameSignals{fs.Model, fs.Screen, fs.Print, m.Glare, m.Chroma})
-	return p.frameScore(fs), nil
+	p.frames = append(p.frames, frameSignals{m.Glare, m.Chroma})
+	return p.frameScore(FrameScore{Scored: true}, p.scores[start:]), nil
 }
 
-// frameScore fills in the motion evidence so far and the fused score.
-func (p *Passive) frameScore(fs FrameScore) FrameScore {
+// skip tells the session cues that a frame did not count.
+func (p *Passive) skip() {
+	for _, c := range p.session {
+		c.SkipFrame()
+	}
+}
+
+// frameScore fills in the motion evidence so far and, for a scored frame
+// whose frame cues gave scores, the cues and the fused score.
+func (p *Passive) frameScore(fs FrameScore, scores []float64) FrameScore {
 	fs.Motion, fs.MotionAvailable = p.motion.score()
 	if fs.Scored {
-		fs.Fused = p.fuse(frameSignals{model: fs.Model, screen: fs.Screen, print: fs.Print}, fs.Motion, fs.MotionAvailable)
+		fs.Model, fs.Screen, fs.Print = scores[frameModel], scores[frameScreen], scores[framePrint]
+		fs.Cues = p.cueScores(scores, make([]CueScore, 0, len(p.slots)))
+		fs.Fused = FuseScores(p.cfg.Weights.Bias, fs.Cues)
 	}
 	return fs
 }
 
-func (p *Passive) fuse(f frameSignals, motion float64, motionOK bool) float64 {
-	return Fuse(p.cfg.Weights, FusionInput{Model: f.model, Screen: f.screen, Print: f.print,
-		Motion: motion, MotionAvailable: motionOK})
+// sessionScore is a session cue's CueScore now.
+func (s slot) sessionScore() CueScore {
+	v, ok := s.session.Score()
+	return scoreOf(s.cue, v, ok)
+}
+
+// cueScores appends to dst every cue's CueScore, in fusion order: the
+// frame cues' from scores (one per frame cue), the session cues' as they
+// are now.
+func (p *Passive) cueScores(scores []float64, dst []CueScore) []CueScore {
+	for _, s := range p.slots {
+		if s.frame >= 0 {
+			dst = append(dst, scoreOf(s.cue, scores[s.frame], true))
+		} else {
+			dst = append(dst, s.sessionScore())
+		}
+	}
+	return dst
 }
 
 // Result returns the session's verdict so far. It does not end the
 // session: Observe may go on.
 func (p *Passive) Result() PassiveResult {
-	r := PassiveResult{Frames: len(p.frames), Decision: DecisionUndecided}
+	r := PassiveResult{Frames: len(p.frames), Decision: DecisionUndecided, Bias: p.cfg.Weights.Bias}
 	r.Motion, r.MotionAvailable = p.motion.score()
+	n := len(p.frameCs)
 	if len(p.frames) == 0 {
+		for _, s := range p.slots {
+			if s.frame >= 0 {
+				r.Cues = append(r.Cues, CueScore{Name: s.cue.Name(), Score: 0.5, Weight: s.cue.Weight()})
+			} else {
+				r.Cues = append(r.Cues, s.sessionScore())
+			}
+		}
 		return r
 	}
 	fused := make([]float64, len(p.frames))
-	model := make([]float64, len(p.frames))
-	screen := make([]float64, len(p.frames))
-	prints := make([]float64, len(p.frames))
-	for i, f := range p.frames {
-		fused[i] = p.fuse(f, r.Motion, r.MotionAvailable)
-		model[i], screen[i], prints[i] = f.model, f.screen, f.print
+	buf := make([]CueScore, 0, len(p.slots))
+	for i := range p.frames {
+		buf = p.cueScores(p.scores[i*n:(i+1)*n], buf[:0])
+		fused[i] = FuseScores(r.Bias, buf)
 	}
-	r.Live, r.Model, r.Screen, r.Print = median(fused), median(model), median(screen), median(prints)
+	r.Live = median(fused)
+	// Each frame cue's median: NaN frames (no evidence) left out, except
+	// for the model, whose NaN must show.
+	med := make([]float64, n)
+	col := make([]float64, 0, len(p.frames))
+	for j, c := range p.frameCs {
+		_, prim := c.(primary)
+		col = col[:0]
+		for i := range p.frames {
+			if v := p.scores[i*n+j]; prim || !math.IsNaN(v) {
+				col = append(col, v)
+			}
+		}
+		med[j] = median(col)
+	}
+	r.Cues = p.cueScores(med, nil)
+	r.Model, r.Screen, r.Print = med[frameModel], med[frameScreen], med[framePrint]
 	if r.Frames >= p.cfg.MinFrames {
 		r.Decision = DecisionSpoof
 		if r.Live >= p.cfg.Threshold {
@@ -263,11 +325,14 @@ func (p *Passive) Result() PassiveResult {
 	return r
 }
 
-// Reset starts a new session with the same configuration.
+// Reset starts a new session with the same configuration and cues.
 func (p *Passive) Reset() {
 	p.counted = 0
 	p.frames = p.frames[:0]
-	p.motion.reset()
+	p.scores = p.scores[:0]
+	for _, c := range p.session {
+		c.Reset()
+	}
 }
 
 // Close frees the Passive's native memory. It is idempotent and always

@@ -89,7 +89,7 @@ func (s *PresentationScorer) ScoreCamera(ctx context.Context, cam devices.Camera
 type passiveObserver struct{ p *Passive }
 
 func (o passiveObserver) ObserveFrame(img gocv.Mat, f *devices.Frame, an *capture.Analysis) (bool, error) {
-	_, err := o.p.Observe(img, an, f.Time)
+	_, err := o.p.ObserveFrame(img, f, an)
 	return false, err
 }
 

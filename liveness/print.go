@@ -42,3 +42,19 @@ func meanChroma(px []byte) float64 {
 	}
 	return sum / float64(n)
 }
+
+// printChroma is the print cue as a FrameCue.
+type printChroma struct{ weight float64 }
+
+func (c printChroma) Name() string    { return CuePrint }
+func (c printChroma) Weight() float64 { return c.weight }
+
+// ScoreFrame returns printCue of the face's chroma, 0.5 (neutral) when too
+// little of the face is in the image.
+func (c printChroma) ScoreFrame(f *CueFrame) (float64, error) {
+	m, ok := f.stillMeasures()
+	if !ok {
+		return 0.5, nil
+	}
+	return printCue(m.Chroma), nil
+}

@@ -50,3 +50,19 @@ func glareFraction(px []byte) float64 {
 	}
 	return float64(clipped) / float64(n)
 }
+
+// screenGlare is the screen cue as a FrameCue.
+type screenGlare struct{ weight float64 }
+
+func (c screenGlare) Name() string    { return CueScreen }
+func (c screenGlare) Weight() float64 { return c.weight }
+
+// ScoreFrame returns screenCue of the face's glare, 0.5 (neutral) when too
+// little of the face is in the image.
+func (c screenGlare) ScoreFrame(f *CueFrame) (float64, error) {
+	m, ok := f.stillMeasures()
+	if !ok {
+		return 0.5, nil
+	}
+	return screenCue(m.Glare), nil
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/biogate/biogate/internal/testenv"
+	"github.com/biogate/biogate/liveness"
 )
 
 // The evaluation the issue asks for: genuine photos and clips against the
@@ -37,6 +38,15 @@ func TestPADEvalOnSharedData(t *testing.T) {
 		ACER          float64            `json:"acer"`
 		Presentations map[string]int     `json:"presentations"`
 		Table         []json.RawMessage  `json:"table"`
+		FusionBias    float64            `json:"fusion_bias"`
+		Scores        []struct {
+			Species string              `json:"species"`
+			Source  string              `json:"source"`
+			Live    float64             `json:"live"`
+			Frames  int                 `json:"frames"`
+			Model   float64             `json:"model"`
+			Cues    []liveness.CueScore `json:"cues"`
+		} `json:"scores"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, stdout)
@@ -53,6 +63,28 @@ func TestPADEvalOnSharedData(t *testing.T) {
 	if len(rep.Table) < 10 {
 		t.Errorf("threshold table has %d rows", len(rep.Table))
 	}
+	// Every presentation reports the built-in cues by name; a single image
+	// is one frame, so its p(live) is exactly the fusion of its cues.
+	if len(rep.Scores) != 20 {
+		t.Fatalf("%d scores, want 20", len(rep.Scores))
+	}
+	for _, s := range rep.Scores {
+		var names []string
+		for _, c := range s.Cues {
+			names = append(names, c.Name)
+		}
+		if strings.Join(names, ",") != "model,screen,print,motion" || s.Cues[0].Score != s.Model {
+			t.Errorf("%s: cues %+v", s.Source, s.Cues)
+			continue
+		}
+		if s.Frames == 1 {
+			if got := liveness.FuseScores(rep.FusionBias, s.Cues); got != s.Live {
+				t.Errorf("%s: live %v, fused from its cues %v", s.Source, s.Live, got)
+			}
+		} else if s.Frames < 3 || !strings.Contains(s.Source, ".mp4") {
+			t.Errorf("%s: %d frames", s.Source, s.Frames)
+		}
+	}
 	t.Logf("APCER %v BPCER %.3f ACER %.3f", rep.APCER, rep.BPCER, rep.ACER)
 }
 
@@ -62,7 +94,8 @@ func TestPADEvalTextTableAndUsage(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"APCER print", "BPCER", "ACER", "threshold", "*    0.50"} {
+	for _, want := range []string{"APCER print", "BPCER", "ACER", "threshold", "*    0.50",
+		"species  p(live) model         screen        print         motion        source", "print    0.151   0.233 (-1.19) 0.500 (+0.00) 0.370 (-0.53) n/a"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}

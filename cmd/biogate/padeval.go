@@ -37,7 +37,10 @@ type padReport struct {
 	ACER          float64            `json:"acer"`
 	Presentations map[string]int     `json:"presentations"`
 	Table         []padRow           `json:"table"`
-	Scores        []padScore         `json:"scores"`
+	// FusionBias is where each presentation's fused logit starts before
+	// its cues' contributions (liveness.FuseScores).
+	FusionBias float64    `json:"fusion_bias"`
+	Scores     []padScore `json:"scores"`
 }
 
 type padRow struct {
@@ -48,12 +51,16 @@ type padRow struct {
 	ACER      float64            `json:"acer"`
 }
 
+// padScore is one presentation's outcome. Cues are its passive result's
+// per-cue parts (liveness.CueScore, in fusion order): a reviewer compares a
+// cue's scores and contributions across species to see what it adds.
 type padScore struct {
-	Species string  `json:"species"` // "genuine" or the attack species
-	Source  string  `json:"source"`
-	Live    float64 `json:"live"`
-	Frames  int     `json:"frames"`
-	Model   float64 `json:"model"`
+	Species string              `json:"species"` // "genuine" or the attack species
+	Source  string              `json:"source"`
+	Live    float64             `json:"live"`
+	Frames  int                 `json:"frames"`
+	Model   float64             `json:"model"`
+	Cues    []liveness.CueScore `json:"cues"`
 }
 
 var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".bmp": true, ".webp": true, ".pgm": true, ".ppm": true, ".tif": true, ".tiff": true}
@@ -121,6 +128,7 @@ func runPADEval(args []string, stdout, stderr io.Writer) int {
 	}
 	defer scorer.Close()
 
+	bias := 0.0
 	var ps []liveness.Presentation
 	var scores []padScore
 	for _, it := range items {
@@ -135,19 +143,20 @@ func runPADEval(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "biogate pad-eval: %s: %v\n", p, err)
 				return exitFailure
 			}
+			bias = r.Bias
 			ps = append(ps, liveness.Presentation{Species: it.species, Score: r.Live, Source: p})
 			sp := it.species
 			if sp == "" {
 				sp = "genuine"
 			}
-			scores = append(scores, padScore{Species: sp, Source: p, Live: r.Live, Frames: r.Frames, Model: r.Model})
+			scores = append(scores, padScore{Species: sp, Source: p, Live: r.Live, Frames: r.Frames, Model: r.Model, Cues: r.Cues})
 		}
 	}
 
 	rep := liveness.Evaluate(ps, *threshold)
 	out := padReport{
 		Threshold: rep.Threshold, BPCER: rep.BPCER, APCER: rep.APCER, APCERMax: rep.APCERMax,
-		WorstSpecies: rep.WorstSpecies, ACER: rep.ACER, Presentations: rep.Counts, Scores: scores,
+		WorstSpecies: rep.WorstSpecies, ACER: rep.ACER, Presentations: rep.Counts, FusionBias: bias, Scores: scores,
 	}
 	for _, r := range liveness.Sweep(ps, sweepThresholds(*threshold)) {
 		out.Table = append(out.Table, padRow{Threshold: r.Threshold, BPCER: r.BPCER, APCER: r.APCER, APCERMax: r.APCERMax, ACER: r.ACER})
@@ -286,8 +295,24 @@ func printPAD(w io.Writer, r *padReport) {
 		}
 		fmt.Fprintf(w, " %7.1f%%\n", 100*row.ACER)
 	}
-	fmt.Fprintln(w, "\nscores (p(live) per presentation)")
+	fmt.Fprintln(w, "\nscores (p(live) per presentation; each cue's score and, in brackets, its contribution to the fused logit)")
+	if len(r.Scores) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  %-8s %-7s", "species", "p(live)")
+	for _, c := range r.Scores[0].Cues {
+		fmt.Fprintf(w, " %-13s", c.Name)
+	}
+	fmt.Fprintln(w, " source")
 	for _, s := range r.Scores {
-		fmt.Fprintf(w, "  %-8s %.3f  %s\n", s.Species, s.Live, s.Source)
+		fmt.Fprintf(w, "  %-8s %-7.3f", s.Species, s.Live)
+		for _, c := range s.Cues {
+			if c.Available {
+				fmt.Fprintf(w, " %.3f (%+5.2f)", c.Score, c.Contribution)
+			} else {
+				fmt.Fprintf(w, " %-13s", "n/a")
+			}
+		}
+		fmt.Fprintf(w, " %s\n", s.Source)
 	}
 }

@@ -215,6 +215,7 @@ func (c *Camera) Push(msg []byte) error {
 	buf := c.pool.get(len(jpeg))
 	copy(buf, jpeg)
 	f := devices.NewFrame(uint64(h.Seq), now, c.cfg.ID, devices.JPEG, 0, 0, 0, buf, c.release)
+	f.SetRelay(devices.RelayMeta{ClientTime: h.CaptureTime(), ClientSeq: h.Seq, Arrival: now, MessageBytes: len(msg)})
 	c.queue[(c.head+c.n)%len(c.queue)] = f
 	c.n++
 	c.stats.Accepted++
