@@ -12,23 +12,24 @@ import (
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/liveness/challenge"
 	"github.com/biogate/biogate/models"
+	"github.com/biogate/biogate/outcome"
 )
 
-// Verdict of a liveness check, as a value: a spoof or a refusal is an
-// outcome, not an error.
-type Verdict string
+// Verdict of a liveness check, as a value in the words of package outcome:
+// a spoof or a refusal is an outcome, not an error.
+type Verdict = outcome.Liveness
 
 const (
 	// Live: every command of an attempt passed and the passive signals say
 	// live.
-	Live Verdict = "live"
+	Live = outcome.Live
 	// Spoof: the passive signals say a photo, print or screen is presented.
-	Spoof Verdict = "spoof"
+	Spoof = outcome.LivenessSpoof
 	// Refused: the attempts were used up without passing the commands.
-	Refused Verdict = "refused"
+	Refused = outcome.LivenessRefused
 	// Undecided: the session ended (timeout, end of a recording) before
 	// either; the calling app may start a new session.
-	Undecided Verdict = "undecided"
+	Undecided = outcome.Undecided
 )
 
 // Defaults of Config.
@@ -80,7 +81,7 @@ type Result struct {
 	Verdict Verdict `json:"verdict"`
 	// Reasons say why, as stable identifiers (e.g. "passive_spoof",
 	// "attempts_exhausted", "timeout", "source_ended").
-	Reasons   []string         `json:"reasons"`
+	Reasons   []outcome.Reason `json:"reasons"`
 	Challenge challenge.Result `json:"challenge"`
 	Passive   PassiveResult    `json:"passive"`
 	// Frames holds the peak frame of each passed command of the last
@@ -166,20 +167,20 @@ func (c *Checker) Run(ctx context.Context, cam devices.Camera) (*Result, error) 
 // wins over everything: a presentation attack is the most important thing to
 // report. Then a refusal; live needs both the challenge and the passive
 // signals.
-func decide(r *Result, stop capture.StopReason) (Verdict, []string) {
+func decide(r *Result, stop capture.StopReason) (Verdict, []outcome.Reason) {
 	switch {
 	case r.Passive.Decision == DecisionSpoof:
-		return Spoof, []string{"passive_spoof"}
+		return Spoof, []outcome.Reason{outcome.ReasonPassiveSpoof}
 	case r.Challenge.Refused:
-		return Refused, []string{"attempts_exhausted"}
+		return Refused, []outcome.Reason{outcome.ReasonAttemptsExhausted}
 	case r.Challenge.Passed && r.Passive.Decision == DecisionLive:
-		return Live, []string{}
+		return Live, []outcome.Reason{}
 	case r.Challenge.Passed:
-		return Undecided, []string{"passive_undecided"}
+		return Undecided, []outcome.Reason{outcome.ReasonPassiveUndecided}
 	case stop == capture.StopTimeout:
-		return Undecided, []string{"timeout"}
+		return Undecided, []outcome.Reason{outcome.ReasonTimeout}
 	}
-	return Undecided, []string{"source_ended"}
+	return Undecided, []outcome.Reason{outcome.ReasonSourceEnded}
 }
 
 type peakKey struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/biogate/biogate/capture"
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/models"
+	"github.com/biogate/biogate/outcome"
 )
 
 // Defaults of PassiveConfig.
@@ -74,17 +75,18 @@ func (c *PassiveConfig) setDefaults() error {
 	return c.Weights.validate()
 }
 
-// Decision is the outcome of a passive session.
-type Decision string
+// Decision is the outcome of a passive session, in the words of package
+// outcome (never outcome.LivenessRefused).
+type Decision = outcome.Liveness
 
 // Decisions.
 const (
 	// DecisionLive: the session's p(live) reached the threshold.
-	DecisionLive Decision = "live"
+	DecisionLive = outcome.Live
 	// DecisionSpoof: it did not.
-	DecisionSpoof Decision = "spoof"
+	DecisionSpoof = outcome.LivenessSpoof
 	// DecisionUndecided: fewer than MinFrames frames were scored.
-	DecisionUndecided Decision = "undecided"
+	DecisionUndecided = outcome.Undecided
 )
 
 // ErrClosed means a Passive was used after Close.

@@ -215,3 +215,13 @@ func IDECs() []IDEC {
 	return []IDEC{IDECMatch, IDECNoMatch, IDECInvalidRequest, IDECNoFace, IDECUnknownIIN,
 		IDECNoReferencePhoto, IDECUnavailable, IDECTimeout, IDECBadResponse, IDECBreakerOpen}
 }
+
+// Strings returns the words of vs as plain strings, in order (for joining
+// into text, or for a layer that carries words it does not interpret).
+func Strings[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}

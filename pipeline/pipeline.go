@@ -21,6 +21,7 @@ import (
 	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/liveness/challenge"
 	"github.com/biogate/biogate/models"
+	"github.com/biogate/biogate/outcome"
 )
 
 // Pipeline implements gateway.Pipeline over the real capture loop and
@@ -123,7 +124,7 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 		return gateway.PipelineOutcome{}, err
 	}
 	ev.Passive(string(res.Passive.Decision), res.Passive.Live, res.Passive.Frames)
-	out := gateway.PipelineOutcome{Verdict: string(res.Verdict), Reasons: res.Reasons, FixedCommands: !res.Challenge.Random,
+	out := gateway.PipelineOutcome{Verdict: string(res.Verdict), Reasons: outcome.Strings(res.Reasons), FixedCommands: !res.Challenge.Random,
 		Attempts: res.Challenge.Attempts, Commands: commandRecords(res),
 		Passive: gateway.PassiveOutcome{Decision: string(res.Passive.Decision), PLive: res.Passive.Live, Frames: res.Passive.Frames}}
 	if b := res.Capture.Best; b != nil {

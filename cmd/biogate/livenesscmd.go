@@ -17,6 +17,7 @@ import (
 	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/liveness/challenge"
 	"github.com/biogate/biogate/models"
+	"github.com/biogate/biogate/outcome"
 )
 
 // livenessReport is the JSON printed by `biogate liveness --json`.
@@ -124,7 +125,7 @@ func runLiveness(args []string, stdout, stderr io.Writer) int {
 		}
 	} else {
 		p := res.Passive
-		fmt.Fprintf(stdout, "verdict   %s %s\n", res.Verdict, strings.Join(res.Reasons, ", "))
+		fmt.Fprintf(stdout, "verdict   %s %s\n", res.Verdict, strings.Join(outcome.Strings(res.Reasons), ", "))
 		fmt.Fprintf(stdout, "commands  random: %v, attempts used: %d\n", res.Challenge.Random, res.Challenge.Attempts)
 		if d := res.Challenge.Departures; len(d) > 0 {
 			fmt.Fprintf(stdout, "departs   from the rules: %s (tests and demos only)\n", strings.Join(d, ", "))
