@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -65,10 +66,12 @@ func newFingerManager() (*usbfp.Manager, error) {
 }
 
 // fingerSpec turns --device into a spec for devices.OpenFingerprintReader:
-// "" is the first supported USB reader ("usb:"), and a bare bus path
-// ("1-10") is a USB one, as the flag has always accepted.
+// "" is the first supported USB reader ("usb:"), and a spec without a
+// registered scheme (a bare bus path "1-10", bare ids "05ba:000a") is a USB
+// one, as the flag has always accepted.
 func fingerSpec(device string) string {
-	if !strings.Contains(device, ":") {
+	scheme, _, ok := strings.Cut(device, ":")
+	if !ok || !slices.Contains(devices.FingerprintBackends(), scheme) {
 		return "usb:" + device
 	}
 	return device

@@ -96,6 +96,7 @@ func TestFingerSpec(t *testing.T) {
 		"1-10":          "usb:1-10",
 		"usb:1-10":      "usb:1-10",
 		"usb:05ba:000a": "usb:05ba:000a",
+		"05ba:000a":     "usb:05ba:000a",
 		"dir:/x/y":      "dir:/x/y",
 	} {
 		if got := fingerSpec(in); got != want {
