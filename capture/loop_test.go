@@ -73,6 +73,9 @@ func TestSteadyClipReachesDefaultThreshold(t *testing.T) {
 	}
 }
 
+// The timeout is measured against real scoring work (cgo calls, during
+// which a synctest bubble's clock would not move), so it stays on the wall
+// clock, with a generous bound.
 func TestUnreachableThresholdReturnsBestSoFarAtTimeout(t *testing.T) {
 	l := newLoop(t, Config{MinQuality: 101, Timeout: 700 * time.Millisecond})
 	start := time.Now()
@@ -192,6 +195,10 @@ func TestYawChangesSignAcrossAnnotatedTurns(t *testing.T) {
 
 // A live source that outpaces scoring: the queue keeps the freshest frames
 // and counts what it dropped. videotestsrc is a real GStreamer live source.
+// It runs on GStreamer's threads and clock, so this test stays on the wall
+// clock (a synctest bubble's fake time would stand still while the source
+// keeps producing); TestLiveRelayDropsStaleFramesOnTime checks the same on
+// a fake clock with the relay camera.
 func TestLiveSourceDropsStaleFrames(t *testing.T) {
 	cam := openCamera(t, "gst:videotestsrc is-live=true num-buffers=90 ! video/x-raw,width=320,height=240,framerate=60/1 ! videoconvert ! appsink")
 	if !cam.Info().Live {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/biogate/biogate/devices"
@@ -43,32 +44,38 @@ func TestLiveQueueDropsOldestAndClosesIt(t *testing.T) {
 	}
 }
 
+// TestFiniteQueueWaitsInsteadOfDropping runs in a synctest bubble:
+// synctest.Wait returns once the pusher is durably blocked, which proves it
+// waits, where a wall-clock wait could only make that likely.
 func TestFiniteQueueWaitsInsteadOfDropping(t *testing.T) {
-	var closed atomic.Int64
-	q := newFrameQueue(2, false)
-	fs := frames(3, &closed)
-	q.push(context.Background(), fs[0])
-	q.push(context.Background(), fs[1])
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan bool)
-	go func() { done <- q.push(ctx, fs[2]) }()
-	select {
-	case <-done:
-		t.Fatal("push into a full finite queue returned before the consumer took a frame")
-	case <-time.After(50 * time.Millisecond):
-	}
-	cancel()
-	if ok := <-done; ok {
-		t.Error("push returned true after cancellation")
-	}
-	if q.dropped.Load() != 0 || closed.Load() != 1 {
-		t.Errorf("dropped %d, closed %d; want 0 dropped and the refused frame closed", q.dropped.Load(), closed.Load())
-	}
-	q.finish(nil)
-	q.drain()
-	if closed.Load() != 3 {
-		t.Errorf("after drain %d closed, want 3", closed.Load())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		var closed atomic.Int64
+		q := newFrameQueue(2, false)
+		fs := frames(3, &closed)
+		q.push(context.Background(), fs[0])
+		q.push(context.Background(), fs[1])
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan bool)
+		go func() { done <- q.push(ctx, fs[2]) }()
+		synctest.Wait() // the pusher is blocked on the full queue
+		select {
+		case <-done:
+			t.Fatal("push into a full finite queue returned before the consumer took a frame")
+		default:
+		}
+		cancel()
+		if ok := <-done; ok {
+			t.Error("push returned true after cancellation")
+		}
+		if q.dropped.Load() != 0 || closed.Load() != 1 {
+			t.Errorf("dropped %d, closed %d; want 0 dropped and the refused frame closed", q.dropped.Load(), closed.Load())
+		}
+		q.finish(nil)
+		q.drain()
+		if closed.Load() != 3 {
+			t.Errorf("after drain %d closed, want 3", closed.Load())
+		}
+	})
 }
 
 func TestLatencyPercentiles(t *testing.T) {

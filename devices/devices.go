@@ -4,9 +4,12 @@
 // implementation. Camera backends live in sub-packages (devices/gocvcam,
 // devices/imagedir, devices/relay) and register themselves by scheme at init
 // time; a caller opens a camera with a spec such as "file:clip.mp4" or
-// "v4l2:/dev/v4l/by-id/usb-Logitech-video-index0". USB fingerprint readers
-// come from devices/usbfp's Manager, which owns the bus and hands one reader
-// to one session at a time.
+// "v4l2:/dev/v4l/by-id/usb-Logitech-video-index0". Fingerprint backends
+// register the same way (devices/usbfp as "usb", devices/imagedir as "dir"),
+// opened with OpenFingerprintReader and a spec such as "usb:1-10" (a bus
+// path); a daemon that shares readers between sessions uses devices/usbfp's
+// Manager instead, which owns the bus and hands one reader to one session
+// at a time. BufferPool is the frame-buffer free list camera backends share.
 //
 // This package imports only the standard library.
 package devices

@@ -1,3 +1,7 @@
+// The registry: backends register an opener per scheme at init, and
+// callers open a device by spec ("scheme:target") without importing the
+// backend.
+
 package devices
 
 import (
@@ -62,6 +66,61 @@ func OpenCamera(ctx context.Context, spec string) (Camera, error) {
 	mu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("%w %q (registered: %s)", ErrUnknownBackend, scheme, strings.Join(CameraBackends(), ", "))
+	}
+	return open(ctx, target)
+}
+
+// FingerprintOpener opens a fingerprint reader from the part of a spec
+// after "scheme:", which may be empty: the backend's default reader (the
+// first one attached, say). It must not leave anything open when it returns
+// an error.
+type FingerprintOpener func(ctx context.Context, target string) (FingerprintReader, error)
+
+var readerBackends = map[string]FingerprintOpener{}
+
+// RegisterFingerprintReader makes a fingerprint backend available under
+// scheme, as RegisterCamera does for cameras (the two have separate
+// namespaces: "dir" may name both). Backends call it from init; registering
+// a scheme twice panics, as it is a programming error.
+func RegisterFingerprintReader(scheme string, open FingerprintOpener) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := readerBackends[scheme]; dup {
+		panic("devices: fingerprint backend registered twice: " + scheme)
+	}
+	readerBackends[scheme] = open
+}
+
+// FingerprintBackends lists the registered fingerprint schemes, sorted.
+func FingerprintBackends() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]string, 0, len(readerBackends))
+	for s := range readerBackends {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// OpenFingerprintReader opens the fingerprint reader a spec names,
+// "scheme:target", through the backend registered for its scheme: for
+// example "usb:1-10" (a USB reader by bus path), "usb:05ba:000a" (by USB
+// ids), "usb:" (the first supported USB reader) or "dir:/path/to/images".
+// Unlike a camera spec, the target may be empty. A spec without a scheme is
+// an error; an unregistered scheme wraps ErrUnknownBackend; the backend's
+// errors come back as it returns them. The caller owns the reader and must
+// Close it.
+func OpenFingerprintReader(ctx context.Context, spec string) (FingerprintReader, error) {
+	scheme, target, ok := strings.Cut(spec, ":")
+	if !ok || scheme == "" {
+		return nil, fmt.Errorf("devices: fingerprint reader spec %q: want SCHEME:TARGET, for example usb:1-10 or usb:", spec)
+	}
+	mu.RLock()
+	open, ok := readerBackends[scheme]
+	mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("%w %q for fingerprint readers (registered: %s)", ErrUnknownBackend, scheme, strings.Join(FingerprintBackends(), ", "))
 	}
 	return open(ctx, target)
 }

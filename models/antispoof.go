@@ -102,12 +102,7 @@ func newAntiSpoofUnchecked(paths [nets]string) (*AntiSpoof, error) {
 	var cerr *C.char
 	s := C.biogate_antispoof_new(&cerr)
 	if s == nil {
-		msg := "unknown failure"
-		if cerr != nil {
-			msg = C.GoString(cerr)
-			C.free(unsafe.Pointer(cerr))
-		}
-		return nil, fmt.Errorf("%w: anti-spoofing: %s", ErrNative, msg)
+		return nil, fmt.Errorf("%w: anti-spoofing: %s", ErrNative, takeMessage(cerr))
 	}
 	a := &AntiSpoof{s: s}
 	for i, name := range [nets]string{MiniFASNetV2, MiniFASNetV1SE} {
@@ -196,12 +191,7 @@ func (a *AntiSpoof) run(img gocv.Mat) (AntiSpoofScore, error) {
 	return s, nil
 }
 
-func (a *AntiSpoof) lastError() string {
-	if msg := C.GoString(C.biogate_antispoof_error(a.s)); msg != "" {
-		return msg
-	}
-	return "unknown failure"
-}
+func (a *AntiSpoof) lastError() string { return lastMessage(C.biogate_antispoof_error(a.s)) }
 
 // Close frees the networks' native memory. It is idempotent and always
 // returns nil; Score after Close returns ErrClosed. Not safe to call

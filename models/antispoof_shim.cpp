@@ -1,5 +1,5 @@
 // See antispoof_shim.h. Every entry point is one try block whose handlers
-// turn the exception into an error message.
+// (shim_errors.h) turn the exception into an error message.
 #include "antispoof_shim.h"
 #include "shim_errors.h"
 
@@ -33,7 +33,6 @@ static void run_net(biogate_antispoof* a, int i, float* out) {
 }
 
 biogate_antispoof* biogate_antispoof_new(char** err) {
-    std::string msg;
     biogate_antispoof* a = NULL;
     try {
         a = new biogate_antispoof();
@@ -43,7 +42,7 @@ biogate_antispoof* biogate_antispoof_new(char** err) {
         a->blob.create(4, shape, CV_32F);
         return a;
     }
-    BIOGATE_CATCH(msg, { delete a; *err = dup_message(msg.c_str()); return NULL; })
+    BIOGATE_CATCH_NEW(a, err)
 }
 
 int biogate_antispoof_load(biogate_antispoof* a, int i, const char* path) {
@@ -75,11 +74,7 @@ int biogate_antispoof_load(biogate_antispoof* a, int i, const char* path) {
 }
 
 void biogate_antispoof_free(biogate_antispoof* a) {
-    try {
-        delete a;
-    } catch (...) {
-        // Destructors of cv::Mat and cv::dnn::Net do not throw; nothing to report.
-    }
+    delete_quietly(a);
 }
 
 int biogate_antispoof_run(biogate_antispoof* a, void* img, const int* crops, float* logits) {

@@ -11,8 +11,9 @@
 // through a small C++ shim because gocv v0.31.0 does not wrap
 // cv::FaceDetectorYN) and AntiSpoof (MiniFASNet V2 and V1SE, passive
 // liveness; a shim too, because gocv's ReadNetFromONNX aborts the process
-// on a bad file). The shims catch every C++ exception (shim_errors.h) and
-// return it as an error; inputs are validated in Go before any native call.
+// on a bad file). The shims catch every C++ exception (shim_errors.h; the Go
+// side in native.go) and return it as an error; inputs are validated in Go
+// before any native call.
 //
 // Embedder (MobileFaceNet, through a shim too) aligns the 5 landmarks onto
 // the ArcFace 112x112 template with a least-squares similarity fit and gives

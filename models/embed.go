@@ -111,12 +111,7 @@ func newEmbedderUnchecked(path string, allowBatch bool) (*Embedder, error) {
 	var cerr *C.char
 	e := C.biogate_embed_new(cpath, batch, &cerr)
 	if e == nil {
-		msg := "unknown failure"
-		if cerr != nil {
-			msg = C.GoString(cerr)
-			C.free(unsafe.Pointer(cerr))
-		}
-		return nil, fmt.Errorf("%w: loading %s: %s", ErrNative, MobileFaceNet, msg)
+		return nil, fmt.Errorf("%w: loading %s: %s", ErrNative, MobileFaceNet, takeMessage(cerr))
 	}
 	return &Embedder{e: e}, nil
 }
@@ -215,12 +210,7 @@ func (e *Embedder) run(img gocv.Mat) (Embedding, error) {
 // batched tells whether runs take one forward of a batch of 2.
 func (e *Embedder) batched() bool { return C.biogate_embed_batched(e.e) != 0 }
 
-func (e *Embedder) lastError() string {
-	if msg := C.GoString(C.biogate_embed_error(e.e)); msg != "" {
-		return msg
-	}
-	return "unknown failure"
-}
+func (e *Embedder) lastError() string { return lastMessage(C.biogate_embed_error(e.e)) }
 
 // Close frees the network's native memory. It is idempotent and always
 // returns nil; Embed and Aligned after Close return ErrClosed. Not safe to

@@ -1,6 +1,5 @@
-// See embed_shim.h. Every entry point is one try block whose handlers turn
-// the exception into an error message. The embedder is `em`, never `e`:
-// BIOGATE_CATCH names the caught exception `e`.
+// See embed_shim.h. Every entry point is one try block whose handlers
+// (shim_errors.h) turn the exception into an error message.
 #include "embed_shim.h"
 #include "shim_errors.h"
 
@@ -81,7 +80,6 @@ static bool probe_batch(biogate_embed* em, const float* single) {
 }
 
 biogate_embed* biogate_embed_new(const char* path, int allow_batch, char** err) {
-    std::string msg;
     biogate_embed* em = NULL;
     try {
         em = new biogate_embed();
@@ -124,15 +122,11 @@ biogate_embed* biogate_embed_new(const char* path, int allow_batch, char** err) 
         }
         return em;
     }
-    BIOGATE_CATCH(msg, { delete em; *err = dup_message(msg.c_str()); return NULL; })
+    BIOGATE_CATCH_NEW(em, err)
 }
 
 void biogate_embed_free(biogate_embed* em) {
-    try {
-        delete em;
-    } catch (...) {
-        // Destructors of cv::Mat and cv::dnn::Net do not throw; nothing to report.
-    }
+    delete_quietly(em);
 }
 
 int biogate_embed_batched(biogate_embed* em) {

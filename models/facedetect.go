@@ -166,12 +166,7 @@ func newFaceDetectorUnchecked(path string, cfg DetectorConfig) (*FaceDetector, e
 	var cerr *C.char
 	y := C.biogate_yunet_new(cpath, C.float(cfg.ScoreThreshold), C.float(cfg.NMSThreshold), C.int(cfg.TopK), &cerr)
 	if y == nil {
-		msg := "unknown failure"
-		if cerr != nil {
-			msg = C.GoString(cerr)
-			C.free(unsafe.Pointer(cerr))
-		}
-		return nil, fmt.Errorf("%w: loading %s: %s", ErrNative, YuNet, msg)
+		return nil, fmt.Errorf("%w: loading %s: %s", ErrNative, YuNet, takeMessage(cerr))
 	}
 	return &FaceDetector{
 		y:   y,
@@ -251,12 +246,7 @@ func (d *FaceDetector) detectAt(img gocv.Mat, w, h int, dst []Face) ([]Face, err
 	return dst, nil
 }
 
-func (d *FaceDetector) lastError() string {
-	if msg := C.GoString(C.biogate_yunet_error(d.y)); msg != "" {
-		return msg
-	}
-	return "unknown failure"
-}
+func (d *FaceDetector) lastError() string { return lastMessage(C.biogate_yunet_error(d.y)) }
 
 // Close frees the detector's native memory. It is idempotent and always
 // returns nil; Detect after Close returns ErrClosed. Not safe to call
@@ -275,7 +265,7 @@ func (d *FaceDetector) Close() error {
 func SetNumThreads(n int) {
 	if cerr := C.biogate_set_num_threads(C.int(n)); cerr != nil {
 		// cv::setNumThreads does not fail in practice; nothing to act on.
-		C.free(unsafe.Pointer(cerr))
+		takeMessage(cerr) // frees it
 	}
 }
 

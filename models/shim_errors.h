@@ -1,7 +1,8 @@
 // Error plumbing shared by the project's C++ shims: no C++ exception may
-// cross into Go, so every entry point ends its try block with BIOGATE_CATCH,
-// which turns the exception into a message. C++ only; include it from the
-// .cpp files, not from the C headers cgo reads.
+// cross into Go, so every entry point ends its try block with one of the
+// BIOGATE_CATCH macros, which turn the exception into a message. C++ only;
+// include it from the .cpp files, not from the C headers cgo reads. The Go
+// side of the plumbing is models/native.go.
 #ifndef BIOGATE_SHIM_ERRORS_H
 #define BIOGATE_SHIM_ERRORS_H
 
@@ -33,20 +34,56 @@ static inline void set_message(std::string& dst, const char* prefix, const char*
     }
 }
 
+// caught_message stores the message of the exception being handled in dst:
+// "opencv: " or "c++: " and its what(). Call it only inside a catch block.
+static inline void caught_message(std::string& dst) {
+    try {
+        throw;
+    } catch (const cv::Exception& e) {
+        set_message(dst, "opencv: ", e.what());
+    } catch (const std::exception& e) {
+        set_message(dst, "c++: ", e.what());
+    } catch (...) {
+        set_message(dst, "c++: ", "unknown exception");
+    }
+}
+
+// caught_dup returns the message of the exception being handled as a
+// malloc'd string for Go to free (see caught_message), or NULL when out of
+// memory. Call it only inside a catch block.
+static inline char* caught_dup() {
+    std::string msg;
+    caught_message(msg);
+    return dup_message(msg.c_str());
+}
+
+// delete_quietly deletes p (NULL allowed) and swallows anything its
+// destructor throws; the destructors of cv::Mat, cv::Ptr and cv::dnn::Net do
+// not throw, so there is nothing to report.
+template <typename T>
+static inline void delete_quietly(T* p) {
+    try {
+        delete p;
+    } catch (...) {
+    }
+}
+
 // BIOGATE_CATCH ends a try block: it stores the exception's message in the
-// std::string `dst` and runs `fail`.
-#define BIOGATE_CATCH(dst, fail)                                       \
-    catch (const cv::Exception& biogate_exc_) {                                   \
-        set_message(dst, "opencv: ", biogate_exc_.what());                        \
-        fail;                                                          \
-    }                                                                  \
-    catch (const std::exception& biogate_exc_) {                                  \
-        set_message(dst, "c++: ", biogate_exc_.what());                           \
-        fail;                                                          \
-    }                                                                  \
-    catch (...) {                                                      \
-        set_message(dst, "c++: ", "unknown exception");                \
-        fail;                                                          \
+// std::string `dst` (an object's last error) and runs `fail`.
+#define BIOGATE_CATCH(dst, fail) \
+    catch (...) {                \
+        caught_message(dst);     \
+        fail;                    \
+    }
+
+// BIOGATE_CATCH_NEW ends the try block of a constructor entry point: it sets
+// *err to the exception's malloc'd message, deletes the half-built object
+// obj (NULL allowed) and returns NULL.
+#define BIOGATE_CATCH_NEW(obj, err) \
+    catch (...) {                   \
+        *(err) = caught_dup();      \
+        delete_quietly(obj);        \
+        return NULL;                \
     }
 
 #endif

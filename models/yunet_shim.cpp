@@ -1,5 +1,5 @@
 // See yunet_shim.h. Every function body is one try block whose handlers
-// turn the exception into an error message.
+// (shim_errors.h) turn the exception into an error message.
 #include "yunet_shim.h"
 #include "shim_errors.h"
 
@@ -42,7 +42,6 @@ static std::once_flag malloc_once;
 
 biogate_yunet* biogate_yunet_new(const char* model_path, float score_threshold,
                                  float nms_threshold, int top_k, char** err) {
-    std::string msg;
     biogate_yunet* y = NULL;
     try {
         std::call_once(malloc_once, tune_malloc);
@@ -59,15 +58,11 @@ biogate_yunet* biogate_yunet_new(const char* model_path, float score_threshold,
         }
         return y;
     }
-    BIOGATE_CATCH(msg, { delete y; *err = dup_message(msg.c_str()); return NULL; })
+    BIOGATE_CATCH_NEW(y, err)
 }
 
 void biogate_yunet_free(biogate_yunet* y) {
-    try {
-        delete y;
-    } catch (...) {
-        // Destructors of cv::Mat and cv::Ptr do not throw; nothing to report.
-    }
+    delete_quietly(y);
 }
 
 static int copy_rows(biogate_yunet* y, float* out, int cap) {
@@ -122,12 +117,12 @@ const char* biogate_yunet_error(biogate_yunet* y) {
 }
 
 char* biogate_set_num_threads(int n) {
-    std::string msg;
     try {
         cv::setNumThreads(n);
         return NULL;
+    } catch (...) {
+        return caught_dup();
     }
-    BIOGATE_CATCH(msg, return dup_message(msg.c_str()))
 }
 
 void biogate_quiet_logs(void) {

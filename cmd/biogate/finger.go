@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -60,11 +62,19 @@ func runFinger(args []string, stdout, stderr io.Writer) int {
 // generator seeded as libfprint seeds it.
 func newFingerManager() (*usbfp.Manager, error) {
 	// Arrivals and removals are for the daemon's log, not the terminal.
-	cfg := usbfp.Config{Logger: slog.New(slog.DiscardHandler)}
-	if os.Getenv("FP_DEVICE_EMULATION") == "1" {
-		cfg.Random = usbfp.NewGLibRand(usbfp.GLibEmulationSeed)
+	return usbfp.New(usbfp.Config{Random: usbfp.EmulationRandom(), Logger: slog.New(slog.DiscardHandler)})
+}
+
+// fingerSpec turns --device into a spec for devices.OpenFingerprintReader:
+// "" is the first supported USB reader ("usb:"), and a spec without a
+// registered scheme (a bare bus path "1-10", bare ids "05ba:000a") is a USB
+// one, as the flag has always accepted.
+func fingerSpec(device string) string {
+	scheme, _, ok := strings.Cut(device, ":")
+	if !ok || !slices.Contains(devices.FingerprintBackends(), scheme) {
+		return "usb:" + device
 	}
-	return usbfp.New(cfg)
+	return device
 }
 
 func runFingerDevices(args []string, stdout, stderr io.Writer) int {
@@ -129,13 +139,10 @@ func runFingerCapture(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	m, err := newFingerManager()
-	if err != nil {
-		fmt.Fprintf(stderr, "biogate finger capture: %v\n", err)
-		return exitFailure
-	}
-	defer m.Close()
-	reader, err := m.Acquire(ctx, *spec)
+	// usb: readers (devices/usbfp) and dir: folders (devices/imagedir,
+	// imported in capture.go) through the registry; the usb: opener honours
+	// FP_DEVICE_EMULATION as newFingerManager does.
+	reader, err := devices.OpenFingerprintReader(ctx, fingerSpec(*spec))
 	if err != nil {
 		fmt.Fprintf(stderr, "biogate finger capture: %v\n", err)
 		return exitFailure

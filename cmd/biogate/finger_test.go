@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/biogate/biogate/devices/usbfp/usbfptest"
+	"github.com/biogate/biogate/internal/testenv"
 )
 
 func TestFingerUsage(t *testing.T) {
@@ -86,5 +87,45 @@ func TestFingerCaptureReplay(t *testing.T) {
 				t.Fatalf("%d pixels differ from libfprint's capture", diff)
 			}
 		})
+	}
+}
+
+func TestFingerSpec(t *testing.T) {
+	for in, want := range map[string]string{
+		"":              "usb:",
+		"1-10":          "usb:1-10",
+		"usb:1-10":      "usb:1-10",
+		"usb:05ba:000a": "usb:05ba:000a",
+		"05ba:000a":     "usb:05ba:000a",
+		"dir:/x/y":      "dir:/x/y",
+	} {
+		if got := fingerSpec(in); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestFingerCaptureFromFolder: `biogate finger capture --device dir:...`
+// opens a folder of FVC2002 images through the registry and writes its
+// first image as a grey PNG, pixel for pixel.
+func TestFingerCaptureFromFolder(t *testing.T) {
+	dir := filepath.Join(testenv.Shared(t), "data", "fingerprints", "fvc2002", "DB4_B")
+	outPNG := filepath.Join(t.TempDir(), "finger.png")
+	var out, errb bytes.Buffer
+	if code := run([]string{"finger", "capture", "--device", "dir:" + dir + "?ppi=500", "--out", outPNG, "--json"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+	var rep fingerCaptureReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if rep.Device.Backend != "dir" || rep.Device.PPI != 500 || rep.Out != outPNG ||
+		len(rep.Events) != 2 || rep.Events[0] != "finger_present" || rep.Events[1] != "finger_removed" {
+		t.Errorf("report %+v", rep)
+	}
+	got := usbfptest.DecodePNG(t, outPNG)
+	want := usbfptest.DecodePNG(t, filepath.Join(dir, "101_1.png"))
+	if _, isGray := got.(*image.Gray); !isGray || got.Bounds() != want.Bounds() || usbfptest.GreenDiff(got, want) != 0 {
+		t.Fatalf("wrote %T %v, want 101_1.png (%v) pixel for pixel", got, got.Bounds(), want.Bounds())
 	}
 }

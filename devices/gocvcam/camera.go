@@ -16,8 +16,8 @@ import (
 // each scheme fills in info and the two hooks.
 type camera struct {
 	info    devices.Info
-	pool    bufPool
-	release func([]byte) // pool.put, bound once so a frame costs no closure
+	pool    *devices.BufferPool
+	release func([]byte) // pool.Put, bound once so a frame costs no closure
 
 	// failed maps a failed native read to a sentinel error. ErrEndOfStream
 	// and ErrDisconnected are sticky: later reads return them again without
@@ -38,9 +38,15 @@ type camera struct {
 	closed     bool
 }
 
+// maxFreeBuffers bounds how many idle frame buffers a camera keeps. A
+// consumer that holds more frames than this at once makes the camera
+// allocate; buffers beyond the bound are left to the garbage collector.
+const maxFreeBuffers = 4
+
 func newCamera(vc *gocv.VideoCapture, info devices.Info) *camera {
 	c := &camera{info: info, vc: vc, mat: gocv.NewMat(), conv: gocv.NewMat()}
-	c.release = c.pool.put
+	c.pool = devices.NewBufferPool(maxFreeBuffers, 0) // raw frames: exact size
+	c.release = c.pool.Put
 	c.failed = func() error { return devices.ErrEndOfStream }
 	c.stamp = func(uint64) time.Time { return time.Now() }
 	return c
@@ -121,7 +127,7 @@ func (c *camera) frame(t time.Time) (*devices.Frame, error) {
 	if err != nil || len(data) < n {
 		return nil, fmt.Errorf("gocvcam: %s: %w: %d bytes for %dx%d", c.info.Backend, devices.ErrBadFrame, len(data), w, h)
 	}
-	buf := c.pool.get(n)
+	buf := c.pool.Get(n)
 	copy(buf, data[:n])
 	f := devices.NewFrame(c.seq, t, c.info.ID, devices.BGR24, w, h, w*3, buf, c.release)
 	c.seq++

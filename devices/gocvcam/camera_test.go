@@ -37,10 +37,11 @@ func readN(t *testing.T, cam devices.Camera, n int) []*devices.Frame {
 // stays bounded.
 func TestBufferReuse(t *testing.T) {
 	cam := open(t, "file:"+steadyClip(t).mp4)
-	pool := &cam.(*camera).pool
+	pool := cam.(*camera).pool
 	want := func(step string, allocs, reuses uint64) {
 		t.Helper()
-		if a, r := pool.stats(); a != allocs || r != reuses {
+		if s := pool.Stats(); s.Allocs != allocs || s.Reuses != reuses {
+			a, r := s.Allocs, s.Reuses
 			t.Fatalf("%s: %d allocs, %d reuses; want %d, %d", step, a, r, allocs, reuses)
 		}
 	}
@@ -55,8 +56,8 @@ func TestBufferReuse(t *testing.T) {
 		f.Close()
 		f.Close() // idempotent: the buffer goes back once
 	}
-	if len(pool.free) != maxFreeBuffers {
-		t.Fatalf("free list holds %d, want %d", len(pool.free), maxFreeBuffers)
+	if free := pool.Stats().Free; free != maxFreeBuffers {
+		t.Fatalf("free list holds %d, want %d", free, maxFreeBuffers)
 	}
 	for i := 0; i < 20; i++ {
 		readN(t, cam, 1)[0].Close()

@@ -48,9 +48,9 @@
 //
 // The caller of devices.OpenCamera owns the Camera and closes it. Every
 // Frame that Read returns is BGR24 and owned by the caller, who closes it
-// exactly once; closing returns its buffer to a small per-camera free list,
-// so a reader that closes each frame before the next read allocates no new
-// pixel buffer in steady state. Frames stay valid after the camera is
+// exactly once; closing returns its buffer to a small per-camera free list
+// (a devices.BufferPool), so a reader that closes each frame before the next
+// read allocates no new pixel buffer in steady state. Frames stay valid after the camera is
 // closed. Sequence numbers start at 0 and Frame.Source is Info.ID. Gray and
 // BGRA captures are converted; any other pixel type is devices.ErrBadFrame,
 // reported before the Mat reaches code that could throw.

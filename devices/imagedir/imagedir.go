@@ -34,6 +34,10 @@
 //
 // Concurrency: one goroutine reads; Close may be called from any goroutine
 // and waits for a Read in progress (at most one image decode).
+//
+// The same folder can be a fingerprint reader: the package also registers
+// "dir" with devices.OpenFingerprintReader, which yields grey images
+// (fingerprint.go describes it).
 package imagedir
 
 import (
@@ -96,29 +100,39 @@ func openDir(ctx context.Context, target string) (devices.Camera, error) {
 // parseTarget splits an optional "?fps=N" from the folder path. A path that
 // exists as given is taken whole.
 func parseTarget(target string) (dir string, fps float64, err error) {
-	fps = NominalFPS
+	dir, fps, set, err := parseOption(target, "fps")
+	if !set {
+		fps = NominalFPS
+	}
+	return dir, fps, err
+}
+
+// parseOption splits an optional "?KEY=N" (N a positive number) from a
+// folder path; set says whether it was given. A path that exists as given
+// is taken whole.
+func parseOption(target, key string) (dir string, v float64, set bool, err error) {
 	i := strings.LastIndexByte(target, '?')
 	if i < 0 {
-		return target, fps, nil
+		return target, 0, false, nil
 	}
 	if _, err := os.Stat(target); err == nil {
-		return target, fps, nil
+		return target, 0, false, nil
 	}
 	q, err := url.ParseQuery(target[i+1:])
 	if err != nil {
-		return "", 0, fmt.Errorf("options %q: %v", target[i+1:], err)
+		return "", 0, false, fmt.Errorf("options %q: %v", target[i+1:], err)
 	}
 	for k := range q {
-		if k != "fps" {
-			return "", 0, fmt.Errorf("unknown option %q (known: fps)", k)
+		if k != key {
+			return "", 0, false, fmt.Errorf("unknown option %q (known: %s)", k, key)
 		}
 	}
-	s := q.Get("fps")
+	s := q.Get(key)
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || !(f > 0) || math.IsInf(f, 0) {
-		return "", 0, fmt.Errorf("option fps=%q: want a positive number", s)
+		return "", 0, false, fmt.Errorf("option %s=%q: want a positive number", key, s)
 	}
-	return target[:i], f, nil
+	return target[:i], f, true, nil
 }
 
 // list returns the images in dir, sorted by name.
@@ -196,9 +210,15 @@ func (c *camera) Read(ctx context.Context) (*devices.Frame, error) {
 	return f, nil
 }
 
-// decode reads one image file into a new BGR24 buffer. It checks the file
-// before OpenCV sees it and the Mat before reading its memory.
+// decode reads one image file into a new BGR24 buffer.
 func decode(path string) (w, h int, data []byte, err error) {
+	return decodeAs(path, gocv.IMReadColor, gocv.MatTypeCV8UC3, 3)
+}
+
+// decodeAs reads one image file into a new buffer with flags, which must
+// yield an 8-bit Mat of type want with bpp bytes per pixel. It checks the
+// file before OpenCV sees it and the Mat before reading its memory.
+func decodeAs(path string, flags gocv.IMReadFlag, want gocv.MatType, bpp int) (w, h int, data []byte, err error) {
 	fi, err := os.Stat(path)
 	switch {
 	case err != nil:
@@ -208,21 +228,22 @@ func decode(path string) (w, h int, data []byte, err error) {
 	case fi.Size() == 0:
 		return 0, 0, nil, errors.New("empty file")
 	}
-	m := gocv.IMRead(path, gocv.IMReadColor)
+	m := gocv.IMRead(path, flags)
 	defer m.Close()
 	if m.Empty() {
 		return 0, 0, nil, errors.New("not an image OpenCV can decode")
 	}
-	// IMReadColor always yields continuous 8UC3; check rather than trust.
-	if m.Type() != gocv.MatTypeCV8UC3 || !m.IsContinuous() || m.Cols() <= 0 || m.Rows() <= 0 {
+	// IMRead yields a continuous Mat of the flags' type; check rather than
+	// trust.
+	if m.Type() != want || !m.IsContinuous() || m.Cols() <= 0 || m.Rows() <= 0 {
 		return 0, 0, nil, fmt.Errorf("unexpected decoded type %v", m.Type())
 	}
 	w, h = m.Cols(), m.Rows()
 	src, err := m.DataPtrUint8() // a view of C memory: copy, never keep
-	if err != nil || len(src) < w*h*3 {
+	if err != nil || len(src) < w*h*bpp {
 		return 0, 0, nil, fmt.Errorf("decoded %d bytes for %dx%d", len(src), w, h)
 	}
-	data = make([]byte, w*h*3)
+	data = make([]byte, w*h*bpp)
 	copy(data, src)
 	return w, h, data, nil
 }

@@ -54,3 +54,40 @@ func TestNoMatLeak(t *testing.T) {
 		t.Errorf("%d Mats before, %d after:\n%s", before, after, b.String())
 	}
 }
+
+// TestFingerprintsNoMatLeak: capturing a folder of fingerprints, one of
+// them undecodable, leaves no Mat open.
+func TestFingerprintsNoMatLeak(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{
+		"a.png": read(t, filepath.Join(fvc(t, "DB3_B"), "101_1.png")),
+		"b.png": []byte("not an image"),
+		"c.png": read(t, filepath.Join(fvc(t, "DB3_B"), "101_2.png")),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := gocv.MatProfile.Count()
+	r := openReader(t, "dir:"+dir)
+	n := 0
+	for {
+		_, err := r.Capture(context.Background())
+		if errors.Is(err, devices.ErrBadFrame) {
+			continue
+		}
+		if err != nil {
+			if !errors.Is(err, devices.ErrEndOfStream) || n != 2 {
+				t.Errorf("%d images, then %v", n, err)
+			}
+			break
+		}
+		n++
+	}
+	r.Close()
+	if after := gocv.MatProfile.Count(); after != before {
+		var b bytes.Buffer
+		gocv.MatProfile.WriteTo(&b, 1)
+		t.Errorf("%d Mats before, %d after:\n%s", before, after, b.String())
+	}
+}

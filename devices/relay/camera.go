@@ -128,8 +128,8 @@ const (
 type Camera struct {
 	cfg     Config
 	info    devices.Info
-	pool    bufPool
-	release func([]byte)  // pool.put, bound once so a frame costs no closure
+	pool    *devices.BufferPool
+	release func([]byte)  // pool.Put, bound once so a frame costs no closure
 	wake    chan struct{} // capacity 1: something changed for the reader
 
 	mu      sync.Mutex
@@ -158,8 +158,9 @@ func New(cfg Config) (*Camera, error) {
 		tokens: burst(cfg.MaxFPS),
 	}
 	// Room for the queue, the frame being scored and the one being pushed.
-	c.pool = bufPool{maxFree: cfg.Queue + 2, limit: cfg.MaxFrameBytes}
-	c.release = c.pool.put
+	// JPEG sizes vary, so buffers get headroom up to MaxFrameBytes.
+	c.pool = devices.NewBufferPool(cfg.Queue+2, cfg.MaxFrameBytes)
+	c.release = c.pool.Put
 	return c, nil
 }
 
@@ -212,7 +213,7 @@ func (c *Camera) Push(msg []byte) error {
 		c.pop().Close()
 		c.stats.Dropped++
 	}
-	buf := c.pool.get(len(jpeg))
+	buf := c.pool.Get(len(jpeg))
 	copy(buf, jpeg)
 	f := devices.NewFrame(uint64(h.Seq), now, c.cfg.ID, devices.JPEG, 0, 0, 0, buf, c.release)
 	f.SetRelay(devices.RelayMeta{ClientTime: h.CaptureTime(), ClientSeq: h.Seq, Arrival: now, MessageBytes: len(msg)})
@@ -362,7 +363,7 @@ func (c *Camera) stop(to state) {
 		}
 	}
 	if to == closed {
-		c.pool.close()
+		c.pool.Close()
 	}
 	c.signal()
 }

@@ -95,8 +95,8 @@
 // # Ownership and concurrency
 //
 // The gateway owns the Camera and closes it. Push copies the JPEG out of the
-// message into a buffer from the camera's pool: the caller may reuse msg as
-// soon as Push returns. Every Frame that Read returns is owned by the caller,
+// message into a buffer from the camera's pool (a devices.BufferPool): the
+// caller may reuse msg as soon as Push returns. Every Frame that Read returns is owned by the caller,
 // who closes it exactly once, which returns its buffer to the pool; frames
 // stay valid after the camera is closed. Push, End, Disconnect, Close, Stats
 // and Info are safe for concurrent use with each other and with Read; one

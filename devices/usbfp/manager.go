@@ -10,6 +10,11 @@
 // the device list to notice removal and arrival (gousb has no hotplug),
 // replaces a reader whose handle went stale after a replug, and gives one
 // session at a time exclusive use of a reader (devices.ErrBusy to the next).
+//
+// The package also registers the scheme "usb" with devices at init, so a
+// program that wants one reader opens it like a camera:
+// devices.OpenFingerprintReader(ctx, "usb:1-10") by bus path, "usb:VVVV:PPPP"
+// by USB ids, "usb:" for the first supported reader (see open.go).
 package usbfp
 
 import (

@@ -112,6 +112,8 @@ func TestReplayChild(t *testing.T) {
 		childReplug(t, ctx, m, dir)
 	case "bench":
 		childBench(t, m, dir)
+	case "registry":
+		childRegistry(t, ctx, m, dir)
 	default:
 		t.Fatalf("unknown child mode %q", mode)
 	}
