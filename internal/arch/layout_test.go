@@ -130,14 +130,16 @@ func gatewayMustNotReach(path string) (string, bool) {
 	return "", false
 }
 
-// pipelineMayImport lists the pipeline's allowed imports inside the module.
+// pipelineMayImport lists the pipeline's allowed imports inside the module
+// (the vision packages, the devices contract, the gateway's contract and
+// the outcome vocabulary).
 func pipelineMayImport(path string) bool {
 	for _, dir := range []string{"capture", "liveness", "models", "fingerprint"} { // the vision packages
 		if under(path, dir) {
 			return true
 		}
 	}
-	return slices.Contains([]string{"devices", "gateway", "gateway/protocol"}, path)
+	return slices.Contains([]string{"devices", "gateway", "gateway/protocol", "outcome"}, path)
 }
 
 // depsOf lists the non-test dependencies of the packages pattern matches.
@@ -181,7 +183,7 @@ func TestLayoutRules(t *testing.T) {
 		}
 	}
 	for path, ok := range map[string]bool{"capture": true, "liveness/challenge": true, "models": true, "fingerprint": true,
-		"devices": true, "gateway": true, "gateway/protocol": true,
+		"devices": true, "gateway": true, "gateway/protocol": true, "outcome": true,
 		"devices/gocvcam": false, "gateway/evidence": false, "internal/daemon": false, "cmd/biogated": false} {
 		if pipelineMayImport(path) != ok {
 			t.Errorf("pipeline importing %s allowed: %v, want %v", path, !ok, ok)
