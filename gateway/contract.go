@@ -183,7 +183,9 @@ type Failures interface {
 	// Failure records a failed verification at a time.
 	Failure(ctx context.Context, key string, at time.Time) error
 	// LockedFor says how long the subject stays locked out at now: max
-	// failures within window lock it until the last is window old.
+	// failures within window lock it until the last is window old. Every
+	// implementation applies evidence.Lockout, so the in-memory failures
+	// and the store lock alike.
 	LockedFor(ctx context.Context, key string, now time.Time, window time.Duration, max int) (time.Duration, error)
 }
 

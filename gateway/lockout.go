@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"sync"
 	"time"
+
+	"github.com/biogate/biogate/gateway/evidence"
 )
 
 // Lockout and leases: failed attempts per subject (Failures) and one
@@ -61,14 +63,11 @@ func (m memFailures) Failure(_ context.Context, key string, at time.Time) error 
 	return nil
 }
 
+// LockedFor applies evidence.Lockout, the rule the store applies too.
 func (m memFailures) LockedFor(_ context.Context, key string, now time.Time, window time.Duration, max int) (time.Duration, error) {
 	m.w.mu.Lock()
 	defer m.w.mu.Unlock()
-	ev := m.w.recent(sha256.Sum256([]byte(key)), now)
-	if len(ev) < max {
-		return 0, nil
-	}
-	return ev[len(ev)-1].Add(window).Sub(now), nil
+	return evidence.Lockout(m.w.recent(sha256.Sum256([]byte(key)), now), now, window, max), nil
 }
 
 // verification is what a session learnt on its way to a result, for the
