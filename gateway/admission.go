@@ -3,7 +3,6 @@ package gateway
 import (
 	"time"
 
-	"github.com/biogate/biogate/devices/relay"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/gateway/protocol"
 )
@@ -104,7 +103,11 @@ func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
 // block. On failure the session ends and ok is false. s.mu is held.
 func (s *session) prepareCamera(st *protocol.Start) bool {
 	if st.Camera.Mode == protocol.CameraRelay {
-		cam, err := relay.New(s.srv.relayConfig(s.id))
+		if s.srv.cfg.Relay == nil {
+			s.failLocked(protocol.CodeCameraUnavailable, 0)
+			return false
+		}
+		cam, err := s.srv.cfg.Relay.NewCamera(s.srv.relayConfig(s.id))
 		if err != nil {
 			s.log.Error("relay camera", "error", err)
 			s.failLocked(protocol.CodeInternal, 0)

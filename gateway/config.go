@@ -94,6 +94,9 @@ type Config struct {
 	// the gateway does not serve itself ("/", ...). It needs no API key;
 	// the page's sessions do.
 	UI http.Handler
+	// Relay makes the cameras of relay sessions (internal/relaycam over
+	// devices/relay); nil refuses relay sessions with camera_unavailable.
+	Relay RelayCameras
 	// Clock is the time for consent checks, lockouts and rate limits
 	// [time.Now]. Timeouts run on the runtime's timers.
 	Clock func() time.Time

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/biogate/biogate/devices"
@@ -198,4 +199,81 @@ type Holds interface {
 	Hold(ctx context.Context, key, holder string, now, until time.Time) (bool, error)
 	// Release drops the subject's lease if holder still holds it.
 	Release(ctx context.Context, key, holder string) error
+}
+
+// RelayCameras makes the camera of each relay session (Config.Relay): the
+// daemon's is internal/relaycam, over devices/relay. Its methods are safe
+// for concurrent use.
+type RelayCameras interface {
+	// NewCamera returns a camera fed with Push by the session cfg.ID,
+	// configured from the session's limits. The session closes it.
+	NewCamera(cfg RelayConfig) (RelayCamera, error)
+	// MessageBytes is the largest binary message that carries a frame of
+	// maxFrameBytes (the frame and its header): the socket's read limit.
+	MessageBytes(maxFrameBytes int) int
+}
+
+// RelayConfig configures one session's relay camera.
+type RelayConfig struct {
+	// ID names the camera's frames: the session id.
+	ID string
+	// MaxFrameBytes is the largest JPEG accepted, in bytes.
+	MaxFrameBytes int
+	// MaxFPS is the highest sustained rate of accepted frames, per second.
+	MaxFPS float64
+	// IdleTimeout is how long a Read waits for a frame before it fails
+	// with devices.ErrTimeout.
+	IdleTimeout time.Duration
+	// Clock stamps the frames' arrival and drives the rate limit.
+	Clock func() time.Time
+}
+
+// RelayCamera is the camera of a relay session: the session's reader
+// pushes the client's binary messages into it, the pipeline reads frames
+// from it. Push, End and Disconnect are safe to call concurrently with
+// Read.
+type RelayCamera interface {
+	devices.Camera
+	// Push validates one binary message and queues its frame (copied: msg
+	// may be reused). It never blocks. A rejected message queues nothing
+	// and returns an error wrapping ErrFrameBadHeader, ErrFrameNotJPEG,
+	// ErrFrameTooLarge, ErrFrameTooFast or ErrFrameStopped.
+	Push(msg []byte) error
+	// End says the client sent its last frame: Read returns the queued
+	// frames, then devices.ErrEndOfStream.
+	End()
+	// Disconnect says the client went away: Read fails with
+	// devices.ErrDisconnected.
+	Disconnect()
+	// Stats returns the camera's counters since NewCamera, for metrics.
+	Stats() RelayStats
+}
+
+// Why a relay camera refused a frame message (RelayCamera.Push).
+var (
+	// ErrFrameBadHeader: too short, wrong magic or version, or a sequence
+	// number that did not increase.
+	ErrFrameBadHeader = errors.New("gateway: relay frame header rejected")
+	// ErrFrameNotJPEG: the payload is not a JPEG.
+	ErrFrameNotJPEG = errors.New("gateway: relay frame is not a JPEG")
+	// ErrFrameTooLarge: the JPEG is over RelayConfig.MaxFrameBytes.
+	ErrFrameTooLarge = errors.New("gateway: relay frame too large")
+	// ErrFrameTooFast: the client sends over RelayConfig.MaxFPS.
+	ErrFrameTooFast = errors.New("gateway: relay frames sent too fast")
+	// ErrFrameStopped: the camera was ended, disconnected or closed.
+	ErrFrameStopped = errors.New("gateway: relay camera no longer accepts frames")
+)
+
+// RelayStats are a relay camera's counters: every message pushed is
+// received, and either rejected (by reason), or queued and then read,
+// dropped or discarded.
+type RelayStats struct {
+	// Received counts the messages pushed.
+	Received uint64
+	// Rejected messages, by reason (the ErrFrame* errors).
+	BadHeader, NotJPEG, TooLarge, TooFast, Stopped uint64
+	// QueueFull counts frames dropped, oldest first, from a full queue.
+	QueueFull uint64
+	// Discarded counts frames still queued when the camera stopped.
+	Discarded uint64
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/biogate/biogate/devices/relay"
 	"github.com/biogate/biogate/gateway/protocol"
 )
 
@@ -55,13 +54,13 @@ func (s *session) onFrame(data []byte) {
 // dropped silently (the stream was stopped).
 func frameCode(err error) protocol.ErrorCode {
 	switch {
-	case errors.Is(err, relay.ErrNotJPEG):
+	case errors.Is(err, ErrFrameNotJPEG):
 		return protocol.CodeFrameNotJPEG
-	case errors.Is(err, relay.ErrTooLarge):
+	case errors.Is(err, ErrFrameTooLarge):
 		return protocol.CodeFrameTooLarge
-	case errors.Is(err, relay.ErrTooFast):
+	case errors.Is(err, ErrFrameTooFast):
 		return protocol.CodeFrameTooFast
-	case errors.Is(err, relay.ErrStopped):
+	case errors.Is(err, ErrFrameStopped):
 		return ""
 	}
 	return protocol.CodeFrameBadHeader // short, magic, version, sequence

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/biogate/biogate/devices/relay"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/gateway/protocol"
 )
@@ -47,9 +46,9 @@ type session struct {
 	outcome    string // metrics label, set when ended
 	start      *protocol.Start
 	subject    iin.IIN
-	cam        *relay.Camera // relay mode, from start on
-	eof        bool          // end_of_frames received
-	over       bool          // liveness ended: frames are dropped silently
+	cam        RelayCamera // relay mode, from start on
+	eof        bool        // end_of_frames received
+	over       bool        // liveness ended: frames are dropped silently
 	attempts   int
 	verif      verification
 	held       string // the subject key this session holds (Server.hold)

@@ -36,6 +36,7 @@ import (
 	"github.com/biogate/biogate/gateway"
 	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/internal/relaycam"
 	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/models"
 	"github.com/biogate/biogate/web"
@@ -178,6 +179,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		MaxAttempts:        cfg.MaxAttempts,
 		Lockout:            cfg.Lockout,
 		Devices:            others,
+		Relay:              relaycam.New(),
 		Signer:             rec.keys,
 		Evidence:           rec.store,
 		SubjectKey:         rec.subjectKey,

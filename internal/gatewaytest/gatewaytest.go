@@ -30,6 +30,7 @@ import (
 	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/internal/relaycam"
 	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/liveness"
 )
@@ -110,7 +111,7 @@ func Start(t testing.TB, opt Options) *Gateway {
 	}
 	t.Cleanup(func() { store.Close() })
 	gw, err := gateway.New(gateway.Config{Keys: keys, BIN: bin, MaxSessions: opt.MaxSessions, AllowFixedCommands: opt.AllowFixedCommands,
-		Signer: ring, Evidence: store, JWKS: ring.Handler(), Logger: logger, Registerer: reg, Gatherer: reg}, pipe, client, nil)
+		Relay: relaycam.New(), Signer: ring, Evidence: store, JWKS: ring.Handler(), Logger: logger, Registerer: reg, Gatherer: reg}, pipe, client, nil)
 	if err != nil {
 		pipe.Close()
 		t.Fatal(err)
