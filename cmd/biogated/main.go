@@ -35,6 +35,7 @@ import (
 	_ "github.com/biogate/biogate/devices/imagedir" // dir:
 	"github.com/biogate/biogate/gateway"
 	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/internal/relaycam"
 	"github.com/biogate/biogate/liveness"
@@ -116,11 +117,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if cfg.IDEC == "" || cfg.IDECTLS == "" {
 		return errors.New("--idec and --idec-tls are required")
 	}
-	tlsMat, err := idec.LoadTLS(cfg.IDECTLS)
+	tlsMat, err := idechttp.LoadTLS(cfg.IDECTLS)
 	if err != nil {
 		return fmt.Errorf("--idec-tls: %w", err)
 	}
-	client, err := idec.New(idec.Config{URL: cfg.IDEC, TLS: tlsMat, Registerer: reg, Logger: log.With("part", "idec")})
+	client, err := idechttp.New(idechttp.Config{URL: cfg.IDEC, TLS: tlsMat, Config: idec.Config{Registerer: reg, Logger: log.With("part", "idec")}})
 	if err != nil {
 		return fmt.Errorf("--idec: %w", err)
 	}

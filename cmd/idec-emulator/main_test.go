@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
-	"github.com/biogate/biogate/gateway/idec"
+	idec "github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/internal/testenv"
 )
 

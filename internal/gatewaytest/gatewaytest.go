@@ -29,6 +29,7 @@ import (
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/internal/relaycam"
 	"github.com/biogate/biogate/internal/testenv"
@@ -77,12 +78,12 @@ func Start(t testing.TB, opt Options) *Gateway {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	tlsMat, err := idec.LoadTLS(certs)
+	tlsMat, err := idechttp.LoadTLS(certs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	client, err := idec.New(idec.Config{URL: url, TLS: tlsMat, Registerer: reg, Logger: logger})
+	client, err := idechttp.New(idechttp.Config{URL: url, TLS: tlsMat, Config: idec.Config{Registerer: reg, Logger: logger}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
 	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
 )
 
@@ -25,9 +26,9 @@ type attempts struct {
 
 func (a *attempts) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == idec.PathVerify {
+		if r.URL.Path == idechttp.PathVerify {
 			a.mu.Lock()
-			a.ids = append(a.ids, r.Header.Get(idec.HeaderRequestID))
+			a.ids = append(a.ids, r.Header.Get(idechttp.HeaderRequestID))
 			a.mu.Unlock()
 		}
 		h.ServeHTTP(w, r)
@@ -58,15 +59,15 @@ func newE2E(t *testing.T, faults emulator.Faults, tlsDir string, mod func(*idec.
 	if tlsDir == "" {
 		tlsDir = e.tlsd
 	}
-	mat, err := idec.LoadTLS(tlsDir)
+	mat, err := idechttp.LoadTLS(tlsDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := idec.Config{URL: srv.URL, TLS: mat, Timeout: 20 * time.Second, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond}
+	cfg := idec.Config{Timeout: 20 * time.Second, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond}
 	if mod != nil {
 		mod(&cfg)
 	}
-	if x.client, err = idec.New(cfg); err != nil {
+	if x.client, err = idechttp.New(idechttp.Config{URL: srv.URL, TLS: mat, Config: cfg}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(x.client.Close)

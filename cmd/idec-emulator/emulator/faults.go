@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/biogate/biogate/gateway/idec"
+	idec "github.com/biogate/biogate/gateway/idec/idechttp"
 )
 
 // HeaderFault is the request header through which a caller asks the

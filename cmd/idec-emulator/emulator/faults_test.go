@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
-	"github.com/biogate/biogate/gateway/idec"
+	idec "github.com/biogate/biogate/gateway/idec/idechttp"
 )
 
 const testLatency = 300 * time.Millisecond

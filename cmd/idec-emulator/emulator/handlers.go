@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/biogate/biogate/gateway/idec"
+	idec "github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/models"
 )

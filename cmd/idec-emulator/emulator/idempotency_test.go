@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
-	"github.com/biogate/biogate/gateway/idec"
+	idec "github.com/biogate/biogate/gateway/idec/idechttp"
 )
 
 func TestIdempotency(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
 	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
 )
 
@@ -31,11 +32,11 @@ func TestClientInterop(t *testing.T) {
 	}
 	e := newEnv(t, emulator.Config{Faults: emulator.Faults{ErrorRate: 0.5, Rand: rnd}})
 	e.enroll(t, obamaIIN, photo(t, "obama.jpg"))
-	tlsMat, err := idec.LoadTLS(e.tlsd)
+	tlsMat, err := idechttp.LoadTLS(e.tlsd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := idec.New(idec.Config{URL: e.srv.URL, TLS: tlsMat, Timeout: 20 * time.Second, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond})
+	c, err := idechttp.New(idechttp.Config{URL: e.srv.URL, TLS: tlsMat, Config: idec.Config{Timeout: 20 * time.Second, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func TestClientInterop(t *testing.T) {
 	}
 	_, err = c.Verify(ctx, req(otherIIN, "obama2.jpg"))
 	var ie *idec.Error
-	if !errors.Is(err, idec.ErrUnknownIIN) || !errors.As(err, &ie) || ie.Code != idec.CodeUnknownIIN || ie.IDECRequestID == "" {
+	if !errors.Is(err, idec.ErrUnknownIIN) || !errors.As(err, &ie) || ie.Code != idechttp.CodeUnknownIIN || ie.IDECRequestID == "" {
 		t.Errorf("unknown IIN: %v", err)
 	}
 	_, err = c.Verify(ctx, req(obamaIIN, "two_people.jpg"))

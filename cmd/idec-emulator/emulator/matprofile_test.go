@@ -13,7 +13,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
-	"github.com/biogate/biogate/gateway/idec"
+	idec "github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/internal/testenv"
 )
 

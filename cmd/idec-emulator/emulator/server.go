@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/biogate/biogate/gateway/idec"
+	idec "github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/models"
 )

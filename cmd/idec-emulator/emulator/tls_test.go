@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/biogate/biogate/cmd/idec-emulator/emulator"
-	"github.com/biogate/biogate/gateway/idec"
+	idec "github.com/biogate/biogate/gateway/idec/idechttp"
 )
 
 func TestWriteDevCerts(t *testing.T) {

@@ -1,10 +1,12 @@
-package idec
+package idechttp
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -13,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/iin"
 )
 
@@ -151,7 +156,7 @@ func waitOrDone(r *http.Request, d time.Duration) {
 }
 
 // testRequest is a valid Request. Its photo only has to look like a JPEG.
-func testRequest(tb testing.TB) Request {
+func testRequest(tb testing.TB) idec.Request {
 	tb.Helper()
 	n, err := iin.Parse("790303402568")
 	if err != nil {
@@ -162,12 +167,12 @@ func testRequest(tb testing.TB) Request {
 		tb.Fatal(err)
 	}
 	photo := append([]byte{0xff, 0xd8, 0xff, 0xe0}, bytes.Repeat([]byte("face"), 4096)...)
-	return Request{
+	return idec.Request{
 		IIN:        n,
 		BIN:        b,
 		ConsentRef: "consent-2026-000042",
 		Photo:      photo,
-		Capture: CaptureMeta{
+		Capture: idec.CaptureMeta{
 			Time:     time.Date(2026, 7, 12, 9, 59, 58, 0, time.UTC),
 			Quality:  81,
 			Liveness: "live",
@@ -178,30 +183,94 @@ func testRequest(tb testing.TB) Request {
 
 // newTestClient returns a client of f's server with fast backoff; edit
 // adjusts its Config. The client is closed when the test ends.
-func newTestClient(tb testing.TB, url string, p pki, edit func(*Config)) *Client {
+func newTestClient(tb testing.TB, url string, p pki, edit func(*Config)) *idec.Client {
 	tb.Helper()
 	cfg := Config{
-		URL:         url,
-		TLS:         TLS{CA: p.ca.pool, Certificate: p.client.tls},
-		Timeout:     5 * time.Second,
-		BackoffBase: time.Millisecond,
-		BackoffMax:  5 * time.Millisecond,
+		URL: url,
+		TLS: TLS{CA: p.ca.pool, Certificate: p.client.tls},
+		Config: idec.Config{
+			Timeout:     5 * time.Second,
+			BackoffBase: time.Millisecond,
+			BackoffMax:  5 * time.Millisecond,
+		},
 	}
 	if edit != nil {
 		edit(&cfg)
 	}
+	var reg *prometheus.Registry
+	if cfg.Registerer == nil {
+		reg = prometheus.NewRegistry()
+		cfg.Registerer = reg
+	}
 	c, err := New(cfg)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if reg != nil {
+		registries.Store(c, reg)
 	}
 	tb.Cleanup(c.Close)
 	return c
 }
 
 // verify calls c.Verify with a test deadline.
-func verify(tb testing.TB, c *Client) (Result, error) {
+func verify(tb testing.TB, c *idec.Client) (idec.Result, error) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return c.Verify(ctx, testRequest(tb))
+}
+
+// newRequestID returns a random (version 4) UUID, as the client makes
+// them: for requests the tests send by hand.
+func newRequestID() string {
+	var u [16]byte
+	rand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
+}
+
+// registries holds the registry newTestClient gave each client that came
+// without one, by *idec.Client: where the tests read its metrics.
+var registries sync.Map
+
+// metricValue returns the value of the client's metric name, a counter or
+// gauge, with the label pairs given; 0 if it has none.
+func metricValue(tb testing.TB, c *idec.Client, name string, labels ...string) float64 {
+	tb.Helper()
+	reg, ok := registries.Load(c)
+	if !ok {
+		tb.Fatal("metricValue: the client has no test registry")
+	}
+	mfs, err := reg.(*prometheus.Registry).Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, l := range m.GetLabel() {
+					if l.GetName() == labels[i] && l.GetValue() == labels[i+1] {
+						found = true
+					}
+				}
+				if !found {
+					continue metrics
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				return m.Counter.GetValue()
+			case m.Gauge != nil:
+				return m.Gauge.GetValue()
+			}
+		}
+	}
+	return 0
 }
