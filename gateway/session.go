@@ -76,16 +76,26 @@ func newSession(srv *Server, id string, k key, c *conn, log *slog.Logger) *sessi
 // serve runs the session until its socket closes and its goroutines are
 // gone.
 func (s *session) serve() {
+	s.open()
+	go s.control()
+	s.c.readLoop(s.onMessage)
+	s.close()
+}
+
+// open greets the client: hello, then state waiting_start.
+func (s *session) open() {
 	s.mu.Lock()
 	s.c.send(s.srv.hello(s.id), false)
 	s.setState(protocol.StateWaitingStart)
 	s.stageStart = time.Now()
 	s.mu.Unlock()
 	s.log.Info("session opened")
+}
 
-	go s.control()
-	s.c.readLoop(s.onMessage)
-
+// close ends the session once its client is gone (the reader returned):
+// it stops control and waits for it, releases the IIN, closes the relay
+// camera and counts the outcome.
+func (s *session) close() {
 	s.cancel(errClientGone)
 	s.mu.Lock()
 	if s.cam != nil {
