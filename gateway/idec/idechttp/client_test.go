@@ -413,11 +413,7 @@ func TestMutualTLS(t *testing.T) {
 			t.Errorf("the handler ran %d times", f.hits())
 		}
 		// The server logs the failed handshake in its own goroutine.
-		deadline := time.Now().Add(5 * time.Second)
-		for !strings.Contains(f.errorLog(), "TLS handshake error") && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if !strings.Contains(f.errorLog(), "TLS handshake error") {
+		if !f.waitLog("TLS handshake error", 5*time.Second) {
 			t.Errorf("server log %q does not show a rejected handshake", f.errorLog())
 		}
 	})

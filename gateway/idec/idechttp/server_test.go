@@ -11,6 +11,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,7 +33,8 @@ type fakeIDEC struct {
 	mu          sync.Mutex
 	headerIDs   []string
 	bodyIDs     []string
-	tlsErrors   bytes.Buffer // the server's error log: TLS handshake failures
+	tlsErrors   bytes.Buffer  // the server's error log: TLS handshake failures
+	logged      chan struct{} // signalled after each write to tlsErrors
 	inFlight    int
 	maxInFlight int
 }
@@ -53,7 +55,7 @@ func newPKI(tb testing.TB) pki {
 func startIDEC(tb testing.TB, serverCert tls.Certificate, clientCAs *testCA,
 	behave func(w http.ResponseWriter, r *http.Request, req VerifyRequest, n int)) *fakeIDEC {
 	tb.Helper()
-	f := &fakeIDEC{behave: behave}
+	f := &fakeIDEC{behave: behave, logged: make(chan struct{}, 1)}
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serveHTTP))
 	f.srv.TLS = &tls.Config{
 		Certificates: []tls.Certificate{serverCert},
@@ -61,20 +63,27 @@ func startIDEC(tb testing.TB, serverCert tls.Certificate, clientCAs *testCA,
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		MinVersion:   tls.VersionTLS12,
 	}
-	f.srv.Config.ErrorLog = log.New(lockedWriter{&f.mu, &f.tlsErrors}, "", 0)
+	f.srv.Config.ErrorLog = log.New(lockedWriter{&f.mu, &f.tlsErrors, f.logged}, "", 0)
 	f.srv.StartTLS()
 	tb.Cleanup(f.srv.Close)
 	return f
 }
 
 type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
+	mu     *sync.Mutex
+	w      io.Writer
+	signal chan struct{} // capacity 1: "something was written"
 }
 
 func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	defer func() {
+		select {
+		case l.signal <- struct{}{}:
+		default:
+		}
+	}()
 	return l.w.Write(p)
 }
 
@@ -115,6 +124,22 @@ func (f *fakeIDEC) ids() (header, body []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.headerIDs...), append([]string(nil), f.bodyIDs...)
+}
+
+// waitLog waits until the server's error log holds s, or for at most d
+// (the server writes it from its own goroutine); it reports whether it
+// does.
+func (f *fakeIDEC) waitLog(s string, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for !strings.Contains(f.errorLog(), s) {
+		select {
+		case <-f.logged:
+		case <-t.C:
+			return strings.Contains(f.errorLog(), s)
+		}
+	}
+	return true
 }
 
 func (f *fakeIDEC) errorLog() string {
