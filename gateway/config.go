@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -11,146 +10,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/gateway/document"
-	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/gateway/protocol"
 )
-
-// Pipeline runs capture and liveness on a camera for one session. It is
-// implemented in cmd/biogated over the capture and liveness packages.
-//
-// Run reads cam (it does not close it: the session does) until liveness
-// decides, ctx is done or the camera fails, and reports progress to ev from
-// its own goroutine. It returns an error only when no verdict could be
-// reached: wrapping ctx's error when cancelled, and the camera's
-// devices.Err* sentinel when the camera failed (devices.ErrEndOfStream when
-// a relay client ended its frames early, devices.ErrTimeout when no frame
-// came in time).
-type Pipeline interface {
-	Run(ctx context.Context, cam devices.Camera, opt PipelineOptions, ev PipelineEvents) (PipelineOutcome, error)
-}
-
-// PipelineOptions are a session's choices for its pipeline.
-type PipelineOptions struct {
-	// Commands are fixed liveness commands, for tests and demonstrations
-	// only (Config.AllowFixedCommands); nil draws them at random.
-	Commands []string
-	// Preview asks for PipelineEvents.Preview pictures (kiosk mode: the
-	// client cannot see the gateway's camera otherwise).
-	Preview bool
-}
-
-// PipelineEvents receives a pipeline's progress. Its methods are called
-// from the pipeline's goroutine, never block, and turn into protocol
-// messages on the session's bounded send queue; the session throttles
-// quality to QualityMaxPerSecond and progress to ProgressMaxPerSecond.
-type PipelineEvents interface {
-	// Quality reports the hints (most pressing first) and the unified
-	// quality score, 0-100, of the latest frame.
-	Quality(hints []string, score float64)
-	// Baseline says a baseline was taken: the session enters liveness.
-	Baseline()
-	// Command reports news of a liveness command.
-	Command(CommandEvent)
-	// Passive reports the passive liveness outcome, once.
-	Passive(decision string, pLive float64, frames int)
-	// Preview offers a downscaled JPEG of the camera, width x height
-	// pixels (at most protocol.PreviewMaxWidth wide), when
-	// PipelineOptions.Preview is set; at most protocol.PreviewMaxPerSecond
-	// are worth making. The session copies what it keeps: jpeg may be
-	// reused after the call. Biometric data: never logged.
-	Preview(jpeg []byte, width, height int)
-}
-
-// CommandEvent is news of one liveness command.
-type CommandEvent struct {
-	// Status is issued, progress, passed or failed.
-	Status string
-	// Command is the command's name (turn_left, ...).
-	Command string
-	// Attempt is 1-based; Index is 0-based, of Count commands.
-	Attempt, Index, Count int
-	// Timeout is the time allowed for the command (issued).
-	Timeout time.Duration
-	// Progress is the response so far, 0-1 (progress, passed).
-	Progress float64
-	// Reason says why the command failed (failed).
-	Reason string
-}
-
-// Verdicts of PipelineOutcome.
-const (
-	VerdictLive      = "live"
-	VerdictSpoof     = "spoof"
-	VerdictRefused   = "refused"
-	VerdictUndecided = "undecided"
-)
-
-// PipelineOutcome is what liveness decided.
-type PipelineOutcome struct {
-	// Verdict is one of the Verdict* values.
-	Verdict string
-	// Reasons explain the verdict with protocol result reasons; empty
-	// takes the protocol's default for the verdict.
-	Reasons []string
-	// Token is the JPEG sent to IDEC when Verdict is live: biometric data,
-	// never logged.
-	Token []byte
-	// Quality is the token frame's unified quality, 0-100.
-	Quality float64
-	// CapturedAt is when the token frame was captured.
-	CapturedAt time.Time
-	// FixedCommands is true when the commands were fixed, not random.
-	FixedCommands bool
-	// Best is the whole best frame as JPEG, BestWidth x BestHeight pixels:
-	// biometric data, kept (encrypted) in the evidence store.
-	Best                  []byte
-	BestWidth, BestHeight int
-	// Attempts is the number of liveness attempts begun.
-	Attempts int
-	// Commands are the commands issued, attempt by attempt, in order.
-	Commands []CommandRecord
-	// Passive is the passive liveness outcome; Decision "" if none.
-	Passive PassiveOutcome
-}
-
-// CommandRecord is one issued command's outcome, for the result document.
-type CommandRecord struct {
-	// Attempt is 1-based; Index is 0-based within the attempt.
-	Attempt, Index int
-	// Command is the command's name (turn_left, ...).
-	Command string
-	// Outcome is passed, failed or interrupted (the attempt ended before
-	// the command did); Reason says why it failed.
-	Outcome, Reason string
-	// Progress is the peak response, 0-1.
-	Progress float64
-	// JPEG is the frame of peak response of a passed command, Width x
-	// Height: biometric data. Nil for other outcomes.
-	JPEG          []byte
-	Width, Height int
-}
-
-// PassiveOutcome is the passive liveness decision (live, spoof,
-// undecided), its probability of live and the frames it used.
-type PassiveOutcome struct {
-	Decision string
-	PLive    float64
-	Frames   int
-}
-
-// Verifier matches a face with the IIN's reference photo: *idec.Client.
-type Verifier interface {
-	Verify(ctx context.Context, req idec.Request) (idec.Result, error)
-}
-
-// Cameras opens kiosk cameras by the name a start message gives ("" is the
-// default camera). The session closes the camera it gets.
-type Cameras interface {
-	Open(ctx context.Context, name string) (devices.Camera, error)
-}
 
 // Config configures a Server. Zero fields take the default in brackets.
 type Config struct {
@@ -231,6 +94,9 @@ type Config struct {
 	// the gateway does not serve itself ("/", ...). It needs no API key;
 	// the page's sessions do.
 	UI http.Handler
+	// Relay makes the cameras of relay sessions (internal/relaycam over
+	// devices/relay); nil refuses relay sessions with camera_unavailable.
+	Relay RelayCameras
 	// Clock is the time for consent checks, lockouts and rate limits
 	// [time.Now]. Timeouts run on the runtime's timers.
 	Clock func() time.Time

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/biogate/biogate/devices/relay"
 	"github.com/biogate/biogate/gateway/protocol"
 )
 
@@ -44,7 +43,11 @@ func newConn(ws *websocket.Conn, cfg Config, m *metrics, log *slog.Logger) *conn
 		readerDone: make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}
-	limit := max(cfg.Limits.MaxMessageBytes, relay.HeaderLen+cfg.Limits.MaxFrameBytes+64<<10)
+	frame := cfg.Limits.MaxFrameBytes // without Relay frames are still read, and refused
+	if cfg.Relay != nil {
+		frame = cfg.Relay.MessageBytes(cfg.Limits.MaxFrameBytes)
+	}
+	limit := max(cfg.Limits.MaxMessageBytes, frame+64<<10)
 	ws.SetReadLimit(int64(limit))
 	go c.writer()
 	return c

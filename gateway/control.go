@@ -29,27 +29,12 @@ func (s *session) control() {
 }
 
 func (s *session) run(st *protocol.Start) {
-	var cam devices.Camera
-	if st.Camera.Mode == protocol.CameraRelay {
-		s.mu.Lock()
-		cam = s.cam // serve closes it
-		s.mu.Unlock()
-	} else {
-		c, err := s.srv.cameras.Open(s.ctx, st.Camera.Name)
-		if err != nil {
-			if s.ctx.Err() != nil {
-				s.ctxEnded()
-				return
-			}
-			s.log.Warn("kiosk camera", "error", err) // detail for logs only
-			s.fail(protocol.CodeCameraUnavailable, 0)
-			return
-		}
-		defer c.Close()
-		cam = c
-		s.mu.Lock()
-		s.verif.camera = c.Info().Backend
-		s.mu.Unlock()
+	cam, ok := s.openCamera(st)
+	if !ok {
+		return
+	}
+	if st.Camera.Mode != protocol.CameraRelay {
+		defer cam.Close() // serve closes the relay camera
 	}
 
 	t0 := time.Now()
@@ -82,6 +67,31 @@ func (s *session) run(st *protocol.Start) {
 	default:
 		s.finish(protocol.DecisionError, reasons("passive_undecided"), nil, "")
 	}
+}
+
+// openCamera returns the session's camera: the relay camera prepareCamera
+// made, or the kiosk camera named by the start, opened here and closed by
+// the caller. When it cannot be opened the session ends and ok is false.
+func (s *session) openCamera(st *protocol.Start) (cam devices.Camera, ok bool) {
+	if st.Camera.Mode == protocol.CameraRelay {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.cam, true
+	}
+	c, err := s.srv.cameras.Open(s.ctx, st.Camera.Name)
+	if err != nil {
+		if s.ctx.Err() != nil {
+			s.ctxEnded()
+			return nil, false
+		}
+		s.log.Warn("kiosk camera", "error", err) // detail for logs only
+		s.fail(protocol.CodeCameraUnavailable, 0)
+		return nil, false
+	}
+	s.mu.Lock()
+	s.verif.camera = c.Info().Backend
+	s.mu.Unlock()
+	return c, true
 }
 
 // pipelineFailed ends a session whose pipeline reached no verdict.
@@ -163,93 +173,4 @@ func (s *session) submit(st *protocol.Start, cam devices.Camera, out PipelineOut
 		s.log.Error("idec verify", "error", err) // idec errors hold no IIN or photo
 		s.fail(protocol.CodeInternal, 0)
 	}
-}
-
-// events turns a pipeline's progress into messages. Its methods are
-// called from the pipeline's goroutine.
-type events struct {
-	s *session
-	// preview: kiosk mode, previews are sent; previewAt is when the last
-	// one was (under s.mu).
-	preview   bool
-	previewAt time.Time
-}
-
-var _ PipelineEvents = (*events)(nil)
-
-// Quality implements PipelineEvents: at most one per 200 ms, and a repeat
-// of the same hints at most once a second.
-func (e *events) Quality(hints []string, score float64) {
-	s := e.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended {
-		return
-	}
-	now := time.Now()
-	since := now.Sub(s.qualityAt)
-	if since < time.Second/protocol.QualityMaxPerSecond || (since < time.Second && slices.Equal(hints, s.lastHints)) {
-		s.srv.m.messagesDrop.WithLabelValues("throttled").Inc()
-		return
-	}
-	s.qualityAt, s.lastHints = now, append([]string{}, hints...) // [] not null on the wire
-	s.c.send(&protocol.Quality{Hints: s.lastHints, Score: score}, true)
-}
-
-// Baseline implements PipelineEvents.
-func (e *events) Baseline() {
-	s := e.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.ended && s.state == protocol.StateCapturing {
-		s.setState(protocol.StateLiveness)
-	}
-}
-
-// Command implements PipelineEvents; progress is throttled to
-// ProgressMaxPerSecond.
-func (e *events) Command(ev CommandEvent) {
-	status, command, attempt, index, count, progress, reason := ev.Status, ev.Command, ev.Attempt, ev.Index, ev.Count, ev.Progress, ev.Reason
-	s := e.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended {
-		return
-	}
-	st := protocol.CommandStatus(status)
-	now := time.Now()
-	if st == protocol.CommandProgress {
-		if now.Sub(s.progressAt) < time.Second/protocol.ProgressMaxPerSecond {
-			s.srv.m.messagesDrop.WithLabelValues("throttled").Inc()
-			return
-		}
-		s.progressAt = now
-	}
-	if s.state == protocol.StateCapturing {
-		s.setState(protocol.StateLiveness)
-	}
-	s.attempts = max(s.attempts, attempt)
-	m := &protocol.Command{Status: st, Command: command, Attempt: attempt, Index: index, Count: count}
-	switch st {
-	case protocol.CommandIssued:
-		m.TimeoutMS = int(ev.Timeout / time.Millisecond)
-	case protocol.CommandProgress, protocol.CommandPassed:
-		m.Progress = progress
-	case protocol.CommandFailed:
-		m.Reason = reason
-		m.AttemptsLeft = max(s.srv.cfg.MaxAttempts-attempt, 0)
-	}
-	s.c.send(m, st == protocol.CommandProgress)
-}
-
-// Passive implements PipelineEvents.
-func (e *events) Passive(decision string, pLive float64, frames int) {
-	s := e.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended {
-		return
-	}
-	s.over = true
-	s.c.send(&protocol.Passive{Decision: decision, PLive: pLive, Frames: frames}, false)
 }

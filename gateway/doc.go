@@ -8,8 +8,9 @@
 // capturing → liveness → submitting → done. Capture and liveness run behind
 // the Pipeline interface, matching behind Verifier and kiosk cameras behind
 // Cameras: all three are declared here and implemented in cmd/biogated, so
-// this package never imports gocv or gousb. Relay mode feeds a
-// devices/relay camera with the socket's binary messages.
+// this package never imports gocv or gousb. Relay mode feeds a RelayCamera
+// (made by Config.Relay: internal/relaycam over devices/relay) with the
+// socket's binary messages; this package imports only the devices contract.
 //
 // API keys carry the scopes kiosk, relay and admin (ParseKeys). A key
 // needs kiosk or relay to open a socket (else 403 forbidden_scope before

@@ -164,7 +164,7 @@ func newHarnessCameras(t *testing.T, pipe *testPipeline, cams Cameras, configure
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	cfg := Config{Keys: keys, BIN: bin, Registerer: reg}
+	cfg := Config{Keys: keys, BIN: bin, Registerer: reg, Relay: RelayCamerasForTest}
 	if configure != nil {
 		configure(&cfg)
 	}

@@ -18,23 +18,24 @@ import (
 	"time"
 
 	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/gateway/protocol"
 )
 
-// fakeIDEC answers the assumed IDEC contract (idec/openapi.json) over
+// fakeIDEC answers the assumed IDEC contract (idechttp/openapi.json) over
 // mutual TLS: a match for validIIN, unknown_iin (404) for any other.
 type fakeIDEC struct {
 	mu   sync.Mutex
-	reqs []idec.VerifyRequest
+	reqs []idechttp.VerifyRequest
 }
 
 func (f *fakeIDEC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != idec.PathVerify || r.Method != http.MethodPost || len(r.TLS.PeerCertificates) == 0 {
+	if r.URL.Path != idechttp.PathVerify || r.Method != http.MethodPost || len(r.TLS.PeerCertificates) == 0 {
 		http.Error(w, "no", http.StatusBadRequest)
 		return
 	}
-	var req idec.VerifyRequest
+	var req idechttp.VerifyRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		http.Error(w, "bad body", http.StatusBadRequest)
 		return
@@ -45,11 +46,11 @@ func (f *fakeIDEC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if req.IIN != validIIN {
 		w.WriteHeader(http.StatusNotFound)
-		json.NewEncoder(w).Encode(idec.ErrorResponse{Code: idec.CodeUnknownIIN, Message: "unknown", IDECRequestID: "IDEC-404"})
+		json.NewEncoder(w).Encode(idechttp.ErrorResponse{Code: idechttp.CodeUnknownIIN, Message: "unknown", IDECRequestID: "IDEC-404"})
 		return
 	}
-	json.NewEncoder(w).Encode(idec.VerifyResponse{RequestID: req.RequestID, IDECRequestID: "IDEC-20260302-000123",
-		Similarity: 0.93, Decision: idec.DecisionMatch, ReferenceSource: "test", Time: time.Now().UTC()})
+	json.NewEncoder(w).Encode(idechttp.VerifyResponse{RequestID: req.RequestID, IDECRequestID: "IDEC-20260302-000123",
+		Similarity: 0.93, Decision: idechttp.DecisionMatch, ReferenceSource: "test", Time: time.Now().UTC()})
 }
 
 // clientCert makes a self-signed client certificate for mutual TLS.
@@ -80,8 +81,8 @@ func TestRealIDECClient(t *testing.T) {
 	t.Cleanup(its.Close)
 	ca := x509.NewCertPool()
 	ca.AddCert(its.Certificate())
-	client, err := idec.New(idec.Config{URL: its.URL, Timeout: 5 * time.Second,
-		TLS: idec.TLS{CA: ca, Certificate: clientCert(t)}})
+	client, err := idechttp.New(idechttp.Config{URL: its.URL, Config: idec.Config{Timeout: 5 * time.Second},
+		TLS: idechttp.TLS{CA: ca, Certificate: clientCert(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/biogate/biogate/devices/relay"
 )
 
 // metrics are the Server's collectors.
@@ -66,13 +64,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 // relayStats adds a finished relay camera's counters.
-func (m *metrics) relayStats(s relay.Stats) {
+func (m *metrics) relayStats(s RelayStats) {
 	m.framesReceived.Add(float64(s.Received))
-	r := s.Rejected
 	for reason, n := range map[string]uint64{
-		"bad_header": r.Short + r.BadMagic + r.Version + r.Sequence,
-		"not_jpeg":   r.NotJPEG, "too_large": r.TooLarge, "too_fast": r.TooFast,
-		"stopped": r.Stopped, "queue_full": s.Dropped, "discarded": s.Discarded,
+		"bad_header": s.BadHeader,
+		"not_jpeg":   s.NotJPEG, "too_large": s.TooLarge, "too_fast": s.TooFast,
+		"stopped": s.Stopped, "queue_full": s.QueueFull, "discarded": s.Discarded,
 	} {
 		if n > 0 {
 			m.framesDropped.WithLabelValues(reason).Add(float64(n))

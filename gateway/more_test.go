@@ -159,3 +159,14 @@ func TestHelloAndReadLimit(t *testing.T) {
 	c.sendFrame(frameMsg(2, make([]byte, 16<<10+64<<10+relay.HeaderLen+1)))
 	c.wantClose(websocket.CloseMessageTooBig)
 }
+
+// TestRelayWithoutCameras: a gateway configured without Config.Relay
+// refuses relay sessions as it refuses kiosk sessions without Cameras.
+func TestRelayWithoutCameras(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, func(c *Config) { c.Relay = nil })
+	c := h.dial(keyAll)
+	c.send(startMsg(validIIN, protocol.CameraRelay))
+	if e := c.wantError(protocol.CodeCameraUnavailable); !e.Fatal {
+		t.Errorf("%+v: want fatal", e)
+	}
+}

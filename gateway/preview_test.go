@@ -40,7 +40,7 @@ func (p previewPipeline) Run(ctx context.Context, cam devices.Camera, opt Pipeli
 func previews(t *testing.T, mode protocol.CameraMode) (int, time.Duration) {
 	t.Helper()
 	base := newHarness(t, &testPipeline{}, nil).srv.cfg // its keys and BIN
-	srv, err := New(Config{Keys: base.Keys, BIN: base.BIN}, previewPipeline{Frames: 25}, &testVerifier{}, kioskCameras{})
+	srv, err := New(Config{Keys: base.Keys, BIN: base.BIN, Relay: base.Relay}, previewPipeline{Frames: 25}, &testVerifier{}, kioskCameras{})
 	if err != nil {
 		t.Fatal(err)
 	}

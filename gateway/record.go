@@ -2,12 +2,10 @@ package gateway
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/biogate/biogate/gateway/document"
@@ -16,99 +14,31 @@ import (
 	"github.com/biogate/biogate/gateway/protocol"
 )
 
-// Evidence is what the gateway needs of the evidence store
-// (evidence.Store): appending a signed document with its images to the
-// hash chain, and the failures behind lockouts.
-type Evidence interface {
-	Failures
-	Holds
-	Append(ctx context.Context, seal func(prevHash string) (evidence.Record, error)) (evidence.Entry, error)
-}
-
-// Failures counts failed verifications per subject for the lockout. The
-// subject key is an HMAC of the IIN (Config.SubjectKey), never the IIN.
-type Failures interface {
-	// Failure records a failed verification at a time.
-	Failure(ctx context.Context, key string, at time.Time) error
-	// LockedFor says how long the subject stays locked out at now: max
-	// failures within window lock it until the last is window old.
-	LockedFor(ctx context.Context, key string, now time.Time, window time.Duration, max int) (time.Duration, error)
-}
-
-// Holds lets one session per subject run at a time, across every gateway
-// that shares them (evidence.Store), so that concurrent sessions cannot
-// pass the lockout together.
-type Holds interface {
-	// Hold takes the subject's lease for holder until the time until, and
-	// reports false when another holder's lease has not run out at now.
-	Hold(ctx context.Context, key, holder string, now, until time.Time) (bool, error)
-	// Release drops the subject's lease if holder still holds it.
-	Release(ctx context.Context, key, holder string) error
-}
-
-// memHolds keeps the leases in memory (no Config.Evidence): one gateway.
-type memHolds struct {
-	mu sync.Mutex
-	m  map[string]memHold
-}
-
-type memHold struct {
-	holder string
-	until  time.Time
-}
-
-func (h *memHolds) Hold(_ context.Context, key, holder string, now, until time.Time) (bool, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if cur, ok := h.m[key]; ok && cur.holder != holder && now.Before(cur.until) {
-		return false, nil
-	}
-	h.m[key] = memHold{holder, until}
-	return true, nil
-}
-
-func (h *memHolds) Release(_ context.Context, key, holder string) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.m[key].holder == holder {
-		delete(h.m, key)
-	}
-	return nil
-}
-
-// storeTimeout bounds one evidence call. Appends run on a context that
 // the session's end does not cancel, so a decided result is kept even
 // when the client has gone or the daemon is stopping.
 const storeTimeout = 10 * time.Second
 
-// subjectKey is the opaque key an IIN's failures are kept under.
-func (s *Server) subjectKey(iin string) string {
-	m := hmac.New(sha256.New, s.cfg.SubjectKey)
-	m.Write([]byte(iin))
-	return hex.EncodeToString(m.Sum(nil))
+// storeCtx is the context of evidence calls: not cancelled by the
+// session's end, bounded by storeTimeout.
+func (s *session) storeCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(s.ctx), storeTimeout)
 }
 
-// memFailures keeps failures in memory (no Config.Evidence): they do not
-// outlive the process.
-type memFailures struct{ w *window }
-
-func (m memFailures) Failure(_ context.Context, key string, at time.Time) error {
-	m.w.add(key, at)
-	return nil
-}
-
-func (m memFailures) LockedFor(_ context.Context, key string, now time.Time, window time.Duration, max int) (time.Duration, error) {
-	m.w.mu.Lock()
-	defer m.w.mu.Unlock()
-	ev := m.w.recent(sha256.Sum256([]byte(key)), now)
-	if len(ev) < max {
-		return 0, nil
+// recordLockout keeps the evidence of a start refused because its IIN is
+// locked out: a refused document with reason locked_out, which the
+// regulator's statistics count. No result goes to the client (it gets the
+// locked_out error); the start is not accepted. s.mu is held.
+func (s *session) recordLockout(st *protocol.Start) {
+	s.start = st
+	defer func() { s.start = nil }()
+	res := s.result(protocol.DecisionRefused, []string{evidence.ReasonLockedOut}, nil, "")
+	if err := s.record(res); err != nil {
+		s.log.Error("lockout document not kept", "error", err)
 	}
-	return ev[len(ev)-1].Add(window).Sub(now), nil
 }
 
-// verification is what a session learnt on its way to a result, for the
-// document: the pipeline's outcome and IDEC's answer. Guarded by the
+// finish ends the session with a result, and counts a failed attempt for
+
 // session's mu.
 type verification struct {
 	out         *PipelineOutcome

@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/biogate/biogate/devices/relay"
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/protocol"
 )
@@ -251,8 +250,8 @@ func (s *Server) hello(id string) *protocol.Hello {
 }
 
 // relayConfig is a relay camera's configuration for a session.
-func (s *Server) relayConfig(id string) relay.Config {
-	return relay.Config{
+func (s *Server) relayConfig(id string) RelayConfig {
+	return RelayConfig{
 		MaxFrameBytes: s.cfg.Limits.MaxFrameBytes,
 		MaxFPS:        float64(s.cfg.Limits.MaxFPS),
 		IdleTimeout:   time.Duration(s.cfg.Limits.IdleSeconds) * time.Second,

@@ -9,8 +9,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/biogate/biogate/devices/relay"
-	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/gateway/protocol"
 )
@@ -21,9 +19,6 @@ var (
 	errEnded          = errors.New("gateway: session ended")
 	errClientGone     = errors.New("gateway: client went away")
 )
-
-// frameErrorEvery is how often one frame error code is reported.
-const frameErrorEvery = time.Second
 
 // session is one verification on one connection. The handler's goroutine
 // reads (serve); control runs the pipeline and IDEC in a goroutine that
@@ -51,9 +46,9 @@ type session struct {
 	outcome    string // metrics label, set when ended
 	start      *protocol.Start
 	subject    iin.IIN
-	cam        *relay.Camera // relay mode, from start on
-	eof        bool          // end_of_frames received
-	over       bool          // liveness ended: frames are dropped silently
+	cam        RelayCamera // relay mode, from start on
+	eof        bool        // end_of_frames received
+	over       bool        // liveness ended: frames are dropped silently
 	attempts   int
 	verif      verification
 	held       string // the subject key this session holds (Server.hold)
@@ -81,16 +76,26 @@ func newSession(srv *Server, id string, k key, c *conn, log *slog.Logger) *sessi
 // serve runs the session until its socket closes and its goroutines are
 // gone.
 func (s *session) serve() {
+	s.open()
+	go s.control()
+	s.c.readLoop(s.onMessage)
+	s.close()
+}
+
+// open greets the client: hello, then state waiting_start.
+func (s *session) open() {
 	s.mu.Lock()
 	s.c.send(s.srv.hello(s.id), false)
 	s.setState(protocol.StateWaitingStart)
 	s.stageStart = time.Now()
 	s.mu.Unlock()
 	s.log.Info("session opened")
+}
 
-	go s.control()
-	s.c.readLoop(s.onMessage)
-
+// close ends the session once its client is gone (the reader returned):
+// it stops control and waits for it, releases the IIN, closes the relay
+// camera and counts the outcome.
+func (s *session) close() {
 	s.cancel(errClientGone)
 	s.mu.Lock()
 	if s.cam != nil {
@@ -192,41 +197,6 @@ func (s *session) failLocked(code protocol.ErrorCode, retryAfter int) {
 	s.c.close(status, true)
 }
 
-// releaseLocked lets the next session for this IIN start: before the
-// result goes out, so a client that starts again at once is not refused.
-// s.mu is held.
-func (s *session) releaseLocked() {
-	if s.held == "" {
-		return
-	}
-	ctx, cancel := s.storeCtx()
-	defer cancel()
-	if err := s.srv.holds.Release(ctx, s.held, s.id); err != nil {
-		s.log.Error("session lease not released (it runs out by itself)", "error", err)
-	}
-	s.held = ""
-}
-
-// storeCtx is the context of evidence calls: not cancelled by the
-// session's end, bounded by storeTimeout.
-func (s *session) storeCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(s.ctx), storeTimeout)
-}
-
-// recordLockout keeps the evidence of a start refused because its IIN is
-// locked out: a refused document with reason locked_out, which the
-// regulator's statistics count. No result goes to the client (it gets the
-// locked_out error); the start is not accepted. s.mu is held.
-func (s *session) recordLockout(st *protocol.Start) {
-	s.start = st
-	defer func() { s.start = nil }()
-	res := s.result(protocol.DecisionRefused, []string{evidence.ReasonLockedOut}, nil, "")
-	if err := s.record(res); err != nil {
-		s.log.Error("lockout document not kept", "error", err)
-	}
-}
-
-// finish ends the session with a result, and counts a failed attempt for
 // the IIN's lockout when the decision is spoof, refused or no_match.
 func (s *session) finish(d protocol.Decision, reasons []string, similarity *float64, idecID string) {
 	s.mu.Lock()
@@ -323,162 +293,5 @@ func (s *session) onMessage(typ int, data []byte) {
 		s.mu.Unlock()
 	case *protocol.EndOfFrames:
 		s.onEndOfFrames()
-	}
-}
-
-func (s *session) onStart(st *protocol.Start) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended {
-		return
-	}
-	if s.state != protocol.StateWaitingStart {
-		s.sendError(protocol.NewError(protocol.CodeUnexpectedMessage))
-		return
-	}
-	cfg := &s.srv.cfg
-	now := cfg.Clock()
-	if err := st.Validate(now, protocol.StartRules{ConsentMaxAge: cfg.ConsentMaxAge, AllowFixedCommands: cfg.AllowFixedCommands}); err != nil {
-		s.log.Info("start rejected", "error", err) // FieldError text names the field, never the value
-		s.sendError(protocol.ErrorFor(err))
-		return
-	}
-	need := ScopeKiosk
-	if st.Camera.Mode == protocol.CameraRelay {
-		need = ScopeRelay
-	}
-	if !s.key.has(need) {
-		e := protocol.NewError(protocol.CodeForbiddenScope)
-		e.Fatal, e.Field = false, "camera.mode" // a rejected start: the client may pick the other mode
-		s.sendError(e)
-		return
-	}
-	subject, err := iin.Parse(st.IIN)
-	if err != nil { // Validate checked it
-		s.failLocked(protocol.CodeInternal, 0)
-		return
-	}
-	ctx, cancel := s.storeCtx()
-	defer cancel()
-	d, err := s.srv.failures.LockedFor(ctx, s.srv.subjectKey(st.IIN), now, cfg.Lockout, cfg.MaxAttempts)
-	if err != nil {
-		s.log.Error("lockout check", "error", err)
-		s.failLocked(protocol.CodeEvidenceUnavailable, 0)
-		return
-	}
-	if d > 0 {
-		s.recordLockout(st)
-		s.failLocked(protocol.CodeLockedOut, seconds(d))
-		return
-	}
-	if ok, wait := s.srv.perIIN.allow(st.IIN, cfg.RatePerIIN, now); !ok {
-		s.failLocked(protocol.CodeRateLimited, seconds(wait))
-		return
-	}
-	// One session per IIN at a time, across the gateways sharing the
-	// store; a lease outlives the session's limit only if its gateway
-	// died.
-	key := s.srv.subjectKey(st.IIN)
-	lease := time.Duration(cfg.Limits.SessionSeconds)*time.Second + time.Minute
-	held, err := s.srv.holds.Hold(ctx, key, s.id, now, now.Add(lease))
-	if err != nil {
-		s.log.Error("session lease", "error", err)
-		s.failLocked(protocol.CodeEvidenceUnavailable, 0)
-		return
-	}
-	if !held {
-		s.failLocked(protocol.CodeIINInSession, 0)
-		return
-	}
-	s.held = key
-	if st.Camera.Mode == protocol.CameraRelay {
-		cam, err := relay.New(s.srv.relayConfig(s.id))
-		if err != nil {
-			s.log.Error("relay camera", "error", err)
-			s.failLocked(protocol.CodeInternal, 0)
-			return
-		}
-		s.cam = cam
-	} else if s.srv.cameras == nil {
-		s.failLocked(protocol.CodeCameraUnavailable, 0)
-		return
-	}
-	s.start, s.subject = st, subject
-	s.srv.m.stage.WithLabelValues("waiting_start").Observe(time.Since(s.stageStart).Seconds())
-	s.log.Info("session started", "mode", st.Camera.Mode, "fixed_commands", st.Commands != nil)
-	s.setState(protocol.StateCapturing)
-	s.startCh <- st
-}
-
-// frameError reports a rejected frame, at most once per second per code.
-// s.mu is held.
-func (s *session) frameError(code protocol.ErrorCode) {
-	now := time.Now()
-	if t, ok := s.frameErrAt[code]; ok && now.Sub(t) < frameErrorEvery {
-		return
-	}
-	s.frameErrAt[code] = now
-	s.sendError(protocol.NewError(code))
-}
-
-func (s *session) onFrame(data []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended {
-		return
-	}
-	var code protocol.ErrorCode
-	switch {
-	case s.state == protocol.StateWaitingStart || s.eof:
-		code = protocol.CodeUnexpectedMessage
-	case s.start.Camera.Mode != protocol.CameraRelay:
-		code = protocol.CodeWrongMode
-	case s.over || s.state == protocol.StateSubmitting:
-		s.srv.m.framesReceived.Inc()
-		s.srv.m.framesDropped.WithLabelValues("liveness_over").Inc()
-		return
-	default:
-		if err := s.cam.Push(data); err != nil {
-			if code = frameCode(err); code != "" {
-				s.frameError(code)
-			}
-		}
-		return // counted by the camera's Stats
-	}
-	s.srv.m.framesReceived.Inc()
-	s.srv.m.framesDropped.WithLabelValues(string(code)).Inc()
-	s.frameError(code)
-}
-
-// frameCode maps a relay rejection to its protocol code; "" for a frame
-// dropped silently (the stream was stopped).
-func frameCode(err error) protocol.ErrorCode {
-	switch {
-	case errors.Is(err, relay.ErrNotJPEG):
-		return protocol.CodeFrameNotJPEG
-	case errors.Is(err, relay.ErrTooLarge):
-		return protocol.CodeFrameTooLarge
-	case errors.Is(err, relay.ErrTooFast):
-		return protocol.CodeFrameTooFast
-	case errors.Is(err, relay.ErrStopped):
-		return ""
-	}
-	return protocol.CodeFrameBadHeader // short, magic, version, sequence
-}
-
-func (s *session) onEndOfFrames() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.ended:
-	case s.state == protocol.StateWaitingStart:
-		s.sendError(protocol.NewError(protocol.CodeUnexpectedMessage))
-	case s.start.Camera.Mode != protocol.CameraRelay:
-		s.sendError(protocol.NewError(protocol.CodeWrongMode))
-	case s.over || s.state == protocol.StateSubmitting || s.eof:
-		// accepted silently: the client cannot know when liveness ended
-	default:
-		s.eof = true
-		s.cam.End()
 	}
 }

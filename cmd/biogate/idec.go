@@ -13,6 +13,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
 )
 
@@ -88,12 +89,12 @@ func runIDEC(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "biogate idec verify: %v\n", err)
 		return exitFailure
 	}
-	tlsCfg, err := idec.LoadTLS(*tlsDir)
+	tlsCfg, err := idechttp.LoadTLS(*tlsDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "biogate idec verify: %v\n", err)
 		return exitFailure
 	}
-	client, err := idec.New(idec.Config{URL: *url, TLS: tlsCfg, Timeout: *timeout})
+	client, err := idechttp.New(idechttp.Config{URL: *url, TLS: tlsCfg, Config: idec.Config{Timeout: *timeout}})
 	if err != nil {
 		fmt.Fprintf(stderr, "biogate idec verify: %v\n", err)
 		return exitUsage

@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-// TestDependencies: the emulator knows the contract (gateway/idec), IIN
+// TestDependencies: the emulator knows the contract (gateway/idec and its
+// HTTP transport gateway/idec/idechttp), IIN
 // rules (gateway/iin) and the models, and nothing else of the gateway, the
 // devices or liveness (docs/ARCHITECTURE.md in shared/).
 func TestDependencies(t *testing.T) {
@@ -15,7 +16,7 @@ func TestDependencies(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	allowed := map[string]bool{mod + "gateway/idec": true, mod + "gateway/iin": true}
+	allowed := map[string]bool{mod + "gateway/idec": true, mod + "gateway/idec/idechttp": true, mod + "gateway/iin": true}
 	for _, d := range strings.Fields(string(out)) {
 		for _, f := range []string{mod + "gateway", mod + "devices", mod + "liveness"} {
 			if strings.HasPrefix(d, f) && !allowed[d] {

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/internal/testenv"
 )
@@ -146,36 +146,36 @@ func TestEnrollAndServe(t *testing.T) {
 	base := "https://" + addr
 	waitHealthy(t, hc, base, done, &logs)
 
-	verify := func(id, name string) idec.VerifyResponse {
+	verify := func(id, name string) idechttp.VerifyResponse {
 		t.Helper()
 		b, err := os.ReadFile(filepath.Join(faces, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := idec.VerifyRequest{RequestID: newID(), IIN: id, BIN: bankBIN, ConsentRef: "c-1", Photo: b,
-			Capture: idec.CaptureMeta{Time: time.Now(), Quality: 90, Liveness: "live", DeviceID: "test"}}
+		req := idechttp.VerifyRequest{RequestID: newID(), IIN: id, BIN: bankBIN, ConsentRef: "c-1", Photo: b,
+			Capture: idechttp.CaptureMeta{Time: time.Now(), Quality: 90, Liveness: "live", DeviceID: "test"}}
 		body, _ := json.Marshal(req)
-		hr, _ := http.NewRequest(http.MethodPost, base+idec.PathVerify, bytes.NewReader(body))
-		hr.Header.Set(idec.HeaderRequestID, req.RequestID)
+		hr, _ := http.NewRequest(http.MethodPost, base+idechttp.PathVerify, bytes.NewReader(body))
+		hr.Header.Set(idechttp.HeaderRequestID, req.RequestID)
 		resp, err := hc.Do(hr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var v idec.VerifyResponse
+		var v idechttp.VerifyResponse
 		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.StatusCode != 200 {
 			t.Fatalf("verify %s: %d %v", name, resp.StatusCode, err)
 		}
 		return v
 	}
-	if v := verify(obamaIIN, "obama2.jpg"); v.Decision != idec.DecisionMatch {
+	if v := verify(obamaIIN, "obama2.jpg"); v.Decision != idechttp.DecisionMatch {
 		t.Errorf("obama2 against obama: %+v", v)
 	}
 	// Enrolled by the CLI while serve runs on the same folder.
 	if code, _, stderr := runCLI(t, "enroll", "--gallery", gallery, "--iin", bidenIIN, "--photo", filepath.Join(faces, "biden.jpg"), "--models", models); code != exitOK {
 		t.Fatalf("enroll while serving: %s", stderr)
 	}
-	if v := verify(bidenIIN, "train_biden_biden2.jpg"); v.Decision != idec.DecisionMatch {
+	if v := verify(bidenIIN, "train_biden_biden2.jpg"); v.Decision != idechttp.DecisionMatch {
 		t.Errorf("biden2 against biden: %+v", v)
 	}
 
@@ -229,7 +229,7 @@ func waitHealthy(t *testing.T, hc *http.Client, base string, done <-chan int, lo
 			t.Fatalf("serve exited %d:\n%s", code, logs.String())
 		default:
 		}
-		resp, err := hc.Get(base + idec.PathHealth)
+		resp, err := hc.Get(base + idechttp.PathHealth)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {

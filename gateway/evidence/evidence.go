@@ -179,7 +179,7 @@ type Store interface {
 	Failures(ctx context.Context, key string, since time.Time) ([]time.Time, error)
 	// LockedFor says how long the subject stays locked out at now: max or
 	// more failures within window (after now-window) lock it until the last
-	// of them is window old. 0 when not locked.
+	// of them is window old. 0 when not locked. The rule is Lockout's.
 	LockedFor(ctx context.Context, key string, now time.Time, window time.Duration, max int) (time.Duration, error)
 	// Hold takes the subject's lease for holder until the time until, and
 	// reports false when another holder's lease has not run out at now: one

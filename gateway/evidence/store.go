@@ -252,19 +252,10 @@ func (s *store) Failures(ctx context.Context, key string, since time.Time) ([]ti
 
 func (s *store) LockedFor(ctx context.Context, key string, now time.Time, window time.Duration, max int) (time.Duration, error) {
 	ts, err := s.Failures(ctx, key, now.Add(-window))
-	if err != nil || max <= 0 {
+	if err != nil {
 		return 0, err
 	}
-	var recent []time.Time // failures in the future of now do not count
-	for _, t := range ts {
-		if !t.After(now) {
-			recent = append(recent, t)
-		}
-	}
-	if len(recent) < max {
-		return 0, nil
-	}
-	return recent[len(recent)-1].Add(window).Sub(now), nil
+	return Lockout(ts, now, window, max), nil
 }
 
 func (s *store) PruneFailures(ctx context.Context, before time.Time) (int, error) {

@@ -29,15 +29,6 @@ func (s BreakerState) String() string {
 	return "unknown"
 }
 
-// verdict is what one attempt tells the breaker about IDEC's health.
-type verdict int
-
-const (
-	healthy verdict = iota // IDEC answered (any 2xx or 4xx)
-	failed                 // IDEC unavailable or too slow
-	neutral                // no evidence either way (the caller gave up)
-)
-
 // breaker is a consecutive-failure circuit breaker with a single half-open
 // probe. It is safe for concurrent use.
 type breaker struct {
@@ -81,8 +72,8 @@ func (b *breaker) allow() (probe, ok bool) {
 	}
 }
 
-// done reports the verdict of an attempt allow let through.
-func (b *breaker) done(probe bool, v verdict) {
+// done reports the health an attempt showed, for an attempt allow let through.
+func (b *breaker) done(probe bool, v Health) {
 	if b.threshold <= 0 {
 		return
 	}
@@ -90,9 +81,9 @@ func (b *breaker) done(probe bool, v verdict) {
 	defer b.mu.Unlock()
 	if probe {
 		switch v {
-		case healthy:
+		case Healthy:
 			b.state, b.failures = BreakerClosed, 0
-		case failed:
+		case Failing:
 			b.trip()
 		default: // let another attempt probe
 		}
@@ -105,9 +96,9 @@ func (b *breaker) done(probe bool, v verdict) {
 		return
 	}
 	switch v {
-	case healthy:
+	case Healthy:
 		b.failures = 0
-	case failed:
+	case Failing:
 		b.failures++
 		if b.failures >= b.threshold {
 			b.trip()

@@ -3,37 +3,31 @@ package idec
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
-	"strings"
 	"time"
-
-	"github.com/biogate/biogate/gateway/iin"
 )
 
-// Client calls IDEC's verify endpoint over mutual TLS with retries, a
+// Client verifies faces with IDEC over a Transport, with retries, a
 // circuit breaker and a cap on concurrent attempts. It is safe for
 // concurrent use.
 type Client struct {
 	cfg       Config
-	verifyURL string
-	http      *http.Client
-	transport *http.Transport
+	transport Transport
 	sem       chan struct{} // one token per attempt in flight
 	breaker   *breaker
 	metrics   *metrics
 	log       *slog.Logger
 }
 
-// New validates cfg, applies its defaults and returns a Client. It fails if
-// a field is invalid or the metrics cannot be registered. New makes no
-// connection.
-func New(cfg Config) (*Client, error) {
+// New validates cfg, applies its defaults and returns a Client over t. It
+// fails if a field is invalid or the metrics cannot be registered. New
+// makes no connection. idechttp.New makes a Client over HTTP in one call.
+func New(t Transport, cfg Config) (*Client, error) {
+	if t == nil {
+		return nil, errors.New("idec: no transport")
+	}
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -43,30 +37,9 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := &http.Transport{
-		// IDEC is reached directly: no proxy from the environment.
-		Proxy:       nil,
-		DialContext: (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig: &tls.Config{
-			RootCAs:      cfg.TLS.CA,
-			Certificates: []tls.Certificate{cfg.TLS.Certificate},
-			ServerName:   cfg.TLS.ServerName,
-			MinVersion:   tls.VersionTLS12,
-		},
-		MaxIdleConns:        cfg.MaxInFlight,
-		MaxIdleConnsPerHost: cfg.MaxInFlight,
-		IdleConnTimeout:     90 * time.Second,
-	}
 	return &Client{
 		cfg:       cfg,
-		verifyURL: strings.TrimSuffix(cfg.URL, "/") + PathVerify,
-		http: &http.Client{
-			Transport: tr,
-			// A redirect is not part of the contract, and following one
-			// would resend a photo elsewhere.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		transport: tr,
+		transport: t,
 		sem:       make(chan struct{}, cfg.MaxInFlight),
 		breaker:   b,
 		metrics:   m,
@@ -78,51 +51,11 @@ func New(cfg Config) (*Client, error) {
 // affected, and the Client stays usable (a later call reconnects); the
 // metrics stay registered.
 func (c *Client) Close() {
-	c.transport.CloseIdleConnections()
+	c.transport.Close()
 }
 
 // BreakerState returns the circuit breaker's state now.
 func (c *Client) BreakerState() BreakerState { return c.breaker.current() }
-
-// Request is one verification. The client reads Photo during Verify and
-// keeps no reference to it afterwards; Photo is biometric data and is
-// never logged.
-type Request struct {
-	// IIN of the person; required.
-	IIN iin.IIN
-	// BIN of the requesting organisation; required.
-	BIN iin.BIN
-	// ConsentRef identifies the person's recorded consent; required, at
-	// most 256 bytes.
-	ConsentRef string
-	// Photo is the JPEG of the face (the token-frontal crop); required.
-	Photo []byte
-	// Capture describes the capture; Quality must be within 0-100.
-	Capture CaptureMeta
-}
-
-// Result is IDEC's decision. A no-match is a Result with Match false, not
-// an error.
-type Result struct {
-	// Match is true when IDEC decided DecisionMatch.
-	Match bool
-	// Similarity of the live face and the reference photo, 0-1.
-	Similarity float64
-	// Decision is DecisionMatch or DecisionNoMatch.
-	Decision string
-	// ReferenceSource says where IDEC's reference photo came from.
-	ReferenceSource string
-	// IDECRequestID is IDEC's id of the verification, for audit.
-	IDECRequestID string
-	// RequestID is the client's id of the verification, sent on every
-	// attempt in HeaderRequestID and in the body.
-	RequestID string
-	// Time IDEC decided.
-	Time time.Time
-}
-
-// maxConsentRef bounds Request.ConsentRef.
-const maxConsentRef = 256
 
 // Verify asks IDEC whether req.Photo shows the person with req.IIN. It
 // blocks until IDEC decides, the call fails, or the deadline passes: the
@@ -163,7 +96,7 @@ func (c *Client) Verify(ctx context.Context, req Request) (Result, error) {
 		}
 		attrs = append(attrs, slog.String("error", err.Error()))
 	} else {
-		attrs = append(attrs, slog.Int("status", http.StatusOK), slog.String("idec_request_id", res.IDECRequestID))
+		attrs = append(attrs, slog.Int("status", statusOK), slog.String("idec_request_id", res.IDECRequestID))
 	}
 	c.log.LogAttrs(ctx, level, "idec verify", attrs...)
 	return res, err
@@ -173,23 +106,11 @@ func (c *Client) verify(ctx context.Context, id string, req Request) (Result, er
 	if err := validate(req); err != nil {
 		return Result{}, &Error{Kind: ErrInvalidRequest, RequestID: id, Err: err}
 	}
-	body, err := json.Marshal(VerifyRequest{
-		RequestID:  id,
-		IIN:        req.IIN.String(),
-		BIN:        req.BIN.String(),
-		ConsentRef: req.ConsentRef,
-		Photo:      req.Photo,
-		Capture:    req.Capture,
-	})
-	if err != nil {
-		return Result{}, &Error{Kind: ErrInvalidRequest, RequestID: id, Err: err}
-	}
-
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	var last *Error
 	for n := 1; ; n++ {
-		res, e, retry := c.attempt(ctx, id, body, n)
+		res, e, retry := c.attempt(ctx, id, req, n)
 		if e == nil {
 			return res, nil
 		}
@@ -202,7 +123,7 @@ func (c *Client) verify(ctx context.Context, id string, req Request) (Result, er
 		if !retry || n > c.cfg.MaxRetries {
 			return Result{}, last
 		}
-		wait := c.backoff(n)
+		wait := c.cfg.backoff(n)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
 			return Result{}, last // the deadline wins: give up now, with the real cause
 		}
@@ -210,7 +131,7 @@ func (c *Client) verify(ctx context.Context, id string, req Request) (Result, er
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			e := ctxError(ctx, id)
+			e := ContextError(ctx, id)
 			e.Attempts = n
 			return Result{}, e
 		case <-t.C:
@@ -219,14 +140,14 @@ func (c *Client) verify(ctx context.Context, id string, req Request) (Result, er
 }
 
 // backoff returns the full-jitter wait before retry n (n >= 1).
-func (c *Client) backoff(n int) time.Duration {
-	ceil := c.cfg.BackoffMax
+func (cfg *Config) backoff(n int) time.Duration {
+	ceil := cfg.BackoffMax
 	if n-1 < 32 {
-		if d := c.cfg.BackoffBase << (n - 1); d > 0 && d < ceil {
+		if d := cfg.BackoffBase << (n - 1); d > 0 && d < ceil {
 			ceil = d
 		}
 	}
-	return time.Duration(c.cfg.Rand() * float64(ceil))
+	return time.Duration(cfg.Rand() * float64(ceil))
 }
 
 // validate checks what the client can know is wrong without asking IDEC.
@@ -239,8 +160,8 @@ func validate(req Request) error {
 		return errors.New("BIN is required")
 	case req.ConsentRef == "":
 		return errors.New("consent reference is required")
-	case len(req.ConsentRef) > maxConsentRef:
-		return fmt.Errorf("consent reference longer than %d bytes", maxConsentRef)
+	case len(req.ConsentRef) > MaxConsentRef:
+		return fmt.Errorf("consent reference longer than %d bytes", MaxConsentRef)
 	case len(req.Photo) == 0:
 		return errors.New("photo is required")
 	case !bytes.HasPrefix(req.Photo, []byte{0xff, 0xd8, 0xff}):
@@ -249,4 +170,62 @@ func validate(req Request) error {
 		return errors.New("capture quality outside 0-100")
 	}
 	return nil
+}
+
+// statusOK is the status a decision is logged with: IDEC's 200 over HTTP.
+const statusOK = 200
+
+// attempt makes attempt n of the verification id, if the breaker, a slot
+// and the deadline allow. It returns the result, or an error (with
+// Attempts set) and whether a retry is safe.
+func (c *Client) attempt(ctx context.Context, id string, req Request, n int) (res Result, e *Error, retry bool) {
+	probe, ok := c.breaker.allow()
+	if !ok {
+		return Result{}, &Error{Kind: ErrUnavailable, RequestID: id, Code: CodeBreakerOpen, Attempts: n - 1}, false
+	}
+	v := NoEvidence
+	defer func() { c.breaker.done(probe, v) }()
+	sent := false
+	defer func() {
+		if e != nil {
+			e.Attempts = n - 1
+			if sent {
+				e.Attempts = n
+			}
+		}
+	}()
+
+	if ctx.Err() != nil {
+		return Result{}, ContextError(ctx, id), false
+	}
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return Result{}, ContextError(ctx, id), false
+	}
+	defer func() { <-c.sem }()
+	sent = true
+	if n > 1 {
+		c.metrics.retries.Inc()
+	}
+
+	start := time.Now()
+	defer func() {
+		status := 0
+		outcome := outcomeOf(res, nil)
+		if e != nil {
+			status, outcome = e.Status, outcomeOf(Result{}, e)
+		}
+		c.log.LogAttrs(ctx, slog.LevelDebug, "idec attempt",
+			slog.String("request_id", id), slog.Int("attempt", n),
+			slog.String("outcome", outcome), slog.Int("status", status),
+			slog.Duration("latency", time.Since(start)), slog.Bool("retry", retry))
+	}()
+
+	a := c.transport.Send(ctx, id, req, c.cfg.AttemptTimeout)
+	v = a.Health
+	if a.Err != nil {
+		return Result{}, a.Err, a.Retry
+	}
+	return a.Result, nil, false
 }

@@ -1,15 +1,10 @@
 package idec
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/url"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,18 +21,14 @@ const (
 	DefaultOpenFor          = 10 * time.Second
 )
 
-// Config configures a Client. Zero fields take the defaults in brackets.
+// Config configures a Client: everything but the transport. Zero fields
+// take the defaults in brackets.
 type Config struct {
-	// URL is IDEC's base URL, https only ("https://idec.example.kz:8443");
-	// the contract's paths are appended to it.
-	URL string
-	// TLS holds the mutual-TLS material; required. See LoadTLS.
-	TLS TLS
 	// Timeout bounds one Verify call from start to return: waiting for a
 	// slot, every attempt and every backoff [10s]. A caller's earlier ctx
 	// deadline wins.
 	Timeout time.Duration
-	// AttemptTimeout bounds one HTTP attempt [Timeout]. Set it below
+	// AttemptTimeout bounds one attempt [Timeout]. Set it below
 	// Timeout to retry an attempt that got no response in time.
 	AttemptTimeout time.Duration
 	// MaxRetries is the number of retries after the first attempt [2];
@@ -48,8 +39,8 @@ type Config struct {
 	// ("full jitter") [200ms, 2s].
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
-	// MaxInFlight caps concurrent HTTP attempts to IDEC [8]; further
-	// attempts wait for a slot, within their deadline.
+	// MaxInFlight caps concurrent attempts to IDEC [8]; further attempts
+	// wait for a slot, within their deadline.
 	MaxInFlight int
 	// Breaker configures the circuit breaker.
 	Breaker BreakerConfig
@@ -80,64 +71,9 @@ type BreakerConfig struct {
 	OpenFor time.Duration
 }
 
-// TLS is the mutual-TLS material of a Client.
-type TLS struct {
-	// CA is the pool of the CA that signs IDEC's server certificates; it
-	// is the only trust root used (the system roots are not), so only
-	// servers with a certificate from this CA are accepted.
-	CA *x509.CertPool
-	// Certificate is the gateway's client certificate, with its key.
-	Certificate tls.Certificate
-	// ServerName, if set, is the name verified in the server's
-	// certificate instead of the URL's host.
-	ServerName string
-}
-
-// Files LoadTLS reads from its directory.
-const (
-	FileCA        = "ca.pem"
-	FileClient    = "client.pem"
-	FileClientKey = "client-key.pem"
-)
-
-// LoadTLS reads dir/ca.pem (one or more PEM certificates of IDEC's CA),
-// dir/client.pem and dir/client-key.pem (the gateway's PEM certificate
-// chain and private key).
-func LoadTLS(dir string) (TLS, error) {
-	caPEM, err := os.ReadFile(filepath.Join(dir, FileCA))
-	if err != nil {
-		return TLS{}, fmt.Errorf("idec: load TLS: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
-		return TLS{}, fmt.Errorf("idec: load TLS: %s holds no PEM certificate", filepath.Join(dir, FileCA))
-	}
-	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, FileClient), filepath.Join(dir, FileClientKey))
-	if err != nil {
-		return TLS{}, fmt.Errorf("idec: load TLS client certificate: %w", err)
-	}
-	return TLS{CA: pool, Certificate: cert}, nil
-}
-
 // withDefaults returns cfg with defaults applied, or an error naming the
 // first invalid field.
 func (cfg Config) withDefaults() (Config, error) {
-	u, err := url.Parse(cfg.URL)
-	if err != nil {
-		return cfg, fmt.Errorf("idec: config URL: %w", err)
-	}
-	if u.Scheme != "https" || u.Host == "" {
-		return cfg, errors.New("idec: config URL: want https://host[:port][/prefix]")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return cfg, errors.New("idec: config URL: must not have a query or fragment")
-	}
-	if cfg.TLS.CA == nil {
-		return cfg, errors.New("idec: config TLS.CA: required")
-	}
-	if len(cfg.TLS.Certificate.Certificate) == 0 || cfg.TLS.Certificate.PrivateKey == nil {
-		return cfg, errors.New("idec: config TLS.Certificate: a client certificate with its key is required")
-	}
 	for _, d := range []struct {
 		name string
 		v    *time.Duration

@@ -1,107 +1,113 @@
 package idec
 
-import "time"
+import (
+	"context"
+	"time"
 
-// The wire types of the assumed IDEC contract. openapi.json beside this file
-// is the contract's one written description; these types and it change
-// together, and nothing outside this package and the emulator knows the
-// wire format.
-
-// Paths of the contract.
-const (
-	// PathVerify takes a VerifyRequest and answers a VerifyResponse (200) or
-	// an ErrorResponse.
-	PathVerify = "/v1/verify"
-	// PathEnroll is the emulator's admin endpoint (not part of the real
-	// IDEC): it takes an EnrollRequest and answers 204.
-	PathEnroll = "/admin/v1/enroll"
-	// PathHealth answers 200 while the service accepts requests.
-	PathHealth = "/healthz"
+	"github.com/biogate/biogate/gateway/iin"
 )
 
-// HeaderRequestID carries the caller's request id (the idempotency key) on
-// every attempt of one request; the body repeats it.
-const HeaderRequestID = "X-Request-ID"
-
-// VerifyRequest asks IDEC to compare a live face with the state's reference
-// photo of the person with that IIN. Photo is biometric data: never log it.
-type VerifyRequest struct {
-	// RequestID is the caller's idempotency key: the same on every retry of
-	// one verification, unique across verifications (a UUIDv4).
-	RequestID string `json:"request_id"`
-	// IIN of the person, 12 digits.
-	IIN string `json:"iin"`
-	// BIN of the requesting organisation (bank, MFO), 12 digits.
-	BIN string `json:"bin"`
-	// ConsentRef identifies the person's recorded consent to this check.
-	ConsentRef string `json:"consent_ref"`
-	// Photo is the JPEG of the face (the token-frontal crop), base64 in JSON.
-	Photo []byte `json:"photo"`
-	// Capture describes how the photo was taken.
-	Capture CaptureMeta `json:"capture"`
+// Request is one verification. The client reads Photo during Verify and
+// keeps no reference to it afterwards; Photo is biometric data and is
+// never logged.
+type Request struct {
+	// IIN of the person; required.
+	IIN iin.IIN
+	// BIN of the requesting organisation; required.
+	BIN iin.BIN
+	// ConsentRef identifies the person's recorded consent; required, at
+	// most MaxConsentRef bytes.
+	ConsentRef string
+	// Photo is the JPEG of the face (the token-frontal crop); required.
+	Photo []byte
+	// Capture describes the capture; Quality must be within 0-100.
+	Capture CaptureMeta
 }
+
+// MaxConsentRef bounds Request.ConsentRef, in bytes.
+const MaxConsentRef = 256
 
 // CaptureMeta is what the gateway tells IDEC about the capture.
 type CaptureMeta struct {
 	// Time the frame was captured.
-	Time time.Time `json:"time"`
+	Time time.Time
 	// Quality is the capture loop's unified quality score, 0-100.
-	Quality float64 `json:"quality"`
+	Quality float64
 	// Liveness is the liveness verdict ("live"), for IDEC's audit.
-	Liveness string `json:"liveness"`
+	Liveness string
 	// DeviceID names the gateway and camera that took the photo.
-	DeviceID string `json:"device_id"`
+	DeviceID string
 }
 
-// VerifyResponse is IDEC's answer to a VerifyRequest.
-type VerifyResponse struct {
-	// RequestID echoes the caller's request id.
-	RequestID string `json:"request_id"`
-	// IDECRequestID is IDEC's own id of this verification, for audit.
-	IDECRequestID string `json:"idec_request_id"`
-	// Similarity of the live face and the reference photo, 0-1.
-	Similarity float64 `json:"similarity"`
-	// Decision is DecisionMatch or DecisionNoMatch, by IDEC's threshold.
-	Decision string `json:"decision"`
-	// ReferenceSource says where the reference photo came from (for
-	// example "identity_document_registry").
-	ReferenceSource string `json:"reference_source"`
-	// Time IDEC decided.
-	Time time.Time `json:"time"`
-}
-
-// Decisions in a VerifyResponse.
+// Decisions of a Result.
 const (
 	DecisionMatch   = "match"
 	DecisionNoMatch = "no_match"
 )
 
-// ErrorResponse is the body of every non-2xx answer.
-type ErrorResponse struct {
-	// Code is one of the Code* constants.
-	Code string `json:"code"`
-	// Message is for people; it never holds biometric data.
-	Message string `json:"message"`
-	// IDECRequestID, when IDEC got as far as assigning one.
-	IDECRequestID string `json:"idec_request_id,omitempty"`
+// Result is IDEC's decision. A no-match is a Result with Match false, not
+// an error.
+type Result struct {
+	// Match is true when IDEC decided DecisionMatch.
+	Match bool
+	// Similarity of the live face and the reference photo, 0-1.
+	Similarity float64
+	// Decision is DecisionMatch or DecisionNoMatch.
+	Decision string
+	// ReferenceSource says where IDEC's reference photo came from.
+	ReferenceSource string
+	// IDECRequestID is IDEC's id of the verification, for audit.
+	IDECRequestID string
+	// RequestID is the client's id of the verification, sent on every
+	// attempt (the idempotency key).
+	RequestID string
+	// Time IDEC decided.
+	Time time.Time
 }
 
-// Error codes and the HTTP status each comes with.
+// Transport carries single attempts of a verification to IDEC; a Client
+// adds the request id, validation, retries, backoff, the deadline, the
+// in-flight cap, the circuit breaker, metrics and logs around it. The HTTP
+// transport of the assumed contract is idec/idechttp. A Transport is safe
+// for concurrent use.
+type Transport interface {
+	// Send makes one attempt at having IDEC decide req, under the request
+	// id id (the same on every attempt of a verification). ctx is the
+	// call's: its end is the caller giving up or the call's deadline; the
+	// attempt itself gets at most timeout. Send blocks until the attempt
+	// ends. It reads req.Photo only during the call.
+	Send(ctx context.Context, id string, req Request, timeout time.Duration) Attempt
+	// Close releases idle resources (connections); the transport stays
+	// usable.
+	Close()
+}
+
+// Attempt is how one attempt ended.
+type Attempt struct {
+	// Result is IDEC's decision, when Err is nil; RequestID is the id.
+	Result Result
+	// Err is why the attempt failed: Kind, RequestID and what was read
+	// (Status, Code, IDECRequestID, Message, Err) are set; the Client sets
+	// Attempts. ContextError makes the error of a ctx that ended.
+	Err *Error
+	// Retry says whether another attempt is safe (it cannot duplicate a
+	// decision the caller saw) and useful.
+	Retry bool
+	// Health is what the attempt says of IDEC's health, for the circuit
+	// breaker.
+	Health Health
+}
+
+// Health is what one attempt says of IDEC's health, for the circuit
+// breaker.
+type Health int
+
+// Healths of an Attempt.
 const (
-	CodeInvalidRequest   = "invalid_request"    // 400: malformed body, bad IIN or BIN, photo not a JPEG
-	CodeNoFace           = "no_face"            // 422: no single face found in the photo
-	CodeUnknownIIN       = "unknown_iin"        // 404: no person with this IIN
-	CodeNoReferencePhoto = "no_reference_photo" // 409: the person has no usable reference photo
-	CodeConflict         = "request_id_reused"  // 409: the request id was used for a different request
-	CodeUnavailable      = "unavailable"        // 503: IDEC cannot serve now; retry later
-	CodeInternal         = "internal"           // 500
+	// Healthy: IDEC answered (any decision, any 4xx).
+	Healthy Health = iota
+	// Failing: IDEC was unreachable, unavailable or too slow.
+	Failing
+	// NoEvidence: nothing either way (the caller gave up).
+	NoEvidence
 )
-
-// EnrollRequest puts a reference photo into the emulator's gallery (the
-// emulator only; the real IDEC has no such endpoint).
-type EnrollRequest struct {
-	// IIN of the person, 12 digits.
-	IIN string `json:"iin"`
-	// Photo is the reference photo, JPEG or PNG, base64 in JSON.
-	Photo []byte `json:"photo"`
-}

@@ -1,9 +1,9 @@
 package idec
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 )
 
@@ -43,9 +43,10 @@ type Error struct {
 	Kind error
 	// RequestID is the client's request id of the call.
 	RequestID string
-	// Attempts is how many HTTP attempts were made (0: none).
+	// Attempts is how many attempts were made (0: none).
 	Attempts int
-	// Status is the HTTP status of the last answer; 0 if none was read.
+	// Status is the HTTP status of the last answer (over idechttp); 0 if
+	// none was read.
 	Status int
 	// Code is the ErrorResponse code of the last answer, or "breaker_open"
 	// when the circuit breaker refused the call; "" otherwise.
@@ -96,37 +97,21 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Kind, e.Err}
 }
 
-// classifyStatus maps a non-200 answer to a sentinel: by the contract's code
-// when it is known, by the status otherwise.
-func classifyStatus(status int, code string) error {
-	switch code {
-	case CodeInvalidRequest, CodeConflict:
-		return ErrInvalidRequest
-	case CodeNoFace:
-		return ErrNoFace
-	case CodeUnknownIIN:
-		return ErrUnknownIIN
-	case CodeNoReferencePhoto:
-		return ErrNoReferencePhoto
-	case CodeUnavailable, CodeInternal:
-		return ErrUnavailable
+// ContextError is the error of a call whose ctx ended outside an exchange
+// with IDEC: context.Canceled when the caller gave up, ErrTimeout (also
+// matching context.DeadlineExceeded) when the deadline passed.
+func ContextError(ctx context.Context, id string) *Error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return &Error{Kind: context.Canceled, RequestID: id, Err: ctx.Err()}
 	}
-	switch {
-	case status == http.StatusBadRequest:
-		return ErrInvalidRequest
-	case status == http.StatusTooManyRequests || status >= 500:
-		return ErrUnavailable
-	default:
-		return ErrBadResponse
-	}
+	return &Error{Kind: ErrTimeout, RequestID: id, Err: Deadline(ctx.Err())}
 }
 
-// retryableStatus reports the statuses after which a retry is safe and
-// useful: a gateway or IDEC saying it could not serve the request now.
-func retryableStatus(status int) bool {
-	switch status {
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
+// Deadline makes sure a timeout's error matches context.DeadlineExceeded:
+// err itself if it does, err wrapped with it otherwise.
+func Deadline(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return err
 	}
-	return false
+	return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
 }

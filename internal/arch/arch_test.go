@@ -37,8 +37,9 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		{"liveness/challenge", []string{"gocv.io/", mod + "devices", mod + "capture", mod + "models", mod + "gateway"}},
 		// The gateway talks to hardware and models only through interfaces.
 		{"gateway/idec", []string{"gocv.io/", "github.com/google/gousb", mod + "devices", mod + "capture", mod + "models", mod + "liveness"}},
+		{"gateway/idec/idechttp", []string{"gocv.io/", "github.com/google/gousb", mod + "devices", mod + "capture", mod + "models", mod + "liveness"}},
 		{"gateway/iin", []string{""}},
-		{"gateway", []string{"gocv.io/", "github.com/google/gousb", mod + "devices/gocvcam", mod + "devices/imagedir", mod + "capture", mod + "models", mod + "liveness"}},
+		{"gateway", []string{"gocv.io/", "github.com/google/gousb", mod + "devices/gocvcam", mod + "devices/imagedir", mod + "devices/relay", mod + "capture", mod + "models", mod + "liveness"}},
 		{"gateway/protocol", []string{"gocv.io/", "github.com/google/gousb", mod + "devices", mod + "capture", mod + "models", mod + "liveness"}},
 		// Documents and evidence are records: no hardware, no models, no
 		// sessions (a loan system may import the document package alone).

@@ -28,7 +28,9 @@ import (
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/gateway"
 	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/internal/relaycam"
 	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/models"
 	"github.com/biogate/biogate/pipeline"
@@ -104,11 +106,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	tlsMat, err := idec.LoadTLS(cfg.IDECTLS)
+	tlsMat, err := idechttp.LoadTLS(cfg.IDECTLS)
 	if err != nil {
 		return fmt.Errorf("--idec-tls: %w", err)
 	}
-	client, err := idec.New(idec.Config{URL: cfg.IDEC, TLS: tlsMat, Registerer: reg, Logger: log.With("part", "idec")})
+	client, err := idechttp.New(idechttp.Config{URL: cfg.IDEC, TLS: tlsMat,
+		Config: idec.Config{Registerer: reg, Logger: log.With("part", "idec")}})
 	if err != nil {
 		return fmt.Errorf("--idec: %w", err)
 	}
@@ -168,6 +171,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		MaxAttempts:        cfg.MaxAttempts,
 		Lockout:            cfg.Lockout,
 		Devices:            others,
+		Relay:              relaycam.New(),
 		Signer:             rec.keys,
 		Evidence:           rec.store,
 		SubjectKey:         rec.subjectKey,

@@ -12,8 +12,8 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"github.com/biogate/biogate/gateway/idec"
-	emulator "github.com/biogate/biogate/internal/idecemu"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
+	"github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/models"
 )
@@ -45,7 +45,7 @@ func probe640(b testing.TB) []byte {
 func BenchmarkVerify(b *testing.B) {
 	models.SetNumThreads(1)
 	defer models.SetNumThreads(-1)
-	emu, err := emulator.New(emulator.Config{Gallery: b.TempDir(), ModelDir: testenv.Models(b)})
+	emu, err := idecemu.New(idecemu.Config{Gallery: b.TempDir(), ModelDir: testenv.Models(b)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,8 +63,8 @@ func BenchmarkVerify(b *testing.B) {
 	h := emu.Handler()
 	verify := func() *httptest.ResponseRecorder {
 		id := uuid() // a fresh request each time, not a replay
-		r := httptest.NewRequest(http.MethodPost, idec.PathVerify, bytes.NewReader(bytes.Replace(body, []byte(placeholder), []byte(id), 1)))
-		r.Header.Set(idec.HeaderRequestID, id)
+		r := httptest.NewRequest(http.MethodPost, idechttp.PathVerify, bytes.NewReader(bytes.Replace(body, []byte(placeholder), []byte(id), 1)))
+		r.Header.Set(idechttp.HeaderRequestID, id)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		return w
@@ -72,8 +72,8 @@ func BenchmarkVerify(b *testing.B) {
 	// Warm up (the first run at a new input size reshapes the networks),
 	// and check the answer.
 	w := verify()
-	var resp idec.VerifyResponse
-	if err := json.Unmarshal(w.Body.Bytes(), &resp); w.Code != 200 || err != nil || resp.Decision != idec.DecisionMatch {
+	var resp idechttp.VerifyResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &resp); w.Code != 200 || err != nil || resp.Decision != idechttp.DecisionMatch {
 		b.Fatalf("%d %s", w.Code, w.Body)
 	}
 	b.ReportAllocs()

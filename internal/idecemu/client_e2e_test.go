@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
-	emulator "github.com/biogate/biogate/internal/idecemu"
+	"github.com/biogate/biogate/internal/idecemu"
 )
 
 // attempts records the request id of every request that reached the
@@ -25,9 +26,9 @@ type attempts struct {
 
 func (a *attempts) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == idec.PathVerify {
+		if r.URL.Path == idechttp.PathVerify {
 			a.mu.Lock()
-			a.ids = append(a.ids, r.Header.Get(idec.HeaderRequestID))
+			a.ids = append(a.ids, r.Header.Get(idechttp.HeaderRequestID))
 			a.mu.Unlock()
 		}
 		h.ServeHTTP(w, r)
@@ -48,9 +49,9 @@ type e2e struct {
 	client *idec.Client
 }
 
-func newE2E(t *testing.T, faults emulator.Faults, tlsDir string, mod func(*idec.Config)) *e2e {
+func newE2E(t *testing.T, faults idecemu.Faults, tlsDir string, mod func(*idec.Config)) *e2e {
 	t.Helper()
-	e := newEnv(t, emulator.Config{Faults: faults})
+	e := newEnv(t, idecemu.Config{Faults: faults})
 	e.enroll(t, obamaIIN, photo(t, "obama.jpg"))
 	x := &e2e{}
 	srv := startTLS(t, x.att.wrap(e.emu.Handler()), e.tlsd)
@@ -58,15 +59,15 @@ func newE2E(t *testing.T, faults emulator.Faults, tlsDir string, mod func(*idec.
 	if tlsDir == "" {
 		tlsDir = e.tlsd
 	}
-	mat, err := idec.LoadTLS(tlsDir)
+	mat, err := idechttp.LoadTLS(tlsDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := idec.Config{URL: srv.URL, TLS: mat, Timeout: 20 * time.Second, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond}
+	cfg := idec.Config{Timeout: 20 * time.Second, BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond}
 	if mod != nil {
 		mod(&cfg)
 	}
-	if x.client, err = idec.New(cfg); err != nil {
+	if x.client, err = idechttp.New(idechttp.Config{URL: srv.URL, TLS: mat, Config: cfg}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(x.client.Close)
@@ -93,7 +94,7 @@ func controlled(down *atomic.Bool) func() float64 {
 
 func TestClientAgainstEmulatorRetriesA503WithTheSameRequestID(t *testing.T) {
 	var n atomic.Int32
-	x := newE2E(t, emulator.Faults{ErrorRate: 0.5, Rand: func() float64 {
+	x := newE2E(t, idecemu.Faults{ErrorRate: 0.5, Rand: func() float64 {
 		if n.Add(1) == 1 {
 			return 0 // the first attempt draws a 503
 		}
@@ -110,7 +111,7 @@ func TestClientAgainstEmulatorRetriesA503WithTheSameRequestID(t *testing.T) {
 }
 
 func TestClientAgainstEmulatorDoesNotRetryA400(t *testing.T) {
-	x := newE2E(t, emulator.Faults{Status: http.StatusBadRequest}, "", nil)
+	x := newE2E(t, idecemu.Faults{Status: http.StatusBadRequest}, "", nil)
 	_, err := x.verify(t, "obama2.jpg")
 	if !errors.Is(err, idec.ErrInvalidRequest) {
 		t.Fatalf("err %v, want ErrInvalidRequest", err)
@@ -126,7 +127,7 @@ func TestClientAgainstEmulatorBreakerOpensAndRecovers(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	x := newE2E(t, emulator.Faults{ErrorRate: 0.5, Rand: controlled(&down)}, "", func(c *idec.Config) {
+	x := newE2E(t, idecemu.Faults{ErrorRate: 0.5, Rand: controlled(&down)}, "", func(c *idec.Config) {
 		c.MaxRetries = -1
 		c.Breaker = idec.BreakerConfig{FailureThreshold: 3, OpenFor: 10 * time.Second}
 		c.Clock = clock
@@ -158,7 +159,7 @@ func TestClientAgainstEmulatorBreakerOpensAndRecovers(t *testing.T) {
 }
 
 func TestClientAgainstEmulatorDeadlineHoldsUnderLatency(t *testing.T) {
-	x := newE2E(t, emulator.Faults{Latency: 5 * time.Second}, "", func(c *idec.Config) { c.Timeout = 400 * time.Millisecond })
+	x := newE2E(t, idecemu.Faults{Latency: 5 * time.Second}, "", func(c *idec.Config) { c.Timeout = 400 * time.Millisecond })
 	start := time.Now()
 	_, err := x.verify(t, "obama2.jpg")
 	if !errors.Is(err, idec.ErrTimeout) {
@@ -172,7 +173,7 @@ func TestClientAgainstEmulatorDeadlineHoldsUnderLatency(t *testing.T) {
 }
 
 func TestClientAgainstEmulatorMalformedBody(t *testing.T) {
-	x := newE2E(t, emulator.Faults{Malformed: true}, "", nil)
+	x := newE2E(t, idecemu.Faults{Malformed: true}, "", nil)
 	_, err := x.verify(t, "obama2.jpg")
 	if !errors.Is(err, idec.ErrBadResponse) {
 		t.Fatalf("err %v, want ErrBadResponse", err)
@@ -184,7 +185,7 @@ func TestClientWithAnotherCertificateIsRejected(t *testing.T) {
 	// from another development CA.
 	good := devCerts(t)
 	other := t.TempDir()
-	if err := emulator.WriteDevCerts(other); err != nil {
+	if err := idecemu.WriteDevCerts(other); err != nil {
 		t.Fatal(err)
 	}
 	mixed := t.TempDir()
@@ -201,7 +202,7 @@ func TestClientWithAnotherCertificateIsRejected(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	x := newE2E(t, emulator.Faults{}, mixed, func(c *idec.Config) { c.MaxRetries = -1 })
+	x := newE2E(t, idecemu.Faults{}, mixed, func(c *idec.Config) { c.MaxRetries = -1 })
 	_, err := x.verify(t, "obama2.jpg")
 	if err == nil || !errors.Is(err, idec.ErrUnavailable) {
 		t.Fatalf("err %v, want the handshake refused (ErrUnavailable)", err)

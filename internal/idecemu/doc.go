@@ -1,6 +1,6 @@
 // Package idecemu is a stand-in for KCMR's identity data exchange centre
 // (IDEC) with a real face matcher, speaking the assumed contract of
-// gateway/idec (contract.go, openapi.json) over HTTP: PathVerify,
+// gateway/idec/idechttp (wire.go, openapi.json) over HTTP: PathVerify,
 // PathEnroll (the emulator's admin endpoint) and PathHealth. It lets the
 // gateway, its tests and drills run against something that behaves like
 // IDEC: it decodes the photo, finds the face (YuNet), embeds it

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
 )
 
 // HeaderFault is the request header through which a caller asks the
@@ -111,17 +111,17 @@ func (s *Server) faultPlan(r *http.Request) (plan, error) {
 func faultCode(status int) string {
 	switch {
 	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
-		return idec.CodeUnavailable
+		return idechttp.CodeUnavailable
 	case status >= 500:
-		return idec.CodeInternal
+		return idechttp.CodeInternal
 	case status == http.StatusConflict:
-		return idec.CodeNoReferencePhoto
+		return idechttp.CodeNoReferencePhoto
 	case status == http.StatusNotFound:
-		return idec.CodeUnknownIIN
+		return idechttp.CodeUnknownIIN
 	case status == http.StatusUnprocessableEntity:
-		return idec.CodeNoFace
+		return idechttp.CodeNoFace
 	}
-	return idec.CodeInvalidRequest
+	return idechttp.CodeInvalidRequest
 }
 
 // wait sleeps d, returning false early when ctx or done ends first.

@@ -12,15 +12,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/biogate/biogate/gateway/idec"
-	emulator "github.com/biogate/biogate/internal/idecemu"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
+	"github.com/biogate/biogate/internal/idecemu"
 )
 
 const testLatency = 300 * time.Millisecond
 
 func TestFaults(t *testing.T) {
-	wantStatus := func(status int, code string) func(*testing.T, *env, idec.VerifyRequest) {
-		return func(t *testing.T, e *env, req idec.VerifyRequest) {
+	wantStatus := func(status int, code string) func(*testing.T, *env, idechttp.VerifyRequest) {
+		return func(t *testing.T, e *env, req idechttp.VerifyRequest) {
 			r := e.verify(t, req, "")
 			if r.status != status || r.err.Code != code {
 				t.Fatalf("got %d %+v, want %d %s", r.status, r.err, status, code)
@@ -38,22 +38,22 @@ func TestFaults(t *testing.T) {
 			}
 		}
 	}
-	latency := func(t *testing.T, e *env, req idec.VerifyRequest) {
+	latency := func(t *testing.T, e *env, req idechttp.VerifyRequest) {
 		start := time.Now()
 		r := e.verify(t, req, "")
 		if d := time.Since(start); d < testLatency {
 			t.Errorf("answered in %v, want at least %v", d, testLatency)
 		}
-		if r.status != 200 || r.ok.Decision != idec.DecisionMatch {
+		if r.status != 200 || r.ok.Decision != idechttp.DecisionMatch {
 			t.Errorf("got %d %+v", r.status, r.err)
 		}
 	}
-	malformed := func(t *testing.T, e *env, req idec.VerifyRequest) {
-		resp, body, err := e.post(idec.PathVerify, req, map[string]string{idec.HeaderRequestID: req.RequestID})
+	malformed := func(t *testing.T, e *env, req idechttp.VerifyRequest) {
+		resp, body, err := e.post(idechttp.PathVerify, req, map[string]string{idechttp.HeaderRequestID: req.RequestID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var v idec.VerifyResponse
+		var v idechttp.VerifyResponse
 		if resp.StatusCode != 200 || json.Unmarshal(body, &v) == nil {
 			t.Fatalf("got %d %q, want 200 with a broken body", resp.StatusCode, body)
 		}
@@ -67,8 +67,8 @@ func TestFaults(t *testing.T) {
 			t.Errorf("retry: %d %+v; garbled %q", r.status, r.ok, body)
 		}
 	}
-	reset := func(t *testing.T, e *env, req idec.VerifyRequest) {
-		_, _, err := e.post(idec.PathVerify, req, map[string]string{idec.HeaderRequestID: req.RequestID})
+	reset := func(t *testing.T, e *env, req idechttp.VerifyRequest) {
+		_, _, err := e.post(idechttp.PathVerify, req, map[string]string{idechttp.HeaderRequestID: req.RequestID})
 		var ue *url.Error
 		if !errors.As(err, &ue) {
 			t.Fatalf("got %v, want a transport error", err)
@@ -81,13 +81,13 @@ func TestFaults(t *testing.T) {
 			t.Errorf("retry: %d %+v", r.status, r.err)
 		}
 	}
-	timeout := func(t *testing.T, e *env, req idec.VerifyRequest) {
+	timeout := func(t *testing.T, e *env, req idechttp.VerifyRequest) {
 		hc := *e.hc
 		hc.Timeout = testLatency
 		e2 := *e
 		e2.hc = &hc
 		start := time.Now()
-		_, _, err := e2.post(idec.PathVerify, req, map[string]string{idec.HeaderRequestID: req.RequestID})
+		_, _, err := e2.post(idechttp.PathVerify, req, map[string]string{idechttp.HeaderRequestID: req.RequestID})
 		var ne net.Error
 		if !errors.As(err, &ne) || !ne.Timeout() {
 			t.Fatalf("got %v, want a client timeout", err)
@@ -98,26 +98,26 @@ func TestFaults(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		faults emulator.Faults
+		faults idecemu.Faults
 		header string
-		check  func(*testing.T, *env, idec.VerifyRequest)
+		check  func(*testing.T, *env, idechttp.VerifyRequest)
 	}{
-		{"status 503 by config", emulator.Faults{Status: 503}, "", wantStatus(503, idec.CodeUnavailable)},
-		{"status 500 by header", emulator.Faults{}, "status=500", wantStatus(500, idec.CodeInternal)},
-		{"status 429 by header", emulator.Faults{}, "status=429", wantStatus(429, idec.CodeUnavailable)},
-		{"status 400 by header", emulator.Faults{}, "status=400", wantStatus(400, idec.CodeInvalidRequest)},
-		{"latency by config", emulator.Faults{Latency: testLatency}, "", latency},
-		{"latency by header", emulator.Faults{}, "latency=300ms", latency},
-		{"latencies add up", emulator.Faults{Latency: testLatency / 2}, "latency=150ms", latency},
-		{"malformed by config", emulator.Faults{Malformed: true}, "", malformed},
-		{"malformed by header", emulator.Faults{}, "malformed", malformed},
-		{"reset by config", emulator.Faults{Reset: true}, "", reset},
-		{"reset by header", emulator.Faults{}, " reset ", reset},
-		{"timeout by config", emulator.Faults{Timeout: true}, "", timeout},
-		{"timeout by header", emulator.Faults{}, "timeout", timeout},
-		{"latency and status combined", emulator.Faults{}, "latency=300ms;status=503", func(t *testing.T, e *env, req idec.VerifyRequest) {
+		{"status 503 by config", idecemu.Faults{Status: 503}, "", wantStatus(503, idechttp.CodeUnavailable)},
+		{"status 500 by header", idecemu.Faults{}, "status=500", wantStatus(500, idechttp.CodeInternal)},
+		{"status 429 by header", idecemu.Faults{}, "status=429", wantStatus(429, idechttp.CodeUnavailable)},
+		{"status 400 by header", idecemu.Faults{}, "status=400", wantStatus(400, idechttp.CodeInvalidRequest)},
+		{"latency by config", idecemu.Faults{Latency: testLatency}, "", latency},
+		{"latency by header", idecemu.Faults{}, "latency=300ms", latency},
+		{"latencies add up", idecemu.Faults{Latency: testLatency / 2}, "latency=150ms", latency},
+		{"malformed by config", idecemu.Faults{Malformed: true}, "", malformed},
+		{"malformed by header", idecemu.Faults{}, "malformed", malformed},
+		{"reset by config", idecemu.Faults{Reset: true}, "", reset},
+		{"reset by header", idecemu.Faults{}, " reset ", reset},
+		{"timeout by config", idecemu.Faults{Timeout: true}, "", timeout},
+		{"timeout by header", idecemu.Faults{}, "timeout", timeout},
+		{"latency and status combined", idecemu.Faults{}, "latency=300ms;status=503", func(t *testing.T, e *env, req idechttp.VerifyRequest) {
 			start := time.Now()
-			wantStatus(503, idec.CodeUnavailable)(t, e, req)
+			wantStatus(503, idechttp.CodeUnavailable)(t, e, req)
 			if d := time.Since(start); d < testLatency {
 				t.Errorf("answered in %v", d)
 			}
@@ -126,12 +126,12 @@ func TestFaults(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, emulator.Config{Faults: tc.faults})
+			e := newEnv(t, idecemu.Config{Faults: tc.faults})
 			if err := e.emu.Enroll(context.Background(), obamaIIN, photo(t, "obama.jpg")); err != nil {
 				t.Fatal(err)
 			}
 			if tc.header != "" {
-				e.hc = withHeader(e.hc, emulator.HeaderFault, tc.header)
+				e.hc = withHeader(e.hc, idecemu.HeaderFault, tc.header)
 			}
 			tc.check(t, e, newRequest(obamaIIN, photo(t, "obama2.jpg")))
 		})
@@ -146,7 +146,7 @@ func headerFaulted(e *env) bool {
 }
 
 // verifyNoFault verifies through e's client without its fault header.
-func verifyNoFault(t *testing.T, e *env, req idec.VerifyRequest) result {
+func verifyNoFault(t *testing.T, e *env, req idechttp.VerifyRequest) result {
 	t.Helper()
 	e2 := *e
 	if h, ok := e.hc.Transport.(*headerTransport); ok {
@@ -185,7 +185,7 @@ func TestFaultErrorRate(t *testing.T) {
 		draws = draws[1:]
 		return x
 	}
-	e := newEnv(t, emulator.Config{Faults: emulator.Faults{ErrorRate: 0.5, Status: 502, Rand: next}})
+	e := newEnv(t, idecemu.Config{Faults: idecemu.Faults{ErrorRate: 0.5, Status: 502, Rand: next}})
 	e.enroll(t, obamaIIN, photo(t, "obama.jpg"))
 	for i, want := range []int{502, 200, 502, 200} {
 		r := e.verify(t, newRequest(obamaIIN, photo(t, "obama2.jpg")), "")
@@ -194,7 +194,7 @@ func TestFaultErrorRate(t *testing.T) {
 		}
 	}
 	// Enrolment and health are never faulted.
-	resp, err := e.hc.Get(e.srv.URL + idec.PathHealth)
+	resp, err := e.hc.Get(e.srv.URL + idechttp.PathHealth)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,10 +205,10 @@ func TestFaultErrorRate(t *testing.T) {
 }
 
 func TestFaultHeaderInvalid(t *testing.T) {
-	e := newEnv(t, emulator.Config{})
+	e := newEnv(t, idecemu.Config{})
 	for _, h := range []string{"bogus", "status=200", "status=abc", "latency=-1s", "latency=1h", "timeout=1", "status"} {
 		r := e.verify(t, newRequest(obamaIIN, []byte{0xFF, 0xD8, 0xFF}), h)
-		if r.status != 400 || r.err.Code != idec.CodeInvalidRequest || !strings.Contains(r.err.Message, emulator.HeaderFault) {
+		if r.status != 400 || r.err.Code != idechttp.CodeInvalidRequest || !strings.Contains(r.err.Message, idecemu.HeaderFault) {
 			t.Errorf("%q: %d %+v", h, r.status, r.err)
 		}
 	}
@@ -217,12 +217,12 @@ func TestFaultHeaderInvalid(t *testing.T) {
 // TestCloseReleasesHeldRequests: a request held by the timeout fault ends
 // when the server closes, and Close returns.
 func TestCloseReleasesHeldRequests(t *testing.T) {
-	e := newEnv(t, emulator.Config{Faults: emulator.Faults{Timeout: true}})
+	e := newEnv(t, idecemu.Config{Faults: idecemu.Faults{Timeout: true}})
 	e.enroll(t, obamaIIN, photo(t, "obama.jpg"))
 	errc := make(chan error, 1)
 	go func() {
 		req := newRequest(obamaIIN, photo(t, "obama2.jpg"))
-		_, _, err := e.post(idec.PathVerify, req, map[string]string{idec.HeaderRequestID: req.RequestID})
+		_, _, err := e.post(idechttp.PathVerify, req, map[string]string{idechttp.HeaderRequestID: req.RequestID})
 		errc <- err
 	}()
 	time.Sleep(500 * time.Millisecond) // let it reach the hold

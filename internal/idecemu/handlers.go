@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/models"
 )
@@ -31,19 +31,19 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	if id := r.Header.Get(idec.HeaderRequestID); validUUID(id) {
-		w.Header().Set(idec.HeaderRequestID, id) // echoed on every answer
+	if id := r.Header.Get(idechttp.HeaderRequestID); validUUID(id) {
+		w.Header().Set(idechttp.HeaderRequestID, id) // echoed on every answer
 	}
 	p, err := s.faultPlan(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, idec.CodeInvalidRequest, "bad "+HeaderFault+" header: "+err.Error(), "")
+		writeError(w, http.StatusBadRequest, idechttp.CodeInvalidRequest, "bad "+HeaderFault+" header: "+err.Error(), "")
 		return
 	}
 	if p.latency > 0 && !wait(r.Context(), s.closing, p.latency) {
 		panic(http.ErrAbortHandler) // the client left, or the server closes
 	}
 	if p.status != 0 {
-		s.log.Info("verify", "request_id", r.Header.Get(idec.HeaderRequestID), "status", p.status, "outcome", "injected fault")
+		s.log.Info("verify", "request_id", r.Header.Get(idechttp.HeaderRequestID), "status", p.status, "outcome", "injected fault")
 		writeError(w, p.status, faultCode(p.status), "injected fault", "")
 		return
 	}
@@ -51,7 +51,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return // the client left while its request waited
 	}
-	s.log.Info("verify", "request_id", r.Header.Get(idec.HeaderRequestID), "status", a.status,
+	s.log.Info("verify", "request_id", r.Header.Get(idechttp.HeaderRequestID), "status", a.status,
 		"outcome", outcome, "ms", time.Since(start).Milliseconds())
 	s.deliver(w, r, p, a)
 }
@@ -62,7 +62,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 func (s *Server) verify(r *http.Request) (a *answer, outcome string) {
 	req, err := s.readVerify(r)
 	if err != nil {
-		return errorAnswer(http.StatusBadRequest, idec.CodeInvalidRequest, err.Error(), ""), idec.CodeInvalidRequest
+		return errorAnswer(http.StatusBadRequest, idechttp.CodeInvalidRequest, err.Error(), ""), idechttp.CodeInvalidRequest
 	}
 	canon, _ := json.Marshal(req) // the body's content, whatever its spelling
 	replay, conflict, finish, err := s.replay.begin(r.Context(), req.RequestID, sha256.Sum256(canon))
@@ -70,7 +70,7 @@ func (s *Server) verify(r *http.Request) (a *answer, outcome string) {
 	case err != nil:
 		return nil, "client gone"
 	case conflict:
-		return errorAnswer(http.StatusConflict, idec.CodeConflict, "the request id was used for a different request", ""), idec.CodeConflict
+		return errorAnswer(http.StatusConflict, idechttp.CodeConflict, "the request id was used for a different request", ""), idechttp.CodeConflict
 	case replay != nil:
 		return replay, "replayed"
 	}
@@ -88,15 +88,15 @@ func (s *Server) verify(r *http.Request) (a *answer, outcome string) {
 func keep(status int) bool { return status < 500 }
 
 // match compares the request's photo with the IIN's reference.
-func (s *Server) match(ctx context.Context, req *idec.VerifyRequest) (*answer, string) {
+func (s *Server) match(ctx context.Context, req *idechttp.VerifyRequest) (*answer, string) {
 	id := newUUID()
 	rec, err := s.gallery.lookup(req.IIN)
 	switch {
 	case errors.Is(err, errUnknown):
-		return errorAnswer(http.StatusNotFound, idec.CodeUnknownIIN, "no person with this IIN", id), idec.CodeUnknownIIN
+		return errorAnswer(http.StatusNotFound, idechttp.CodeUnknownIIN, "no person with this IIN", id), idechttp.CodeUnknownIIN
 	case errors.Is(err, errUnusable):
 		s.log.Warn("reference record unusable", "idec_request_id", id, "iin", maskIIN(req.IIN), "err", err)
-		return errorAnswer(http.StatusConflict, idec.CodeNoReferencePhoto, "the person has no usable reference photo", id), idec.CodeNoReferencePhoto
+		return errorAnswer(http.StatusConflict, idechttp.CodeNoReferencePhoto, "the person has no usable reference photo", id), idechttp.CodeNoReferencePhoto
 	case err != nil:
 		return s.internal(id, err)
 	}
@@ -108,13 +108,13 @@ func (s *Server) match(ctx context.Context, req *idec.VerifyRequest) (*answer, s
 	})
 	switch {
 	case errors.Is(err, ErrBadPhoto):
-		return errorAnswer(http.StatusBadRequest, idec.CodeInvalidRequest, "photo: "+strings.TrimPrefix(err.Error(), ErrBadPhoto.Error()+": "), id), idec.CodeInvalidRequest
+		return errorAnswer(http.StatusBadRequest, idechttp.CodeInvalidRequest, "photo: "+strings.TrimPrefix(err.Error(), ErrBadPhoto.Error()+": "), id), idechttp.CodeInvalidRequest
 	case errors.Is(err, errSeveralFaces):
-		return errorAnswer(http.StatusUnprocessableEntity, idec.CodeNoFace, "several faces in the photo; capture the person alone", id), idec.CodeNoFace
+		return errorAnswer(http.StatusUnprocessableEntity, idechttp.CodeNoFace, "several faces in the photo; capture the person alone", id), idechttp.CodeNoFace
 	case errors.Is(err, ErrNoFace):
-		return errorAnswer(http.StatusUnprocessableEntity, idec.CodeNoFace, "no face found in the photo", id), idec.CodeNoFace
+		return errorAnswer(http.StatusUnprocessableEntity, idechttp.CodeNoFace, "no face found in the photo", id), idechttp.CodeNoFace
 	case errors.Is(err, ErrBusy), errors.Is(err, ErrClosed):
-		return errorAnswer(http.StatusServiceUnavailable, idec.CodeUnavailable, "IDEC is busy; retry later", id), idec.CodeUnavailable
+		return errorAnswer(http.StatusServiceUnavailable, idechttp.CodeUnavailable, "IDEC is busy; retry later", id), idechttp.CodeUnavailable
 	case ctx.Err() != nil:
 		return nil, "client gone"
 	case err != nil:
@@ -122,11 +122,11 @@ func (s *Server) match(ctx context.Context, req *idec.VerifyRequest) (*answer, s
 	}
 	cos := float64(models.Cosine(probe, rec.Embedding))
 	sim := Similarity(cos)
-	decision := idec.DecisionNoMatch
+	decision := idechttp.DecisionNoMatch
 	if sim >= s.cfg.Threshold {
-		decision = idec.DecisionMatch
+		decision = idechttp.DecisionMatch
 	}
-	body, err := json.Marshal(idec.VerifyResponse{
+	body, err := json.Marshal(idechttp.VerifyResponse{
 		RequestID:       req.RequestID,
 		IDECRequestID:   id,
 		Similarity:      sim,
@@ -143,21 +143,21 @@ func (s *Server) match(ctx context.Context, req *idec.VerifyRequest) (*answer, s
 // internal logs err (which may name files) and answers 500 without it.
 func (s *Server) internal(id string, err error) (*answer, string) {
 	s.log.Error("verification failed", "idec_request_id", id, "err", err)
-	return errorAnswer(http.StatusInternalServerError, idec.CodeInternal, "internal error", id), idec.CodeInternal
+	return errorAnswer(http.StatusInternalServerError, idechttp.CodeInternal, "internal error", id), idechttp.CodeInternal
 }
 
 // readVerify reads and checks a VerifyRequest. Its errors are for the
 // client and carry no request data.
-func (s *Server) readVerify(r *http.Request) (*idec.VerifyRequest, error) {
-	var req idec.VerifyRequest
+func (s *Server) readVerify(r *http.Request) (*idechttp.VerifyRequest, error) {
+	var req idechttp.VerifyRequest
 	if err := s.decodeBody(r, &req); err != nil {
 		return nil, err
 	}
-	switch hdr := r.Header.Get(idec.HeaderRequestID); {
+	switch hdr := r.Header.Get(idechttp.HeaderRequestID); {
 	case !validUUID(req.RequestID):
 		return nil, errors.New("request_id must be a UUID")
 	case hdr != req.RequestID:
-		return nil, fmt.Errorf("the %s header must repeat the body's request_id", idec.HeaderRequestID)
+		return nil, fmt.Errorf("the %s header must repeat the body's request_id", idechttp.HeaderRequestID)
 	}
 	if _, err := iin.Parse(req.IIN); err != nil {
 		return nil, errors.New("iin is not a valid IIN")
@@ -221,9 +221,9 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, http.MethodPost)
 		return
 	}
-	var req idec.EnrollRequest
+	var req idechttp.EnrollRequest
 	if err := s.decodeBody(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, idec.CodeInvalidRequest, err.Error(), "")
+		writeError(w, http.StatusBadRequest, idechttp.CodeInvalidRequest, err.Error(), "")
 		return
 	}
 	err := s.Enroll(r.Context(), req.IIN, req.Photo)
@@ -232,21 +232,21 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		w.WriteHeader(http.StatusNoContent)
 	case errors.Is(err, ErrInvalidIIN):
-		code = idec.CodeInvalidRequest
+		code = idechttp.CodeInvalidRequest
 		writeError(w, http.StatusBadRequest, code, "iin is not a valid IIN", "")
 	case errors.Is(err, ErrBadPhoto):
-		code = idec.CodeInvalidRequest
+		code = idechttp.CodeInvalidRequest
 		writeError(w, http.StatusBadRequest, code, "photo: "+strings.TrimPrefix(err.Error(), ErrBadPhoto.Error()+": "), "")
 	case errors.Is(err, ErrNoFace):
-		code = idec.CodeNoFace
+		code = idechttp.CodeNoFace
 		writeError(w, http.StatusUnprocessableEntity, code, "no face found in the photo", "")
 	case errors.Is(err, ErrBusy), errors.Is(err, ErrClosed):
-		code = idec.CodeUnavailable
+		code = idechttp.CodeUnavailable
 		writeError(w, http.StatusServiceUnavailable, code, "busy; retry later", "")
 	case r.Context().Err() != nil:
 		return
 	default:
-		code = idec.CodeInternal
+		code = idechttp.CodeInternal
 		s.log.Error("enrolment failed", "err", err)
 		writeError(w, http.StatusInternalServerError, code, "internal error", "")
 	}
@@ -267,13 +267,13 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 
 func methodNotAllowed(w http.ResponseWriter, allow string) {
 	w.Header().Set("Allow", allow)
-	writeError(w, http.StatusMethodNotAllowed, idec.CodeInvalidRequest, "method not allowed", "")
+	writeError(w, http.StatusMethodNotAllowed, idechttp.CodeInvalidRequest, "method not allowed", "")
 }
 
 // errorAnswer builds an ErrorResponse answer. message is for people and
 // must not hold request data.
 func errorAnswer(status int, code, message, idecID string) *answer {
-	body, _ := json.Marshal(idec.ErrorResponse{Code: code, Message: message, IDECRequestID: idecID})
+	body, _ := json.Marshal(idechttp.ErrorResponse{Code: code, Message: message, IDECRequestID: idecID})
 	return &answer{status: status, body: body}
 }
 

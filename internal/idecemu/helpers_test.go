@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/biogate/biogate/gateway/idec"
-	emulator "github.com/biogate/biogate/internal/idecemu"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
+	"github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/internal/testenv"
 )
 
@@ -45,7 +45,7 @@ func devCerts(t testing.TB) string {
 	certsOnce.Do(func() {
 		certsDir, certsErr = os.MkdirTemp("", "idec-emulator-certs-")
 		if certsErr == nil {
-			certsErr = emulator.WriteDevCerts(certsDir)
+			certsErr = idecemu.WriteDevCerts(certsDir)
 		}
 	})
 	if certsErr != nil {
@@ -110,7 +110,7 @@ func pngJPEG(t testing.TB, name string) []byte {
 
 // env is an emulator behind a real mutual-TLS server.
 type env struct {
-	emu  *emulator.Server
+	emu  *idecemu.Server
 	srv  *httptest.Server
 	hc   *http.Client
 	dir  string // gallery
@@ -121,7 +121,7 @@ type env struct {
 // ModelDir to the shared models) behind httptest's TLS server with
 // ServerTLSConfig, and a client presenting the development client
 // certificate.
-func newEnv(t testing.TB, cfg emulator.Config) *env {
+func newEnv(t testing.TB, cfg idecemu.Config) *env {
 	t.Helper()
 	if cfg.Gallery == "" {
 		cfg.Gallery = filepath.Join(t.TempDir(), "gallery")
@@ -130,7 +130,7 @@ func newEnv(t testing.TB, cfg emulator.Config) *env {
 		cfg.ModelDir = testenv.Models(t)
 	}
 	testenv.Shared(t)
-	emu, err := emulator.New(cfg)
+	emu, err := idecemu.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func newEnv(t testing.TB, cfg emulator.Config) *env {
 	// Cleanups run last-in first-out: Close first releases any request a
 	// fault holds, so the TLS server's Close does not wait for it.
 	t.Cleanup(func() { emu.Close() })
-	clientTLS, err := emulator.ClientTLSConfig(certs)
+	clientTLS, err := idecemu.ClientTLSConfig(certs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func newEnv(t testing.TB, cfg emulator.Config) *env {
 func startTLS(t testing.TB, h http.Handler, certs string) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(h)
-	tlsCfg, err := emulator.ServerTLSConfig(certs)
+	tlsCfg, err := idecemu.ServerTLSConfig(certs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,14 +164,14 @@ func startTLS(t testing.TB, h http.Handler, certs string) *httptest.Server {
 
 // newRequest is a valid verification of id with photo and a fresh
 // request id.
-func newRequest(id string, photo []byte) idec.VerifyRequest {
-	return idec.VerifyRequest{
+func newRequest(id string, photo []byte) idechttp.VerifyRequest {
+	return idechttp.VerifyRequest{
 		RequestID:  uuid(),
 		IIN:        id,
 		BIN:        bankBIN,
 		ConsentRef: "consent-1",
 		Photo:      photo,
-		Capture: idec.CaptureMeta{
+		Capture: idechttp.CaptureMeta{
 			Time: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), Quality: 80, Liveness: "live", DeviceID: "kiosk-1/cam0",
 		},
 	}
@@ -213,20 +213,20 @@ func (e *env) post(path string, body any, hdr map[string]string) (*http.Response
 type result struct {
 	status int
 	header http.Header
-	ok     idec.VerifyResponse // when status is 200
-	err    idec.ErrorResponse  // otherwise
+	ok     idechttp.VerifyResponse // when status is 200
+	err    idechttp.ErrorResponse  // otherwise
 	raw    []byte
 }
 
 // verify posts req with its X-Request-ID and an optional fault header,
 // failing the test on a transport error or an undecodable body.
-func (e *env) verify(t testing.TB, req idec.VerifyRequest, fault string) result {
+func (e *env) verify(t testing.TB, req idechttp.VerifyRequest, fault string) result {
 	t.Helper()
-	hdr := map[string]string{idec.HeaderRequestID: req.RequestID}
+	hdr := map[string]string{idechttp.HeaderRequestID: req.RequestID}
 	if fault != "" {
-		hdr[emulator.HeaderFault] = fault
+		hdr[idecemu.HeaderFault] = fault
 	}
-	resp, body, err := e.post(idec.PathVerify, req, hdr)
+	resp, body, err := e.post(idechttp.PathVerify, req, hdr)
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
@@ -248,7 +248,7 @@ func (e *env) verify(t testing.TB, req idec.VerifyRequest, fault string) result 
 // 204.
 func (e *env) enroll(t testing.TB, id string, photo []byte) {
 	t.Helper()
-	resp, body, err := e.post(idec.PathEnroll, idec.EnrollRequest{IIN: id, Photo: photo}, nil)
+	resp, body, err := e.post(idechttp.PathEnroll, idechttp.EnrollRequest{IIN: id, Photo: photo}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"testing/synctest"
 
-	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/internal/testenv"
 )
@@ -39,9 +39,9 @@ func TestCloseReleasesHeldRequestInProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := httptest.NewRequest(http.MethodPost, idec.PathVerify, bytes.NewReader(body))
+		req := httptest.NewRequest(http.MethodPost, idechttp.PathVerify, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(idec.HeaderRequestID, vr.RequestID)
+		req.Header.Set(idechttp.HeaderRequestID, vr.RequestID)
 		rec := httptest.NewRecorder()
 		aborted := make(chan any, 1)
 		go func() {

@@ -5,12 +5,12 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/biogate/biogate/gateway/idec"
-	emulator "github.com/biogate/biogate/internal/idecemu"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
+	"github.com/biogate/biogate/internal/idecemu"
 )
 
 func TestIdempotency(t *testing.T) {
-	e := newEnv(t, emulator.Config{})
+	e := newEnv(t, idecemu.Config{})
 	e.enroll(t, obamaIIN, photo(t, "obama.jpg"))
 	e.enroll(t, bidenIIN, photo(t, "biden.jpg"))
 	req := newRequest(obamaIIN, photo(t, "obama2.jpg"))
@@ -33,16 +33,16 @@ func TestIdempotency(t *testing.T) {
 
 	// The same id with another body is refused, and refusing it does not
 	// disturb the recorded answer.
-	for name, mutate := range map[string]func(*idec.VerifyRequest){
-		"other IIN":   func(r *idec.VerifyRequest) { r.IIN = bidenIIN },
-		"other photo": func(r *idec.VerifyRequest) { r.Photo = photo(t, "tests_obama3.jpg") },
-		"other BIN":   func(r *idec.VerifyRequest) { r.BIN = "000740001307" },
+	for name, mutate := range map[string]func(*idechttp.VerifyRequest){
+		"other IIN":   func(r *idechttp.VerifyRequest) { r.IIN = bidenIIN },
+		"other photo": func(r *idechttp.VerifyRequest) { r.Photo = photo(t, "tests_obama3.jpg") },
+		"other BIN":   func(r *idechttp.VerifyRequest) { r.BIN = "000740001307" },
 	} {
 		changed := req
 		mutate(&changed)
 		r := e.verify(t, changed, "")
-		if r.status != http.StatusConflict || r.err.Code != idec.CodeConflict {
-			t.Errorf("%s: got %d %+v, want 409 %s", name, r.status, r.err, idec.CodeConflict)
+		if r.status != http.StatusConflict || r.err.Code != idechttp.CodeConflict {
+			t.Errorf("%s: got %d %+v, want 409 %s", name, r.status, r.err, idechttp.CodeConflict)
 		}
 	}
 	if r := e.verify(t, req, ""); string(r.raw) != string(first.raw) {
@@ -60,7 +60,7 @@ func TestIdempotency(t *testing.T) {
 // TestIdempotencyConcurrent: attempts of one request arriving together get
 // one answer.
 func TestIdempotencyConcurrent(t *testing.T) {
-	e := newEnv(t, emulator.Config{})
+	e := newEnv(t, idecemu.Config{})
 	e.enroll(t, obamaIIN, photo(t, "obama.jpg"))
 	req := newRequest(obamaIIN, photo(t, "obama2.jpg"))
 	const n = 6
@@ -86,10 +86,10 @@ func TestIdempotencyConcurrent(t *testing.T) {
 // TestIdempotencyBounded: the oldest ids are forgotten beyond
 // IdempotencyEntries, so reusing one is processed afresh.
 func TestIdempotencyBounded(t *testing.T) {
-	e := newEnv(t, emulator.Config{IdempotencyEntries: 2})
+	e := newEnv(t, idecemu.Config{IdempotencyEntries: 2})
 	e.enroll(t, obamaIIN, photo(t, "obama.jpg"))
 	p := photo(t, "obama2.jpg")
-	reqs := []idec.VerifyRequest{newRequest(otherIIN, p), newRequest(otherIIN, p), newRequest(otherIIN, p)}
+	reqs := []idechttp.VerifyRequest{newRequest(otherIIN, p), newRequest(otherIIN, p), newRequest(otherIIN, p)}
 	var first []string
 	for _, r := range reqs {
 		first = append(first, e.verify(t, r, "").err.IDECRequestID)

@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
-	emulator "github.com/biogate/biogate/internal/idecemu"
+	"github.com/biogate/biogate/internal/idecemu"
 )
 
 // TestClientInterop runs gateway/idec's client against the emulator over
@@ -29,13 +30,13 @@ func TestClientInterop(t *testing.T) {
 		}
 		return 0.99
 	}
-	e := newEnv(t, emulator.Config{Faults: emulator.Faults{ErrorRate: 0.5, Rand: rnd}})
+	e := newEnv(t, idecemu.Config{Faults: idecemu.Faults{ErrorRate: 0.5, Rand: rnd}})
 	e.enroll(t, obamaIIN, photo(t, "obama.jpg"))
-	tlsMat, err := idec.LoadTLS(e.tlsd)
+	tlsMat, err := idechttp.LoadTLS(e.tlsd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := idec.New(idec.Config{URL: e.srv.URL, TLS: tlsMat, Timeout: 20 * time.Second, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond})
+	c, err := idechttp.New(idechttp.Config{URL: e.srv.URL, TLS: tlsMat, Config: idec.Config{Timeout: 20 * time.Second, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func TestClientInterop(t *testing.T) {
 	}
 	_, err = c.Verify(ctx, req(otherIIN, "obama2.jpg"))
 	var ie *idec.Error
-	if !errors.Is(err, idec.ErrUnknownIIN) || !errors.As(err, &ie) || ie.Code != idec.CodeUnknownIIN || ie.IDECRequestID == "" {
+	if !errors.Is(err, idec.ErrUnknownIIN) || !errors.As(err, &ie) || ie.Code != idechttp.CodeUnknownIIN || ie.IDECRequestID == "" {
 		t.Errorf("unknown IIN: %v", err)
 	}
 	_, err = c.Verify(ctx, req(obamaIIN, "two_people.jpg"))

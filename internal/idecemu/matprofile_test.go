@@ -12,8 +12,8 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"github.com/biogate/biogate/gateway/idec"
-	emulator "github.com/biogate/biogate/internal/idecemu"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
+	"github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/internal/testenv"
 )
 
@@ -23,7 +23,7 @@ import (
 func TestNoMatLeftOpen(t *testing.T) {
 	probe := probe640(t) // made (and its Mats closed) before counting
 	before := gocv.MatProfile.Count()
-	emu, err := emulator.New(emulator.Config{Gallery: t.TempDir(), ModelDir: testenv.Models(t)})
+	emu, err := idecemu.New(idecemu.Config{Gallery: t.TempDir(), ModelDir: testenv.Models(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +51,8 @@ func TestNoMatLeftOpen(t *testing.T) {
 	} {
 		req := newRequest(tc.iin, tc.photo)
 		body, _ := json.Marshal(req)
-		r := httptest.NewRequest(http.MethodPost, idec.PathVerify, bytes.NewReader(body))
-		r.Header.Set(idec.HeaderRequestID, req.RequestID)
+		r := httptest.NewRequest(http.MethodPost, idechttp.PathVerify, bytes.NewReader(body))
+		r.Header.Set(idechttp.HeaderRequestID, req.RequestID)
 		w := httptest.NewRecorder()
 		emu.Handler().ServeHTTP(w, r)
 		if w.Code != tc.status {

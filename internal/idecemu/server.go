@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/models"
 )
@@ -88,11 +88,11 @@ func New(cfg Config) (*Server, error) {
 		s.rand = rand.Float64
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc(idec.PathVerify, s.handleVerify)
-	mux.HandleFunc(idec.PathEnroll, s.handleEnroll)
-	mux.HandleFunc(idec.PathHealth, s.handleHealth)
+	mux.HandleFunc(idechttp.PathVerify, s.handleVerify)
+	mux.HandleFunc(idechttp.PathEnroll, s.handleEnroll)
+	mux.HandleFunc(idechttp.PathHealth, s.handleHealth)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, idec.CodeInvalidRequest, "no such endpoint", "")
+		writeError(w, http.StatusNotFound, idechttp.CodeInvalidRequest, "no such endpoint", "")
 	})
 	s.handler = s.track(mux)
 	s.log.Info("gallery loaded", "persons", persons, "unusable", unusable)
@@ -102,7 +102,7 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Handler returns the HTTP handler of PathVerify, PathEnroll and
-// PathHealth. Every non-2xx answer carries an idec.ErrorResponse. After
+// PathHealth. Every non-2xx answer carries an idechttp.ErrorResponse. After
 // Close it answers 503 unavailable. Safe for concurrent use.
 func (s *Server) Handler() http.Handler { return s.handler }
 
@@ -111,7 +111,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) track(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.enter() {
-			writeError(w, http.StatusServiceUnavailable, idec.CodeUnavailable, "the service is shutting down; retry later", "")
+			writeError(w, http.StatusServiceUnavailable, idechttp.CodeUnavailable, "the service is shutting down; retry later", "")
 			return
 		}
 		defer s.inflight.Done()

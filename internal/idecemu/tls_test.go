@@ -13,18 +13,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/biogate/biogate/gateway/idec"
-	emulator "github.com/biogate/biogate/internal/idecemu"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
+	"github.com/biogate/biogate/internal/idecemu"
 )
 
 func TestWriteDevCerts(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "tls")
-	if err := emulator.WriteDevCerts(dir); err != nil {
+	if err := idecemu.WriteDevCerts(dir); err != nil {
 		t.Fatal(err)
 	}
 	perms := map[string]os.FileMode{
-		emulator.CAFile: 0o644, emulator.ServerFile: 0o644, emulator.ClientFile: 0o644,
-		emulator.ServerKeyFile: 0o600, emulator.ClientKeyFile: 0o600,
+		idecemu.CAFile: 0o644, idecemu.ServerFile: 0o644, idecemu.ClientFile: 0o644,
+		idecemu.ServerKeyFile: 0o600, idecemu.ClientKeyFile: 0o600,
 	}
 	for name, want := range perms {
 		st, err := os.Stat(filepath.Join(dir, name))
@@ -38,9 +38,9 @@ func TestWriteDevCerts(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != len(perms) {
 		t.Errorf("%d files, want %d (no temporary files, no CA key)", len(entries), len(perms))
 	}
-	ca := readCert(t, filepath.Join(dir, emulator.CAFile))
-	srv := readCert(t, filepath.Join(dir, emulator.ServerFile))
-	cli := readCert(t, filepath.Join(dir, emulator.ClientFile))
+	ca := readCert(t, filepath.Join(dir, idecemu.CAFile))
+	srv := readCert(t, filepath.Join(dir, idecemu.ServerFile))
+	cli := readCert(t, filepath.Join(dir, idecemu.ClientFile))
 	if !ca.IsCA {
 		t.Error("ca.pem is not a CA")
 	}
@@ -62,14 +62,14 @@ func TestWriteDevCerts(t *testing.T) {
 			t.Errorf("%s: key %T, want ECDSA P-256", c.Subject.CommonName, c.PublicKey)
 		}
 	}
-	cfg, err := emulator.ServerTLSConfig(dir)
+	cfg, err := idecemu.ServerTLSConfig(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.ClientAuth != tls.RequireAndVerifyClientCert || cfg.MinVersion < tls.VersionTLS12 {
 		t.Errorf("server TLS: client auth %v, min version %x", cfg.ClientAuth, cfg.MinVersion)
 	}
-	if _, err := emulator.ServerTLSConfig(t.TempDir()); err == nil {
+	if _, err := idecemu.ServerTLSConfig(t.TempDir()); err == nil {
 		t.Error("ServerTLSConfig of an empty folder succeeded")
 	}
 }
@@ -94,16 +94,16 @@ func readCert(t *testing.T, path string) *x509.Certificate {
 // TestMutualTLS: only a client with a certificate from the emulator's CA
 // gets an answer.
 func TestMutualTLS(t *testing.T) {
-	e := newEnv(t, emulator.Config{})
+	e := newEnv(t, idecemu.Config{})
 	other := t.TempDir()
-	if err := emulator.WriteDevCerts(other); err != nil {
+	if err := idecemu.WriteDevCerts(other); err != nil {
 		t.Fatal(err)
 	}
-	good, err := emulator.ClientTLSConfig(e.tlsd)
+	good, err := idecemu.ClientTLSConfig(e.tlsd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	foreign, err := emulator.ClientTLSConfig(other)
+	foreign, err := idecemu.ClientTLSConfig(other)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestMutualTLS(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tc.cfg}}
 			defer hc.CloseIdleConnections()
-			resp, err := hc.Get(e.srv.URL + idec.PathHealth)
+			resp, err := hc.Get(e.srv.URL + idechttp.PathHealth)
 			if err == nil {
 				resp.Body.Close()
 			}

@@ -12,14 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/biogate/biogate/gateway/idec"
-	emulator "github.com/biogate/biogate/internal/idecemu"
+	"github.com/biogate/biogate/gateway/idec/idechttp"
+	"github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/models"
 )
 
 func TestVerify(t *testing.T) {
-	e := newEnv(t, emulator.Config{})
+	e := newEnv(t, idecemu.Config{})
 	e.enroll(t, obamaIIN, photo(t, "obama.jpg"))
 	e.enroll(t, bidenIIN, photo(t, "biden.jpg"))
 	e.enroll(t, alexIIN, photo(t, "alex-lacamoire.png")) // PNG enrols as given
@@ -46,16 +46,16 @@ func TestVerify(t *testing.T) {
 			if r.status != http.StatusOK {
 				t.Fatalf("status %d: %+v", r.status, r.err)
 			}
-			want := idec.DecisionNoMatch
+			want := idechttp.DecisionNoMatch
 			if tc.match {
-				want = idec.DecisionMatch
+				want = idechttp.DecisionMatch
 			}
 			t.Logf("similarity %.3f", r.ok.Similarity)
 			if r.ok.Decision != want {
 				t.Errorf("decision %q (similarity %.3f), want %q", r.ok.Decision, r.ok.Similarity, want)
 			}
-			if tc.match != (r.ok.Similarity >= emulator.DefaultThreshold) {
-				t.Errorf("similarity %.3f on the wrong side of %v", r.ok.Similarity, emulator.DefaultThreshold)
+			if tc.match != (r.ok.Similarity >= idecemu.DefaultThreshold) {
+				t.Errorf("similarity %.3f on the wrong side of %v", r.ok.Similarity, idecemu.DefaultThreshold)
 			}
 			// Margins, so a drift of the matcher shows before it flips a
 			// decision: the measured values are 0.967 and up, 0.233 and down.
@@ -65,10 +65,10 @@ func TestVerify(t *testing.T) {
 			if r.ok.RequestID != req.RequestID || !validUUID(r.ok.IDECRequestID) || r.ok.IDECRequestID == req.RequestID {
 				t.Errorf("ids: request %q, idec %q", r.ok.RequestID, r.ok.IDECRequestID)
 			}
-			if got := r.header.Get(idec.HeaderRequestID); got != req.RequestID {
+			if got := r.header.Get(idechttp.HeaderRequestID); got != req.RequestID {
 				t.Errorf("X-Request-ID echoed as %q", got)
 			}
-			if r.ok.ReferenceSource != emulator.DefaultReferenceSource {
+			if r.ok.ReferenceSource != idecemu.DefaultReferenceSource {
 				t.Errorf("reference source %q", r.ok.ReferenceSource)
 			}
 			if d := time.Since(r.ok.Time); d < 0 || d > time.Minute {
@@ -86,38 +86,38 @@ func validUUID(s string) bool {
 }
 
 func TestVerifyErrors(t *testing.T) {
-	e := newEnv(t, emulator.Config{})
+	e := newEnv(t, idecemu.Config{})
 	e.enroll(t, obamaIIN, photo(t, "obama.jpg"))
 	good := photo(t, "obama2.jpg")
-	with := func(f func(*idec.VerifyRequest)) idec.VerifyRequest {
+	with := func(f func(*idechttp.VerifyRequest)) idechttp.VerifyRequest {
 		r := newRequest(obamaIIN, good)
 		f(&r)
 		return r
 	}
 	tests := []struct {
 		name   string
-		req    idec.VerifyRequest
+		req    idechttp.VerifyRequest
 		status int
 		code   string
 		idecID bool // an IDEC request id was assigned
 	}{
-		{"no face", newRequest(obamaIIN, fingerprintJPEG(t)), 422, idec.CodeNoFace, true},
-		{"two people", newRequest(obamaIIN, photo(t, "two_people.jpg")), 422, idec.CodeNoFace, true},
-		{"three people", newRequest(obamaIIN, photo(t, "test_obama_and_biden.jpg")), 422, idec.CodeNoFace, true},
-		{"png is not a JPEG", newRequest(obamaIIN, photo(t, "alex-lacamoire.png")), 400, idec.CodeInvalidRequest, false},
-		{"text is not a JPEG", newRequest(obamaIIN, []byte("hello, this is not a photo")), 400, idec.CodeInvalidRequest, false},
-		{"JPEG magic, garbage after", newRequest(obamaIIN, append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, make([]byte, 500)...)), 400, idec.CodeInvalidRequest, true},
-		{"truncated JPEG", newRequest(obamaIIN, good[:200]), 400, idec.CodeInvalidRequest, true},
-		{"unknown IIN", newRequest(otherIIN, good), 404, idec.CodeUnknownIIN, true},
-		{"bad IIN check digit", newRequest("790303402569", good), 400, idec.CodeInvalidRequest, false},
-		{"IIN not digits", newRequest("79030340256x", good), 400, idec.CodeInvalidRequest, false},
-		{"IIN short", newRequest("7903034025", good), 400, idec.CodeInvalidRequest, false},
-		{"bad BIN", with(func(r *idec.VerifyRequest) { r.BIN = "971240001316" }), 400, idec.CodeInvalidRequest, false},
-		{"no consent", with(func(r *idec.VerifyRequest) { r.ConsentRef = "" }), 400, idec.CodeInvalidRequest, false},
-		{"consent too long", with(func(r *idec.VerifyRequest) { r.ConsentRef = strings.Repeat("c", 257) }), 400, idec.CodeInvalidRequest, false},
-		{"quality over 100", with(func(r *idec.VerifyRequest) { r.Capture.Quality = 101 }), 400, idec.CodeInvalidRequest, false},
-		{"no photo", with(func(r *idec.VerifyRequest) { r.Photo = nil }), 400, idec.CodeInvalidRequest, false},
-		{"request id not a UUID", with(func(r *idec.VerifyRequest) { r.RequestID = "req-1" }), 400, idec.CodeInvalidRequest, false},
+		{"no face", newRequest(obamaIIN, fingerprintJPEG(t)), 422, idechttp.CodeNoFace, true},
+		{"two people", newRequest(obamaIIN, photo(t, "two_people.jpg")), 422, idechttp.CodeNoFace, true},
+		{"three people", newRequest(obamaIIN, photo(t, "test_obama_and_biden.jpg")), 422, idechttp.CodeNoFace, true},
+		{"png is not a JPEG", newRequest(obamaIIN, photo(t, "alex-lacamoire.png")), 400, idechttp.CodeInvalidRequest, false},
+		{"text is not a JPEG", newRequest(obamaIIN, []byte("hello, this is not a photo")), 400, idechttp.CodeInvalidRequest, false},
+		{"JPEG magic, garbage after", newRequest(obamaIIN, append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, make([]byte, 500)...)), 400, idechttp.CodeInvalidRequest, true},
+		{"truncated JPEG", newRequest(obamaIIN, good[:200]), 400, idechttp.CodeInvalidRequest, true},
+		{"unknown IIN", newRequest(otherIIN, good), 404, idechttp.CodeUnknownIIN, true},
+		{"bad IIN check digit", newRequest("790303402569", good), 400, idechttp.CodeInvalidRequest, false},
+		{"IIN not digits", newRequest("79030340256x", good), 400, idechttp.CodeInvalidRequest, false},
+		{"IIN short", newRequest("7903034025", good), 400, idechttp.CodeInvalidRequest, false},
+		{"bad BIN", with(func(r *idechttp.VerifyRequest) { r.BIN = "971240001316" }), 400, idechttp.CodeInvalidRequest, false},
+		{"no consent", with(func(r *idechttp.VerifyRequest) { r.ConsentRef = "" }), 400, idechttp.CodeInvalidRequest, false},
+		{"consent too long", with(func(r *idechttp.VerifyRequest) { r.ConsentRef = strings.Repeat("c", 257) }), 400, idechttp.CodeInvalidRequest, false},
+		{"quality over 100", with(func(r *idechttp.VerifyRequest) { r.Capture.Quality = 101 }), 400, idechttp.CodeInvalidRequest, false},
+		{"no photo", with(func(r *idechttp.VerifyRequest) { r.Photo = nil }), 400, idechttp.CodeInvalidRequest, false},
+		{"request id not a UUID", with(func(r *idechttp.VerifyRequest) { r.RequestID = "req-1" }), 400, idechttp.CodeInvalidRequest, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,15 +136,15 @@ func TestVerifyErrors(t *testing.T) {
 
 	t.Run("request id header differs", func(t *testing.T) {
 		req := newRequest(obamaIIN, good)
-		resp, body, err := e.post(idec.PathVerify, req, map[string]string{idec.HeaderRequestID: uuid()})
+		resp, body, err := e.post(idechttp.PathVerify, req, map[string]string{idechttp.HeaderRequestID: uuid()})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.StatusCode != 400 || !strings.Contains(string(body), idec.CodeInvalidRequest) {
+		if resp.StatusCode != 400 || !strings.Contains(string(body), idechttp.CodeInvalidRequest) {
 			t.Errorf("%d %s", resp.StatusCode, body)
 		}
 	})
-	raw := func(t *testing.T, method, path, body string) (int, idec.ErrorResponse) {
+	raw := func(t *testing.T, method, path, body string) (int, idechttp.ErrorResponse) {
 		t.Helper()
 		req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
 		resp, err := e.hc.Do(req)
@@ -152,7 +152,7 @@ func TestVerifyErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var er idec.ErrorResponse
+		var er idechttp.ErrorResponse
 		if err := json.NewDecoder(resp.Body).Decode(&er); err != nil {
 			t.Fatalf("%d: body not an ErrorResponse: %v", resp.StatusCode, err)
 		}
@@ -162,32 +162,32 @@ func TestVerifyErrors(t *testing.T) {
 		name, method, path, body string
 		status                   int
 	}{
-		{"not JSON", "POST", idec.PathVerify, "{not json", 400},
-		{"unknown field", "POST", idec.PathVerify, `{"request_id":"x","selfie":"AAAA"}`, 400},
-		{"two values", "POST", idec.PathVerify, `{} {}`, 400},
-		{"photo not base64", "POST", idec.PathVerify, `{"photo":"%%%"}`, 400},
-		{"GET verify", "GET", idec.PathVerify, "", 405},
-		{"enroll not JSON", "POST", idec.PathEnroll, "[]", 400},
+		{"not JSON", "POST", idechttp.PathVerify, "{not json", 400},
+		{"unknown field", "POST", idechttp.PathVerify, `{"request_id":"x","selfie":"AAAA"}`, 400},
+		{"two values", "POST", idechttp.PathVerify, `{} {}`, 400},
+		{"photo not base64", "POST", idechttp.PathVerify, `{"photo":"%%%"}`, 400},
+		{"GET verify", "GET", idechttp.PathVerify, "", 405},
+		{"enroll not JSON", "POST", idechttp.PathEnroll, "[]", 400},
 		{"no such path", "GET", "/v2/verify", "", 404},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, er := raw(t, tc.method, tc.path, tc.body)
-			if status != tc.status || er.Code != idec.CodeInvalidRequest {
+			if status != tc.status || er.Code != idechttp.CodeInvalidRequest {
 				t.Errorf("got %d %+v, want %d invalid_request", status, er, tc.status)
 			}
 		})
 	}
 	t.Run("photo too large", func(t *testing.T) {
-		big := append([]byte{0xFF, 0xD8, 0xFF}, make([]byte, emulator.DefaultMaxPhotoBytes+1)...)
+		big := append([]byte{0xFF, 0xD8, 0xFF}, make([]byte, idecemu.DefaultMaxPhotoBytes+1)...)
 		r := e.verify(t, newRequest(obamaIIN, big), "")
-		if r.status != 400 || r.err.Code != idec.CodeInvalidRequest {
+		if r.status != 400 || r.err.Code != idechttp.CodeInvalidRequest {
 			t.Errorf("got %d %+v", r.status, r.err)
 		}
 	})
 }
 
 func TestEnrollErrors(t *testing.T) {
-	e := newEnv(t, emulator.Config{})
+	e := newEnv(t, idecemu.Config{})
 	for _, tc := range []struct {
 		name   string
 		iin    string
@@ -195,16 +195,16 @@ func TestEnrollErrors(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"no face", obamaIIN, fingerprintJPEG(t), 422, idec.CodeNoFace},
-		{"bad IIN", "123", photo(t, "obama.jpg"), 400, idec.CodeInvalidRequest},
-		{"not an image", obamaIIN, []byte("GIF89a nope"), 400, idec.CodeInvalidRequest},
+		{"no face", obamaIIN, fingerprintJPEG(t), 422, idechttp.CodeNoFace},
+		{"bad IIN", "123", photo(t, "obama.jpg"), 400, idechttp.CodeInvalidRequest},
+		{"not an image", obamaIIN, []byte("GIF89a nope"), 400, idechttp.CodeInvalidRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, body, err := e.post(idec.PathEnroll, idec.EnrollRequest{IIN: tc.iin, Photo: tc.photo}, nil)
+			resp, body, err := e.post(idechttp.PathEnroll, idechttp.EnrollRequest{IIN: tc.iin, Photo: tc.photo}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var er idec.ErrorResponse
+			var er idechttp.ErrorResponse
 			json.Unmarshal(body, &er)
 			if resp.StatusCode != tc.status || er.Code != tc.code {
 				t.Errorf("got %d %s", resp.StatusCode, body)
@@ -216,13 +216,13 @@ func TestEnrollErrors(t *testing.T) {
 	}
 	// Through the Go API the errors are the sentinels.
 	ctx := context.Background()
-	if err := e.emu.Enroll(ctx, "790303402569", photo(t, "obama.jpg")); !errors.Is(err, emulator.ErrInvalidIIN) {
+	if err := e.emu.Enroll(ctx, "790303402569", photo(t, "obama.jpg")); !errors.Is(err, idecemu.ErrInvalidIIN) {
 		t.Errorf("bad IIN: %v", err)
 	}
-	if err := e.emu.Enroll(ctx, obamaIIN, fingerprintJPEG(t)); !errors.Is(err, emulator.ErrNoFace) {
+	if err := e.emu.Enroll(ctx, obamaIIN, fingerprintJPEG(t)); !errors.Is(err, idecemu.ErrNoFace) {
 		t.Errorf("no face: %v", err)
 	}
-	if err := e.emu.Enroll(ctx, obamaIIN, []byte("nope")); !errors.Is(err, emulator.ErrBadPhoto) {
+	if err := e.emu.Enroll(ctx, obamaIIN, []byte("nope")); !errors.Is(err, idecemu.ErrBadPhoto) {
 		t.Errorf("bad photo: %v", err)
 	}
 }
@@ -233,7 +233,7 @@ func TestEnrollErrors(t *testing.T) {
 // `serve` runs) is seen at once, a re-enrolment replaces the reference, and
 // a damaged record is no_reference_photo.
 func TestGalleryPersists(t *testing.T) {
-	e := newEnv(t, emulator.Config{})
+	e := newEnv(t, idecemu.Config{})
 	e.enroll(t, obamaIIN, photo(t, "obama.jpg"))
 	e.enroll(t, alexIIN, photo(t, "alex-lacamoire.png"))
 
@@ -264,8 +264,8 @@ func TestGalleryPersists(t *testing.T) {
 	}
 
 	// A second server on the same folder, as after a restart.
-	e2 := newEnv(t, emulator.Config{Gallery: e.dir})
-	if r := e2.verify(t, newRequest(obamaIIN, photo(t, "obama2.jpg")), ""); r.status != 200 || r.ok.Decision != idec.DecisionMatch {
+	e2 := newEnv(t, idecemu.Config{Gallery: e.dir})
+	if r := e2.verify(t, newRequest(obamaIIN, photo(t, "obama2.jpg")), ""); r.status != 200 || r.ok.Decision != idechttp.DecisionMatch {
 		t.Errorf("after restart: %d %+v %+v", r.status, r.ok, r.err)
 	}
 
@@ -273,14 +273,14 @@ func TestGalleryPersists(t *testing.T) {
 	if r := e.verify(t, newRequest(bidenIIN, photo(t, "train_biden_biden2.jpg")), ""); r.status != 404 {
 		t.Fatalf("before enrolment: %d", r.status)
 	}
-	cli, err := emulator.New(emulator.Config{Gallery: e.dir, ModelDir: testenv.Models(t)})
+	cli, err := idecemu.New(idecemu.Config{Gallery: e.dir, ModelDir: testenv.Models(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cli.Enroll(context.Background(), bidenIIN, photo(t, "biden.jpg")); err != nil {
 		t.Fatal(err)
 	}
-	if r := e.verify(t, newRequest(bidenIIN, photo(t, "train_biden_biden2.jpg")), ""); r.status != 200 || r.ok.Decision != idec.DecisionMatch {
+	if r := e.verify(t, newRequest(bidenIIN, photo(t, "train_biden_biden2.jpg")), ""); r.status != 200 || r.ok.Decision != idechttp.DecisionMatch {
 		t.Errorf("enrolled by another process: %d %+v %+v", r.status, r.ok, r.err)
 	}
 	// Re-enrolled under the same IIN with another face: the next
@@ -289,7 +289,7 @@ func TestGalleryPersists(t *testing.T) {
 		t.Fatal(err)
 	}
 	cli.Close()
-	if r := e.verify(t, newRequest(bidenIIN, photo(t, "train_biden_biden2.jpg")), ""); r.status != 200 || r.ok.Decision != idec.DecisionNoMatch {
+	if r := e.verify(t, newRequest(bidenIIN, photo(t, "train_biden_biden2.jpg")), ""); r.status != 200 || r.ok.Decision != idechttp.DecisionNoMatch {
 		t.Errorf("after re-enrolment: %d %+v %+v", r.status, r.ok, r.err)
 	}
 
@@ -297,7 +297,7 @@ func TestGalleryPersists(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(e.dir, alexIIN+".emb"), []byte(`{"version":1,"iin":"`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if r := e.verify(t, newRequest(alexIIN, photo(t, "train_alex_lacamoire_img1.jpg")), ""); r.status != 409 || r.err.Code != idec.CodeNoReferencePhoto {
+	if r := e.verify(t, newRequest(alexIIN, photo(t, "train_alex_lacamoire_img1.jpg")), ""); r.status != 409 || r.err.Code != idechttp.CodeNoReferencePhoto {
 		t.Errorf("damaged record: %d %+v", r.status, r.err)
 	}
 	// Removed: unknown again.
@@ -308,8 +308,8 @@ func TestGalleryPersists(t *testing.T) {
 }
 
 func TestHealthAndClose(t *testing.T) {
-	e := newEnv(t, emulator.Config{})
-	resp, err := e.hc.Get(e.srv.URL + idec.PathHealth)
+	e := newEnv(t, idecemu.Config{})
+	resp, err := e.hc.Get(e.srv.URL + idechttp.PathHealth)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestHealthAndClose(t *testing.T) {
 	}
 	e.emu.Close()
 	e.emu.Close() // idempotent
-	resp, err = e.hc.Get(e.srv.URL + idec.PathHealth)
+	resp, err = e.hc.Get(e.srv.URL + idechttp.PathHealth)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,31 +329,31 @@ func TestHealthAndClose(t *testing.T) {
 		t.Errorf("health after Close: %d", resp.StatusCode)
 	}
 	r := e.verify(t, newRequest(obamaIIN, photo(t, "obama2.jpg")), "")
-	if r.status != 503 || r.err.Code != idec.CodeUnavailable {
+	if r.status != 503 || r.err.Code != idechttp.CodeUnavailable {
 		t.Errorf("verify after Close: %d %+v", r.status, r.err)
 	}
-	if err := e.emu.Enroll(context.Background(), obamaIIN, photo(t, "obama.jpg")); !errors.Is(err, emulator.ErrClosed) {
+	if err := e.emu.Enroll(context.Background(), obamaIIN, photo(t, "obama.jpg")); !errors.Is(err, idecemu.ErrClosed) {
 		t.Errorf("enroll after Close: %v", err)
 	}
 }
 
 func TestConfigValidation(t *testing.T) {
 	dir := t.TempDir()
-	for _, cfg := range []emulator.Config{
+	for _, cfg := range []idecemu.Config{
 		{},
 		{Gallery: dir, Threshold: 1.5},
 		{Gallery: dir, Threshold: -0.1},
 		{Gallery: dir, Matchers: -1},
-		{Gallery: dir, Faults: emulator.Faults{ErrorRate: 2}},
-		{Gallery: dir, Faults: emulator.Faults{Status: 200}},
-		{Gallery: dir, Faults: emulator.Faults{Latency: -time.Second}},
+		{Gallery: dir, Faults: idecemu.Faults{ErrorRate: 2}},
+		{Gallery: dir, Faults: idecemu.Faults{Status: 200}},
+		{Gallery: dir, Faults: idecemu.Faults{Latency: -time.Second}},
 	} {
-		if _, err := emulator.New(cfg); !errors.Is(err, emulator.ErrInvalidConfig) {
+		if _, err := idecemu.New(cfg); !errors.Is(err, idecemu.ErrInvalidConfig) {
 			t.Errorf("%+v: %v, want ErrInvalidConfig", cfg, err)
 		}
 	}
 	// A folder without the models is an error, not a crash.
-	if _, err := emulator.New(emulator.Config{Gallery: dir, ModelDir: t.TempDir()}); !errors.Is(err, models.ErrMissing) {
+	if _, err := idecemu.New(idecemu.Config{Gallery: dir, ModelDir: t.TempDir()}); !errors.Is(err, models.ErrMissing) {
 		t.Errorf("no models: %v, want models.ErrMissing", err)
 	}
 }

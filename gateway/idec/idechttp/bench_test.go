@@ -1,4 +1,4 @@
-package idec
+package idechttp
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/biogate/biogate/gateway/idec"
 )
 
 // BenchmarkVerifyOverhead compares Verify with a bare http.Client POST of
@@ -38,7 +40,7 @@ func BenchmarkVerifyOverhead(b *testing.B) {
 	ctx := context.Background()
 	body, err := json.Marshal(VerifyRequest{
 		RequestID: newRequestID(), IIN: req.IIN.String(), BIN: req.BIN.String(),
-		ConsentRef: req.ConsentRef, Photo: req.Photo, Capture: req.Capture,
+		ConsentRef: req.ConsentRef, Photo: req.Photo, Capture: CaptureMeta(req.Capture),
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -73,9 +75,9 @@ func BenchmarkVerifyOverhead(b *testing.B) {
 
 	b.Run("client", func(b *testing.B) {
 		c, err := New(Config{
-			URL:     srv.URL,
-			TLS:     TLS{CA: p.ca.pool, Certificate: p.client.tls},
-			Timeout: 10 * time.Second,
+			URL:    srv.URL,
+			TLS:    TLS{CA: p.ca.pool, Certificate: p.client.tls},
+			Config: idec.Config{Timeout: 10 * time.Second},
 		})
 		if err != nil {
 			b.Fatal(err)

@@ -1,4 +1,4 @@
-package idec
+package idechttp
 
 import (
 	"crypto/ecdsa"

@@ -1,4 +1,4 @@
-package idec
+package idechttp
 
 import (
 	"encoding/json"
@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/biogate/biogate/gateway/idec"
 )
 
 // openAPI is the part of an OpenAPI 3.0 document this test reads.
@@ -139,12 +141,12 @@ func jsonType(t reflect.Type) (typ, format string) {
 	return t.Kind().String(), ""
 }
 
-// contractCodes reads the Code* constants of contract.go with the HTTP
+// contractCodes reads the Code* constants of wire.go with the HTTP
 // status their comment gives ("// 400: ..."), so a new code cannot be
 // added without this test noticing.
 func contractCodes(t *testing.T) map[string]int {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "contract.go", nil, parser.ParseComments)
+	f, err := parser.ParseFile(token.NewFileSet(), "wire.go", nil, parser.ParseComments)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,10 +196,10 @@ func TestOpenAPIListsEveryCode(t *testing.T) {
 		if !ok || !slices.Contains(resp.ErrorCodes, code) {
 			t.Errorf("code %s not listed under verify response %d", code, status)
 		}
-		if kind := classifyStatus(status, code); kind == ErrBadResponse {
+		if kind := classifyStatus(status, code); kind == idec.ErrBadResponse {
 			t.Errorf("the client does not classify code %s", code)
 		}
-		if kind := classifyStatus(0, code); kind == ErrBadResponse {
+		if kind := classifyStatus(0, code); kind == idec.ErrBadResponse {
 			t.Errorf("the client classifies code %s by status only", code)
 		}
 	}
@@ -216,7 +218,7 @@ func TestOpenAPIListsEveryCode(t *testing.T) {
 		}
 		for _, code := range resp.ErrorCodes {
 			if codes[code] != n {
-				t.Errorf("verify response %d lists code %s, which contract.go gives status %d", n, code, codes[code])
+				t.Errorf("verify response %d lists code %s, which wire.go gives status %d", n, code, codes[code])
 			}
 		}
 		if resp.Description == "" {

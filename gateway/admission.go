@@ -1,0 +1,124 @@
+package gateway
+
+import (
+	"time"
+
+	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/gateway/protocol"
+)
+
+// onStart handles a start message: admission, then the camera, then the
+// state capturing and the start handed to control.
+func (s *session) onStart(st *protocol.Start) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	if s.state != protocol.StateWaitingStart {
+		s.sendError(protocol.NewError(protocol.CodeUnexpectedMessage))
+		return
+	}
+	subject, ok := s.admit(st)
+	if !ok {
+		return
+	}
+	if !s.prepareCamera(st) {
+		return
+	}
+	s.start, s.subject = st, subject
+	s.srv.m.stage.WithLabelValues("waiting_start").Observe(time.Since(s.stageStart).Seconds())
+	s.log.Info("session started", "mode", st.Camera.Mode, "fixed_commands", st.Commands != nil)
+	s.setState(protocol.StateCapturing)
+	s.startCh <- st
+}
+
+// admit decides whether st may start, in order: the start's own rules
+// (consent, fixed commands, IIN), the key's scope for its camera mode, the
+// IIN's lockout, the per-IIN rate and the IIN's lease (one session per
+// IIN, s.held from then on). A refusal is reported to the client here (a
+// non-fatal error, or the session's end) and ok is false. s.mu is held.
+func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
+	cfg := &s.srv.cfg
+	now := cfg.Clock()
+	if err := st.Validate(now, protocol.StartRules{ConsentMaxAge: cfg.ConsentMaxAge, AllowFixedCommands: cfg.AllowFixedCommands}); err != nil {
+		s.log.Info("start rejected", "error", err) // FieldError text names the field, never the value
+		s.sendError(protocol.ErrorFor(err))
+		return iin.IIN{}, false
+	}
+	need := ScopeKiosk
+	if st.Camera.Mode == protocol.CameraRelay {
+		need = ScopeRelay
+	}
+	if !s.key.has(need) {
+		e := protocol.NewError(protocol.CodeForbiddenScope)
+		e.Fatal, e.Field = false, "camera.mode" // a rejected start: the client may pick the other mode
+		s.sendError(e)
+		return iin.IIN{}, false
+	}
+	subject, err := iin.Parse(st.IIN)
+	if err != nil { // Validate checked it
+		s.failLocked(protocol.CodeInternal, 0)
+		return iin.IIN{}, false
+	}
+	ctx, cancel := s.storeCtx()
+	defer cancel()
+	key := s.srv.subjectKey(st.IIN)
+	d, err := s.srv.failures.LockedFor(ctx, key, now, cfg.Lockout, cfg.MaxAttempts)
+	if err != nil {
+		s.log.Error("lockout check", "error", err)
+		s.failLocked(protocol.CodeEvidenceUnavailable, 0)
+		return iin.IIN{}, false
+	}
+	if d > 0 {
+		s.recordLockout(st)
+		s.failLocked(protocol.CodeLockedOut, seconds(d))
+		return iin.IIN{}, false
+	}
+	if ok, wait := s.srv.perIIN.allow(st.IIN, cfg.RatePerIIN, now); !ok {
+		s.failLocked(protocol.CodeRateLimited, seconds(wait))
+		return iin.IIN{}, false
+	}
+	// One session per IIN at a time, across the gateways sharing the
+	// store; a lease outlives the session's limit only if its gateway
+	// died.
+	lease := time.Duration(cfg.Limits.SessionSeconds)*time.Second + time.Minute
+	held, err := s.srv.holds.Hold(ctx, key, s.id, now, now.Add(lease))
+	if err != nil {
+		s.log.Error("session lease", "error", err)
+		s.failLocked(protocol.CodeEvidenceUnavailable, 0)
+		return iin.IIN{}, false
+	}
+	if !held {
+		s.failLocked(protocol.CodeIINInSession, 0)
+		return iin.IIN{}, false
+	}
+	s.held = key
+	return subject, true
+}
+
+// prepareCamera makes an admitted start's camera ready: relay mode gets
+// its camera now (s.cam, fed by onFrame from here on); kiosk mode needs
+// Cameras, and control opens the camera (openCamera), since opening may
+// block. On failure the session ends and ok is false. s.mu is held.
+func (s *session) prepareCamera(st *protocol.Start) bool {
+	if st.Camera.Mode == protocol.CameraRelay {
+		if s.srv.cfg.Relay == nil {
+			s.failLocked(protocol.CodeCameraUnavailable, 0)
+			return false
+		}
+		cam, err := s.srv.cfg.Relay.NewCamera(s.srv.relayConfig(s.id))
+		if err != nil {
+			s.log.Error("relay camera", "error", err)
+			s.failLocked(protocol.CodeInternal, 0)
+			return false
+		}
+		s.cam = cam
+		return true
+	}
+	if s.srv.cameras == nil {
+		s.failLocked(protocol.CodeCameraUnavailable, 0)
+		return false
+	}
+	return true
+}

@@ -1,0 +1,279 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/biogate/biogate/devices"
+	"github.com/biogate/biogate/gateway/evidence"
+	"github.com/biogate/biogate/gateway/idec"
+)
+
+// The interfaces the gateway declares, and their value types: cmd/biogated
+// implements them over the vision packages, the IDEC client, the cameras
+// and the evidence store, so this package needs none of them.
+
+// Pipeline runs capture and liveness on a camera for one session. It is
+// implemented in cmd/biogated over the capture and liveness packages.
+//
+// Run reads cam (it does not close it: the session does) until liveness
+// decides, ctx is done or the camera fails, and reports progress to ev from
+// its own goroutine. It returns an error only when no verdict could be
+// reached: wrapping ctx's error when cancelled, and the camera's
+// devices.Err* sentinel when the camera failed (devices.ErrEndOfStream when
+// a relay client ended its frames early, devices.ErrTimeout when no frame
+// came in time).
+type Pipeline interface {
+	Run(ctx context.Context, cam devices.Camera, opt PipelineOptions, ev PipelineEvents) (PipelineOutcome, error)
+}
+
+// PipelineOptions are a session's choices for its pipeline.
+type PipelineOptions struct {
+	// Commands are fixed liveness commands, for tests and demonstrations
+	// only (Config.AllowFixedCommands); nil draws them at random.
+	Commands []string
+	// Preview asks for PipelineEvents.Preview pictures (kiosk mode: the
+	// client cannot see the gateway's camera otherwise).
+	Preview bool
+}
+
+// PipelineEvents receives a pipeline's progress. Its methods are called
+// from the pipeline's goroutine, never block, and turn into protocol
+// messages on the session's bounded send queue; the session throttles
+// quality to QualityMaxPerSecond and progress to ProgressMaxPerSecond.
+type PipelineEvents interface {
+	// Quality reports the hints (most pressing first) and the unified
+	// quality score, 0-100, of the latest frame.
+	Quality(hints []string, score float64)
+	// Baseline says a baseline was taken: the session enters liveness.
+	Baseline()
+	// Command reports news of a liveness command.
+	Command(CommandEvent)
+	// Passive reports the passive liveness outcome, once.
+	Passive(decision string, pLive float64, frames int)
+	// Preview offers a downscaled JPEG of the camera, width x height
+	// pixels (at most protocol.PreviewMaxWidth wide), when
+	// PipelineOptions.Preview is set; at most protocol.PreviewMaxPerSecond
+	// are worth making. The session copies what it keeps: jpeg may be
+	// reused after the call. Biometric data: never logged.
+	Preview(jpeg []byte, width, height int)
+}
+
+// CommandEvent is news of one liveness command.
+type CommandEvent struct {
+	// Status is issued, progress, passed or failed.
+	Status string
+	// Command is the command's name (turn_left, ...).
+	Command string
+	// Attempt is 1-based; Index is 0-based, of Count commands.
+	Attempt, Index, Count int
+	// Timeout is the time allowed for the command (issued).
+	Timeout time.Duration
+	// Progress is the response so far, 0-1 (progress, passed).
+	Progress float64
+	// Reason says why the command failed (failed).
+	Reason string
+}
+
+// Verdicts of PipelineOutcome.
+const (
+	VerdictLive      = "live"
+	VerdictSpoof     = "spoof"
+	VerdictRefused   = "refused"
+	VerdictUndecided = "undecided"
+)
+
+// PipelineOutcome is what liveness decided.
+type PipelineOutcome struct {
+	// Verdict is one of the Verdict* values.
+	Verdict string
+	// Reasons explain the verdict with protocol result reasons; empty
+	// takes the protocol's default for the verdict.
+	Reasons []string
+	// Token is the JPEG sent to IDEC when Verdict is live: biometric data,
+	// never logged.
+	Token []byte
+	// Quality is the token frame's unified quality, 0-100.
+	Quality float64
+	// CapturedAt is when the token frame was captured.
+	CapturedAt time.Time
+	// FixedCommands is true when the commands were fixed, not random.
+	FixedCommands bool
+	// Best is the whole best frame as JPEG, BestWidth x BestHeight pixels:
+	// biometric data, kept (encrypted) in the evidence store.
+	Best                  []byte
+	BestWidth, BestHeight int
+	// Attempts is the number of liveness attempts begun.
+	Attempts int
+	// Commands are the commands issued, attempt by attempt, in order.
+	Commands []CommandRecord
+	// Passive is the passive liveness outcome; Decision "" if none.
+	Passive PassiveOutcome
+}
+
+// CommandRecord is one issued command's outcome, for the result document.
+type CommandRecord struct {
+	// Attempt is 1-based; Index is 0-based within the attempt.
+	Attempt, Index int
+	// Command is the command's name (turn_left, ...).
+	Command string
+	// Outcome is passed, failed or interrupted (the attempt ended before
+	// the command did); Reason says why it failed.
+	Outcome, Reason string
+	// Progress is the peak response, 0-1.
+	Progress float64
+	// JPEG is the frame of peak response of a passed command, Width x
+	// Height: biometric data. Nil for other outcomes.
+	JPEG          []byte
+	Width, Height int
+}
+
+// PassiveOutcome is the passive liveness decision (live, spoof,
+// undecided), its probability of live and the frames it used.
+type PassiveOutcome struct {
+	Decision string
+	PLive    float64
+	Frames   int
+}
+
+// Verifier matches a face with the IIN's reference photo: *idec.Client.
+type Verifier interface {
+	Verify(ctx context.Context, req idec.Request) (idec.Result, error)
+}
+
+// Cameras opens kiosk cameras by the name a start message gives ("" is the
+// default camera). The session closes the camera it gets.
+type Cameras interface {
+	Open(ctx context.Context, name string) (devices.Camera, error)
+}
+
+// Config configures a Server. Zero fields take the default in brackets.
+
+// Device is one entry of GET /v1/devices: what a calling app needs to pick
+// a kiosk camera, and never a device path.
+type Device struct {
+	// ID is the name a start message gives as camera.name.
+	ID string `json:"id"`
+	// Kind is "camera" or "fingerprint".
+	Kind string `json:"kind"`
+	// Backend is how the daemon reaches it (v4l2, gst, file, dir, usb).
+	Backend string `json:"backend"`
+	// Available is false while the device cannot be opened.
+	Available bool `json:"available"`
+}
+
+// DeviceLister is implemented by Cameras that can list their devices; GET
+// /v1/devices serves the list (empty without one).
+type DeviceLister interface {
+	Devices() []Device
+}
+
+// Evidence is what the gateway needs of the evidence store
+// (evidence.Store): appending a signed document with its images to the
+// hash chain, and the failures behind lockouts.
+type Evidence interface {
+	Failures
+	Holds
+	Append(ctx context.Context, seal func(prevHash string) (evidence.Record, error)) (evidence.Entry, error)
+}
+
+// Failures counts failed verifications per subject for the lockout. The
+// subject key is an HMAC of the IIN (Config.SubjectKey), never the IIN.
+type Failures interface {
+	// Failure records a failed verification at a time.
+	Failure(ctx context.Context, key string, at time.Time) error
+	// LockedFor says how long the subject stays locked out at now: max
+	// failures within window lock it until the last is window old. Every
+	// implementation applies evidence.Lockout, so the in-memory failures
+	// and the store lock alike.
+	LockedFor(ctx context.Context, key string, now time.Time, window time.Duration, max int) (time.Duration, error)
+}
+
+// Holds lets one session per subject run at a time, across every gateway
+// that shares them (evidence.Store), so that concurrent sessions cannot
+// pass the lockout together.
+type Holds interface {
+	// Hold takes the subject's lease for holder until the time until, and
+	// reports false when another holder's lease has not run out at now.
+	Hold(ctx context.Context, key, holder string, now, until time.Time) (bool, error)
+	// Release drops the subject's lease if holder still holds it.
+	Release(ctx context.Context, key, holder string) error
+}
+
+// RelayCameras makes the camera of each relay session (Config.Relay): the
+// daemon's is internal/relaycam, over devices/relay. Its methods are safe
+// for concurrent use.
+type RelayCameras interface {
+	// NewCamera returns a camera fed with Push by the session cfg.ID,
+	// configured from the session's limits. The session closes it.
+	NewCamera(cfg RelayConfig) (RelayCamera, error)
+	// MessageBytes is the largest binary message that carries a frame of
+	// maxFrameBytes (the frame and its header): the socket's read limit.
+	MessageBytes(maxFrameBytes int) int
+}
+
+// RelayConfig configures one session's relay camera.
+type RelayConfig struct {
+	// ID names the camera's frames: the session id.
+	ID string
+	// MaxFrameBytes is the largest JPEG accepted, in bytes.
+	MaxFrameBytes int
+	// MaxFPS is the highest sustained rate of accepted frames, per second.
+	MaxFPS float64
+	// IdleTimeout is how long a Read waits for a frame before it fails
+	// with devices.ErrTimeout.
+	IdleTimeout time.Duration
+	// Clock stamps the frames' arrival and drives the rate limit.
+	Clock func() time.Time
+}
+
+// RelayCamera is the camera of a relay session: the session's reader
+// pushes the client's binary messages into it, the pipeline reads frames
+// from it. Push, End and Disconnect are safe to call concurrently with
+// Read.
+type RelayCamera interface {
+	devices.Camera
+	// Push validates one binary message and queues its frame (copied: msg
+	// may be reused). It never blocks. A rejected message queues nothing
+	// and returns an error wrapping ErrFrameBadHeader, ErrFrameNotJPEG,
+	// ErrFrameTooLarge, ErrFrameTooFast or ErrFrameStopped.
+	Push(msg []byte) error
+	// End says the client sent its last frame: Read returns the queued
+	// frames, then devices.ErrEndOfStream.
+	End()
+	// Disconnect says the client went away: Read fails with
+	// devices.ErrDisconnected.
+	Disconnect()
+	// Stats returns the camera's counters since NewCamera, for metrics.
+	Stats() RelayStats
+}
+
+// Why a relay camera refused a frame message (RelayCamera.Push).
+var (
+	// ErrFrameBadHeader: too short, wrong magic or version, or a sequence
+	// number that did not increase.
+	ErrFrameBadHeader = errors.New("gateway: relay frame header rejected")
+	// ErrFrameNotJPEG: the payload is not a JPEG.
+	ErrFrameNotJPEG = errors.New("gateway: relay frame is not a JPEG")
+	// ErrFrameTooLarge: the JPEG is over RelayConfig.MaxFrameBytes.
+	ErrFrameTooLarge = errors.New("gateway: relay frame too large")
+	// ErrFrameTooFast: the client sends over RelayConfig.MaxFPS.
+	ErrFrameTooFast = errors.New("gateway: relay frames sent too fast")
+	// ErrFrameStopped: the camera was ended, disconnected or closed.
+	ErrFrameStopped = errors.New("gateway: relay camera no longer accepts frames")
+)
+
+// RelayStats are a relay camera's counters: every message pushed is
+// received, and either rejected (by reason), or queued and then read,
+// dropped or discarded.
+type RelayStats struct {
+	// Received counts the messages pushed.
+	Received uint64
+	// Rejected messages, by reason (the ErrFrame* errors).
+	BadHeader, NotJPEG, TooLarge, TooFast, Stopped uint64
+	// QueueFull counts frames dropped, oldest first, from a full queue.
+	QueueFull uint64
+	// Discarded counts frames still queued when the camera stopped.
+	Discarded uint64
+}

@@ -1,0 +1,80 @@
+package gateway
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/biogate/biogate/gateway/evidence"
+)
+
+// TestLockoutMemoryAgreesWithStore feeds the same failures to the
+// in-memory failures (no Config.Evidence) and to a real SQLite evidence
+// store, and checks that both lock the subject for as long, at every
+// moment around the window's edges.
+func TestLockoutMemoryAgreesWithStore(t *testing.T) {
+	ctx := context.Background()
+	store, err := evidence.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "evidence.db"), evidence.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	const window, max = 15 * time.Minute, 3
+	mem := memFailures{newWindow(window)}
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	key := "hmac-of-an-iin"
+	failures := []time.Duration{0, 4 * time.Minute, 9 * time.Minute, 17 * time.Minute, 30 * time.Minute, 31 * time.Minute}
+	// Checks every 30 s and just around each failure's window edge, in
+	// time order as a gateway's clock runs (the memory forgets failures
+	// once a check has seen them out of the window).
+	var checks []time.Duration
+	for d := time.Duration(0); d < 50*time.Minute; d += 30 * time.Second {
+		checks = append(checks, d)
+	}
+	for _, f := range failures {
+		checks = append(checks, f+window-time.Nanosecond, f+window, f+window+time.Nanosecond)
+	}
+	slices.Sort(checks)
+	locked, next := 0, 0
+	for _, at := range checks {
+		for ; next < len(failures) && failures[next] <= at; next++ {
+			for _, f := range []Failures{mem, store} {
+				if err := f.Failure(ctx, key, t0.Add(failures[next])); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		now := t0.Add(at)
+		dm, err := mem.LockedFor(ctx, key, now, window, max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := store.LockedFor(ctx, key, now, window, max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dm != ds {
+			t.Fatalf("at +%v, after %d failures: memory locks for %v, store for %v", at, next, dm, ds)
+		}
+		if dm > 0 {
+			locked++
+		}
+	}
+	if locked == 0 {
+		t.Fatal("the subject was never locked: the test checks nothing")
+	}
+	// A failure in the future of now (a skewed clock) counts in neither.
+	future := "hmac-of-another-iin"
+	for _, f := range []Failures{mem, store} {
+		for _, at := range []time.Duration{-2 * time.Minute, -time.Minute, time.Minute} {
+			if err := f.Failure(ctx, future, t0.Add(at)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d, err := f.LockedFor(ctx, future, t0, window, max); err != nil || d != 0 {
+			t.Errorf("%T: a future failure counted: locked for %v, %v", f, d, err)
+		}
+	}
+}
