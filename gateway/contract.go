@@ -8,6 +8,7 @@ import (
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/idec"
+	"github.com/biogate/biogate/outcome"
 )
 
 // The interfaces the gateway declares, and their value types: cmd/biogated
@@ -51,7 +52,7 @@ type PipelineEvents interface {
 	// Command reports news of a liveness command.
 	Command(CommandEvent)
 	// Passive reports the passive liveness outcome, once.
-	Passive(decision string, pLive float64, frames int)
+	Passive(decision outcome.Liveness, pLive float64, frames int)
 	// Preview offers a downscaled JPEG of the camera, width x height
 	// pixels (at most protocol.PreviewMaxWidth wide), when
 	// PipelineOptions.Preview is set; at most protocol.PreviewMaxPerSecond
@@ -63,9 +64,9 @@ type PipelineEvents interface {
 // CommandEvent is news of one liveness command.
 type CommandEvent struct {
 	// Status is issued, progress, passed or failed.
-	Status string
+	Status outcome.CommandStatus
 	// Command is the command's name (turn_left, ...).
-	Command string
+	Command outcome.Command
 	// Attempt is 1-based; Index is 0-based, of Count commands.
 	Attempt, Index, Count int
 	// Timeout is the time allowed for the command (issued).
@@ -73,24 +74,24 @@ type CommandEvent struct {
 	// Progress is the response so far, 0-1 (progress, passed).
 	Progress float64
 	// Reason says why the command failed (failed).
-	Reason string
+	Reason outcome.CommandReason
 }
 
-// Verdicts of PipelineOutcome.
+// Verdicts of PipelineOutcome, in the words of package outcome.
 const (
-	VerdictLive      = "live"
-	VerdictSpoof     = "spoof"
-	VerdictRefused   = "refused"
-	VerdictUndecided = "undecided"
+	VerdictLive      = outcome.Live
+	VerdictSpoof     = outcome.LivenessSpoof
+	VerdictRefused   = outcome.LivenessRefused
+	VerdictUndecided = outcome.Undecided
 )
 
 // PipelineOutcome is what liveness decided.
 type PipelineOutcome struct {
 	// Verdict is one of the Verdict* values.
-	Verdict string
-	// Reasons explain the verdict with protocol result reasons; empty
-	// takes the protocol's default for the verdict.
-	Reasons []string
+	Verdict outcome.Liveness
+	// Reasons explain the verdict; empty takes the verdict's reason in
+	// livenessEndings.
+	Reasons []outcome.Reason
 	// Token is the JPEG sent to IDEC when Verdict is live: biometric data,
 	// never logged.
 	Token []byte
@@ -117,10 +118,11 @@ type CommandRecord struct {
 	// Attempt is 1-based; Index is 0-based within the attempt.
 	Attempt, Index int
 	// Command is the command's name (turn_left, ...).
-	Command string
+	Command outcome.Command
 	// Outcome is passed, failed or interrupted (the attempt ended before
 	// the command did); Reason says why it failed.
-	Outcome, Reason string
+	Outcome outcome.CommandOutcome
+	Reason  outcome.CommandReason
 	// Progress is the peak response, 0-1.
 	Progress float64
 	// JPEG is the frame of peak response of a passed command, Width x
@@ -132,7 +134,7 @@ type CommandRecord struct {
 // PassiveOutcome is the passive liveness decision (live, spoof,
 // undecided), its probability of live and the frames it used.
 type PassiveOutcome struct {
-	Decision string
+	Decision outcome.Liveness
 	PLive    float64
 	Frames   int
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/outcome"
 )
 
 // control waits for the start, runs the pipeline and IDEC, and ends the
@@ -51,22 +52,19 @@ func (s *session) run(st *protocol.Start) {
 		s.pipelineFailed(err)
 		return
 	}
-	reasons := func(def string) []string {
-		if len(out.Reasons) > 0 {
-			return out.Reasons
-		}
-		return []string{def}
-	}
-	switch out.Verdict {
-	case VerdictLive:
+	if out.Verdict == VerdictLive {
 		s.submit(st, cam, out)
-	case VerdictSpoof:
-		s.finish(protocol.DecisionSpoof, reasons("passive_spoof"), nil, "")
-	case VerdictRefused:
-		s.finish(protocol.DecisionRefused, reasons("attempts_exhausted"), nil, "")
-	default:
-		s.finish(protocol.DecisionError, reasons("passive_undecided"), nil, "")
+		return
 	}
+	end, ok := livenessEndings[out.Verdict]
+	if !ok { // a verdict the table lacks (a test prevents it): undecided
+		end = livenessEndings[VerdictUndecided]
+	}
+	reasons := outcome.Strings(out.Reasons)
+	if len(reasons) == 0 {
+		reasons = []string{string(end.reason)}
+	}
+	s.finish(end.decision, reasons, nil, "")
 }
 
 // openCamera returns the session's camera: the relay camera prepareCamera
@@ -100,7 +98,7 @@ func (s *session) pipelineFailed(err error) {
 	case s.ctx.Err() != nil:
 		s.ctxEnded()
 	case errors.Is(err, devices.ErrEndOfStream):
-		s.finish(protocol.DecisionError, []string{"source_ended"}, nil, "")
+		s.finish(outcome.Error, []string{string(outcome.ReasonSourceEnded)}, nil, "")
 	case errors.Is(err, devices.ErrTimeout):
 		s.fail(protocol.CodeIdleTimeout, 0)
 	case errors.Is(err, devices.ErrNoDevice), errors.Is(err, devices.ErrDisconnected),
@@ -150,27 +148,25 @@ func (s *session) submit(st *protocol.Start, cam devices.Camera, out PipelineOut
 		s.verif.idec, s.verif.idecLatency = &res, took
 		s.mu.Unlock()
 	}
+	if err != nil && s.ctx.Err() != nil {
+		s.ctxEnded()
+		return
+	}
+	end := idecEnding(idec.Classify(res, err))
 	switch {
-	case err == nil && res.Match:
-		sim := res.Similarity
-		s.finish(protocol.DecisionMatch, nil, &sim, res.IDECRequestID)
+	case end.code == protocol.CodeInternal:
+		s.log.Error("idec verify", "error", err) // idec errors hold no IIN or photo
+		s.fail(end.code, 0)
+	case end.code != "":
+		s.fail(end.code, 0)
 	case err == nil:
 		sim := res.Similarity
-		s.finish(protocol.DecisionNoMatch, []string{"below_threshold"}, &sim, res.IDECRequestID)
-	case s.ctx.Err() != nil:
-		s.ctxEnded()
-	case errors.Is(err, idec.ErrUnknownIIN):
-		s.finish(protocol.DecisionError, []string{"unknown_iin"}, nil, "")
-	case errors.Is(err, idec.ErrNoReferencePhoto):
-		s.finish(protocol.DecisionError, []string{"no_reference_photo"}, nil, "")
-	case errors.Is(err, idec.ErrNoFace):
-		s.finish(protocol.DecisionError, []string{"no_face"}, nil, "")
-	case errors.Is(err, idec.ErrTimeout):
-		s.fail(protocol.CodeIDECTimeout, 0)
-	case errors.Is(err, idec.ErrUnavailable):
-		s.fail(protocol.CodeIDECUnavailable, 0)
+		var reasons []string
+		if end.reason != "" {
+			reasons = []string{string(end.reason)}
+		}
+		s.finish(end.decision, reasons, &sim, res.IDECRequestID)
 	default:
-		s.log.Error("idec verify", "error", err) // idec errors hold no IIN or photo
-		s.fail(protocol.CodeInternal, 0)
+		s.finish(end.decision, []string{string(end.reason)}, nil, "")
 	}
 }

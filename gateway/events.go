@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/outcome"
 )
 
 // events turns a pipeline's progress into messages. Its methods are
@@ -86,7 +87,7 @@ func (e *events) Command(ev CommandEvent) {
 }
 
 // Passive implements PipelineEvents.
-func (e *events) Passive(decision string, pLive float64, frames int) {
+func (e *events) Passive(decision outcome.Liveness, pLive float64, frames int) {
 	s := e.s
 	s.mu.Lock()
 	defer s.mu.Unlock()

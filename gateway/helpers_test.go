@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/biogate/biogate/outcome"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -54,13 +55,13 @@ func frameMsg(seq uint32, jpg []byte) []byte {
 }
 
 // testPipeline stands in for the real capture and liveness pipeline, which
-// is wired in cmd/biogated and tested end to end there. It really reads the
+// lives in pipeline/ and is tested end to end through cmd/biogated. It really reads the
 // camera it is given: it decodes Frames JPEG frames (relay frames the test
 // client pushed), then reports a scripted liveness run and Verdict, with the
 // last frame as the token.
 type testPipeline struct {
 	Frames  int
-	Verdict string
+	Verdict outcome.Liveness
 	// Block: after the frames, read on until the camera or ctx ends.
 	Block bool
 	// Flood: send command messages as fast as possible until ctx ends.
@@ -105,13 +106,13 @@ func (p *testPipeline) Run(ctx context.Context, cam devices.Camera, opt Pipeline
 	ev.Baseline()
 	cmds := opt.Commands
 	if cmds == nil {
-		cmds = []string{"turn_left", "tilt_right", "move_closer"}
+		cmds = outcome.Strings([]outcome.Command{outcome.TurnLeft, outcome.TiltRight, outcome.MoveCloser})
 	}
 	for i, c := range cmds {
-		ev.Command(CommandEvent{Status: "issued", Command: c, Attempt: 1, Index: i, Count: len(cmds), Timeout: 6 * time.Second})
-		ev.Command(CommandEvent{Status: "passed", Command: c, Attempt: 1, Index: i, Count: len(cmds), Progress: 1})
+		ev.Command(CommandEvent{Status: outcome.CommandIssued, Command: outcome.Command(c), Attempt: 1, Index: i, Count: len(cmds), Timeout: 6 * time.Second})
+		ev.Command(CommandEvent{Status: outcome.CommandPassed, Command: outcome.Command(c), Attempt: 1, Index: i, Count: len(cmds), Progress: 1})
 	}
-	ev.Passive("live", 0.97, p.Frames)
+	ev.Passive(outcome.Live, 0.97, p.Frames)
 	return PipelineOutcome{Verdict: p.Verdict, Token: token, Quality: 81.5, CapturedAt: at, FixedCommands: opt.Commands != nil}, nil
 }
 

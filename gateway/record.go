@@ -88,7 +88,7 @@ func (s *session) document(r *protocol.Result) (*document.Document, []evidence.I
 			dc := document.Command{Attempt: c.Attempt, Index: c.Index, Command: c.Command,
 				Outcome: document.Outcome(c.Outcome), Reason: c.Reason, Progress: min(max(c.Progress, 0), 1)}
 			if len(c.JPEG) > 0 && c.Width > 0 && c.Height > 0 {
-				dc.Image = ref("command-"+strconv.Itoa(c.Attempt)+"-"+strconv.Itoa(c.Index)+"-"+c.Command, c.JPEG, c.Width, c.Height, 0)
+				dc.Image = ref("command-"+strconv.Itoa(c.Attempt)+"-"+strconv.Itoa(c.Index)+"-"+string(c.Command), c.JPEG, c.Width, c.Height, 0)
 			}
 			doc.Liveness.Commands = append(doc.Liveness.Commands, dc)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/biogate/biogate/outcome"
 	"io"
 	"net/http"
 	"strings"
@@ -79,12 +80,12 @@ func TestNoMatchLocksOut(t *testing.T) {
 }
 
 func TestSpoofAndRefusedCount(t *testing.T) {
-	for _, v := range []string{VerdictSpoof, VerdictRefused} {
-		t.Run(v, func(t *testing.T) {
+	for _, v := range []outcome.Liveness{VerdictSpoof, VerdictRefused} {
+		t.Run(string(v), func(t *testing.T) {
 			h := newHarness(t, &testPipeline{Frames: 1, Verdict: v}, func(c *Config) { c.MaxAttempts = 1 })
 			c := h.dial(keyAll)
 			c.relaySession(validIIN, 1)
-			if r := c.wantResult(); string(r.Decision) != v {
+			if r := c.wantResult(); string(r.Decision) != string(v) {
 				t.Fatalf("result %+v", r)
 			}
 			c = h.dial(keyAll)
@@ -176,7 +177,7 @@ func TestFixedCommandsAllowed(t *testing.T) {
 	for {
 		m := c.next()
 		if cm, ok := m.(*protocol.Command); ok && cm.Status == protocol.CommandIssued {
-			cmds = append(cmds, cm.Command)
+			cmds = append(cmds, string(cm.Command))
 		}
 		if r, ok := m.(*protocol.Result); ok {
 			if !r.FixedCommands || r.Decision != protocol.DecisionMatch {

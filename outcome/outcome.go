@@ -208,12 +208,14 @@ const (
 	// IDECBreakerOpen: the circuit breaker refused the call without
 	// sending it.
 	IDECBreakerOpen IDEC = "breaker_open"
+	// IDECCanceled: the caller gave up (its context ended) first.
+	IDECCanceled IDEC = "canceled"
 )
 
 // IDECs lists every IDEC outcome.
 func IDECs() []IDEC {
 	return []IDEC{IDECMatch, IDECNoMatch, IDECInvalidRequest, IDECNoFace, IDECUnknownIIN,
-		IDECNoReferencePhoto, IDECUnavailable, IDECTimeout, IDECBadResponse, IDECBreakerOpen}
+		IDECNoReferencePhoto, IDECUnavailable, IDECTimeout, IDECBadResponse, IDECBreakerOpen, IDECCanceled}
 }
 
 // Strings returns the words of vs as plain strings, in order (for joining

@@ -98,9 +98,11 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 		switch e.Kind {
 		case challenge.KindBaseline:
 			ev.Baseline()
-		case challenge.KindIssued, challenge.KindProgress, challenge.KindPassed, challenge.KindFailed:
-			ev.Command(gateway.CommandEvent{Status: string(e.Kind), Command: string(e.Command), Attempt: e.Attempt,
-				Index: e.Index, Count: count, Timeout: timeout, Progress: e.Progress, Reason: string(e.Reason)})
+		default:
+			if st, ok := commandStatus[e.Kind]; ok {
+				ev.Command(gateway.CommandEvent{Status: st, Command: e.Command, Attempt: e.Attempt,
+					Index: e.Index, Count: count, Timeout: timeout, Progress: e.Progress, Reason: e.Reason})
+			}
 		}
 	}
 	hints := make([]string, 0, 8)
@@ -123,15 +125,24 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 	if err != nil {
 		return gateway.PipelineOutcome{}, err
 	}
-	ev.Passive(string(res.Passive.Decision), res.Passive.Live, res.Passive.Frames)
-	out := gateway.PipelineOutcome{Verdict: string(res.Verdict), Reasons: outcome.Strings(res.Reasons), FixedCommands: !res.Challenge.Random,
+	ev.Passive(res.Passive.Decision, res.Passive.Live, res.Passive.Frames)
+	out := gateway.PipelineOutcome{Verdict: res.Verdict, Reasons: res.Reasons, FixedCommands: !res.Challenge.Random,
 		Attempts: res.Challenge.Attempts, Commands: commandRecords(res),
-		Passive: gateway.PassiveOutcome{Decision: string(res.Passive.Decision), PLive: res.Passive.Live, Frames: res.Passive.Frames}}
+		Passive: gateway.PassiveOutcome{Decision: res.Passive.Decision, PLive: res.Passive.Live, Frames: res.Passive.Frames}}
 	if b := res.Capture.Best; b != nil {
 		out.Token, out.Quality, out.CapturedAt = b.Token, b.Quality.Score, b.Time
 		out.Best, out.BestWidth, out.BestHeight = b.JPEG, b.Width, b.Height
 	}
 	return out, nil
+}
+
+// commandStatus maps the challenge's events about a command to the
+// statuses the gateway reports; other events are not about one command.
+var commandStatus = map[challenge.Kind]outcome.CommandStatus{
+	challenge.KindIssued:   outcome.CommandIssued,
+	challenge.KindProgress: outcome.CommandProgress,
+	challenge.KindPassed:   outcome.CommandPassed,
+	challenge.KindFailed:   outcome.CommandFailed,
 }
 
 // commandRecords lists every command of every attempt for the result
@@ -141,10 +152,10 @@ func commandRecords(res *liveness.Result) []gateway.CommandRecord {
 	var recs []gateway.CommandRecord
 	for a, cmds := range res.Challenge.Commands {
 		for i, c := range cmds {
-			r := gateway.CommandRecord{Attempt: a + 1, Index: i, Command: string(c.Command), Outcome: string(c.Outcome),
-				Reason: string(c.Reason), Progress: min(c.Peak, 1)}
-			if c.Outcome == challenge.OutcomePending {
-				r.Outcome = "interrupted"
+			r := gateway.CommandRecord{Attempt: a + 1, Index: i, Command: c.Command, Outcome: c.Outcome,
+				Reason: c.Reason, Progress: min(c.Peak, 1)}
+			if c.Outcome == outcome.CommandPending { // never signed: the session ended first
+				r.Outcome = outcome.CommandInterrupted
 			}
 			for _, f := range res.Frames {
 				if f.Attempt == a+1 && f.Command == c.Command && c.Outcome == challenge.OutcomePassed {

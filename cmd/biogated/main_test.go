@@ -230,7 +230,7 @@ func relaySession(t *testing.T, addr, iin string, p *poser) protocol.Result {
 					t.Errorf("command %s issued with timeout_ms %d, want the default 6000", m.Command, m.TimeoutMS)
 				}
 				mu.Lock()
-				script = append(script[:0], moves[m.Command]...)
+				script = append(script[:0], moves[string(m.Command)]...)
 				mu.Unlock()
 			}
 		case *protocol.ErrorMessage:

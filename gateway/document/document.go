@@ -164,12 +164,12 @@ type Command struct {
 	Attempt int `json:"attempt"`
 	Index   int `json:"index"`
 	// Command is the protocol's command name (turn_left, ...).
-	Command string `json:"command"`
+	Command outcome.Command `json:"command"`
 	// Outcome is how the command ended.
 	Outcome Outcome `json:"outcome"`
 	// Reason is the protocol's failure reason (timeout, ...), with
 	// OutcomeFailed.
-	Reason string `json:"reason,omitempty"`
+	Reason outcome.CommandReason `json:"reason,omitempty"`
 	// Progress is the response reached, 0-1.
 	Progress float64 `json:"progress"`
 	// Image is the frame kept for this command, if any.
@@ -179,7 +179,7 @@ type Command struct {
 // Passive is the passive anti-spoofing outcome over the session's frames.
 type Passive struct {
 	// Decision is live, spoof or undecided.
-	Decision string `json:"decision"`
+	Decision outcome.Liveness `json:"decision"`
 	// PLive is the probability of a live face, 0-1.
 	PLive float64 `json:"p_live"`
 	// Frames is the number of frames scored.
@@ -259,11 +259,10 @@ func (d *Document) Validate() error {
 	p.check(isHex(d.ID, 32), "id", "must be 32 lowercase hex digits")
 	p.check(d.SessionID != "", "session_id", "missing")
 	p.check(!d.IssuedAt.IsZero(), "issued_at", "missing")
-	switch d.Decision {
-	case DecisionMatch, DecisionNoMatch, DecisionSpoof, DecisionRefused, DecisionError:
-	case "":
+	switch {
+	case d.Decision == "":
 		p.add("decision", "missing")
-	default:
+	case !slices.Contains(outcome.Decisions(), d.Decision):
 		p.add("decision", "unknown")
 	}
 	for i, r := range d.Reasons {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/biogate/biogate/outcome"
 )
 
 func TestNew(t *testing.T) {
@@ -53,6 +55,39 @@ func TestValidateAcceptsCompleteDocuments(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestEveryDecisionOfTheVocabularyIsAValidDocument: a decision added to
+// package outcome can be signed (with IDEC's part for match and no_match)
+// and read back as the same word; a word outside it cannot be signed.
+func TestEveryDecisionOfTheVocabularyIsAValidDocument(t *testing.T) {
+	for _, dec := range outcome.Decisions() {
+		d := sample(t0)
+		d.Decision = dec
+		switch dec {
+		case outcome.Match, outcome.NoMatch:
+			d.IDEC.Decision = dec
+		default:
+			d.IDEC, d.Reasons = nil, []string{"some_reason"}
+		}
+		if err := d.Validate(); err != nil {
+			t.Errorf("decision %q: %v", dec, err)
+			continue
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Document
+		if err := json.Unmarshal(b, &back); err != nil || back.Decision != dec {
+			t.Errorf("decision %q read back as %q, %v", dec, back.Decision, err)
+		}
+	}
+	d := sample(t0)
+	d.Decision, d.IDEC = "approved", nil
+	if err := d.Validate(); err == nil || !strings.Contains(err.Error(), "decision") {
+		t.Errorf("decision outside the vocabulary: Validate() = %v, want a decision problem", err)
 	}
 }
 

@@ -74,13 +74,13 @@ func (c *Client) Verify(ctx context.Context, req Request) (Result, error) {
 	res, err := c.verify(ctx, id, req)
 	elapsed := time.Since(start)
 
-	outcome := outcomeOf(res, err)
-	c.metrics.requests.WithLabelValues(outcome).Inc()
+	said := string(Classify(res, err))
+	c.metrics.requests.WithLabelValues(said).Inc()
 	c.metrics.duration.Observe(elapsed.Seconds())
 
 	attrs := []slog.Attr{
 		slog.String("request_id", id),
-		slog.String("outcome", outcome),
+		slog.String("outcome", said),
 		slog.Duration("latency", elapsed),
 	}
 	level := slog.LevelInfo
@@ -212,13 +212,13 @@ func (c *Client) attempt(ctx context.Context, id string, req Request, n int) (re
 	start := time.Now()
 	defer func() {
 		status := 0
-		outcome := outcomeOf(res, nil)
+		said := Classify(res, nil)
 		if e != nil {
-			status, outcome = e.Status, outcomeOf(Result{}, e)
+			status, said = e.Status, Classify(Result{}, e)
 		}
 		c.log.LogAttrs(ctx, slog.LevelDebug, "idec attempt",
 			slog.String("request_id", id), slog.Int("attempt", n),
-			slog.String("outcome", outcome), slog.Int("status", status),
+			slog.String("outcome", string(said)), slog.Int("status", status),
 			slog.Duration("latency", time.Since(start)), slog.Bool("retry", retry))
 	}()
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/outcome"
 )
 
 // Request is one verification. The client reads Photo during Verify and
@@ -34,7 +35,7 @@ type CaptureMeta struct {
 	// Quality is the capture loop's unified quality score, 0-100.
 	Quality float64
 	// Liveness is the liveness verdict ("live"), for IDEC's audit.
-	Liveness string
+	Liveness outcome.Liveness
 	// DeviceID names the gateway and camera that took the photo.
 	DeviceID string
 }

@@ -1,32 +1,33 @@
 package idec
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/biogate/biogate/outcome"
 )
 
-// Outcomes, the values of the outcome label of biogate_idec_requests_total:
-// one per Verify call.
+// Outcomes, the values of the outcome label of biogate_idec_requests_total
+// (one per Verify call): the words of package outcome's IDEC.
 const (
-	OutcomeMatch            = "match"
-	OutcomeNoMatch          = "no_match"
-	OutcomeInvalidRequest   = "invalid_request"
-	OutcomeNoFace           = "no_face"
-	OutcomeUnknownIIN       = "unknown_iin"
-	OutcomeNoReferencePhoto = "no_reference_photo"
-	OutcomeUnavailable      = "unavailable"
-	OutcomeTimeout          = "timeout"
-	OutcomeBadResponse      = "bad_response"
-	OutcomeBreakerOpen      = "breaker_open"
-	OutcomeCanceled         = "canceled" // the caller's ctx was canceled
+	OutcomeMatch            = string(outcome.IDECMatch)
+	OutcomeNoMatch          = string(outcome.IDECNoMatch)
+	OutcomeInvalidRequest   = string(outcome.IDECInvalidRequest)
+	OutcomeNoFace           = string(outcome.IDECNoFace)
+	OutcomeUnknownIIN       = string(outcome.IDECUnknownIIN)
+	OutcomeNoReferencePhoto = string(outcome.IDECNoReferencePhoto)
+	OutcomeUnavailable      = string(outcome.IDECUnavailable)
+	OutcomeTimeout          = string(outcome.IDECTimeout)
+	OutcomeBadResponse      = string(outcome.IDECBadResponse)
+	OutcomeBreakerOpen      = string(outcome.IDECBreakerOpen)
+	OutcomeCanceled         = string(outcome.IDECCanceled) // the caller's ctx was canceled
 )
 
-var outcomes = []string{
-	OutcomeMatch, OutcomeNoMatch, OutcomeInvalidRequest, OutcomeNoFace,
-	OutcomeUnknownIIN, OutcomeNoReferencePhoto, OutcomeUnavailable,
-	OutcomeTimeout, OutcomeBadResponse, OutcomeBreakerOpen, OutcomeCanceled,
-}
+// outcomes are the label's values, each exported at 0 from the start.
+var outcomes = outcome.Strings(outcome.IDECs())
 
 type metrics struct {
 	requests *prometheus.CounterVec
@@ -73,37 +74,53 @@ func newMetrics(reg prometheus.Registerer, b *breaker) (*metrics, error) {
 	return m, nil
 }
 
-// outcomeOf names a call's outcome for the metric and the log.
-func outcomeOf(res Result, err error) string {
+// Classify says what a Verify call came to, from its result and error:
+// the label its metric counts it under, the word its log line uses, and
+// what a session makes of it. The error's kind is that of the *Error it is
+// or wraps, else the first sentinel it matches (a Verifier other than
+// Client may return them bare); an error of no kind is a bad response.
+func Classify(res Result, err error) outcome.IDEC {
 	if err == nil {
 		if res.Match {
-			return OutcomeMatch
+			return outcome.IDECMatch
 		}
-		return OutcomeNoMatch
+		return outcome.IDECNoMatch
 	}
-	e, ok := err.(*Error)
-	if !ok {
-		return OutcomeBadResponse
+	var kind error
+	var e *Error
+	if errors.As(err, &e) {
+		kind = e.Kind
+	} else {
+		for _, s := range sentinels {
+			if errors.Is(err, s) {
+				kind = s
+				break
+			}
+		}
 	}
-	switch e.Kind {
+	switch kind {
 	case ErrInvalidRequest:
-		return OutcomeInvalidRequest
+		return outcome.IDECInvalidRequest
 	case ErrNoFace:
-		return OutcomeNoFace
+		return outcome.IDECNoFace
 	case ErrUnknownIIN:
-		return OutcomeUnknownIIN
+		return outcome.IDECUnknownIIN
 	case ErrNoReferencePhoto:
-		return OutcomeNoReferencePhoto
+		return outcome.IDECNoReferencePhoto
 	case ErrUnavailable:
-		if e.Code == CodeBreakerOpen {
-			return OutcomeBreakerOpen
+		if e != nil && e.Code == CodeBreakerOpen {
+			return outcome.IDECBreakerOpen
 		}
-		return OutcomeUnavailable
+		return outcome.IDECUnavailable
 	case ErrTimeout:
-		return OutcomeTimeout
-	case ErrBadResponse:
-		return OutcomeBadResponse
+		return outcome.IDECTimeout
+	case context.Canceled:
+		return outcome.IDECCanceled
 	default:
-		return OutcomeCanceled
+		return outcome.IDECBadResponse
 	}
 }
+
+// sentinels are the kinds of error Verify returns.
+var sentinels = []error{ErrInvalidRequest, ErrNoFace, ErrUnknownIIN, ErrNoReferencePhoto,
+	ErrUnavailable, ErrTimeout, ErrBadResponse, context.Canceled}

@@ -21,7 +21,7 @@ var samples = []Message{
 		Consent:     &Consent{TextID: "consent-v3", TextSHA256: strings.Repeat("ab", 32), AcceptedAt: t0},
 		ClientNonce: "q7Lx0d3J-2fKq9wZr1Tb",
 		Camera:      Camera{Mode: CameraKiosk, Name: "front"},
-		Commands:    []string{CommandTurnLeft, CommandTiltRight, CommandMoveCloser},
+		Commands:    []string{string(CommandTurnLeft), string(CommandTiltRight), string(CommandMoveCloser)},
 	},
 	&Cancel{},
 	&EndOfFrames{LastSeq: 412},

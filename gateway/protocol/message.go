@@ -242,11 +242,11 @@ type Quality struct {
 
 // Liveness commands, as package outcome names them.
 const (
-	CommandTurnLeft   = string(outcome.TurnLeft)
-	CommandTurnRight  = string(outcome.TurnRight)
-	CommandTiltLeft   = string(outcome.TiltLeft)
-	CommandTiltRight  = string(outcome.TiltRight)
-	CommandMoveCloser = string(outcome.MoveCloser)
+	CommandTurnLeft   = outcome.TurnLeft
+	CommandTurnRight  = outcome.TurnRight
+	CommandTiltLeft   = outcome.TiltLeft
+	CommandTiltRight  = outcome.TiltRight
+	CommandMoveCloser = outcome.MoveCloser
 )
 
 // CommandStatus says what a Command message reports.
@@ -266,11 +266,11 @@ const (
 
 // Reasons a command fails, as package outcome names them.
 const (
-	ReasonTimeout        = string(outcome.CommandTimeout)
-	ReasonWrongDirection = string(outcome.WrongDirection)
-	ReasonFaceLost       = string(outcome.FaceLost)
-	ReasonMultipleFaces  = string(outcome.MultipleFaces)
-	ReasonFaceJump       = string(outcome.FaceJump)
+	ReasonTimeout        = outcome.CommandTimeout
+	ReasonWrongDirection = outcome.WrongDirection
+	ReasonFaceLost       = outcome.FaceLost
+	ReasonMultipleFaces  = outcome.MultipleFaces
+	ReasonFaceJump       = outcome.FaceJump
 )
 
 // Command reports one liveness command. A failed command ends its attempt:
@@ -280,7 +280,7 @@ const (
 type Command struct {
 	Status CommandStatus `json:"status"`
 	// Command is a Command* value.
-	Command string `json:"command"`
+	Command outcome.Command `json:"command"`
 	// Attempt is the attempt, 1-based; Index the command's position in it,
 	// 0-based; Count the number of commands in the attempt.
 	Attempt int `json:"attempt"`
@@ -291,22 +291,22 @@ type Command struct {
 	// Progress is the response so far, 0-1 (progress, passed).
 	Progress float64 `json:"progress,omitempty"`
 	// Reason is a Reason* value (failed).
-	Reason string `json:"reason,omitempty"`
+	Reason outcome.CommandReason `json:"reason,omitempty"`
 	// AttemptsLeft is the number of attempts still allowed (failed).
 	AttemptsLeft int `json:"attempts_left,omitempty"`
 }
 
 // Passive decisions, as package outcome names them.
 const (
-	PassiveLive      = string(outcome.Live)
-	PassiveSpoof     = string(outcome.LivenessSpoof)
-	PassiveUndecided = string(outcome.Undecided)
+	PassiveLive      = outcome.Live
+	PassiveSpoof     = outcome.LivenessSpoof
+	PassiveUndecided = outcome.Undecided
 )
 
 // Passive is the passive liveness outcome over the session's frames.
 type Passive struct {
 	// Decision is a Passive* value.
-	Decision string `json:"decision"`
+	Decision outcome.Liveness `json:"decision"`
 	// PLive is the session's probability of a live face, 0-1.
 	PLive float64 `json:"p_live"`
 	// Frames is the number of frames scored.

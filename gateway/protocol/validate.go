@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/outcome"
 )
 
 // FieldError is a rejected field of a client message: the code to send and
@@ -159,11 +160,7 @@ func printable(s string) bool {
 }
 
 func knownCommand(c string) bool {
-	switch c {
-	case CommandTurnLeft, CommandTurnRight, CommandTiltLeft, CommandTiltRight, CommandMoveCloser:
-		return true
-	}
-	return false
+	return slices.Contains(outcome.Commands(), outcome.Command(c))
 }
 
 // CodeOf returns the error code for an error of this package: a

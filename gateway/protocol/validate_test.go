@@ -82,7 +82,7 @@ func TestStartValidate(t *testing.T) {
 		{"valid relay", func(s *Start) { s.Camera = Camera{Mode: CameraRelay} }, StartRules{}, "", "", nil},
 		{"valid other IIN", func(s *Start) { s.IIN = "061211600012" }, StartRules{}, "", "", nil},
 		{"fixed commands allowed", func(s *Start) {
-			s.Commands = []string{CommandTurnLeft, CommandTurnRight, CommandTiltLeft}
+			s.Commands = []string{string(CommandTurnLeft), string(CommandTurnRight), string(CommandTiltLeft)}
 		}, allow, "", "", nil},
 		{"empty IIN", func(s *Start) { s.IIN = "" }, StartRules{}, CodeInvalidIIN, "iin", iin.ErrLength},
 		{"IIN check digit", func(s *Start) { s.IIN = "790303402569" }, StartRules{}, CodeInvalidIIN, "iin", iin.ErrCheckDigit},
@@ -100,14 +100,14 @@ func TestStartValidate(t *testing.T) {
 		{"relay with name", func(s *Start) { s.Camera = Camera{Mode: CameraRelay, Name: "x"} }, StartRules{}, CodeBadMessage, "camera.name", nil},
 		{"kiosk name control", func(s *Start) { s.Camera.Name = "/dev/video0\x00" }, StartRules{}, CodeBadMessage, "camera.name", nil},
 		{"fixed commands refused", func(s *Start) {
-			s.Commands = []string{CommandTurnLeft, CommandTurnRight, CommandTiltLeft}
+			s.Commands = []string{string(CommandTurnLeft), string(CommandTurnRight), string(CommandTiltLeft)}
 		}, StartRules{}, CodeFixedCommandsNotAllowed, "commands", nil},
 		{"empty commands list refused", func(s *Start) { s.Commands = []string{} }, StartRules{}, CodeFixedCommandsNotAllowed, "commands", nil},
 		{"no commands", func(s *Start) { s.Commands = []string{} }, allow, CodeBadMessage, "commands", nil},
-		{"repeated command", func(s *Start) { s.Commands = []string{CommandTurnLeft, CommandTurnRight, CommandTurnLeft} }, allow, CodeBadMessage, "commands[2]", nil},
+		{"repeated command", func(s *Start) { s.Commands = []string{"turn_left", "turn_right", "turn_left"} }, allow, CodeBadMessage, "commands[2]", nil},
 		{"too many commands", func(s *Start) { s.Commands = make([]string, MaxCommands+1) }, allow, CodeBadMessage, "commands", nil},
 		{"unknown command", func(s *Start) {
-			s.Commands = []string{CommandTurnLeft, "blink", CommandTiltLeft}
+			s.Commands = []string{"turn_left", "blink", "tilt_left"}
 		}, allow, CodeBadMessage, "commands[1]", nil},
 	}
 	for _, c := range cases {

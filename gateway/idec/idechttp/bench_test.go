@@ -40,7 +40,7 @@ func BenchmarkVerifyOverhead(b *testing.B) {
 	ctx := context.Background()
 	body, err := json.Marshal(VerifyRequest{
 		RequestID: newRequestID(), IIN: req.IIN.String(), BIN: req.BIN.String(),
-		ConsentRef: req.ConsentRef, Photo: req.Photo, Capture: CaptureMeta(req.Capture),
+		ConsentRef: req.ConsentRef, Photo: req.Photo, Capture: wireCapture(req.Capture),
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -36,7 +36,7 @@ func (t *Transport) Send(ctx context.Context, id string, req idec.Request, timeo
 		BIN:        req.BIN.String(),
 		ConsentRef: req.ConsentRef,
 		Photo:      req.Photo,
-		Capture:    CaptureMeta(req.Capture),
+		Capture:    wireCapture(req.Capture),
 	})
 	if err != nil {
 		a.Err = &idec.Error{Kind: idec.ErrInvalidRequest, RequestID: id, Err: err}

@@ -58,6 +58,11 @@ type CaptureMeta struct {
 	DeviceID string `json:"device_id"`
 }
 
+// wireCapture is the wire form of the gateway's capture description.
+func wireCapture(c idec.CaptureMeta) CaptureMeta {
+	return CaptureMeta{Time: c.Time, Quality: c.Quality, Liveness: string(c.Liveness), DeviceID: c.DeviceID}
+}
+
 // VerifyResponse is IDEC's answer to a VerifyRequest.
 type VerifyResponse struct {
 	// RequestID echoes the caller's request id.
