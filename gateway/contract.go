@@ -132,11 +132,26 @@ type CommandRecord struct {
 }
 
 // PassiveOutcome is the passive liveness decision (live, spoof,
-// undecided), its probability of live and the frames it used.
+// undecided), its probability of live and the frames it used, and each
+// cue's part in it, for the result document.
 type PassiveOutcome struct {
 	Decision outcome.Liveness
 	PLive    float64
 	Frames   int
+	// Bias is where the fusion's logit starts; Cues are the cues' parts
+	// in PLive, in fusion order (sigmoid of Bias plus the available
+	// contributions).
+	Bias float64
+	Cues []CueOutcome
+}
+
+// CueOutcome is one passive liveness cue's part in the session's
+// decision: its name, its evidence of live (0-1, 0.5 neutral), its weight
+// and its term in the fused logit (0 when not Available).
+type CueOutcome struct {
+	Name                        string
+	Score, Weight, Contribution float64
+	Available                   bool
 }
 
 // Verifier matches a face with the IIN's reference photo: *idec.Client.

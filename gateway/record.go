@@ -93,7 +93,12 @@ func (s *session) document(r *protocol.Result) (*document.Document, []evidence.I
 			doc.Liveness.Commands = append(doc.Liveness.Commands, dc)
 		}
 		if p := out.Passive; p.Decision != "" {
-			doc.Liveness.Passive = &document.Passive{Decision: p.Decision, PLive: min(max(p.PLive, 0), 1), Frames: p.Frames}
+			dp := &document.Passive{Decision: p.Decision, PLive: min(max(p.PLive, 0), 1), Frames: p.Frames, FusionBias: p.Bias}
+			for _, c := range p.Cues {
+				dp.Cues = append(dp.Cues, document.Cue{Name: c.Name, Score: c.Score, Weight: c.Weight,
+					Available: c.Available, Contribution: c.Contribution})
+			}
+			doc.Liveness.Passive = dp
 		}
 		if len(out.Best) > 0 && out.BestWidth > 0 && out.BestHeight > 0 {
 			doc.BestFrame = ref("best", out.Best, out.BestWidth, out.BestHeight, out.Quality)

@@ -128,12 +128,23 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 	ev.Passive(res.Passive.Decision, res.Passive.Live, res.Passive.Frames)
 	out := gateway.PipelineOutcome{Verdict: res.Verdict, Reasons: res.Reasons, FixedCommands: !res.Challenge.Random,
 		Attempts: res.Challenge.Attempts, Commands: commandRecords(res),
-		Passive: gateway.PassiveOutcome{Decision: res.Passive.Decision, PLive: res.Passive.Live, Frames: res.Passive.Frames}}
+		Passive: passiveOutcome(res.Passive)}
 	if b := res.Capture.Best; b != nil {
 		out.Token, out.Quality, out.CapturedAt = b.Token, b.Quality.Score, b.Time
 		out.Best, out.BestWidth, out.BestHeight = b.JPEG, b.Width, b.Height
 	}
 	return out, nil
+}
+
+// passiveOutcome is the passive verdict with each cue's part, as the
+// result document states it.
+func passiveOutcome(p liveness.PassiveResult) gateway.PassiveOutcome {
+	o := gateway.PassiveOutcome{Decision: p.Decision, PLive: p.Live, Frames: p.Frames, Bias: p.Bias}
+	for _, c := range p.Cues {
+		o.Cues = append(o.Cues, gateway.CueOutcome{Name: c.Name, Score: c.Score, Weight: c.Weight,
+			Contribution: c.Contribution, Available: c.Available})
+	}
+	return o
 }
 
 // commandStatus maps the challenge's events about a command to the

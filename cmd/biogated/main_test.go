@@ -23,6 +23,7 @@ import (
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/internal/gatewaytest"
 	"github.com/biogate/biogate/internal/idecemu/idecemutest"
 	"github.com/biogate/biogate/internal/testenv"
@@ -480,6 +481,8 @@ func TestClipSessionsEndToEnd(t *testing.T) {
 		}
 		if doc.BestFrame == nil || len(doc.Liveness.Commands) != 1 || doc.Liveness.Commands[0].Image == nil || doc.Liveness.Passive == nil {
 			t.Errorf("document lacks the best frame, the command's frame or the passive outcome: %+v", doc)
+		} else {
+			checkCues(t, doc)
 		}
 		ids = append(ids, doc.ID)
 	}
@@ -500,6 +503,22 @@ func TestClipSessionsEndToEnd(t *testing.T) {
 		if !names["best"] || !names["token"] || !names["command-1-0-move_closer"] {
 			t.Errorf("document %d: images %v; want best, token and the command's frame", i+1, names)
 		}
+	}
+}
+
+// checkCues: a new document (version 2) states each built-in liveness cue's
+// part in the passive decision, by name and in fusion order, and the model,
+// the primary cue, had evidence on a real face.
+func checkCues(t *testing.T, doc *document.Document) {
+	t.Helper()
+	p := doc.Liveness.Passive
+	var names []string
+	for _, c := range p.Cues {
+		names = append(names, c.Name)
+	}
+	want := []string{liveness.CueModel, liveness.CueScreen, liveness.CuePrint, liveness.CueMotion}
+	if doc.V != document.Version || !slices.Equal(names, want) || !p.Cues[0].Available || p.Cues[0].Contribution == 0 {
+		t.Errorf("document v%d passive cues %+v; want version %d with %v, the model available", doc.V, p.Cues, document.Version, want)
 	}
 }
 

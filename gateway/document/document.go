@@ -9,15 +9,21 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/outcome"
 )
 
-// Version is the document format this package writes and reads: the "v"
-// member. A verifier of version 1 refuses members it does not know, so a new
-// member means a new version.
-const Version = 1
+// Version is the document format this package writes: the "v" member. A
+// verifier refuses members its version does not know, so a new member
+// means a new version. Version 2 added liveness.passive's fusion_bias and
+// cues; this package reads versions MinVersion to Version.
+const Version = 2
+
+// MinVersion is the oldest document format this package still reads:
+// documents signed before an upgrade stay verifiable.
+const MinVersion = 1
 
 // Decision is the outcome of a verification, as the session decided it:
 // the words of package outcome, the same values as the WebSocket
@@ -77,7 +83,7 @@ const (
 // in UTC with milliseconds. A Document is a plain value: it is not safe for
 // concurrent mutation, and Sign does not keep it.
 type Document struct {
-	// V is Version.
+	// V is the format's version: Version for a new document.
 	V int `json:"v"`
 	// ID is the document's own random 128-bit id, 32 lowercase hex digits.
 	ID string `json:"id"`
@@ -184,6 +190,32 @@ type Passive struct {
 	PLive float64 `json:"p_live"`
 	// Frames is the number of frames scored.
 	Frames int `json:"frames"`
+	// FusionBias (version 2) is where the fusion's logit starts before
+	// the cues add their contributions; absent means 0.
+	FusionBias float64 `json:"fusion_bias,omitempty"`
+	// Cues (version 2) are the passive liveness cues' parts in PLive, by
+	// name, in fusion order. Absent from version 1 documents.
+	Cues []Cue `json:"cues,omitempty"`
+}
+
+// Cue is one passive liveness cue's part in the decision (version 2).
+// PLive is explained by sigmoid(FusionBias + the sum of the available
+// cues' Contributions); over more than one frame the session's PLive is a
+// median of frames, so the sum explains it without equalling it exactly.
+type Cue struct {
+	// Name is the cue's stable name (model, screen, print, motion, or a
+	// cue added later).
+	Name string `json:"name"`
+	// Score is the cue's evidence of a live face, 0-1 (0.5 neutral).
+	Score float64 `json:"score"`
+	// Weight is the cue's weight in the fusion, >= 0.
+	Weight float64 `json:"weight"`
+	// Available is false when the cue had no evidence; it then
+	// contributed nothing.
+	Available bool `json:"available"`
+	// Contribution is the cue's term in the fused logit: positive towards
+	// live, negative towards attack; 0 when not available.
+	Contribution float64 `json:"contribution"`
 }
 
 // ImageRef names an image by its digest: the JPEG itself is in the evidence
@@ -255,7 +287,7 @@ func New(sessionID string, issuedAt time.Time) *Document {
 // consistent document. Messages never hold the IIN or other values of d.
 func (d *Document) Validate() error {
 	var p problems
-	p.check(d.V == Version, "v", "must be %d", Version)
+	p.check(d.V >= MinVersion && d.V <= Version, "v", "must be %d-%d", MinVersion, Version)
 	p.check(isHex(d.ID, 32), "id", "must be 32 lowercase hex digits")
 	p.check(d.SessionID != "", "session_id", "missing")
 	p.check(!d.IssuedAt.IsZero(), "issued_at", "missing")
@@ -278,7 +310,7 @@ func (d *Document) Validate() error {
 	p.check(isHex(d.Consent.TextSHA256, 64), "consent.text_sha256", "must be 64 lowercase hex digits")
 	p.check(!d.Consent.AcceptedAt.IsZero(), "consent.accepted_at", "missing")
 	p.check(validNonce(d.ClientNonce), "client_nonce", "must be 16-128 characters of A-Z a-z 0-9 _ -")
-	d.Liveness.validate(&p)
+	d.Liveness.validate(&p, d.V)
 	for i, r := range d.DepartsFromRules {
 		p.check(r != "", fmt.Sprintf("departs_from_rules[%d]", i), "empty")
 	}
@@ -307,7 +339,7 @@ func (d *Document) Validate() error {
 	return p.err()
 }
 
-func (l *Liveness) validate(p *problems) {
+func (l *Liveness) validate(p *problems, v int) {
 	p.check(l.Attempts >= 0, "liveness.attempts", "negative")
 	for i, c := range l.Commands {
 		at := fmt.Sprintf("liveness.commands[%d]", i)
@@ -334,6 +366,29 @@ func (l *Liveness) validate(p *problems) {
 		}
 		p.check(unit(l.Passive.PLive), "liveness.passive.p_live", "must be 0-1")
 		p.check(l.Passive.Frames >= 0, "liveness.passive.frames", "negative")
+		l.Passive.validateCues(p, v)
+	}
+}
+
+// validateCues checks version 2's cues: none in a version 1 document; each
+// named once, with finite figures in range, and no contribution from a cue
+// that had no evidence.
+func (x *Passive) validateCues(p *problems, v int) {
+	if v < 2 {
+		p.check(len(x.Cues) == 0 && x.FusionBias == 0, "liveness.passive", "cues and fusion_bias are version 2 members")
+		return
+	}
+	p.check(finite(x.FusionBias), "liveness.passive.fusion_bias", "must be finite")
+	seen := make(map[string]bool, len(x.Cues))
+	for i, c := range x.Cues {
+		at := fmt.Sprintf("liveness.passive.cues[%d]", i)
+		p.check(c.Name != "" && len(c.Name) <= 64 && printable(c.Name), at+".name", "must be 1-64 printable characters")
+		p.check(!seen[c.Name], at+".name", "repeated")
+		seen[c.Name] = true
+		p.check(unit(c.Score), at+".score", "must be 0-1")
+		p.check(finite(c.Weight) && c.Weight >= 0, at+".weight", "must be finite and non-negative")
+		p.check(finite(c.Contribution), at+".contribution", "must be finite")
+		p.check(c.Available || c.Contribution == 0, at+".contribution", "must be 0 when not available")
 	}
 }
 
@@ -403,3 +458,15 @@ func validNonce(s string) bool {
 }
 
 func unit(x float64) bool { return x >= 0 && x <= 1 && !math.IsNaN(x) }
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// printable: valid UTF-8 without control characters.
+func printable(s string) bool {
+	for _, r := range s {
+		if r == unicode.ReplacementChar || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}

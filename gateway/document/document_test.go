@@ -3,6 +3,7 @@ package document
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -96,7 +97,17 @@ func TestValidateRejects(t *testing.T) {
 		member string // the member the error must name
 		edit   func(*Document)
 	}{
-		{"v", func(d *Document) { d.V = 2 }},
+		{"v", func(d *Document) { d.V = Version + 1 }},
+		{"v", func(d *Document) { d.V = 0 }},
+		{"liveness.passive", func(d *Document) { d.V = 1 }}, // cues are version 2's
+		{"liveness.passive.cues[1].name", func(d *Document) { d.Liveness.Passive.Cues[1].Name = "model" }},
+		{"liveness.passive.cues[0].name", func(d *Document) { d.Liveness.Passive.Cues[0].Name = "" }},
+		{"liveness.passive.cues[0].name", func(d *Document) { d.Liveness.Passive.Cues[0].Name = "mo\x00del" }},
+		{"liveness.passive.cues[0].score", func(d *Document) { d.Liveness.Passive.Cues[0].Score = 1.2 }},
+		{"liveness.passive.cues[1].weight", func(d *Document) { d.Liveness.Passive.Cues[1].Weight = -1 }},
+		{"liveness.passive.cues[1].contribution", func(d *Document) { d.Liveness.Passive.Cues[1].Contribution = math.Inf(1) }},
+		{"liveness.passive.cues[2].contribution", func(d *Document) { d.Liveness.Passive.Cues[2].Contribution = 0.3 }},
+		{"liveness.passive.fusion_bias", func(d *Document) { d.Liveness.Passive.FusionBias = math.NaN() }},
 		{"id", func(d *Document) { d.ID = "" }},
 		{"id", func(d *Document) { d.ID = strings.ToUpper(d.ID) }},
 		{"session_id", func(d *Document) { d.SessionID = "" }},
@@ -185,10 +196,12 @@ func TestUnmarshalIsStrict(t *testing.T) {
 		payload string
 		want    error
 	}{
-		{"unknown member", strings.Replace(string(payload), `{"v":1,`, `{"v":1,"approved_by":"someone",`, 1), ErrMalformed},
+		{"unknown member", strings.Replace(string(payload), `{"v":2,`, `{"v":2,"approved_by":"someone",`, 1), ErrMalformed},
+		{"unknown cue member", strings.Replace(string(payload), `"name":"model",`, `"name":"model","verdict":"live",`, 1), ErrMalformed},
 		{"data after the object", string(payload) + `{}`, ErrMalformed},
 		{"wrong type", strings.Replace(string(payload), `"attempts":2`, `"attempts":"2"`, 1), ErrMalformed},
-		{"other version", strings.Replace(string(payload), `{"v":1,`, `{"v":2,`, 1), ErrMalformed},
+		{"newer version", strings.Replace(string(payload), `{"v":2,`, `{"v":3,`, 1), ErrMalformed},
+		{"version 1 with version 2 members", strings.Replace(string(payload), `{"v":2,`, `{"v":1,`, 1), ErrInvalid},
 		{"not JSON", "not json", ErrMalformed},
 		{"missing member", strings.Replace(string(payload), `"client_nonce":"n0nce_of-the-calling-app",`, ``, 1), ErrInvalid},
 	} {

@@ -38,7 +38,12 @@ func sample(issued time.Time) *Document {
 			{Attempt: 2, Index: 0, Command: "tilt_right", Outcome: OutcomePassed, Progress: 1, Image: image("a2c0.jpg")},
 			{Attempt: 2, Index: 1, Command: "move_closer", Outcome: OutcomePassed, Progress: 1, Image: image("a2c1.jpg")},
 		},
-		Passive: &Passive{Decision: "live", PLive: 0.97, Frames: 84},
+		Passive: &Passive{Decision: "live", PLive: 0.97, Frames: 84, FusionBias: 0.25, Cues: []Cue{
+			{Name: "model", Score: 0.98, Weight: 1, Available: true, Contribution: 3.89},
+			{Name: "screen", Score: 0.7, Weight: 0.6, Available: true, Contribution: 0.51},
+			{Name: "print", Score: 0.5, Weight: 0.8, Available: false},
+			{Name: "motion", Score: 0.4, Weight: 0.5, Available: true, Contribution: -0.2},
+		}},
 	}
 	d.BestFrame = image("best.jpg")
 	d.IDEC = &IDEC{RequestID: "idec-7781", Decision: DecisionMatch, Similarity: 0.91, Threshold: 0.6, ReferenceSource: "gbdfl", LatencyMS: 412}

@@ -61,7 +61,7 @@ func Marshal(doc *Document) ([]byte, error) {
 // elsewhere.
 func Unmarshal(payload []byte) (*Document, error) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields() // a version 1 verifier must understand all it vouches for
+	dec.DisallowUnknownFields() // a verifier must understand all it vouches for
 	var d Document
 	if err := dec.Decode(&d); err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
@@ -69,8 +69,8 @@ func Unmarshal(payload []byte) (*Document, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("%w: payload: data after the document", ErrMalformed)
 	}
-	if d.V != Version {
-		return nil, fmt.Errorf("%w: version %d, this verifier reads %d", ErrMalformed, d.V, Version)
+	if d.V < MinVersion || d.V > Version {
+		return nil, fmt.Errorf("%w: version %d, this verifier reads %d-%d", ErrMalformed, d.V, MinVersion, Version)
 	}
 	if err := d.Validate(); err != nil {
 		return nil, err

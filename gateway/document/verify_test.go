@@ -41,6 +41,37 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 	}
 }
 
+// TestVerifyReadsVersion1: a document signed before version 2 (no cues)
+// still verifies, and says which version it is; the same payload with
+// version 2's cues added cannot pass as version 1.
+func TestVerifyReadsVersion1(t *testing.T) {
+	s, key := newEd25519(t, t0.Add(-time.Hour))
+	d := sample(t0)
+	d.V, d.Liveness.Passive.Cues, d.Liveness.Passive.FusionBias = 1, nil, 0
+	payload, err := Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(payload), `{"v":1,`) || strings.Contains(string(payload), `"cues"`) {
+		t.Fatalf("version 1 payload %s", payload)
+	}
+	got, err := Verify(mustSign(t, s, d), KeySet{key}, t0.Add(time.Minute))
+	if err != nil {
+		t.Fatalf("version 1 document: %v", err)
+	}
+	if got.V != 1 || got.Liveness.Passive.Cues != nil {
+		t.Errorf("version 1 read as %+v", got)
+	}
+	withCues := strings.Replace(string(payload), `"frames":84}`, `"frames":84,"cues":[{"name":"model","score":0.9,"weight":1,"available":true,"contribution":2.2}]}`, 1)
+	jws, err := s.Sign([]byte(withCues))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(jws, KeySet{key}, t0.Add(time.Minute)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("version 1 with cues: %v, want ErrInvalid", err)
+	}
+}
+
 // Every byte of the JWS is covered: a change in the header fails one of the
 // header's checks or the signature, a change in the payload or the
 // signature fails the signature.
