@@ -111,6 +111,9 @@ type PipelineOutcome struct {
 	Commands []CommandRecord
 	// Passive is the passive liveness outcome; Decision "" if none.
 	Passive PassiveOutcome
+	// CaptureDropped counts the camera frames the capture loop discarded
+	// to stay fresh (biogate_gateway_capture_frames_dropped_total).
+	CaptureDropped int
 }
 
 // CommandRecord is one issued command's outcome, for the result document.

@@ -42,6 +42,7 @@ func (s *session) run(st *protocol.Start) {
 	opt := PipelineOptions{Commands: slices.Clone(st.Commands), Preview: st.Camera.Mode == protocol.CameraKiosk}
 	out, err := s.srv.pipeline.Run(s.ctx, cam, opt, &events{s: s, preview: opt.Preview})
 	s.srv.m.stage.WithLabelValues("liveness").Observe(time.Since(t0).Seconds())
+	s.srv.m.captureDropped.Add(float64(max(out.CaptureDropped, 0)))
 	s.mu.Lock()
 	s.over = true
 	if err == nil {

@@ -66,6 +66,8 @@ type testPipeline struct {
 	Block bool
 	// Flood: send command messages as fast as possible until ctx ends.
 	Flood bool
+	// Dropped is the outcome's CaptureDropped.
+	Dropped int
 
 	mu       sync.Mutex
 	commands [][]string
@@ -113,7 +115,7 @@ func (p *testPipeline) Run(ctx context.Context, cam devices.Camera, opt Pipeline
 		ev.Command(CommandEvent{Status: outcome.CommandPassed, Command: outcome.Command(c), Attempt: 1, Index: i, Count: len(cmds), Progress: 1})
 	}
 	ev.Passive(outcome.Live, 0.97, p.Frames)
-	return PipelineOutcome{Verdict: p.Verdict, Token: token, Quality: 81.5, CapturedAt: at, FixedCommands: opt.Commands != nil}, nil
+	return PipelineOutcome{Verdict: p.Verdict, Token: token, Quality: 81.5, CapturedAt: at, FixedCommands: opt.Commands != nil, CaptureDropped: p.Dropped}, nil
 }
 
 // testVerifier answers like IDEC: match or no-match, and keeps the requests.

@@ -13,6 +13,7 @@ type metrics struct {
 	framesReceived prometheus.Counter
 	framesDropped  *prometheus.CounterVec // by reason
 	messagesDrop   *prometheus.CounterVec // outbound, by reason
+	captureDropped prometheus.Counter     // frames the capture loop's queue discarded
 	errors         *prometheus.CounterVec // error messages sent, by code
 }
 
@@ -43,6 +44,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "biogate_gateway_relay_frames_dropped_total",
 			Help: "Relay frames dropped, by reason.",
 		}, []string{"reason"}),
+		captureDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "biogate_gateway_capture_frames_dropped_total",
+			Help: "Camera frames the capture loop discarded to stay fresh: the vision could not keep up with the camera (kiosk and relay).",
+		}),
 		messagesDrop: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "biogate_gateway_messages_dropped_total",
 			Help: "Messages to clients dropped, by reason (throttled, queue_full).",
@@ -54,7 +59,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.sessions, m.active, m.stage, m.busy,
-			m.framesReceived, m.framesDropped, m.messagesDrop, m.errors} {
+			m.framesReceived, m.framesDropped, m.captureDropped, m.messagesDrop, m.errors} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}

@@ -79,6 +79,26 @@ func TestNoMatchLocksOut(t *testing.T) {
 	}
 }
 
+// TestCaptureDropsAreCounted: the frames each session's capture loop
+// discarded add up in biogate_gateway_capture_frames_dropped_total,
+// whatever the decision.
+func TestCaptureDropsAreCounted(t *testing.T) {
+	pipe := &testPipeline{Frames: 1, Verdict: VerdictLive, Dropped: 3}
+	h := newHarness(t, pipe, nil)
+	c := h.dial(keyAll)
+	c.relaySession(validIIN, 1)
+	c.wantResult()
+	pipe.Verdict = VerdictSpoof
+	c = h.dial(keyAll)
+	c.relaySession(validIIN, 1)
+	if r := c.wantResult(); r.Decision != protocol.DecisionSpoof {
+		t.Fatalf("second session: %+v", r)
+	}
+	if n := testutil.ToFloat64(h.srv.m.captureDropped); n != 6 {
+		t.Errorf("capture_frames_dropped_total = %v, want 6", n)
+	}
+}
+
 func TestSpoofAndRefusedCount(t *testing.T) {
 	for _, v := range []outcome.Liveness{VerdictSpoof, VerdictRefused} {
 		t.Run(string(v), func(t *testing.T) {

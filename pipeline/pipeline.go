@@ -128,7 +128,7 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 	ev.Passive(res.Passive.Decision, res.Passive.Live, res.Passive.Frames)
 	out := gateway.PipelineOutcome{Verdict: res.Verdict, Reasons: res.Reasons, FixedCommands: !res.Challenge.Random,
 		Attempts: res.Challenge.Attempts, Commands: commandRecords(res),
-		Passive: passiveOutcome(res.Passive)}
+		Passive: passiveOutcome(res.Passive), CaptureDropped: res.Capture.Dropped}
 	if b := res.Capture.Best; b != nil {
 		out.Token, out.Quality, out.CapturedAt = b.Token, b.Quality.Score, b.Time
 		out.Best, out.BestWidth, out.BestHeight = b.JPEG, b.Width, b.Height
