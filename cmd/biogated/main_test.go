@@ -23,10 +23,10 @@ import (
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/protocol"
-	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/internal/gatewaytest"
 	"github.com/biogate/biogate/internal/idecemu/idecemutest"
 	"github.com/biogate/biogate/internal/testenv"
+	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/models"
 )
 
