@@ -11,12 +11,13 @@ import (
 	"github.com/biogate/biogate/outcome"
 )
 
-// The interfaces the gateway declares, and their value types: cmd/biogated
-// implements them over the vision packages, the IDEC client, the cameras
-// and the evidence store, so this package needs none of them.
+// The interfaces the gateway declares, and their value types: pipeline/
+// implements Pipeline over the vision packages, internal/relaycam the relay
+// cameras, and internal/daemon wires them with the IDEC client, the kiosk
+// cameras and the evidence store, so this package needs none of them.
 
 // Pipeline runs capture and liveness on a camera for one session. It is
-// implemented in cmd/biogated over the capture and liveness packages.
+// implemented in package pipeline over the capture and liveness packages.
 //
 // Run reads cam (it does not close it: the session does) until liveness
 // decides, ctx is done or the camera fails, and reports progress to ev from

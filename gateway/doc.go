@@ -7,8 +7,9 @@
 // sessions, and runs each session's state machine: hello → waiting_start →
 // capturing → liveness → submitting → done. Capture and liveness run behind
 // the Pipeline interface, matching behind Verifier and kiosk cameras behind
-// Cameras: all three are declared here and implemented in cmd/biogated, so
-// this package never imports gocv or gousb. Relay mode feeds a RelayCamera
+// Cameras: all three are declared here and implemented outside (package
+// pipeline, gateway/idec, internal/daemon's kiosk cameras), so this package
+// never imports gocv or gousb. Relay mode feeds a RelayCamera
 // (made by Config.Relay: internal/relaycam over devices/relay) with the
 // socket's binary messages; this package imports only the devices contract.
 //
