@@ -34,7 +34,7 @@ type Pipeline interface {
 type PipelineOptions struct {
 	// Commands are fixed liveness commands, for tests and demonstrations
 	// only (Config.AllowFixedCommands); nil draws them at random.
-	Commands []string
+	Commands []outcome.Command
 	// Preview asks for PipelineEvents.Preview pictures (kiosk mode: the
 	// client cannot see the gateway's camera otherwise).
 	Preview bool

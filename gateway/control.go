@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/biogate/biogate/devices"
@@ -39,7 +38,7 @@ func (s *session) run(st *protocol.Start) {
 	}
 
 	t0 := time.Now()
-	opt := PipelineOptions{Commands: slices.Clone(st.Commands), Preview: st.Camera.Mode == protocol.CameraKiosk}
+	opt := PipelineOptions{Commands: fixedCommands(st.Commands), Preview: st.Camera.Mode == protocol.CameraKiosk}
 	out, err := s.srv.pipeline.Run(s.ctx, cam, opt, &events{s: s, preview: opt.Preview})
 	s.srv.m.stage.WithLabelValues("liveness").Observe(time.Since(t0).Seconds())
 	s.srv.m.captureDropped.Add(float64(max(out.CaptureDropped, 0)))
@@ -170,4 +169,14 @@ func (s *session) submit(st *protocol.Start, cam devices.Camera, out PipelineOut
 	default:
 		s.finish(end.decision, []string{string(end.reason)}, nil, "")
 	}
+}
+
+// fixedCommands are a start's fixed commands (validated against the
+// vocabulary by protocol.ValidateStart), nil for random ones.
+func fixedCommands(names []string) []outcome.Command {
+	var cmds []outcome.Command
+	for _, n := range names {
+		cmds = append(cmds, outcome.Command(n))
+	}
+	return cmds
 }

@@ -75,7 +75,7 @@ type testPipeline struct {
 
 func (p *testPipeline) Run(ctx context.Context, cam devices.Camera, opt PipelineOptions, ev PipelineEvents) (PipelineOutcome, error) {
 	p.mu.Lock()
-	p.commands = append(p.commands, opt.Commands)
+	p.commands = append(p.commands, outcome.Strings(opt.Commands))
 	p.mu.Unlock()
 	if p.Flood {
 		for ctx.Err() == nil {
@@ -108,11 +108,11 @@ func (p *testPipeline) Run(ctx context.Context, cam devices.Camera, opt Pipeline
 	ev.Baseline()
 	cmds := opt.Commands
 	if cmds == nil {
-		cmds = outcome.Strings([]outcome.Command{outcome.TurnLeft, outcome.TiltRight, outcome.MoveCloser})
+		cmds = []outcome.Command{outcome.TurnLeft, outcome.TiltRight, outcome.MoveCloser}
 	}
 	for i, c := range cmds {
-		ev.Command(CommandEvent{Status: outcome.CommandIssued, Command: outcome.Command(c), Attempt: 1, Index: i, Count: len(cmds), Timeout: 6 * time.Second})
-		ev.Command(CommandEvent{Status: outcome.CommandPassed, Command: outcome.Command(c), Attempt: 1, Index: i, Count: len(cmds), Progress: 1})
+		ev.Command(CommandEvent{Status: outcome.CommandIssued, Command: c, Attempt: 1, Index: i, Count: len(cmds), Timeout: 6 * time.Second})
+		ev.Command(CommandEvent{Status: outcome.CommandPassed, Command: c, Attempt: 1, Index: i, Count: len(cmds), Progress: 1})
 	}
 	ev.Passive(outcome.Live, 0.97, p.Frames)
 	return PipelineOutcome{Verdict: p.Verdict, Token: token, Quality: 81.5, CapturedAt: at, FixedCommands: opt.Commands != nil, CaptureDropped: p.Dropped}, nil

@@ -83,9 +83,7 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 	defer func() { p.sets <- set }()
 
 	cfg := p.cfg
-	for _, c := range opt.Commands {
-		cfg.Challenge.Fixed = append(cfg.Challenge.Fixed, challenge.Command(c))
-	}
+	cfg.Challenge.Fixed = append(cfg.Challenge.Fixed, opt.Commands...)
 	count := cmp.Or(cfg.Challenge.Count, challenge.DefaultCount)
 	if len(cfg.Challenge.Fixed) > 0 {
 		count = len(cfg.Challenge.Fixed)
