@@ -11,6 +11,8 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/biogate/biogate/devices"
+	"github.com/biogate/biogate/internal/testenv"
+	"github.com/biogate/biogate/models"
 )
 
 // closedForm is the fusion as it was written before cues were pluggable:
@@ -312,5 +314,60 @@ func TestCheckerAddsConfiguredCues(t *testing.T) {
 	r := newRig(t)
 	if _, err := New(Config{Cues: func() []Cue { return []Cue{&relayLag{weight: 1}, &relayLag{weight: 2}} }}, nil, r.spoof); err == nil {
 		t.Error("cues with the same name accepted")
+	}
+}
+
+// doubt is a frame cue that always finds some evidence of an attack.
+type doubt struct{}
+
+func (doubt) Name() string                          { return "doubt" }
+func (doubt) Weight() float64                       { return 1 }
+func (doubt) ScoreFrame(*CueFrame) (float64, error) { return 0.1, nil }
+
+// TestPresentationScorerAddsCues: pad-eval's scorer fuses added cues as a
+// session does, reports them by name after the built-in ones, with new
+// cues for each presentation, and refuses invalid ones up front.
+func TestPresentationScorerAddsCues(t *testing.T) {
+	dir := testenv.Models(t)
+	det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer det.Close()
+	r := newRig(t)
+	img := readImage(t, shared(t, padLive))
+
+	plain, err := NewPresentationScorer(PassiveConfig{}, det, r.spoof, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	base, err := plain.ScoreImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	added, err := NewPresentationScorer(PassiveConfig{}, det, r.spoof, func() []Cue { calls++; return []Cue{doubt{}} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer added.Close()
+	for range 2 {
+		res, err := added.ScoreImage(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := append(slices.Clone(builtinCues), "doubt"); !slices.Equal(cueNames(res.Cues), want) {
+			t.Fatalf("cues %v, want %v", cueNames(res.Cues), want)
+		}
+		if d := res.Cues[4]; !d.Available || d.Score != 0.1 || d.Contribution >= 0 || res.Live >= base.Live {
+			t.Errorf("doubt cue %+v: p(live) %v, without it %v; want it lowered", d, res.Live, base.Live)
+		}
+	}
+	if calls != 3 { // one to validate, one per presentation
+		t.Errorf("cue factory called %d times, want 3", calls)
+	}
+	if _, err := NewPresentationScorer(PassiveConfig{}, det, r.spoof, func() []Cue { return []Cue{doubt{}, doubt{}} }); err == nil {
+		t.Error("two cues of one name accepted")
 	}
 }

@@ -19,15 +19,20 @@ import (
 // for concurrent use; Close frees its native memory.
 type PresentationScorer struct {
 	cfg   PassiveConfig
+	cues  func() []Cue // added cues, new ones per presentation; nil: none
 	spoof *models.AntiSpoof
 	an    *capture.Analyzer
 	loop  *capture.Loop
 }
 
 // NewPresentationScorer uses det and spoof without owning them. cfg applies
-// to clips; an image is scored with MinFrames 1.
-func NewPresentationScorer(cfg PassiveConfig, det capture.Detector, spoof *models.AntiSpoof) (*PresentationScorer, error) {
-	p, err := NewPassive(cfg, spoof)
+// to clips; an image is scored with MinFrames 1. cues, if not nil, returns
+// the cues fused after the built-in ones, as Config.Cues does for a
+// session: called once here to validate them and once per presentation,
+// it must return new cues each time.
+func NewPresentationScorer(cfg PassiveConfig, det capture.Detector, spoof *models.AntiSpoof, cues func() []Cue) (*PresentationScorer, error) {
+	s := &PresentationScorer{cfg: cfg, cues: cues, spoof: spoof}
+	p, err := s.newPassive(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +48,17 @@ func NewPresentationScorer(cfg PassiveConfig, det capture.Detector, spoof *model
 		an.Close()
 		return nil, err
 	}
-	return &PresentationScorer{cfg: cfg, spoof: spoof, an: an, loop: loop}, nil
+	s.an, s.loop = an, loop
+	return s, nil
+}
+
+// newPassive is a Passive with cfg and the scorer's cues.
+func (s *PresentationScorer) newPassive(cfg PassiveConfig) (*Passive, error) {
+	var extra []Cue
+	if s.cues != nil {
+		extra = s.cues()
+	}
+	return NewPassive(cfg, s.spoof, extra...)
 }
 
 // Close frees the scorer. It is idempotent.
@@ -56,7 +71,7 @@ func (s *PresentationScorer) Close() error {
 func (s *PresentationScorer) ScoreImage(img gocv.Mat) (PassiveResult, error) {
 	cfg := s.cfg
 	cfg.MinFrames = 1
-	p, err := NewPassive(cfg, s.spoof)
+	p, err := s.newPassive(cfg)
 	if err != nil {
 		return PassiveResult{}, err
 	}
@@ -74,7 +89,7 @@ func (s *PresentationScorer) ScoreImage(img gocv.Mat) (PassiveResult, error) {
 // ScoreCamera scores every frame of cam (a clip, a folder) as one
 // presentation. cam is used, not closed.
 func (s *PresentationScorer) ScoreCamera(ctx context.Context, cam devices.Camera) (PassiveResult, error) {
-	p, err := NewPassive(s.cfg, s.spoof)
+	p, err := s.newPassive(s.cfg)
 	if err != nil {
 		return PassiveResult{}, err
 	}

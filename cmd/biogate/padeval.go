@@ -121,7 +121,7 @@ func runPADEval(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer spoof.Close()
-	scorer, err := liveness.NewPresentationScorer(liveness.PassiveConfig{Threshold: *threshold}, det, spoof)
+	scorer, err := liveness.NewPresentationScorer(liveness.PassiveConfig{Threshold: *threshold}, det, spoof, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "biogate pad-eval: %v\n", err)
 		return exitUsage
