@@ -115,7 +115,7 @@ func (c Config) withDefaults() (Config, error) {
 		v   *int
 		def int
 	}{
-		{&l.MaxMessageBytes, d.MaxMessageBytes}, {&l.MaxFrameBytes, d.MaxFrameBytes},
+		{&l.MaxMessageBytes, d.MaxMessageBytes}, {&l.MaxFrameBytes, d.MaxFrameBytes}, {&l.MaxFramePixels, d.MaxFramePixels},
 		{&l.MaxFPS, d.MaxFPS}, {&l.SessionSeconds, d.SessionSeconds},
 		{&l.IdleSeconds, d.IdleSeconds}, {&l.PingSeconds, d.PingSeconds},
 		{&c.MaxSessions, protocol.DefaultMaxSessions}, {&c.SendQueue, protocol.DefaultSendQueue},

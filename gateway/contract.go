@@ -240,6 +240,9 @@ type RelayConfig struct {
 	ID string
 	// MaxFrameBytes is the largest JPEG accepted, in bytes.
 	MaxFrameBytes int
+	// MaxFramePixels is the most pixels a frame's JPEG may declare in its
+	// frame header, checked before anything decodes it.
+	MaxFramePixels int
 	// MaxFPS is the highest sustained rate of accepted frames, per second.
 	MaxFPS float64
 	// IdleTimeout is how long a Read waits for a frame before it fails

@@ -252,11 +252,12 @@ func (s *Server) hello(id string) *protocol.Hello {
 // relayConfig is a relay camera's configuration for a session.
 func (s *Server) relayConfig(id string) RelayConfig {
 	return RelayConfig{
-		MaxFrameBytes: s.cfg.Limits.MaxFrameBytes,
-		MaxFPS:        float64(s.cfg.Limits.MaxFPS),
-		IdleTimeout:   time.Duration(s.cfg.Limits.IdleSeconds) * time.Second,
-		ID:            id,
-		Clock:         s.cfg.Clock,
+		MaxFrameBytes:  s.cfg.Limits.MaxFrameBytes,
+		MaxFramePixels: s.cfg.Limits.MaxFramePixels,
+		MaxFPS:         float64(s.cfg.Limits.MaxFPS),
+		IdleTimeout:    time.Duration(s.cfg.Limits.IdleSeconds) * time.Second,
+		ID:             id,
+		Clock:          s.cfg.Clock,
 	}
 }
 

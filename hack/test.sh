@@ -55,6 +55,10 @@ if [ "${#pkgs[@]}" -eq 1 ] && [ "${pkgs[0]}" = "./..." ]; then
   tail -n 3 /tmp/biogate-demo.txt
 fi
 
+echo "== fuzz: the relay frame and JPEG header checks (15 s)"
+# Seeds run in go test above; this explores beyond them for a short time.
+go test -run '^$' -fuzz '^FuzzParseMessage$' -fuzztime 15s ./devices/relay
+
 echo "== go test -tags matprofile (every gocv Mat closed)"
 # The packages that touch gocv carry a test built only with this tag.
 mapfile -t mp < <(grep -rl --include='*_test.go' '^//go:build matprofile' . | xargs -r -n1 dirname | sort -u)

@@ -14,10 +14,12 @@ import (
 // Defaults of Config.
 const (
 	DefaultMaxFrameBytes = 2 << 20 // 2 MiB
-	DefaultMaxFPS        = 15
-	DefaultQueue         = 2
-	DefaultIdleTimeout   = 5 * time.Second
-	DefaultID            = "relay"
+	// DefaultMaxFramePixels: 1920x1080; a decoded frame of it takes 6 MiB.
+	DefaultMaxFramePixels = 1920 * 1080
+	DefaultMaxFPS         = 15
+	DefaultQueue          = 2
+	DefaultIdleTimeout    = 5 * time.Second
+	DefaultID             = "relay"
 )
 
 // Config of a relay Camera. Zero fields take the defaults above.
@@ -25,6 +27,11 @@ type Config struct {
 	// MaxFrameBytes is the largest JPEG accepted, in bytes, header not
 	// included.
 	MaxFrameBytes int
+	// MaxFramePixels is the most pixels (width times height) a frame's
+	// JPEG may declare in its frame header. A JPEG of a few kilobytes can
+	// declare 30000x30000 pixels, gigabytes to decode: the limit is
+	// checked on the header, before anything decodes the frame.
+	MaxFramePixels int
 	// MaxFPS is the highest sustained rate of accepted frames, in frames per
 	// second of arrival; the package comment gives the exact rule.
 	MaxFPS float64
@@ -48,6 +55,9 @@ func (c *Config) setDefaults() error {
 	if c.MaxFrameBytes == 0 {
 		c.MaxFrameBytes = DefaultMaxFrameBytes
 	}
+	if c.MaxFramePixels == 0 {
+		c.MaxFramePixels = DefaultMaxFramePixels
+	}
 	if c.MaxFPS == 0 {
 		c.MaxFPS = DefaultMaxFPS
 	}
@@ -66,6 +76,8 @@ func (c *Config) setDefaults() error {
 	switch {
 	case c.MaxFrameBytes < minJPEG:
 		return fmt.Errorf("relay: MaxFrameBytes %d below %d", c.MaxFrameBytes, minJPEG)
+	case c.MaxFramePixels < 1:
+		return fmt.Errorf("relay: MaxFramePixels %d below 1", c.MaxFramePixels)
 	case !(c.MaxFPS > 0) || math.IsInf(c.MaxFPS, 0):
 		return fmt.Errorf("relay: MaxFPS %v: want a positive number", c.MaxFPS)
 	case c.Queue < 1:
@@ -196,6 +208,15 @@ func (c *Camera) Push(msg []byte) error {
 	if len(jpeg) > c.cfg.MaxFrameBytes {
 		c.stats.Rejected.TooLarge++
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(jpeg), c.cfg.MaxFrameBytes)
+	}
+	w, ht, err := JPEGSize(jpeg)
+	if err != nil {
+		c.stats.Rejected.NotJPEG++
+		return err
+	}
+	if int64(w)*int64(ht) > int64(c.cfg.MaxFramePixels) {
+		c.stats.Rejected.TooLarge++
+		return fmt.Errorf("%w: %dx%d pixels, limit %d", ErrTooLarge, w, ht, c.cfg.MaxFramePixels)
 	}
 	if c.seen && h.Seq <= c.lastSeq {
 		c.stats.Rejected.Sequence++

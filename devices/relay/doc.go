@@ -51,6 +51,13 @@
 //   - ErrStopped: the camera was ended, disconnected or closed.
 //   - ErrTooLarge: the JPEG is over Config.MaxFrameBytes (the gateway should
 //     also set the socket's read limit to Camera.MaxMessageBytes).
+//   - ErrNotJPEG, ErrTooLarge: JPEGSize reads the marker segments up to the
+//     frame header (SOF) without decoding anything; a payload with no frame
+//     header before its scan, a segment running past its end or a zero
+//     size is not a JPEG, and one declaring more than Config.MaxFramePixels
+//     pixels is too large. A decoder allocates for the declared size, so a
+//     JPEG of a few kilobytes declaring 30000x30000 pixels would cost
+//     gigabytes and seconds of CPU that no cancel interrupts.
 //   - ErrSequence: seq is not greater than that of the last message that
 //     passed this check: a duplicate or out of order frame. Gaps are allowed
 //     (the client skipped frames). seq never wraps: a session ends before.

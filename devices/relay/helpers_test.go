@@ -8,14 +8,18 @@ import (
 	"github.com/biogate/biogate/devices/relay"
 )
 
-// fakeJPEG returns n bytes framed as a JPEG (SOI, a marker, EOI) with the
-// middle filled with fill. It does not decode; the relay does not decode.
+// fakeSOF is SOI and a frame header for one 64x48 grey component.
+var fakeSOF = []byte{0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 48, 0x00, 64, 0x01, 0x01, 0x11, 0x00}
+
+// fakeJPEG returns n >= 17 bytes framed as a JPEG (SOI, a 64x48 frame
+// header, EOI) with the middle filled with fill. It does not decode; the
+// relay does not decode.
 func fakeJPEG(n int, fill byte) []byte {
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = fill
 	}
-	copy(b, []byte{0xFF, 0xD8, 0xFF, 0xE0})
+	copy(b, fakeSOF)
 	b[n-2], b[n-1] = 0xFF, 0xD9
 	return b
 }

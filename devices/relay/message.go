@@ -32,7 +32,8 @@ var (
 	// ErrNotJPEG: the payload does not start with FF D8 FF and end with
 	// FF D9.
 	ErrNotJPEG = errors.New("relay: payload is not a JPEG")
-	// ErrTooLarge: the JPEG is over Config.MaxFrameBytes.
+	// ErrTooLarge: the JPEG is over Config.MaxFrameBytes, or its frame
+	// header declares more than Config.MaxFramePixels pixels.
 	ErrTooLarge = errors.New("relay: frame too large")
 	// ErrTooFast: the client sends over Config.MaxFPS.
 	ErrTooFast = errors.New("relay: frames sent too fast")
@@ -105,4 +106,60 @@ func AppendMessage(dst []byte, h Header, jpeg []byte) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, h.Seq)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(h.CaptureMillis))
 	return append(dst, jpeg...)
+}
+
+// JPEGSize returns the width and height a JPEG's frame header (SOF) says,
+// reading only the marker segments before it: a decoder allocates for that
+// size, so a frame is judged by it before anything decodes it. j must be
+// framed as ParseMessage checks. An error wraps ErrNotJPEG: a segment that
+// runs past the end, a scan (SOS) or the end (EOI) before any frame
+// header, or a frame header with a zero size (a height defined later by a
+// DNL marker, which no camera writes).
+func JPEGSize(j []byte) (width, height int, err error) {
+	i := 2 // after SOI
+	for {
+		// A marker: FF, any fill FFs, then its code.
+		if i >= len(j) || j[i] != 0xFF {
+			return 0, 0, fmt.Errorf("%w: no marker at byte %d", ErrNotJPEG, i)
+		}
+		for i < len(j) && j[i] == 0xFF {
+			i++
+		}
+		if i >= len(j) {
+			return 0, 0, fmt.Errorf("%w: ends inside a marker", ErrNotJPEG)
+		}
+		m := j[i]
+		i++
+		switch {
+		case m == 0x01 || (m >= 0xD0 && m <= 0xD7): // TEM, RSTn: no length
+			continue
+		case m == 0xD9 || m == 0xDA:
+			return 0, 0, fmt.Errorf("%w: no frame header before the %s", ErrNotJPEG, map[byte]string{0xD9: "end of image", 0xDA: "scan"}[m])
+		}
+		if i+2 > len(j) {
+			return 0, 0, fmt.Errorf("%w: ends inside segment %02X's length", ErrNotJPEG, m)
+		}
+		n := int(binary.BigEndian.Uint16(j[i:]))
+		if n < 2 || i+n > len(j) {
+			return 0, 0, fmt.Errorf("%w: segment %02X of %d bytes runs past the end", ErrNotJPEG, m, n)
+		}
+		if sof(m) {
+			if n < 8 {
+				return 0, 0, fmt.Errorf("%w: frame header of %d bytes", ErrNotJPEG, n)
+			}
+			height = int(binary.BigEndian.Uint16(j[i+3:]))
+			width = int(binary.BigEndian.Uint16(j[i+5:]))
+			if width == 0 || height == 0 {
+				return 0, 0, fmt.Errorf("%w: frame header says %dx%d pixels", ErrNotJPEG, width, height)
+			}
+			return width, height, nil
+		}
+		i += n
+	}
+}
+
+// sof reports whether marker m starts a frame header: SOF0-SOF15 but DHT
+// (C4), JPG (C8) and DAC (CC).
+func sof(m byte) bool {
+	return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC
 }

@@ -116,7 +116,8 @@ func TestMalformedMessages(t *testing.T) {
 
 func FuzzParseMessage(f *testing.F) {
 	f.Add(message(1, 64))
-	f.Add(message(0, 5))
+	f.Add(message(0, 20))
+	f.Add(relay.AppendMessage(nil, relay.Header{Seq: 2}, []byte{0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x04, 0xFF, 0xC0, 0xFF, 0xC2, 0x00, 0x0B, 0x08, 0x75, 0x30, 0x75, 0x30, 0x01, 0x01, 0x11, 0x00, 0xFF, 0xD9}))
 	f.Add([]byte("BG\x01\x00"))
 	f.Add(relay.AppendMessage(nil, relay.Header{Flags: 0xFF, Seq: math.MaxUint32, CaptureMillis: -1}, []byte{0xFF, 0xD8, 0xFF, 0xD9, 0xFF, 0xD9}))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -131,6 +132,15 @@ func FuzzParseMessage(f *testing.F) {
 		}
 		if again := relay.AppendMessage(nil, h, jpeg); !bytes.Equal(again, b) {
 			t.Fatalf("re-encoded %x\n        from %x", again, b)
+		}
+		// The frame header check, on every well framed payload: a size
+		// or ErrNotJPEG, never a panic or a read past the end.
+		w, ht, err := relay.JPEGSize(jpeg)
+		switch {
+		case err != nil && !errors.Is(err, relay.ErrNotJPEG):
+			t.Fatalf("JPEGSize error without ErrNotJPEG: %v", err)
+		case err == nil && (w < 1 || ht < 1 || w > 65535 || ht > 65535):
+			t.Fatalf("JPEGSize %dx%d", w, ht)
 		}
 	})
 }

@@ -19,6 +19,7 @@ const (
 var DefaultLimits = Limits{
 	MaxMessageBytes: MaxClientMessageBytes,
 	MaxFrameBytes:   512 << 10,
+	MaxFramePixels:  1920 * 1080,
 	MaxFPS:          15,
 	SessionSeconds:  120,
 	IdleSeconds:     15,

@@ -165,6 +165,9 @@ type Limits struct {
 	MaxMessageBytes int `json:"max_message_bytes"`
 	// MaxFrameBytes is the largest JPEG of a relay frame (header excluded).
 	MaxFrameBytes int `json:"max_frame_bytes"`
+	// MaxFramePixels is the most pixels (width times height) a relay
+	// frame's JPEG may declare; a larger one is refused unread.
+	MaxFramePixels int `json:"max_frame_pixels"`
 	// MaxFPS is the highest frame rate a relay client may send.
 	MaxFPS int `json:"max_fps"`
 	// SessionSeconds is the longest a session may last from the upgrade.

@@ -26,11 +26,12 @@ var _ gateway.RelayCameras = Cameras{}
 // settings take devices/relay's defaults). The caller closes it.
 func (Cameras) NewCamera(cfg gateway.RelayConfig) (gateway.RelayCamera, error) {
 	c, err := relay.New(relay.Config{
-		MaxFrameBytes: cfg.MaxFrameBytes,
-		MaxFPS:        cfg.MaxFPS,
-		IdleTimeout:   cfg.IdleTimeout,
-		ID:            cfg.ID,
-		Clock:         cfg.Clock,
+		MaxFrameBytes:  cfg.MaxFrameBytes,
+		MaxFramePixels: cfg.MaxFramePixels,
+		MaxFPS:         cfg.MaxFPS,
+		IdleTimeout:    cfg.IdleTimeout,
+		ID:             cfg.ID,
+		Clock:          cfg.Clock,
 	})
 	if err != nil {
 		return nil, err

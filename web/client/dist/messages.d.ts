@@ -52,6 +52,8 @@ export type ClientMessage = StartMessage | CancelMessage | EndOfFramesMessage;
 export interface Limits {
     max_message_bytes: number;
     max_frame_bytes: number;
+    /** Most pixels (width x height) a relay frame's JPEG may declare; a larger frame is refused (frame_too_large). */
+    max_frame_pixels: number;
     max_fps: number;
     session_seconds: number;
     idle_seconds: number;
