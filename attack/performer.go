@@ -186,8 +186,9 @@ func (pf *Performer) Command(c outcome.Command, at time.Duration) {
 	}
 	switch c {
 	case outcome.TurnLeft, outcome.TurnRight:
-		// YuNet reads a 2D turn as less than drawn: draw 45-55.
-		m.amplitude = 45 + 10*r.Float64()
+		// YuNet reads a 2D turn as less than drawn (22-54 for 55 on the
+		// shared photos): draw 50-58.
+		m.amplitude = 50 + 8*r.Float64()
 	case outcome.TiltLeft, outcome.TiltRight:
 		m.amplitude = 20 + 8*r.Float64()
 	case outcome.MoveCloser:
