@@ -183,11 +183,14 @@ func Run(ctx context.Context, cfg SessionConfig, gen Generator, rep *Report) err
 	var frames atomic.Int64
 	sendCtx, stopSending := context.WithCancel(ctx)
 	var sender sync.WaitGroup
-	var sendErr error
+	sendErr := make(chan error, 1)
 	sender.Add(1)
 	go func() {
 		defer sender.Done()
-		sendErr = send(sendCtx, cfg, gen, began, write, &frames)
+		if err := send(sendCtx, cfg, gen, began, write, &frames); err != nil {
+			sendErr <- err
+			conn.Close() // a generator that fails ends the session
+		}
 	}()
 	defer func() {
 		stopSending()
@@ -203,8 +206,10 @@ func Run(ctx context.Context, cfg SessionConfig, gen Generator, rep *Report) err
 			if ctx.Err() != nil {
 				return fmt.Errorf("attack: no result within %s: %w", cfg.Timeout, ctx.Err())
 			}
-			if sendErr != nil {
-				return fmt.Errorf("attack: relay: %w", sendErr)
+			select {
+			case err := <-sendErr:
+				return fmt.Errorf("attack: relay: %w", err)
+			default:
 			}
 			return fmt.Errorf("attack: connection closed before the result: %w", err)
 		}
