@@ -2,6 +2,7 @@ package arch
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -53,9 +54,19 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		{"fingerprint", []string{"gocv.io/", "github.com/google/", "golang.org/x/", mod + "devices/", mod + "capture", mod + "models", mod + "liveness", mod + "gateway", mod + "pipeline", mod + "internal", mod + "cmd"}},
 		// Liveness builds on capture and the models, never on a backend.
 		{"liveness", []string{mod + "devices/", mod + "gateway", "github.com/google/gousb"}},
+		// The attack generator is a client: it knows the protocol and the
+		// relay framing, never the gateway's, the daemon's or the
+		// pipeline's insides.
+		{"attack", []string{mod + "gateway/idec", mod + "gateway/document", mod + "gateway/evidence",
+			mod + "internal/daemon", mod + "internal/idecemu", mod + "internal/relaycam", mod + "internal/gatewaytest",
+			mod + "pipeline", mod + "liveness", mod + "capture", mod + "cmd", "github.com/google/gousb"}},
 	}
 	for _, r := range rules {
-		for _, d := range deps(t, r.pkg) {
+		ds := deps(t, r.pkg)
+		if r.pkg == "attack" && slices.Contains(ds, mod+"gateway") {
+			t.Errorf("attack imports %s: only gateway/protocol of the gateway", mod+"gateway")
+		}
+		for _, d := range ds {
 			if d == mod+r.pkg {
 				continue
 			}

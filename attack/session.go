@@ -1,0 +1,298 @@
+package attack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/biogate/biogate/devices/relay"
+	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/outcome"
+)
+
+// ErrNotLoopback: attack tools talk only to gateways on this machine.
+var ErrNotLoopback = errors.New("gateway is not on loopback (127.0.0.0/8, ::1, localhost)")
+
+// GatewayURL parses an http:// gateway address and refuses any host that
+// is not loopback. It resolves no name but localhost.
+func GatewayURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if s == "" || err != nil || u.Scheme != "http" || u.Host == "" {
+		return nil, fmt.Errorf("gateway %q: want http://HOST:PORT", s)
+	}
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return nil, fmt.Errorf("gateway %q: want http://HOST:PORT without user, path or query", s)
+	}
+	if !IsLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("gateway %q: %w", s, ErrNotLoopback)
+	}
+	return &url.URL{Scheme: "http", Host: u.Host}, nil
+}
+
+// IsLoopback reports whether host is localhost or a loopback address.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// consentSHA is the SHA-256 the attack sessions claim for their consent
+// text (the gateway checks only its form).
+const consentSHA = "a77ac4e0c1a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b"
+
+// SessionConfig is one relay session.
+type SessionConfig struct {
+	// Gateway is http://HOST:PORT on loopback.
+	Gateway string
+	// Key is an API key with the relay scope.
+	Key string
+	// IIN is the person claimed.
+	IIN string
+	// FPS is the rate frames are sent at, 1-15.
+	FPS float64
+	// Timeout ends the session if no result came (default 90 s).
+	Timeout time.Duration
+	// Out, if set, is a folder the frames sent are written to.
+	Out string
+}
+
+// CommandReport is one issued command and how it ended.
+type CommandReport struct {
+	Attempt int             `json:"attempt"`
+	Index   int             `json:"index"`
+	Count   int             `json:"count"`
+	Command outcome.Command `json:"command"`
+	// Status is issued (not judged when the session ended), passed or
+	// failed.
+	Status outcome.CommandStatus `json:"status"`
+	Reason outcome.CommandReason `json:"reason,omitempty"`
+}
+
+// Report is what one attack session achieved.
+type Report struct {
+	Species     Species  `json:"species"`
+	Seed        uint64   `json:"seed"`
+	FPS         float64  `json:"fps"`
+	JPEGQuality int      `json:"jpeg_quality,omitempty"`
+	Source      string   `json:"source"`
+	Decision    string   `json:"decision"`
+	Reasons     []string `json:"reasons,omitempty"`
+	// PLive is the passive p(live), when the gateway reported it.
+	PLive    *float64        `json:"p_live,omitempty"`
+	Passive  string          `json:"passive,omitempty"`
+	Attempts int             `json:"attempts"`
+	Commands []CommandReport `json:"commands"`
+	Issued   int             `json:"commands_issued"`
+	Passed   int             `json:"commands_passed"`
+	Failed   int             `json:"commands_failed"`
+	Frames   int             `json:"frames_sent"`
+	Seconds  float64         `json:"duration_seconds"`
+	// Errors are the error codes the gateway sent.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// FullAttempt reports whether every command of some attempt passed.
+func (r *Report) FullAttempt() bool {
+	by := map[int][]CommandReport{}
+	for _, c := range r.Commands {
+		by[c.Attempt] = append(by[c.Attempt], c)
+	}
+	for _, cs := range by {
+		n := 0
+		for _, c := range cs {
+			if c.Status == outcome.CommandPassed {
+				n++
+			}
+		}
+		if len(cs) > 0 && n == cs[0].Count {
+			return true
+		}
+	}
+	return false
+}
+
+// Run runs one relay session against cfg.Gateway, sending gen's frames
+// at cfg.FPS and telling gen each command as it is issued, until the
+// result, a fatal error, the socket's end, cfg.Timeout or ctx. rep is
+// filled in as the session goes (Species, Seed, Source are the caller's).
+// It returns only when its sender has stopped.
+func Run(ctx context.Context, cfg SessionConfig, gen Generator, rep *Report) error {
+	u, err := GatewayURL(cfg.Gateway)
+	if err != nil {
+		return err
+	}
+	if !(cfg.FPS >= 1 && cfg.FPS <= float64(protocol.DefaultLimits.MaxFPS)) {
+		return fmt.Errorf("attack: fps %g: want 1-%d", cfg.FPS, protocol.DefaultLimits.MaxFPS)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 90 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	rep.FPS = cfg.FPS
+	if rep.Commands == nil {
+		rep.Commands = []CommandReport{}
+	}
+
+	hdr := http.Header{"Authorization": {"Bearer " + cfg.Key}}
+	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+u.Host+"/v1/session", hdr)
+	if err != nil {
+		if resp != nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+			return fmt.Errorf("attack: %s: %s", resp.Status, body)
+		}
+		return fmt.Errorf("attack: %w", err)
+	}
+	defer conn.Close()
+	var wmu sync.Mutex
+	write := func(typ int, b []byte) error {
+		wmu.Lock()
+		defer wmu.Unlock()
+		conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		return conn.WriteMessage(typ, b)
+	}
+	start := protocol.Start{IIN: cfg.IIN, Modality: protocol.ModalityFace, ClientNonce: nonce(),
+		Consent: &protocol.Consent{TextID: "biogate-attack-consent-v1", TextSHA256: consentSHA, AcceptedAt: time.Now().UTC()},
+		Camera:  protocol.Camera{Mode: protocol.CameraRelay}}
+	msg, err := protocol.Encode(start)
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	defer func() { rep.Seconds = time.Since(began).Seconds() }()
+	if err := write(websocket.TextMessage, msg); err != nil {
+		return fmt.Errorf("attack: start: %w", err)
+	}
+
+	var frames atomic.Int64
+	sendCtx, stopSending := context.WithCancel(ctx)
+	var sender sync.WaitGroup
+	sendErr := make(chan error, 1)
+	sender.Add(1)
+	go func() {
+		defer sender.Done()
+		if err := send(sendCtx, cfg, gen, began, write, &frames); err != nil {
+			sendErr <- err
+			conn.Close() // a generator that fails ends the session
+		}
+	}()
+	defer func() {
+		stopSending()
+		sender.Wait()
+		rep.Frames = int(frames.Load())
+	}()
+	stopClose := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stopClose()
+
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("attack: no result within %s: %w", cfg.Timeout, ctx.Err())
+			}
+			select {
+			case err := <-sendErr:
+				return fmt.Errorf("attack: relay: %w", err)
+			default:
+			}
+			return fmt.Errorf("attack: connection closed before the result: %w", err)
+		}
+		m, err := protocol.DecodeServer(data)
+		if err != nil {
+			continue // a message this version does not know
+		}
+		switch m := m.(type) {
+		case *protocol.Command:
+			rep.command(m)
+			if m.Status == outcome.CommandIssued {
+				gen.Command(m.Command, time.Since(began))
+			}
+		case *protocol.Passive:
+			p := m.PLive
+			rep.PLive, rep.Passive = &p, string(m.Decision)
+		case *protocol.Result:
+			rep.Decision = string(m.Decision)
+			rep.Reasons = m.Reasons
+			rep.Attempts = m.Attempts
+			return nil
+		case *protocol.ErrorMessage:
+			rep.Errors = append(rep.Errors, string(m.Code))
+		case *protocol.Aborted:
+			return errors.New("attack: the gateway shut down")
+		}
+	}
+}
+
+// command records a command message in the report.
+func (r *Report) command(m *protocol.Command) {
+	for i := range r.Commands {
+		c := &r.Commands[i]
+		if c.Attempt != m.Attempt || c.Index != m.Index {
+			continue
+		}
+		switch m.Status {
+		case outcome.CommandPassed:
+			c.Status = m.Status
+			r.Passed++
+		case outcome.CommandFailed:
+			c.Status, c.Reason = m.Status, m.Reason
+			r.Failed++
+		}
+		return
+	}
+	if m.Status == outcome.CommandIssued {
+		r.Commands = append(r.Commands, CommandReport{Attempt: m.Attempt, Index: m.Index, Count: m.Count, Command: m.Command, Status: m.Status})
+		r.Issued++
+	}
+}
+
+// send sends gen's frames at cfg.FPS until ctx ends or a write fails.
+func send(ctx context.Context, cfg SessionConfig, gen Generator, began time.Time, write func(int, []byte) error, frames *atomic.Int64) error {
+	t := time.NewTicker(time.Duration(float64(time.Second) / cfg.FPS))
+	defer t.Stop()
+	var buf []byte
+	for seq := uint32(1); ; seq++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		now := time.Now()
+		jpeg, err := gen.Frame(now.Sub(began))
+		if err != nil {
+			return err
+		}
+		if cfg.Out != "" {
+			if err := os.WriteFile(filepath.Join(cfg.Out, fmt.Sprintf("frame-%05d.jpg", seq)), jpeg, 0o644); err != nil {
+				return err
+			}
+		}
+		buf = relay.AppendMessage(buf[:0], relay.Header{Seq: seq, CaptureMillis: now.UnixMilli()}, jpeg)
+		if err := write(websocket.BinaryMessage, buf); err != nil {
+			return nil // the reader sees the socket end
+		}
+		frames.Add(1)
+	}
+}
+
+func nonce() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return "attack-" + hex.EncodeToString(b)
+}
