@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,36 +19,16 @@ import (
 
 	"github.com/biogate/biogate/devices/relay"
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/internal/loopback"
 	"github.com/biogate/biogate/outcome"
 )
 
 // ErrNotLoopback: attack tools talk only to gateways on this machine.
-var ErrNotLoopback = errors.New("gateway is not on loopback (127.0.0.0/8, ::1, localhost)")
+var ErrNotLoopback = loopback.ErrNotLoopback
 
 // GatewayURL parses an http:// gateway address and refuses any host that
-// is not loopback. It resolves no name but localhost.
-func GatewayURL(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if s == "" || err != nil || u.Scheme != "http" || u.Host == "" {
-		return nil, fmt.Errorf("gateway %q: want http://HOST:PORT", s)
-	}
-	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, fmt.Errorf("gateway %q: want http://HOST:PORT without user, path or query", s)
-	}
-	if !IsLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("gateway %q: %w", s, ErrNotLoopback)
-	}
-	return &url.URL{Scheme: "http", Host: u.Host}, nil
-}
-
-// IsLoopback reports whether host is localhost or a loopback address.
-func IsLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// is not loopback (loopback.GatewayURL).
+func GatewayURL(s string) (*url.URL, error) { return loopback.GatewayURL(s) }
 
 // consentSHA is the SHA-256 the attack sessions claim for their consent
 // text (the gateway checks only its form).

@@ -17,7 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -26,6 +25,7 @@ import (
 
 	_ "github.com/biogate/biogate/devices/gocvcam" // file:
 	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/internal/loopback"
 )
 
 // Bounds on a load run: the tool must stop by itself.
@@ -129,7 +129,7 @@ func (c Config) validate() error {
 	switch {
 	case c.Gateway == nil:
 		return errors.New("--gateway is required")
-	case c.Gateway.Scheme != "http" || !isLoopback(c.Gateway.Hostname()):
+	case c.Gateway.Scheme != "http" || !loopback.IsLoopback(c.Gateway.Hostname()):
 		return fmt.Errorf("--gateway %s: %w", c.Gateway.Redacted(), ErrNotLoopback)
 	case c.Sessions < 1 || c.Sessions > MaxSessions:
 		return fmt.Errorf("--sessions %d: want 1-%d", c.Sessions, MaxSessions)
@@ -151,7 +151,7 @@ func (c Config) validate() error {
 }
 
 // ErrNotLoopback: the tool only loads gateways on this machine.
-var ErrNotLoopback = errors.New("gateway is not on loopback (127.0.0.0/8, ::1, localhost)")
+var ErrNotLoopback = loopback.ErrNotLoopback
 
 // gatewayURL parses an http:// gateway address and refuses any host that is
 // not loopback. It does not resolve names other than localhost.
@@ -159,23 +159,9 @@ func gatewayURL(s string) (*url.URL, error) {
 	if s == "" {
 		return nil, errors.New("--gateway is required")
 	}
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return nil, fmt.Errorf("--gateway %q: want http://HOST:PORT", s)
+	u, err := loopback.GatewayURL(s)
+	if err != nil {
+		return nil, fmt.Errorf("--%w", err)
 	}
-	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, fmt.Errorf("--gateway %q: want http://HOST:PORT without user, path or query", s)
-	}
-	if !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("--gateway %q: %w", s, ErrNotLoopback)
-	}
-	return &url.URL{Scheme: "http", Host: u.Host}, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return u, nil
 }
