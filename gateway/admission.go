@@ -34,9 +34,10 @@ func (s *session) onStart(st *protocol.Start) {
 }
 
 // admit decides whether st may start, in order: the start's own rules
-// (consent, fixed commands, IIN), the key's scope for its camera mode, the
-// IIN's lockout, the per-IIN rate and the IIN's lease (one session per
-// IIN, s.held from then on). A refusal is reported to the client here (a
+// (consent, fixed commands, IIN), the key's scope for its camera mode, a
+// session slot (overall and for the key; s.slot from then on), the IIN's
+// lockout, the per-IIN rate and the IIN's lease (one session per IIN,
+// s.held from then on). A refusal is reported to the client here (a
 // non-fatal error, or the session's end) and ok is false. s.mu is held.
 func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
 	cfg := &s.srv.cfg
@@ -56,6 +57,12 @@ func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
 		s.sendError(e)
 		return iin.IIN{}, false
 	}
+	if ref := s.srv.begin(s.key.name); ref != nil {
+		s.failLocked(ref.code, 1)
+		s.outcome = string(ref.code) // not a rejected start: a full gateway
+		return iin.IIN{}, false
+	}
+	s.slot = true
 	subject, err := iin.Parse(st.IIN)
 	if err != nil { // Validate checked it
 		s.failLocked(protocol.CodeInternal, 0)
@@ -76,6 +83,7 @@ func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
 		return iin.IIN{}, false
 	}
 	if ok, wait := s.srv.perIIN.allow(st.IIN, cfg.RatePerIIN, now); !ok {
+		s.srv.m.refused.WithLabelValues("rate_iin").Inc()
 		s.failLocked(protocol.CodeRateLimited, seconds(wait))
 		return iin.IIN{}, false
 	}

@@ -24,8 +24,22 @@ type Config struct {
 	// SessionTimeout, when set, overrides Limits.SessionSeconds (rounded
 	// up to whole seconds, the unit hello announces).
 	SessionTimeout time.Duration
-	// MaxSessions caps concurrent sessions [protocol.DefaultMaxSessions].
+	// MaxSessions caps concurrent sessions, counted from their accepted
+	// start until their end; a start beyond it gets busy
+	// [protocol.DefaultMaxSessions].
 	MaxSessions int
+	// MaxSessionsPerKey caps one API key's concurrent sessions; a start
+	// beyond it gets key_busy [MaxSessions/2, at least 1; at most
+	// MaxSessions].
+	MaxSessionsPerKey int
+	// MaxPending caps the connections waiting for their start (each gets
+	// Limits.StartSeconds to send it); one more gets busy right after
+	// hello [protocol.PendingPerSession × MaxSessions].
+	MaxPending int
+	// MaxPendingPerKey caps one API key's connections waiting for their
+	// start; one more gets key_busy [MaxPending/2, at least 1; at most
+	// MaxPending].
+	MaxPendingPerKey int
 	// SendQueue is the number of messages queued per client
 	// [protocol.DefaultSendQueue].
 	SendQueue int
@@ -37,9 +51,11 @@ type Config struct {
 	WriteTimeout time.Duration
 	// AllowFixedCommands honours start.commands (tests and demos only).
 	AllowFixedCommands bool
-	// AllowedOrigins lists the Origin values allowed to open sessions
-	// ("https://kiosk.example"); empty allows only requests without an
-	// Origin or with the gateway's own host.
+	// AllowedOrigins lists the origins allowed to open sessions
+	// ("https://kiosk.example", scheme, host and port compared); empty
+	// allows only requests without an Origin or from the gateway's own
+	// origin (http, or https when the request came over TLS, and the
+	// request's Host).
 	AllowedOrigins []string
 	// Keys are the API keys; required.
 	Keys Keys
@@ -66,9 +82,6 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer receives the metrics; nil registers none.
 	Registerer prometheus.Registerer
-	// Gatherer is what /metrics serves; nil serves Registerer when it is a
-	// *prometheus.Registry, and no /metrics otherwise.
-	Gatherer prometheus.Gatherer
 	// Devices lists devices beside the cameras for GET /v1/devices (the
 	// fingerprint readers); nil lists none.
 	Devices DeviceLister
@@ -116,7 +129,7 @@ func (c Config) withDefaults() (Config, error) {
 		def int
 	}{
 		{&l.MaxMessageBytes, d.MaxMessageBytes}, {&l.MaxFrameBytes, d.MaxFrameBytes}, {&l.MaxFramePixels, d.MaxFramePixels},
-		{&l.MaxFPS, d.MaxFPS}, {&l.SessionSeconds, d.SessionSeconds},
+		{&l.MaxFPS, d.MaxFPS}, {&l.SessionSeconds, d.SessionSeconds}, {&l.StartSeconds, d.StartSeconds},
 		{&l.IdleSeconds, d.IdleSeconds}, {&l.PingSeconds, d.PingSeconds},
 		{&c.MaxSessions, protocol.DefaultMaxSessions}, {&c.SendQueue, protocol.DefaultSendQueue},
 		{&c.MaxAttempts, 3},
@@ -129,6 +142,14 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	l.MaxAttempts = c.MaxAttempts
+	if c.MaxPending < 0 || c.MaxSessionsPerKey < 0 || c.MaxPendingPerKey < 0 {
+		return c, errors.New("gateway: negative cap")
+	}
+	if c.MaxPending == 0 {
+		c.MaxPending = protocol.PendingPerSession * c.MaxSessions
+	}
+	c.MaxSessionsPerKey = perKey(c.MaxSessionsPerKey, c.MaxSessions)
+	c.MaxPendingPerKey = perKey(c.MaxPendingPerKey, c.MaxPending)
 	if l.MaxMessageBytes > protocol.MaxClientMessageBytes {
 		return c, fmt.Errorf("gateway: MaxMessageBytes %d over %d", l.MaxMessageBytes, protocol.MaxClientMessageBytes)
 	}
@@ -171,4 +192,12 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("gateway: negative rate")
 	}
 	return c, nil
+}
+
+// perKey is a per-key cap: n, at most all; 0 takes half of all, at least 1.
+func perKey(n, all int) int {
+	if n == 0 {
+		return max(all/2, 1)
+	}
+	return min(n, all)
 }

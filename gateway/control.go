@@ -15,14 +15,15 @@ import (
 // it.
 func (s *session) control() {
 	defer close(s.runDone)
-	idle := time.NewTimer(time.Duration(s.srv.cfg.Limits.IdleSeconds) * time.Second)
-	defer idle.Stop()
+	wait := time.NewTimer(time.Duration(s.srv.cfg.Limits.StartSeconds) * time.Second)
+	defer wait.Stop()
 	select {
 	case st := <-s.startCh:
-		idle.Stop()
+		wait.Stop()
 		s.run(st)
-	case <-idle.C:
-		s.fail(protocol.CodeIdleTimeout, 0)
+	case <-wait.C:
+		s.srv.m.refused.WithLabelValues("start_timeout").Inc()
+		s.fail(protocol.CodeStartTimeout, 0)
 	case <-s.ctx.Done():
 		s.ctxEnded()
 	}

@@ -30,6 +30,7 @@ const (
 	keyAll    = "test-key-all-0123456789"
 	keyKiosk  = "test-key-kiosk-0123456789"
 	keyAdmin  = "test-key-admin-0123456789"
+	keyRelay  = "test-key-relay-0123456789"
 	validIIN  = "790303402568"
 	otherIIN  = "061211600012"
 	testBIN   = "971240001315"
@@ -158,7 +159,7 @@ func newHarness(t *testing.T, pipe *testPipeline, configure func(*Config)) *harn
 func newHarnessCameras(t *testing.T, pipe *testPipeline, cams Cameras, configure func(*Config)) *harness {
 	t.Helper()
 	keys, err := ParseKeys(strings.NewReader("# test keys\n" +
-		keyAll + " kiosk,relay\n" + keyKiosk + " kiosk\n" + keyAdmin + " admin\n"))
+		keyAll + " kiosk,relay\n" + keyKiosk + " kiosk\n" + keyAdmin + " admin\n" + keyRelay + " relay\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

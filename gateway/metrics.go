@@ -8,6 +8,8 @@ import (
 type metrics struct {
 	sessions       *prometheus.CounterVec   // by outcome
 	active         prometheus.Gauge         // sessions running
+	pending        prometheus.Gauge         // connections waiting for their start
+	refused        *prometheus.CounterVec   // connections refused by a cap, by reason
 	stage          *prometheus.HistogramVec // by stage
 	busy           prometheus.Counter
 	framesReceived prometheus.Counter
@@ -21,12 +23,20 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		sessions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "biogate_gateway_sessions_total",
-			Help: "Sessions ended, by outcome: a result decision, or cancelled, aborted, dropped, rejected (before start), busy.",
+			Help: "Sessions ended, by outcome: a result decision, or cancelled, aborted, dropped, rejected (before start), busy, key_busy.",
 		}, []string{"outcome"}),
 		active: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "biogate_gateway_sessions_active",
-			Help: "Sessions running now.",
+			Help: "Sessions running now: from their accepted start until their end.",
 		}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "biogate_gateway_connections_pending",
+			Help: "Connections waiting for their start now.",
+		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "biogate_gateway_refusals_total",
+			Help: "Connections and starts refused by a cap, by reason: pending, key_pending (at the upgrade), sessions, key_sessions (at start), rate_key (before the upgrade), rate_iin (at start), start_timeout (no start in time).",
+		}, []string{"reason"}),
 		stage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "biogate_gateway_stage_duration_seconds",
 			Help:    "Duration of session stages: waiting_start, liveness (capture and liveness), idec.",
@@ -34,7 +44,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"stage"}),
 		busy: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "biogate_gateway_busy_rejections_total",
-			Help: "Sessions refused with busy: the concurrent session cap was reached.",
+			Help: "Sessions refused with busy: the cap of concurrent sessions or of connections waiting for their start was reached.",
 		}),
 		framesReceived: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "biogate_gateway_relay_frames_received_total",
@@ -58,7 +68,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"code"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.sessions, m.active, m.stage, m.busy,
+		for _, c := range []prometheus.Collector{m.sessions, m.active, m.pending, m.refused, m.stage, m.busy,
 			m.framesReceived, m.framesDropped, m.captureDropped, m.messagesDrop, m.errors} {
 			if err := reg.Register(c); err != nil {
 				return nil, err

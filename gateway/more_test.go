@@ -93,9 +93,9 @@ func TestKioskSession(t *testing.T) {
 }
 
 func TestIdleTimeout(t *testing.T) {
-	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, func(c *Config) { c.Limits.IdleSeconds = 1 })
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, func(c *Config) { c.Limits.StartSeconds, c.Limits.IdleSeconds = 1, 1 })
 	c := h.dial(keyAll) // no start
-	c.wantError(protocol.CodeIdleTimeout)
+	c.wantError(protocol.CodeStartTimeout)
 	c.wantState(protocol.StateDone)
 	c.wantClose(protocol.CloseNormal)
 

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/protocol"
@@ -32,7 +30,7 @@ type Server struct {
 	cameras  Cameras
 	m        *metrics
 	upgrader websocket.Upgrader
-	slots    chan struct{} // semaphore of MaxSessions
+	cap      *capacity
 	perKey   *window
 	perIIN   *window
 	failures Failures
@@ -62,7 +60,7 @@ func New(cfg Config, pipeline Pipeline, verifier Verifier, cameras Cameras) (*Se
 	}
 	s := &Server{
 		cfg: cfg, pipeline: pipeline, verifier: verifier, cameras: cameras, m: m,
-		slots:    make(chan struct{}, cfg.MaxSessions),
+		cap:      newCapacity(cfg),
 		perKey:   newWindow(time.Minute),
 		perIIN:   newWindow(time.Minute),
 		failures: memFailures{newWindow(cfg.Lockout)},
@@ -84,9 +82,11 @@ func New(cfg Config, pipeline Pipeline, verifier Verifier, cameras Cameras) (*Se
 	return s, nil
 }
 
-// Handler serves GET /v1/session, /v1/devices, /healthz, /readyz and /metrics (see
-// Config.Gatherer), and Config.UI at every other GET path. Hijacked session
-// connections are not tracked by http.Server: stop them with Shutdown.
+// Handler serves GET /v1/session, /v1/devices, /healthz and /readyz, and
+// Config.UI at every other GET path. It serves no metrics: those are the
+// Registerer's, for the caller to serve where it chooses (biogated: on a
+// listener of their own). Hijacked session connections are not tracked by
+// http.Server: stop them with Shutdown.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/session", s.serveSession)
@@ -100,13 +100,6 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.cfg.UI != nil {
 		mux.Handle("GET /", s.cfg.UI)
-	}
-	g := s.cfg.Gatherer
-	if reg, ok := s.cfg.Registerer.(*prometheus.Registry); ok && g == nil {
-		g = reg
-	}
-	if g != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	}
 	return mux
 }
@@ -167,23 +160,56 @@ func httpError(w http.ResponseWriter, code protocol.ErrorCode, retryAfter int) {
 	w.Write(body)
 }
 
-// originAllowed: no Origin, one of AllowedOrigins, or, when that is empty,
-// the gateway's own host.
+// originAllowed: no Origin, or an origin whose scheme, host and port are
+// those of one of AllowedOrigins or, when that is empty, of the gateway
+// itself (the request's Host, over https when the request came over TLS).
 func (s *Server) originAllowed(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
 		return true
 	}
+	got, ok := parseOrigin(o)
+	if !ok {
+		return false
+	}
 	if len(s.cfg.AllowedOrigins) == 0 {
-		u, err := url.Parse(o)
-		return err == nil && strings.EqualFold(u.Host, r.Host)
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		own, ok := parseOrigin(scheme + "://" + r.Host)
+		return ok && got == own
 	}
 	for _, a := range s.cfg.AllowedOrigins {
-		if strings.EqualFold(strings.TrimSuffix(a, "/"), o) {
+		if want, ok := parseOrigin(a); ok && got == want {
 			return true
 		}
 	}
 	return false
+}
+
+// origin is a web origin: scheme, host and port, lower case, the port
+// explicit.
+type origin struct{ scheme, host, port string }
+
+// parseOrigin parses an http or https origin, "https://kiosk.example" or
+// "http://127.0.0.1:8080" (a trailing slash is allowed, in the operator's
+// list); ok is false for anything else ("null", other schemes, a path,
+// user information).
+func parseOrigin(s string) (o origin, ok bool) {
+	u, err := url.Parse(strings.TrimSuffix(s, "/"))
+	if err != nil || u.Opaque != "" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Hostname() == "" {
+		return origin{}, false
+	}
+	o = origin{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Hostname()), port: u.Port()}
+	def := map[string]string{"http": "80", "https": "443"}[o.scheme]
+	if def == "" {
+		return origin{}, false
+	}
+	if o.port == "" {
+		o.port = def
+	}
+	return o, true
 }
 
 func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
@@ -201,6 +227,7 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ok, wait := s.perKey.allow(k.name, s.cfg.RatePerKey, s.cfg.Clock()); !ok {
+		s.m.refused.WithLabelValues("rate_key").Inc()
 		httpError(w, protocol.CodeRateLimited, seconds(wait))
 		return
 	}
@@ -223,23 +250,19 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
 	c := newConn(ws, s.cfg, s.m, log)
 	defer c.wait()
 
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	default:
-		s.m.busy.Inc()
-		s.m.sessions.WithLabelValues("busy").Inc()
-		log.Info("session refused: busy")
+	// The connection waits for its start without a session slot; the
+	// session takes one when its start is accepted (admit).
+	if ref := s.enter(k.name); ref != nil {
+		s.m.sessions.WithLabelValues(string(ref.code)).Inc()
+		log.Info("session refused", "code", ref.code, "cap", ref.reason)
 		c.send(s.hello(id), false)
-		e := protocol.NewError(protocol.CodeBusy)
+		e := protocol.NewError(ref.code)
 		e.RetryAfter = 1
 		c.send(e, false)
 		c.close(protocol.CloseTryAgainLater, true)
 		c.readUntilClosed()
 		return
 	}
-	s.m.active.Inc()
-	defer s.m.active.Dec()
 	sess := newSession(s, id, k, c, log)
 	sess.serve()
 }

@@ -52,6 +52,7 @@ type session struct {
 	attempts   int
 	verif      verification
 	held       string // the subject key this session holds (Server.hold)
+	slot       bool   // a session slot taken at start (Server.begin)
 	frameErrAt map[protocol.ErrorCode]time.Time
 	qualityAt  time.Time
 	lastHints  []string
@@ -94,7 +95,8 @@ func (s *session) open() {
 
 // close ends the session once its client is gone (the reader returned):
 // it stops control and waits for it, releases the IIN, closes the relay
-// camera and counts the outcome.
+// camera, gives back the connection's place (and its session slot, if it
+// took one) and counts the outcome.
 func (s *session) close() {
 	s.cancel(errClientGone)
 	s.mu.Lock()
@@ -114,12 +116,13 @@ func (s *session) close() {
 		}
 	}
 	s.releaseLocked()
-	outcome, cam := s.outcome, s.cam
+	outcome, cam, slot := s.outcome, s.cam, s.slot
 	s.mu.Unlock()
 	if cam != nil {
 		cam.Close()
 		s.srv.m.relayStats(cam.Stats())
 	}
+	s.srv.leave(s.key.name, slot)
 	s.srv.m.sessions.WithLabelValues(outcome).Inc()
 	s.log.Info("session closed", "outcome", outcome, "duration", time.Since(s.created).Round(time.Millisecond))
 }

@@ -281,6 +281,11 @@ func TestAuthAndOrigin(t *testing.T) {
 		{"admin scope", http.Header{"X-API-Key": {keyAdmin}}, "", 403, protocol.CodeForbiddenScope},
 		{"wrong origin", http.Header{"X-API-Key": {keyAll}, "Origin": {"https://evil.example"}}, "", 403, protocol.CodeOriginNotAllowed},
 		{"allowed origin", http.Header{"X-API-Key": {keyAll}, "Origin": {"https://kiosk.example"}}, "", 101, ""},
+		{"allowed origin, default port", http.Header{"X-API-Key": {keyAll}, "Origin": {"https://Kiosk.Example:443"}}, "", 101, ""},
+		{"origin over http", http.Header{"X-API-Key": {keyAll}, "Origin": {"http://kiosk.example"}}, "", 403, protocol.CodeOriginNotAllowed},
+		{"origin of another scheme", http.Header{"X-API-Key": {keyAll}, "Origin": {"evil://kiosk.example"}}, "", 403, protocol.CodeOriginNotAllowed},
+		{"origin on another port", http.Header{"X-API-Key": {keyAll}, "Origin": {"https://kiosk.example:8443"}}, "", 403, protocol.CodeOriginNotAllowed},
+		{"null origin", http.Header{"X-API-Key": {keyAll}, "Origin": {"null"}}, "", 403, protocol.CodeOriginNotAllowed},
 		{"no origin, bearer", http.Header{"Authorization": {"Bearer " + keyAll}}, "", 101, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -309,6 +314,38 @@ func TestAuthAndOrigin(t *testing.T) {
 	}
 }
 
+// TestOwnOrigin: without AllowedOrigins, only the gateway's own origin may
+// open sessions: its scheme (http here, no TLS), host and port.
+func TestOwnOrigin(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, nil)
+	host := strings.TrimPrefix(h.ts.URL, "http://")
+	_, port, _ := strings.Cut(host, ":")
+	for origin, want := range map[string]int{
+		"http://" + host:                 101,
+		"HTTP://" + host:                 101,
+		"http://localhost:" + port:       403, // another host name
+		"evil://" + host:                 403,
+		"https://" + host:                403,
+		"ws://" + host:                   403,
+		"http://" + host + "/x":          403,
+		"http://user@" + host:            403,
+		"http://127.0.0.1:1":             403,
+		"http://127.0.0.1":               403,
+		"http://127.0.0.1:" + port + "0": 403,
+	} {
+		ws, resp, err := h.dialHeader(http.Header{"X-API-Key": {keyAll}, "Origin": {origin}})
+		if resp == nil {
+			t.Fatalf("%s: no response: %v", origin, err)
+		}
+		if resp.StatusCode != want {
+			t.Errorf("Origin %s: status %d, want %d", origin, resp.StatusCode, want)
+		}
+		if ws != nil {
+			ws.Close()
+		}
+	}
+}
+
 func TestModeScope(t *testing.T) {
 	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, nil)
 	c := h.dial(keyKiosk)
@@ -333,29 +370,118 @@ func TestRatePerKey(t *testing.T) {
 	}
 }
 
+// TestBusy: a session takes its slot at start. With one slot, a second
+// connection is greeted and waits; its start gets busy (fatal) while the
+// first session runs, and the slot is free again once that one ends.
 func TestBusy(t *testing.T) {
 	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, func(c *Config) { c.MaxSessions = 1 })
 	first := h.dial(keyAll)
+	first.send(startMsg(validIIN, protocol.CameraRelay))
+	first.wantState(protocol.StateCapturing)
 
-	ws, _, err := h.dialHeader(http.Header{"X-API-Key": {keyAll}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &client{t: t, ws: ws}
-	if _, ok := c.next().(*protocol.Hello); !ok {
-		t.Fatal("no hello")
-	}
+	c := h.dial(keyRelay)
+	c.send(startMsg(otherIIN, protocol.CameraRelay))
 	if e := c.wantError(protocol.CodeBusy); !e.Fatal || e.RetryAfter < 1 {
 		t.Errorf("%+v", e)
+	}
+	if s := c.wantState(protocol.StateDone); s.Reason != protocol.DoneError {
+		t.Errorf("%+v", s)
 	}
 	c.wantClose(protocol.CloseTryAgainLater)
 	if n := testutil.ToFloat64(h.srv.m.busy); n != 1 {
 		t.Errorf("busy rejections %v", n)
 	}
-	// The first session is unharmed.
-	first.relaySession(validIIN, 1)
+	for deadline := time.Now().Add(5 * time.Second); testutil.ToFloat64(h.srv.m.sessions.WithLabelValues("busy")) != 1; {
+		if time.Now().After(deadline) { // counted once the handler is done
+			t.Fatal("the refused session is not counted as busy")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The first session is unharmed, and its slot serves the next one.
+	first.sendFrame(frameMsg(1, testJPEG))
 	if r := first.wantResult(); r.Decision != protocol.DecisionMatch {
 		t.Errorf("%+v", r)
+	}
+	first.wantClose(protocol.CloseNormal)
+	next := h.dial(keyRelay)
+	next.relaySession(otherIIN, 1)
+	if r := next.wantResult(); r.Decision != protocol.DecisionMatch {
+		t.Errorf("after the first ended: %+v", r)
+	}
+}
+
+// TestIdleConnectionsHoldNoSlot: connections that never send start hold
+// no session slot; their number is capped per key (key_busy) and overall
+// (busy), right after hello, and another key's session runs meanwhile.
+func TestIdleConnectionsHoldNoSlot(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, func(c *Config) { c.MaxSessions, c.MaxPending = 1, 6 })
+	for range 3 { // MaxPendingPerKey: half of 6
+		h.dial(keyAll)
+	}
+	refused := func(key string, code protocol.ErrorCode) {
+		t.Helper()
+		ws, _, err := h.dialHeader(http.Header{"X-API-Key": {key}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &client{t: t, ws: ws}
+		if _, ok := c.next().(*protocol.Hello); !ok {
+			t.Fatal("no hello")
+		}
+		if e := c.wantError(code); !e.Fatal || e.RetryAfter < 1 {
+			t.Errorf("%+v", e)
+		}
+		c.wantClose(protocol.CloseTryAgainLater)
+	}
+	refused(keyAll, protocol.CodeKeyBusy)
+
+	honest := h.dial(keyRelay)
+	honest.relaySession(validIIN, 1)
+	if r := honest.wantResult(); r.Decision != protocol.DecisionMatch {
+		t.Errorf("the honest session beside 3 idle connections: %+v", r)
+	}
+	honest.wantClose(protocol.CloseNormal)
+
+	for range 3 {
+		h.dial(keyRelay)
+	}
+	refused(keyRelay, protocol.CodeBusy) // 6 connections wait
+	for reason, want := range map[string]float64{"key_pending": 1, "pending": 1} {
+		if n := testutil.ToFloat64(h.srv.m.refused.WithLabelValues(reason)); n != want {
+			t.Errorf("refusals %s: %v, want %v", reason, n, want)
+		}
+	}
+	if n := testutil.ToFloat64(h.srv.m.pending); n != 6 {
+		t.Errorf("pending %v, want 6", n)
+	}
+}
+
+// TestKeyBusy: one key runs at most MaxSessionsPerKey sessions; its next
+// start gets key_busy (fatal) while another key still starts.
+func TestKeyBusy(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, func(c *Config) { c.MaxSessions, c.MaxSessionsPerKey = 3, 1 })
+	first := h.dial(keyAll)
+	first.send(startMsg(validIIN, protocol.CameraRelay))
+	first.wantState(protocol.StateCapturing)
+
+	second := h.dial(keyAll)
+	second.send(startMsg(otherIIN, protocol.CameraRelay))
+	if e := second.wantError(protocol.CodeKeyBusy); !e.Fatal || e.RetryAfter < 1 {
+		t.Errorf("%+v", e)
+	}
+	second.wantState(protocol.StateDone)
+	second.wantClose(protocol.CloseTryAgainLater)
+
+	other := h.dial(keyRelay)
+	other.relaySession(otherIIN, 1)
+	if r := other.wantResult(); r.Decision != protocol.DecisionMatch {
+		t.Errorf("another key: %+v", r)
+	}
+	if n := testutil.ToFloat64(h.srv.m.refused.WithLabelValues("key_sessions")); n != 1 {
+		t.Errorf("key_sessions refusals %v", n)
+	}
+	if n := testutil.ToFloat64(h.srv.m.busy); n != 0 {
+		t.Errorf("busy rejections %v: key_busy is not busy", n)
 	}
 }
 
@@ -399,8 +525,11 @@ func TestShutdownAborts(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if get("/readyz") != 200 || get("/healthz") != 200 || get("/metrics") != 200 {
+	if get("/readyz") != 200 || get("/healthz") != 200 {
 		t.Fatal("not ready")
+	}
+	if code := get("/metrics"); code != http.StatusNotFound {
+		t.Errorf("/metrics on the session handler: %d, want 404", code)
 	}
 	running := h.dial(keyAll)
 	running.relaySession(validIIN, 2)

@@ -40,6 +40,9 @@ func bubbleSession(t *testing.T, pipe Pipeline, configure func(*Config)) (s *ses
 		t.Fatal(err)
 	}
 	k, _ := srv.cfg.Keys.lookup(keyAll)
+	if ref := srv.enter(k.name); ref != nil {
+		t.Fatalf("refused: %s", ref.code)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	c := &conn{cfg: srv.cfg, m: srv.m, log: log,
 		out: make(chan []byte, 256), quit: make(chan struct{}),
@@ -83,21 +86,23 @@ func types(ms []protocol.ServerMessage) string {
 	return strings.Join(b, " ")
 }
 
-func TestIdleTimeoutAtItsEdge(t *testing.T) {
+// TestStartTimeoutAtItsEdge: a connection that sends no start ends when
+// start_seconds have passed, whatever idle_seconds say.
+func TestStartTimeoutAtItsEdge(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, msgs, done := bubbleSession(t, &testPipeline{Frames: 1, Verdict: VerdictLive},
-			func(c *Config) { c.Limits.IdleSeconds = 2 })
+			func(c *Config) { c.Limits.StartSeconds, c.Limits.IdleSeconds = 2, 60 })
 		defer done()
 		if got := types(msgs()); got != "hello state:waiting_start" {
 			t.Fatalf("opening: %s", got)
 		}
 		time.Sleep(2*time.Second - time.Nanosecond)
 		if got := types(msgs()); got != "" {
-			t.Fatalf("before idle_seconds: %s", got)
+			t.Fatalf("before start_seconds: %s", got)
 		}
 		time.Sleep(time.Nanosecond)
-		if got := types(msgs()); got != "error:idle_timeout state:done" {
-			t.Fatalf("at idle_seconds: %s", got)
+		if got := types(msgs()); got != "error:start_timeout state:done" {
+			t.Fatalf("at start_seconds: %s", got)
 		}
 	})
 }

@@ -27,6 +27,7 @@ const (
 	CodeIINInSession            ErrorCode = "iin_in_session"
 	CodeCameraUnavailable       ErrorCode = "camera_unavailable"
 	CodeBusy                    ErrorCode = "busy"
+	CodeKeyBusy                 ErrorCode = "key_busy"
 
 	// Relay frames.
 	CodeFrameTooLarge  ErrorCode = "frame_too_large"
@@ -37,6 +38,7 @@ const (
 
 	// The session ended by the gateway.
 	CodeSessionTimeout  ErrorCode = "session_timeout"
+	CodeStartTimeout    ErrorCode = "start_timeout"
 	CodeIdleTimeout     ErrorCode = "idle_timeout"
 	CodeIDECUnavailable ErrorCode = "idec_unavailable"
 	CodeIDECTimeout     ErrorCode = "idec_timeout"
@@ -83,9 +85,9 @@ var errorCodes = []ErrorCode{
 	CodeUnauthorized, CodeForbiddenScope, CodeOriginNotAllowed, CodeRateLimited,
 	CodeBadMessage, CodeUnknownType, CodeUnsupportedVersion, CodeUnexpectedMessage,
 	CodeInvalidIIN, CodeConsentRequired, CodeConsentInvalid, CodeFixedCommandsNotAllowed,
-	CodeLockedOut, CodeIINInSession, CodeCameraUnavailable, CodeBusy,
+	CodeLockedOut, CodeIINInSession, CodeCameraUnavailable, CodeBusy, CodeKeyBusy,
 	CodeFrameTooLarge, CodeFrameNotJPEG, CodeFrameTooFast, CodeFrameBadHeader, CodeWrongMode,
-	CodeSessionTimeout, CodeIdleTimeout, CodeIDECUnavailable, CodeIDECTimeout, CodeEvidenceUnavailable, CodeInternal,
+	CodeSessionTimeout, CodeStartTimeout, CodeIdleTimeout, CodeIDECUnavailable, CodeIDECTimeout, CodeEvidenceUnavailable, CodeInternal,
 	CodeSlowConsumer,
 }
 
@@ -124,6 +126,8 @@ var errorTable = map[ErrorCode]ErrorInfo{
 		Message: "The camera is not available. Check that it is connected and try again."},
 	CodeBusy: {Fatal: true, CloseStatus: CloseTryAgainLater,
 		Message: "The gateway is busy with other sessions. Try again in a moment."},
+	CodeKeyBusy: {Fatal: true, CloseStatus: CloseTryAgainLater,
+		Message: "This API key already has as many sessions open as it may. Finish one, or wait for one to end, and try again."},
 
 	CodeFrameTooLarge: {
 		Message: "A frame was too large and was dropped. Send smaller JPEG images."},
@@ -138,6 +142,8 @@ var errorTable = map[ErrorCode]ErrorInfo{
 
 	CodeSessionTimeout: {Fatal: true, CloseStatus: CloseNormal,
 		Message: "The session took too long and was stopped. Start a new session."},
+	CodeStartTimeout: {Fatal: true, CloseStatus: CloseNormal,
+		Message: "No start was received in time and the session was stopped. Open a new session and send start right away."},
 	CodeIdleTimeout: {Fatal: true, CloseStatus: CloseNormal,
 		Message: "Nothing was received for too long and the session was stopped. Start a new session."},
 	CodeIDECUnavailable: {Fatal: true, CloseStatus: CloseTryAgainLater,

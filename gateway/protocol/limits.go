@@ -22,6 +22,7 @@ var DefaultLimits = Limits{
 	MaxFramePixels:  1920 * 1080,
 	MaxFPS:          15,
 	SessionSeconds:  120,
+	StartSeconds:    10,
 	IdleSeconds:     15,
 	PingSeconds:     20,
 	MaxAttempts:     3,
@@ -30,9 +31,14 @@ var DefaultLimits = Limits{
 // Defaults of the daemon-wide limits and pacing that docs/protocol.md
 // documents; the gateway's Config takes them as its defaults.
 const (
-	// DefaultMaxSessions is the number of concurrent sessions; one more
-	// gets busy.
+	// DefaultMaxSessions is the number of concurrent sessions (from their
+	// accepted start on); one more gets busy. One API key may run half of
+	// them (at least one); one more gets key_busy.
 	DefaultMaxSessions = 16
+	// PendingPerSession: a daemon keeps up to this many connections per
+	// session slot waiting for their start (64 for 16 sessions), one API
+	// key half of them; one more gets busy or key_busy right after hello.
+	PendingPerSession = 4
 	// DefaultPongWait: the socket is closed when nothing (not even a pong)
 	// was read for this long.
 	DefaultPongWait = 45 * time.Second

@@ -172,8 +172,11 @@ type Limits struct {
 	MaxFPS int `json:"max_fps"`
 	// SessionSeconds is the longest a session may last from the upgrade.
 	SessionSeconds int `json:"session_seconds"`
-	// IdleSeconds is the longest the gateway waits for start, and in relay
-	// mode for the next frame.
+	// StartSeconds is the longest the gateway waits for start after the
+	// upgrade.
+	StartSeconds int `json:"start_seconds"`
+	// IdleSeconds is the longest the gateway waits, in relay mode, for the
+	// next frame.
 	IdleSeconds int `json:"idle_seconds"`
 	// PingSeconds is the interval of the gateway's WebSocket pings.
 	PingSeconds int `json:"ping_seconds"`
