@@ -24,6 +24,11 @@ import (
 type Config struct {
 	// Listen is the address of the HTTP and WebSocket listener.
 	Listen string `yaml:"listen" help:"listen address, HOST:PORT (TLS is required unless it is loopback)"`
+	// MetricsListen is the address of the listener that serves /metrics,
+	// without authentication; "off" (or empty) serves none.
+	MetricsListen string `yaml:"metrics_listen" help:"address of the /metrics listener, HOST:PORT; no authentication, so keep it loopback or firewalled (off: none)"`
+	// HTTPIdleTimeout closes keep-alive HTTP connections idle this long.
+	HTTPIdleTimeout time.Duration `yaml:"http_idle_timeout" help:"close keep-alive HTTP connections idle this long"`
 	// Camera is the kiosk camera as a capture spec (v4l2:, gst:, file:,
 	// dir:); empty: relay sessions only.
 	Camera string `yaml:"camera" help:"kiosk camera spec (v4l2:PATH, gst:PIPELINE, file:PATH, dir:PATH); empty: relay only"`
@@ -70,7 +75,17 @@ type Config struct {
 	// Origins are the allowed WebSocket Origins, comma separated.
 	Origins string `yaml:"origins" help:"allowed WebSocket origins, comma separated"`
 	// MaxSessions caps concurrent sessions.
-	MaxSessions int `yaml:"max_sessions" help:"concurrent sessions"`
+	MaxSessions int `yaml:"max_sessions" help:"concurrent sessions, from their start"`
+	// MaxSessionsPerKey caps one API key's concurrent sessions; 0: half of
+	// MaxSessions.
+	MaxSessionsPerKey int `yaml:"max_sessions_per_key" help:"concurrent sessions of one API key (0: half of --max-sessions, at least 1)"`
+	// MaxPending caps the connections waiting for their start; 0: 4 per
+	// session. One API key may hold half of them.
+	MaxPending int `yaml:"max_pending" help:"connections waiting for their start, one API key half of them (0: 4 x --max-sessions)"`
+	// RatePerKey and RatePerIIN cap sessions per minute per API key and
+	// per IIN; 0: no cap.
+	RatePerKey int `yaml:"rate_per_key" help:"session requests per minute per API key (0: no cap)"`
+	RatePerIIN int `yaml:"rate_per_iin" help:"sessions per minute per IIN (0: no cap)"`
 	// SessionTimeout bounds one session.
 	SessionTimeout time.Duration `yaml:"session_timeout" help:"bound on one session"`
 	// OpenCVThreads is OpenCV's thread count for the whole process; 1 lets
@@ -85,23 +100,29 @@ type Config struct {
 // the flags.
 func defaultConfig() Config {
 	return Config{
-		Listen:         "127.0.0.1:8080",
-		BIN:            "000000000000",
-		MaxSessions:    16,
-		SessionTimeout: 120 * time.Second,
-		OpenCVThreads:  1,
-		MaxAttempts:    3,
-		Lockout:        15 * time.Minute,
-		LogLevel:       "info",
+		Listen:          "127.0.0.1:8080",
+		MetricsListen:   "127.0.0.1:9464",
+		HTTPIdleTimeout: 30 * time.Second,
+		BIN:             "000000000000",
+		MaxSessions:     16,
+		RatePerKey:      60,
+		RatePerIIN:      10,
+		SessionTimeout:  120 * time.Second,
+		OpenCVThreads:   1,
+		MaxAttempts:     3,
+		Lockout:         15 * time.Minute,
+		LogLevel:        "info",
 	}
 }
 
 // daemon is the daemon's configuration: the same settings, with the list
-// of origins split at commas. The log level stays here: it makes the
+// of origins split at commas and a metrics listener "off" made empty. The log level stays here: it makes the
 // logger handed to the daemon.
 func (c Config) daemon() daemon.Config {
 	return daemon.Config{
 		Listen:             c.Listen,
+		MetricsListen:      metricsListen(c.MetricsListen),
+		HTTPIdleTimeout:    c.HTTPIdleTimeout,
 		TLSCert:            c.TLSCert,
 		TLSKey:             c.TLSKey,
 		Camera:             c.Camera,
@@ -122,9 +143,20 @@ func (c Config) daemon() daemon.Config {
 		BIN:                c.BIN,
 		Origins:            splitList(c.Origins),
 		MaxSessions:        c.MaxSessions,
+		MaxSessionsPerKey:  c.MaxSessionsPerKey,
+		MaxPending:         c.MaxPending,
+		RatePerKey:         c.RatePerKey,
+		RatePerIIN:         c.RatePerIIN,
 		SessionTimeout:     c.SessionTimeout,
 		OpenCVThreads:      c.OpenCVThreads,
 	}
+}
+
+func metricsListen(s string) string {
+	if strings.EqualFold(strings.TrimSpace(s), "off") {
+		return ""
+	}
+	return s
 }
 
 func splitList(s string) []string {

@@ -52,3 +52,24 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("an empty file: %v", err)
 	}
 }
+
+// The defaults biogated hands the daemon cap what one API key or one IIN
+// may ask, keep /metrics off the session listener on loopback, and close
+// idle keep-alive connections; "off" serves no metrics.
+func TestConfigDefaultsGuardTheGateway(t *testing.T) {
+	cfg, err := loadConfig(nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.daemon()
+	if d.RatePerKey != 60 || d.RatePerIIN != 10 || d.MetricsListen != "127.0.0.1:9464" || d.HTTPIdleTimeout != 30*time.Second {
+		t.Errorf("daemon config %+v: want 60 and 10 a minute, metrics on 127.0.0.1:9464, keep-alive idle 30s", d)
+	}
+	cfg, err = loadConfig([]string{"--metrics-listen", "off", "--rate-per-key", "0", "--max-sessions-per-key", "3"}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cfg.daemon(); d.MetricsListen != "" || d.RatePerKey != 0 || d.MaxSessionsPerKey != 3 {
+		t.Errorf("daemon config %+v: want no metrics listener, no key rate, 3 sessions per key", d)
+	}
+}

@@ -20,6 +20,14 @@ type Config struct {
 	// picks a free one (Daemon.Addr says which) ["127.0.0.1:8080"]. TLS
 	// is required unless HOST is loopback.
 	Listen string
+	// MetricsListen is the HOST:PORT of the listener that serves GET
+	// /metrics, without authentication, and nothing else; port 0 picks a
+	// free one (Daemon.MetricsAddr says which); "" serves no metrics. The
+	// session listener never serves them.
+	MetricsListen string
+	// HTTPIdleTimeout closes keep-alive HTTP connections idle this long,
+	// on both listeners [30s].
+	HTTPIdleTimeout time.Duration
 	// TLSCert and TLSKey are the files of the listener's certificate and
 	// private key (PEM); both or neither.
 	TLSCert, TLSKey string
@@ -72,9 +80,20 @@ type Config struct {
 	BIN string
 	// Origins are the allowed WebSocket Origins.
 	Origins []string
-	// MaxSessions caps concurrent sessions; one set of models is loaded
-	// per session [protocol.DefaultMaxSessions, 16].
+	// MaxSessions caps concurrent sessions, counted from their accepted
+	// start; one set of models is loaded per session
+	// [protocol.DefaultMaxSessions, 16].
 	MaxSessions int
+	// MaxSessionsPerKey caps one API key's concurrent sessions
+	// [MaxSessions/2, at least 1].
+	MaxSessionsPerKey int
+	// MaxPending caps the connections waiting for their start, one API
+	// key half of them [protocol.PendingPerSession × MaxSessions].
+	MaxPending int
+	// RatePerKey caps the session requests (upgrades) of one API key per
+	// minute, RatePerIIN the sessions of one IIN per minute (at start);
+	// 0: no cap (biogated's defaults are 60 and 10).
+	RatePerKey, RatePerIIN int
 	// SessionTimeout bounds one session [the gateway's default].
 	SessionTimeout time.Duration
 	// OpenCVThreads is OpenCV's thread count for the whole process (a
@@ -90,6 +109,9 @@ const (
 	DefaultListen  = "127.0.0.1:8080"
 	DefaultBIN     = "000000000000"
 	DefaultLockout = 15 * time.Minute
+	// DefaultHTTPIdleTimeout: a keep-alive HTTP connection idle this long
+	// is closed.
+	DefaultHTTPIdleTimeout = 30 * time.Second
 )
 
 // withDefaults fills the zero values and checks what can be checked
@@ -110,6 +132,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Version == "" {
 		c.Version = version()
 	}
+	if c.HTTPIdleTimeout == 0 {
+		c.HTTPIdleTimeout = DefaultHTTPIdleTimeout
+	}
 	host, _, err := net.SplitHostPort(c.Listen)
 	if err != nil {
 		return c, fmt.Errorf("--listen %q: %w", c.Listen, err)
@@ -129,8 +154,24 @@ func (c Config) withDefaults() (Config, error) {
 	if c.IDEC == "" || c.IDECTLS == "" {
 		return c, errors.New("--idec and --idec-tls are required")
 	}
-	if c.MaxSessions < 0 { // one model set per session: a negative pool cannot be made
-		return c, fmt.Errorf("--max-sessions %d: negative", c.MaxSessions)
+	for _, v := range []struct {
+		flag string
+		n    int
+	}{ // one model set per session: a negative pool cannot be made
+		{"--max-sessions", c.MaxSessions}, {"--max-sessions-per-key", c.MaxSessionsPerKey}, {"--max-pending", c.MaxPending},
+		{"--rate-per-key", c.RatePerKey}, {"--rate-per-iin", c.RatePerIIN},
+	} {
+		if v.n < 0 {
+			return c, fmt.Errorf("%s %d: negative", v.flag, v.n)
+		}
+	}
+	if c.HTTPIdleTimeout < 0 {
+		return c, fmt.Errorf("--http-idle-timeout %s: negative", c.HTTPIdleTimeout)
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return c, fmt.Errorf("--metrics-listen %q: %w", c.MetricsListen, err)
+		}
 	}
 	return c, nil
 }

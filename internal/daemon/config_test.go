@@ -19,7 +19,8 @@ func TestNewFillsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := d.cfg
-	if c.Listen != DefaultListen || c.BIN != DefaultBIN || c.MaxSessions != protocol.DefaultMaxSessions || c.Lockout != DefaultLockout || c.Version == "" {
+	if c.Listen != DefaultListen || c.BIN != DefaultBIN || c.MaxSessions != protocol.DefaultMaxSessions || c.Lockout != DefaultLockout || c.Version == "" ||
+		c.HTTPIdleTimeout != DefaultHTTPIdleTimeout || c.MetricsListen != "" {
 		t.Errorf("defaults not filled: %+v", c)
 	}
 	if d.Addr() != "" {
@@ -52,6 +53,12 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"no IDEC", func(c *Config) { c.IDEC = "" }, "--idec and --idec-tls are required"},
 		{"no IDEC TLS", func(c *Config) { c.IDECTLS = "" }, "--idec and --idec-tls are required"},
 		{"negative sessions", func(c *Config) { c.MaxSessions = -1 }, "--max-sessions -1"},
+		{"negative sessions per key", func(c *Config) { c.MaxSessionsPerKey = -1 }, "--max-sessions-per-key -1"},
+		{"negative pending", func(c *Config) { c.MaxPending = -2 }, "--max-pending -2"},
+		{"negative key rate", func(c *Config) { c.RatePerKey = -1 }, "--rate-per-key -1"},
+		{"negative IIN rate", func(c *Config) { c.RatePerIIN = -1 }, "--rate-per-iin -1"},
+		{"negative idle timeout", func(c *Config) { c.HTTPIdleTimeout = -time.Second }, "--http-idle-timeout -1s"},
+		{"metrics without port", func(c *Config) { c.MetricsListen = "127.0.0.1" }, `--metrics-listen "127.0.0.1"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := valid()

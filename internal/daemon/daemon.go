@@ -24,6 +24,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/gateway"
@@ -48,6 +49,7 @@ type Daemon struct {
 	ran   atomic.Bool
 	ready chan struct{}
 	addr  string // written before ready is closed
+	maddr string // the metrics listener's; likewise
 }
 
 // New checks cfg and fills its defaults; it opens nothing (Run does). log
@@ -74,6 +76,17 @@ func (d *Daemon) Addr() string {
 	select {
 	case <-d.ready:
 		return d.addr
+	default:
+		return ""
+	}
+}
+
+// MetricsAddr is the metrics listener's address, like Addr; "" also when
+// the daemon serves no metrics.
+func (d *Daemon) MetricsAddr() string {
+	select {
+	case <-d.ready:
+		return d.maddr
 	default:
 		return ""
 	}
@@ -167,6 +180,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Keys:               keys,
 		BIN:                bin,
 		MaxSessions:        cfg.MaxSessions,
+		MaxSessionsPerKey:  cfg.MaxSessionsPerKey,
+		MaxPending:         cfg.MaxPending,
+		RatePerKey:         cfg.RatePerKey,
+		RatePerIIN:         cfg.RatePerIIN,
 		SessionTimeout:     cfg.SessionTimeout,
 		MaxAttempts:        cfg.MaxAttempts,
 		Lockout:            cfg.Lockout,
@@ -180,7 +197,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Version:            cfg.Version,
 		Logger:             log.With("part", "gateway"),
 		Registerer:         reg,
-		Gatherer:           reg,
 		Ready: func() error {
 			if client.BreakerState() == idec.BreakerOpen {
 				return errors.New("IDEC circuit breaker open")
@@ -195,19 +211,42 @@ func (d *Daemon) Run(ctx context.Context) error {
 		log.Warn("fixed liveness commands allowed: for tests and demos only")
 	}
 
+	// Two listeners: sessions and their pages; /metrics, unauthenticated,
+	// apart (loopback by default), so the session listener never shows
+	// them.
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() {
-		if cfg.TLSCert != "" {
-			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
-		} else {
-			errc <- srv.Serve(ln)
+	servers, listeners := []*http.Server{d.httpServer(gw.Handler())}, []net.Listener{ln}
+	if cfg.MetricsListen != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-listen: %w", err)
 		}
-	}()
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		servers = append(servers, d.httpServer(mux))
+		listeners = append(listeners, mln)
+		d.maddr = mln.Addr().String()
+		if host, _, _ := net.SplitHostPort(cfg.MetricsListen); !isLoopback(host) {
+			log.Warn("metrics served without authentication beyond loopback: firewall them", "addr", d.maddr)
+		}
+		log.Info("listening", "part", "metrics", "addr", d.maddr)
+	} else {
+		log.Info("skipped", "part", "metrics", "why", "no --metrics-listen")
+	}
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() {
+			if i == 0 && cfg.TLSCert != "" {
+				errc <- srv.ServeTLS(listeners[i], cfg.TLSCert, cfg.TLSKey)
+			} else {
+				errc <- srv.Serve(listeners[i])
+			}
+		}()
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "tls", cfg.TLSCert != "")
 	retainDone := make(chan struct{})
 	rctx, stopRetain := context.WithCancel(context.Background())
@@ -219,23 +258,34 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.addr = ln.Addr().String()
 	close(d.ready)
 
+	serving := len(servers)
+	var failed error
 	select {
 	case <-ctx.Done():
-	case err := <-errc:
-		// The listener failed: its sessions still end before Run returns.
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		defer cancel()
-		gw.Shutdown(sctx)
-		return err
+		log.Info("shutting down")
+	case failed = <-errc: // a listener failed: the daemon stops
+		serving--
 	}
-	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	gw.Shutdown(sctx) // sessions get aborted and end
-	srv.Shutdown(sctx)
-	<-errc
+	for _, srv := range servers {
+		srv.Shutdown(sctx)
+	}
+	for range serving {
+		<-errc
+	}
+	if failed != nil {
+		return failed
+	}
 	log.Info("stopped")
 	return nil
+}
+
+// httpServer serves h with the daemon's HTTP timeouts: a request's header
+// within 10 s, a keep-alive connection closed when idle HTTPIdleTimeout.
+func (d *Daemon) httpServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: d.cfg.HTTPIdleTimeout}
 }
 
 // apiKeys parses the API keys, from memory or from the file.

@@ -63,15 +63,16 @@ func (l *logBuffer) String() string {
 func testConfig(t *testing.T) Config {
 	url, certs := idecemutest.Start(t, nil)
 	return Config{
-		Listen:      "127.0.0.1:0",
-		IDEC:        url,
-		IDECTLS:     certs,
-		APIKeys:     relayKey + " relay,kiosk\n" + adminKey + " admin\n",
-		Data:        filepath.Join(t.TempDir(), "data"),
-		Models:      testenv.Models(t),
-		MaxSessions: 1,
-		Camera:      "file:" + filepath.Join(testenv.Shared(t), "data", "video", "minivision", "minivision_live_replay_print.mp4"),
-		Version:     "test-version",
+		Listen:        "127.0.0.1:0",
+		MetricsListen: "127.0.0.1:0",
+		IDEC:          url,
+		IDECTLS:       certs,
+		APIKeys:       relayKey + " relay,kiosk\n" + adminKey + " admin\n",
+		Data:          filepath.Join(t.TempDir(), "data"),
+		Models:        testenv.Models(t),
+		MaxSessions:   1,
+		Camera:        "file:" + filepath.Join(testenv.Shared(t), "data", "video", "minivision", "minivision_live_replay_print.mp4"),
+		Version:       "test-version",
 	}
 }
 
@@ -120,6 +121,16 @@ func TestRunServesAndStops(t *testing.T) {
 	if r := get(t, base+"/readyz", ""); r.StatusCode != http.StatusOK {
 		t.Errorf("/readyz %d", r.StatusCode)
 	}
+	// /metrics on its own listener only.
+	if d.MetricsAddr() == "" || d.MetricsAddr() == d.Addr() {
+		t.Fatalf("MetricsAddr %q beside Addr %q", d.MetricsAddr(), d.Addr())
+	}
+	if r := get(t, base+"/metrics", ""); r.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics on the session listener: %d, want 404", r.StatusCode)
+	}
+	if b, _ := io.ReadAll(get(t, "http://"+d.MetricsAddr()+"/metrics", "").Body); !strings.Contains(string(b), "biogate_gateway_sessions_active") {
+		t.Errorf("/metrics on the metrics listener lacks the gateway's metrics")
+	}
 	b, _ := io.ReadAll(get(t, base+document.JWKSPath, "").Body)
 	if keys, err := document.ParseJWKS(b); err != nil || len(keys) != 1 {
 		t.Errorf("JWKS: %d keys, %v; want the one signing key", len(keys), err)
@@ -156,6 +167,7 @@ func TestRunServesAndStops(t *testing.T) {
 	out := logs.String()
 	for _, want := range []string{"part=\"api keys\" keys=2", "part=\"idec client\"", "part=models sets=1", "part=\"signing key\"",
 		"part=\"evidence store\" kind=sqlite", "part=\"kiosk camera\" backend=file", "no --fingerprint", "msg=listening addr=" + d.Addr(),
+		"msg=listening part=metrics addr=" + d.MetricsAddr(),
 		"msg=\"shutting down\"", "msg=stopped"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
@@ -182,6 +194,7 @@ func TestRunFailsOnAPartThatDoesNotOpen(t *testing.T) {
 		{"bad evidence DSN", func(c *Config) { c.Evidence = "mysql://nowhere" }, "--evidence:"},
 		{"bad camera spec", func(c *Config) { c.Camera = "no-scheme" }, "--camera:"},
 		{"port taken", func(c *Config) { c.Listen = takenAddr(t) }, "address already in use"},
+		{"metrics port taken", func(c *Config) { c.MetricsListen = takenAddr(t) }, "--metrics-listen: listen tcp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
