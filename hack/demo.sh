@@ -98,7 +98,8 @@ chmod 600 "$out/api-keys"
 gw_port=$(free_port)
 bin/biogated --listen "127.0.0.1:$gw_port" --camera "file:$camera_clip" \
   --idec "https://127.0.0.1:$idec_port" --idec-tls "$out/pki" \
-  --api-keys "$out/api-keys" --data "$out/data" --allow-fixed-commands > "$out/biogated.log" 2>&1 &
+  --api-keys "$out/api-keys" --data "$out/data" --allow-fixed-commands \
+  --metrics-listen "127.0.0.1:$(free_port)" > "$out/biogated.log" 2>&1 &
 pids+=($!)
 wait_ready "http://127.0.0.1:$gw_port/readyz" biogated "${pids[1]}"
 log "biogated on 127.0.0.1:$gw_port with $(basename "$camera_clip") as its camera; IDEC emulator on 127.0.0.1:$idec_port"

@@ -13,8 +13,9 @@ const (
 
 // startGateway runs the IDEC emulator (obama2.jpg enrolled) and a gateway
 // with maxSessions model sets against it, and returns the gateway's
-// http:// address.
-func startGateway(t *testing.T, maxSessions int) string {
+// http:// address and that of its metrics listener.
+func startGateway(t *testing.T, maxSessions int) (addr, metrics string) {
 	t.Helper()
-	return gatewaytest.Start(t, gatewaytest.Options{Persons: map[string]string{obamaIIN: "obama2.jpg"}, MaxSessions: maxSessions}).URL
+	g := gatewaytest.Start(t, gatewaytest.Options{Persons: map[string]string{obamaIIN: "obama2.jpg"}, MaxSessions: maxSessions})
+	return g.URL, g.MetricsURL
 }

@@ -33,7 +33,7 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	mc := &metricsClient{base: cfg.Gateway.String(), http: &http.Client{Timeout: 5 * time.Second}}
+	mc := &metricsClient{base: cfg.Metrics.String(), http: &http.Client{Timeout: 5 * time.Second}}
 	idle, err := mc.scrape(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("metrics before the run: %w", err)

@@ -3,8 +3,8 @@
 // relay sessions that each loop the frames at a fixed rate, and reports
 // event latency, backlog, errors, completions and memory per session.
 //
-//	biogate-load --gateway http://127.0.0.1:PORT --key KEY --sessions N --fps 10
-//	             --duration 20s --clip PATH [--iin IIN] [--json]
+//	biogate-load --gateway http://127.0.0.1:PORT [--metrics http://127.0.0.1:9464]
+//	             --key KEY --sessions N --fps 10 --duration 20s --clip PATH [--iin IIN] [--json]
 //
 // It talks only to a loopback gateway and stops by itself: the sessions and
 // the duration are bounded.
@@ -80,6 +80,9 @@ type Config struct {
 	// Gateway is the gateway's base URL, http://HOST:PORT; HOST must be
 	// loopback.
 	Gateway *url.URL
+	// Metrics is the base URL of the gateway's metrics listener (biogated
+	// --metrics-listen), http://HOST:PORT; HOST must be loopback.
+	Metrics *url.URL
 	// Key is the API key (relay scope).
 	Key string
 	// Sessions is the number of concurrent sessions, 1-MaxSessions.
@@ -99,6 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	fs := flag.NewFlagSet("biogate-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	gw := fs.String("gateway", "", "the gateway, http://HOST:PORT; HOST must be loopback")
+	metrics := fs.String("metrics", "http://127.0.0.1:9464", "the gateway's metrics listener (biogated --metrics-listen), http://HOST:PORT; HOST must be loopback")
 	key := fs.String("key", os.Getenv("BIOGATE_API_KEY"), "API key with the relay scope (default $BIOGATE_API_KEY)")
 	sessions := fs.Int("sessions", 4, fmt.Sprintf("concurrent relay sessions, 1-%d", MaxSessions))
 	fps := fs.Float64("fps", 10, fmt.Sprintf("frames per second per session, up to %d", MaxFPS))
@@ -118,6 +122,9 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 		return Config{}, false, err
 	}
 	cfg.Gateway = u
+	if cfg.Metrics, err = loopback.GatewayURL(*metrics); err != nil {
+		return Config{}, false, fmt.Errorf("--metrics: %w", err)
+	}
 	if err := cfg.validate(); err != nil {
 		return Config{}, false, err
 	}
@@ -131,6 +138,10 @@ func (c Config) validate() error {
 		return errors.New("--gateway is required")
 	case c.Gateway.Scheme != "http" || !loopback.IsLoopback(c.Gateway.Hostname()):
 		return fmt.Errorf("--gateway %s: %w", c.Gateway.Redacted(), ErrNotLoopback)
+	case c.Metrics == nil:
+		return errors.New("--metrics is required")
+	case c.Metrics.Scheme != "http" || !loopback.IsLoopback(c.Metrics.Hostname()):
+		return fmt.Errorf("--metrics %s: %w", c.Metrics.Redacted(), ErrNotLoopback)
 	case c.Sessions < 1 || c.Sessions > MaxSessions:
 		return fmt.Errorf("--sessions %d: want 1-%d", c.Sessions, MaxSessions)
 	case !(c.FPS > 0 && c.FPS <= MaxFPS):

@@ -22,9 +22,9 @@ func TestLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads the models and runs for seconds")
 	}
-	addr := startGateway(t, 4)
+	addr, metrics := startGateway(t, 4)
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"--gateway", addr, "--key", testKey, "--sessions", "2",
+	code := run(context.Background(), []string{"--gateway", addr, "--metrics", metrics, "--key", testKey, "--sessions", "2",
 		"--fps", "5", "--duration", "4s", "--clip", clipPath(t), "--json"}, &stdout, &stderr)
 	if code != exitOK {
 		t.Fatalf("run = %d, stderr:\n%s", code, stderr.String())
@@ -90,6 +90,7 @@ func TestRefusesBeforeConnecting(t *testing.T) {
 		{"ipv6 public", []string{"--gateway", "http://[2001:db8::1]:8080"}, "not on loopback"},
 		{"unspecified", []string{"--gateway", "http://0.0.0.0:8080"}, "not on loopback"},
 		{"https", []string{"--gateway", "https://127.0.0.1:8443"}, "want http://"},
+		{"metrics off loopback", []string{"--gateway", "http://127.0.0.1:1", "--metrics", "http://10.1.2.3:9464"}, "--metrics: gateway \"http://10.1.2.3:9464\": gateway is not on loopback"},
 		{"no gateway", []string{}, "--gateway is required"},
 		{"too many sessions", []string{"--gateway", "http://127.0.0.1:1", "--sessions", "65"}, "--sessions 65"},
 		{"no sessions", []string{"--gateway", "http://127.0.0.1:1", "--sessions", "0"}, "--sessions 0"},

@@ -36,7 +36,8 @@ type metricsClient struct {
 	http *http.Client
 }
 
-// scrape reads /metrics from the gateway (served without a key).
+// scrape reads /metrics from the gateway's metrics listener (served
+// without a key, apart from the sessions).
 func (c *metricsClient) scrape(ctx context.Context) (sample, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/metrics", nil)
 	if err != nil {

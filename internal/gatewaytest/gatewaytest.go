@@ -39,13 +39,18 @@ type Gateway struct {
 	// URL is the gateway's http:// URL; its JWKS is at URL +
 	// document.JWKSPath.
 	URL string
+	// MetricsURL is the http:// URL of its metrics listener; /metrics is
+	// at MetricsURL + "/metrics" (never at URL).
+	MetricsURL string
 	// Evidence is the DSN of its evidence store (SQLite in a temporary
 	// folder) and EvidenceKey the file of its image key.
 	Evidence, EvidenceKey string
 }
 
 // Start runs the IDEC emulator with opt.Persons enrolled and a gateway
-// against it, assembled by internal/daemon exactly as biogated is: a fresh
+// against it, assembled by internal/daemon exactly as biogated is (its
+// one key may run every session; no rate caps, as daemon.Config's zero
+// values say): a fresh
 // keyring signs documents and a fresh SQLite evidence store keeps them, in
 // a temporary data folder. Everything stops when the test ends, in reverse
 // order of start: the gateway first (running sessions get aborted), then
@@ -59,12 +64,14 @@ func Start(t testing.TB, opt Options) *Gateway {
 	data := t.TempDir()
 	d, err := daemon.New(daemon.Config{
 		Listen:             "127.0.0.1:0",
+		MetricsListen:      "127.0.0.1:0",
 		IDEC:               url,
 		IDECTLS:            certs,
 		APIKeys:            Key + " relay,kiosk\n",
 		Data:               data,
 		Models:             testenv.Models(t),
 		MaxSessions:        opt.MaxSessions,
+		MaxSessionsPerKey:  opt.MaxSessions, // Key is the only key
 		AllowFixedCommands: opt.AllowFixedCommands,
 	}, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -87,6 +94,7 @@ func Start(t testing.TB, opt Options) *Gateway {
 	})
 	return &Gateway{
 		URL:         "http://" + d.Addr(),
+		MetricsURL:  "http://" + d.MetricsAddr(),
 		Evidence:    "sqlite:" + filepath.Join(data, "evidence.db"),
 		EvidenceKey: filepath.Join(data, "evidence.key"),
 	}

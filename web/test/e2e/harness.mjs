@@ -124,7 +124,9 @@ export async function startGateway(name, extra = []) {
   writeFileSync(join(dir, "api-keys"), `${key} kiosk,relay\n`, { mode: 0o600 });
   const port = await freePort();
   const p = start(name, ["biogated", "--listen", `127.0.0.1:${port}`, "--idec", idec, "--idec-tls", join(tmp, "pki"),
-    "--api-keys", join(dir, "api-keys"), "--data", join(dir, "data"), "--allow-fixed-commands", "--max-sessions", "2", ...extra]);
+    "--api-keys", join(dir, "api-keys"), "--data", join(dir, "data"), "--allow-fixed-commands", "--max-sessions", "2",
+    // Gateways run side by side here: none takes the default metrics port.
+    "--metrics-listen", "off", ...extra]);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(name, p, async () => (await fetch(url + "/readyz")).ok, 60000);
   return { url, key, proc: p };
