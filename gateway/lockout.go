@@ -73,10 +73,17 @@ func (m memFailures) LockedFor(_ context.Context, key string, now time.Time, win
 // verification is what a session learnt on its way to a result, for the
 // document: the pipeline's outcome and IDEC's answer. Guarded by the
 
-// releaseLocked lets the next session for this IIN start: before the
-// result goes out, so a client that starts again at once is not refused.
-// s.mu is held.
+// releaseLocked lets the next session for this IIN, and the next
+// session of the key, start: it releases the IIN's lease and gives back
+// the session's place (its session slot once started) before the result
+// goes out, so a client that starts again at once is not refused. A
+// pipeline still winding down keeps its model set a moment longer; the
+// next session's pipeline waits for it. s.mu is held.
 func (s *session) releaseLocked() {
+	if s.placed {
+		s.srv.leave(s.key.name, s.slot)
+		s.placed, s.slot = false, false
+	}
 	if s.held == "" {
 		return
 	}

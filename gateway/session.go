@@ -52,7 +52,8 @@ type session struct {
 	attempts   int
 	verif      verification
 	held       string // the subject key this session holds (Server.hold)
-	slot       bool   // a session slot taken at start (Server.begin)
+	placed     bool   // counted by Server.enter, until releaseLocked
+	slot       bool   // placed as a running session (Server.begin)
 	frameErrAt map[protocol.ErrorCode]time.Time
 	qualityAt  time.Time
 	lastHints  []string
@@ -60,9 +61,11 @@ type session struct {
 	stageStart time.Time
 }
 
+// newSession makes the session of a connection the caller counted with
+// srv.enter; the session gives that place back when it ends.
 func newSession(srv *Server, id string, k key, c *conn, log *slog.Logger) *session {
 	s := &session{
-		srv: srv, id: id, key: k, c: c, log: log, created: time.Now(),
+		srv: srv, id: id, key: k, c: c, log: log, created: time.Now(), placed: true,
 		startCh:    make(chan *protocol.Start, 1),
 		runDone:    make(chan struct{}),
 		frameErrAt: map[protocol.ErrorCode]time.Time{},
@@ -94,9 +97,9 @@ func (s *session) open() {
 }
 
 // close ends the session once its client is gone (the reader returned):
-// it stops control and waits for it, releases the IIN, closes the relay
-// camera, gives back the connection's place (and its session slot, if it
-// took one) and counts the outcome.
+// it stops control and waits for it, releases the IIN and the session's
+// place (if the session did not end before), closes the relay camera and
+// counts the outcome.
 func (s *session) close() {
 	s.cancel(errClientGone)
 	s.mu.Lock()
@@ -116,13 +119,12 @@ func (s *session) close() {
 		}
 	}
 	s.releaseLocked()
-	outcome, cam, slot := s.outcome, s.cam, s.slot
+	outcome, cam := s.outcome, s.cam
 	s.mu.Unlock()
 	if cam != nil {
 		cam.Close()
 		s.srv.m.relayStats(cam.Stats())
 	}
-	s.srv.leave(s.key.name, slot)
 	s.srv.m.sessions.WithLabelValues(outcome).Inc()
 	s.log.Info("session closed", "outcome", outcome, "duration", time.Since(s.created).Round(time.Millisecond))
 }

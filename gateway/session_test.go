@@ -370,6 +370,36 @@ func TestRatePerKey(t *testing.T) {
 	}
 }
 
+// TestRatePerIIN: an IIN starts at most RatePerIIN sessions a minute; the
+// next start is refused with a fatal rate_limited and its retry_after,
+// and another IIN still starts.
+func TestRatePerIIN(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive}, func(c *Config) { c.RatePerIIN = 1 })
+	first := h.dial(keyAll)
+	first.send(startMsg(validIIN, protocol.CameraRelay))
+	first.wantState(protocol.StateCapturing)
+	first.send(&protocol.Cancel{})
+	first.wantState(protocol.StateDone)
+	first.wantClose(protocol.CloseNormal)
+
+	again := h.dial(keyAll)
+	again.send(startMsg(validIIN, protocol.CameraRelay))
+	if e := again.wantError(protocol.CodeRateLimited); !e.Fatal || e.RetryAfter < 1 {
+		t.Errorf("%+v", e)
+	}
+	again.wantState(protocol.StateDone)
+	again.wantClose(protocol.ClosePolicy)
+
+	other := h.dial(keyAll)
+	other.relaySession(otherIIN, 1)
+	if r := other.wantResult(); r.Decision != protocol.DecisionMatch {
+		t.Errorf("another IIN: %+v", r)
+	}
+	if n := testutil.ToFloat64(h.srv.m.refused.WithLabelValues("rate_iin")); n != 1 {
+		t.Errorf("rate_iin refusals %v", n)
+	}
+}
+
 // TestBusy: a session takes its slot at start. With one slot, a second
 // connection is greeted and waits; its start gets busy (fatal) while the
 // first session runs, and the slot is free again once that one ends.
