@@ -1,10 +1,13 @@
 // Package gateway serves biogated's verification sessions over WebSocket
 // (GET /v1/session), as docs/protocol.md and gateway/protocol define them,
-// plus /healthz, /readyz and /metrics.
+// plus /healthz and /readyz. Its metrics go to Config.Registerer; the
+// caller serves them where it chooses (biogated: a listener of their own).
 //
 // A Server authenticates the API key (Authorization: Bearer or X-API-Key,
-// never the URL) and the Origin before the upgrade, caps the concurrent
-// sessions, and runs each session's state machine: hello → waiting_start →
+// never the URL), the Origin (scheme, host and port) and the key's rate
+// before the upgrade; caps the connections waiting for start and, from
+// start on, the concurrent sessions, overall and per key (capacity.go);
+// and runs each session's state machine: hello → waiting_start →
 // capturing → liveness → submitting → done. Capture and liveness run behind
 // the Pipeline interface, matching behind Verifier and kiosk cameras behind
 // Cameras: all three are declared here and implemented outside (package
