@@ -105,7 +105,7 @@ func dec(m map[string]int, key string) {
 // enter counts a new connection of key as pending, or counts and returns
 // the refusal.
 func (s *Server) enter(key string) *refusal {
-	if r := s.cap.open(key); r != nil {
+	if r := s.caps.open(key); r != nil {
 		s.countRefusal(r)
 		return r
 	}
@@ -116,7 +116,7 @@ func (s *Server) enter(key string) *refusal {
 // begin gives key's pending connection a session slot, or counts and
 // returns the refusal.
 func (s *Server) begin(key string) *refusal {
-	if r := s.cap.start(key); r != nil {
+	if r := s.caps.start(key); r != nil {
 		s.countRefusal(r)
 		return r
 	}
@@ -127,7 +127,7 @@ func (s *Server) begin(key string) *refusal {
 
 // leave forgets a connection enter counted: its slot if begin gave it one.
 func (s *Server) leave(key string, started bool) {
-	s.cap.close(key, started)
+	s.caps.close(key, started)
 	if started {
 		s.m.active.Dec()
 	} else {

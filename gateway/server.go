@@ -30,7 +30,7 @@ type Server struct {
 	cameras  Cameras
 	m        *metrics
 	upgrader websocket.Upgrader
-	cap      *capacity
+	caps     *capacity
 	perKey   *window
 	perIIN   *window
 	failures Failures
@@ -60,7 +60,7 @@ func New(cfg Config, pipeline Pipeline, verifier Verifier, cameras Cameras) (*Se
 	}
 	s := &Server{
 		cfg: cfg, pipeline: pipeline, verifier: verifier, cameras: cameras, m: m,
-		cap:      newCapacity(cfg),
+		caps:     newCapacity(cfg),
 		perKey:   newWindow(time.Minute),
 		perIIN:   newWindow(time.Minute),
 		failures: memFailures{newWindow(cfg.Lockout)},
