@@ -56,6 +56,9 @@ export interface Limits {
     max_frame_pixels: number;
     max_fps: number;
     session_seconds: number;
+    /** Seconds from the upgrade within which start must be accepted (start_timeout). */
+    start_seconds: number;
+    /** Seconds a relay session may go without a frame (idle_timeout). */
     idle_seconds: number;
     ping_seconds: number;
     max_attempts: number;
