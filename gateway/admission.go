@@ -37,8 +37,9 @@ func (s *session) onStart(st *protocol.Start) {
 // (consent, fixed commands, IIN), the key's scope for its camera mode, the
 // IIN's lockout, the per-IIN rate and the IIN's lease (one session per
 // IIN, s.held from then on; s.allowed are the failed attempts the IIN has
-// left, the liveness attempts the session may use). A refusal is reported to the client here (a
-// non-fatal error, or the session's end) and ok is false. s.mu is held.
+// left, the liveness attempts the session may use). A refusal is reported
+// to the client here (a non-fatal error, or the session's end) and ok is
+// false. s.mu is held.
 func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
 	cfg := &s.srv.cfg
 	now := cfg.Clock()
