@@ -37,8 +37,10 @@ func (s *session) onStart(st *protocol.Start) {
 // (consent, fixed commands, IIN), the key's scope for its camera mode, a
 // session slot (overall and for the key; s.slot from then on), the IIN's
 // lockout, the per-IIN rate and the IIN's lease (one session per IIN,
-// s.held from then on). A refusal is reported to the client here (a
-// non-fatal error, or the session's end) and ok is false. s.mu is held.
+// s.held from then on; s.allowed are the failed attempts the IIN has
+// left, the liveness attempts the session may use). A refusal is reported
+// to the client here (a non-fatal error, or the session's end) and ok is
+// false. s.mu is held.
 func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
 	cfg := &s.srv.cfg
 	now := cfg.Clock()
@@ -71,7 +73,7 @@ func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
 	ctx, cancel := s.storeCtx()
 	defer cancel()
 	key := s.srv.subjectKey(st.IIN)
-	d, err := s.srv.failures.LockedFor(ctx, key, now, cfg.Lockout, cfg.MaxAttempts)
+	d, left, err := s.srv.lockout(ctx, key, now)
 	if err != nil {
 		s.log.Error("lockout check", "error", err)
 		s.failLocked(protocol.CodeEvidenceUnavailable, 0)
@@ -91,7 +93,7 @@ func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
 	// store; a lease outlives the session's limit only if its gateway
 	// died.
 	lease := time.Duration(cfg.Limits.SessionSeconds)*time.Second + time.Minute
-	held, err := s.srv.holds.Hold(ctx, key, s.id, now, now.Add(lease))
+	held, err := s.srv.holds.Hold(ctx, key, s.holder(), now, now.Add(lease))
 	if err != nil {
 		s.log.Error("session lease", "error", err)
 		s.failLocked(protocol.CodeEvidenceUnavailable, 0)
@@ -101,7 +103,9 @@ func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
 		s.failLocked(protocol.CodeIINInSession, 0)
 		return iin.IIN{}, false
 	}
-	s.held = key
+	// The lease keeps every other session of this IIN out until this one
+	// ends, so its failed attempts left are this session's to use.
+	s.held, s.allowed = key, left
 	return subject, true
 }
 

@@ -63,11 +63,14 @@ type Config struct {
 	BIN iin.BIN
 	// DeviceID names this gateway in IDEC's capture metadata ["biogated"].
 	DeviceID string
-	// MaxAttempts is the number of failed sessions (spoof, refused,
-	// no_match) after which an IIN is locked out [3]; also hello's
-	// max_attempts.
+	// MaxAttempts failed attempts within Lockout lock an IIN out [3],
+	// whichever sessions and gateways (sharing Evidence) they happened in:
+	// a liveness attempt whose command failed, a passive spoof, an IDEC
+	// no_match, each counted the moment it fails. A session offers at most
+	// the attempts its IIN has left. Also hello's max_attempts.
 	MaxAttempts int
-	// Lockout is how long failures count and an IIN stays locked [15m].
+	// Lockout is how long failed attempts count and an IIN stays locked
+	// [15m].
 	Lockout time.Duration
 	// RatePerKey and RatePerIIN cap sessions per minute per API key
 	// (before the upgrade, 429) and per IIN (at start); 0: no cap.
@@ -94,6 +97,13 @@ type Config struct {
 	// (an evidence.Store); nil keeps failures in this process's memory and
 	// documents nowhere.
 	Evidence Evidence
+	// ID names this gateway among those sharing Evidence: the leases of
+	// its sessions are held as ID/SESSION, and New releases every lease
+	// held under ID, left by this gateway before it was killed. Keep it
+	// across restarts and give every gateway its own (letters, digits,
+	// '-', '_', '.'; at most 64) [random: leases of a killed gateway run
+	// out by themselves].
+	ID string
 	// SubjectKey keys the HMAC-SHA256 that turns an IIN into the opaque key
 	// its failures are kept under [random: failures do not outlive the
 	// process]. Gateways sharing an evidence store share this key.
@@ -177,6 +187,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Version == "" {
 		c.Version = "dev"
 	}
+	if c.ID == "" {
+		c.ID = newUUID()
+	}
+	if !validID(c.ID) {
+		return c, errors.New("gateway: ID: letters, digits, '-', '_' and '.' only, at most 64")
+	}
 	if len(c.SubjectKey) == 0 {
 		c.SubjectKey = make([]byte, 32)
 		rand.Read(c.SubjectKey) // never fails (crypto/rand, Go 1.24+)
@@ -200,4 +216,19 @@ func perKey(n, all int) int {
 		return max(all/2, 1)
 	}
 	return min(n, all)
+}
+
+// validID: a gateway ID that cannot be mistaken within a lease's holder.
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+		default:
+			return false
+		}
+	}
+	return true
 }

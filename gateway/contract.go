@@ -38,6 +38,10 @@ type PipelineOptions struct {
 	// Preview asks for PipelineEvents.Preview pictures (kiosk mode: the
 	// client cannot see the gateway's camera otherwise).
 	Preview bool
+	// Attempts is how many liveness attempts the session may use before
+	// refusal: the failed attempts its IIN has left before the lockout
+	// (at most Config.MaxAttempts); 0 leaves the pipeline's own number.
+	Attempts int
 }
 
 // PipelineEvents receives a pipeline's progress. Its methods are called
@@ -199,27 +203,31 @@ type Evidence interface {
 	Append(ctx context.Context, seal func(prevHash string) (evidence.Record, error)) (evidence.Entry, error)
 }
 
-// Failures counts failed verifications per subject for the lockout. The
+// Failures keeps the failed attempts per subject behind the lockout. The
 // subject key is an HMAC of the IIN (Config.SubjectKey), never the IIN.
+// The gateway applies evidence.Lockout to what Failures returns, so the
+// in-memory failures and the store lock alike.
 type Failures interface {
-	// Failure records a failed verification at a time.
+	// Failure records one failed attempt at a time.
 	Failure(ctx context.Context, key string, at time.Time) error
-	// LockedFor says how long the subject stays locked out at now: max
-	// failures within window lock it until the last is window old. Every
-	// implementation applies evidence.Lockout, so the in-memory failures
-	// and the store lock alike.
-	LockedFor(ctx context.Context, key string, now time.Time, window time.Duration, max int) (time.Duration, error)
+	// Failures returns the subject's failed attempts after since.
+	Failures(ctx context.Context, key string, since time.Time) ([]time.Time, error)
 }
 
 // Holds lets one session per subject run at a time, across every gateway
 // that shares them (evidence.Store), so that concurrent sessions cannot
-// pass the lockout together.
+// pass the lockout together. A holder is GATEWAY/SESSION: the gateway's
+// Config.ID, then the session id.
 type Holds interface {
 	// Hold takes the subject's lease for holder until the time until, and
 	// reports false when another holder's lease has not run out at now.
 	Hold(ctx context.Context, key, holder string, now, until time.Time) (bool, error)
 	// Release drops the subject's lease if holder still holds it.
 	Release(ctx context.Context, key, holder string) error
+	// ReleaseGateway drops every lease held by gateway's sessions (holders
+	// gateway/...) and returns how many: New calls it, so the leases a
+	// killed gateway left do not outlive its restart.
+	ReleaseGateway(ctx context.Context, gateway string) (int, error)
 }
 
 // RelayCameras makes the camera of each relay session (Config.Relay): the

@@ -39,7 +39,10 @@ func (s *session) run(st *protocol.Start) {
 	}
 
 	t0 := time.Now()
-	opt := PipelineOptions{Commands: fixedCommands(st.Commands), Preview: st.Camera.Mode == protocol.CameraKiosk}
+	s.mu.Lock()
+	allowed := s.allowed
+	s.mu.Unlock()
+	opt := PipelineOptions{Commands: fixedCommands(st.Commands), Preview: st.Camera.Mode == protocol.CameraKiosk, Attempts: allowed}
 	out, err := s.srv.pipeline.Run(s.ctx, cam, opt, &events{s: s, preview: opt.Preview})
 	s.srv.m.stage.WithLabelValues("liveness").Observe(time.Since(t0).Seconds())
 	s.srv.m.captureDropped.Add(float64(max(out.CaptureDropped, 0)))

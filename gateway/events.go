@@ -80,8 +80,11 @@ func (e *events) Command(ev CommandEvent) {
 	case protocol.CommandProgress, protocol.CommandPassed:
 		m.Progress = progress
 	case protocol.CommandFailed:
-		m.Reason = reason
-		m.AttemptsLeft = max(s.srv.cfg.MaxAttempts-attempt, 0)
+		// Counted now: however the session ends, this attempt failed.
+		if !s.countFailure(attempt) {
+			return
+		}
+		m.Reason, m.AttemptsLeft = reason, max(s.allowed-attempt, 0)
 	}
 	s.c.send(m, st == protocol.CommandProgress)
 }
@@ -92,6 +95,11 @@ func (e *events) Passive(decision outcome.Liveness, pLive float64, frames int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
+		return
+	}
+	// A passive spoof fails the attempt under way (or the last, if every
+	// attempt failed its commands): counted before anyone hears of it.
+	if decision == VerdictSpoof && !s.countFailure(s.attempts) {
 		return
 	}
 	s.over = true

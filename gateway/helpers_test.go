@@ -69,14 +69,28 @@ type testPipeline struct {
 	Flood bool
 	// Dropped is the outcome's CaptureDropped.
 	Dropped int
+	// Failed attempts come first, each failing its first command; then
+	// Hold reads on until the camera or ctx ends, or the next attempt
+	// passes (Verdict refused: none does).
+	Failed int
+	Hold   bool
 
 	mu       sync.Mutex
 	commands [][]string
+	attempts []int // PipelineOptions.Attempts of each run
+}
+
+// opts returns the Attempts the runs were given.
+func (p *testPipeline) opts() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]int(nil), p.attempts...)
 }
 
 func (p *testPipeline) Run(ctx context.Context, cam devices.Camera, opt PipelineOptions, ev PipelineEvents) (PipelineOutcome, error) {
 	p.mu.Lock()
 	p.commands = append(p.commands, outcome.Strings(opt.Commands))
+	p.attempts = append(p.attempts, opt.Attempts)
 	p.mu.Unlock()
 	if p.Flood {
 		for ctx.Err() == nil {
@@ -111,12 +125,29 @@ func (p *testPipeline) Run(ctx context.Context, cam devices.Camera, opt Pipeline
 	if cmds == nil {
 		cmds = []outcome.Command{outcome.TurnLeft, outcome.TiltRight, outcome.MoveCloser}
 	}
-	for i, c := range cmds {
-		ev.Command(CommandEvent{Status: outcome.CommandIssued, Command: c, Attempt: 1, Index: i, Count: len(cmds), Timeout: 6 * time.Second})
-		ev.Command(CommandEvent{Status: outcome.CommandPassed, Command: c, Attempt: 1, Index: i, Count: len(cmds), Progress: 1})
+	for a := 1; a <= p.Failed; a++ {
+		ev.Command(CommandEvent{Status: outcome.CommandIssued, Command: cmds[0], Attempt: a, Count: len(cmds), Timeout: 6 * time.Second})
+		ev.Command(CommandEvent{Status: outcome.CommandFailed, Command: cmds[0], Attempt: a, Count: len(cmds), Reason: outcome.CommandTimeout})
+	}
+	for p.Hold {
+		f, err := cam.Read(ctx)
+		if err != nil {
+			return PipelineOutcome{}, err
+		}
+		f.Close()
+	}
+	attempt := p.Failed + 1
+	if p.Verdict == VerdictRefused && p.Failed > 0 {
+		attempt = p.Failed
+	} else {
+		for i, c := range cmds {
+			ev.Command(CommandEvent{Status: outcome.CommandIssued, Command: c, Attempt: attempt, Index: i, Count: len(cmds), Timeout: 6 * time.Second})
+			ev.Command(CommandEvent{Status: outcome.CommandPassed, Command: c, Attempt: attempt, Index: i, Count: len(cmds), Progress: 1})
+		}
 	}
 	ev.Passive(outcome.Live, 0.97, p.Frames)
-	return PipelineOutcome{Verdict: p.Verdict, Token: token, Quality: 81.5, CapturedAt: at, FixedCommands: opt.Commands != nil, CaptureDropped: p.Dropped}, nil
+	return PipelineOutcome{Verdict: p.Verdict, Token: token, Quality: 81.5, CapturedAt: at, FixedCommands: opt.Commands != nil,
+		CaptureDropped: p.Dropped, Attempts: attempt}, nil
 }
 
 // testVerifier answers like IDEC: match or no-match, and keeps the requests.

@@ -11,9 +11,10 @@ import (
 )
 
 // TestLockoutMemoryAgreesWithStore feeds the same failures to the
-// in-memory failures (no Config.Evidence) and to a real SQLite evidence
-// store, and checks that both lock the subject for as long, at every
-// moment around the window's edges.
+// in-memory failures (no Config.Evidence), read as the gateway reads them,
+// and to a real SQLite evidence store (its own LockedFor), and checks that
+// both lock the subject for as long, at every moment around the window's
+// edges.
 func TestLockoutMemoryAgreesWithStore(t *testing.T) {
 	ctx := context.Background()
 	store, err := evidence.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "evidence.db"), evidence.Options{})
@@ -25,6 +26,11 @@ func TestLockoutMemoryAgreesWithStore(t *testing.T) {
 	mem := memFailures{newWindow(window)}
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	key := "hmac-of-an-iin"
+	// The gateway's reading of the in-memory failures (Server.lockout).
+	lockedFor := func(f Failures, now time.Time) (time.Duration, error) {
+		ts, err := f.Failures(ctx, key, now.Add(-window))
+		return evidence.Lockout(ts, now, window, max), err
+	}
 	failures := []time.Duration{0, 4 * time.Minute, 9 * time.Minute, 17 * time.Minute, 30 * time.Minute, 31 * time.Minute}
 	// Checks every 30 s and just around each failure's window edge, in
 	// time order as a gateway's clock runs (the memory forgets failures
@@ -47,7 +53,7 @@ func TestLockoutMemoryAgreesWithStore(t *testing.T) {
 			}
 		}
 		now := t0.Add(at)
-		dm, err := mem.LockedFor(ctx, key, now, window, max)
+		dm, err := lockedFor(mem, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,14 +72,14 @@ func TestLockoutMemoryAgreesWithStore(t *testing.T) {
 		t.Fatal("the subject was never locked: the test checks nothing")
 	}
 	// A failure in the future of now (a skewed clock) counts in neither.
-	future := "hmac-of-another-iin"
+	key = "hmac-of-another-iin"
 	for _, f := range []Failures{mem, store} {
 		for _, at := range []time.Duration{-2 * time.Minute, -time.Minute, time.Minute} {
-			if err := f.Failure(ctx, future, t0.Add(at)); err != nil {
+			if err := f.Failure(ctx, key, t0.Add(at)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if d, err := f.LockedFor(ctx, future, t0, window, max); err != nil || d != 0 {
+		if d, err := lockedFor(f, t0); err != nil || d != 0 {
 			t.Errorf("%T: a future failure counted: locked for %v, %v", f, d, err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/biogate/biogate/gateway/protocol"
 )
 
+// storeTimeout bounds one evidence call. Appends run on a context that
 // the session's end does not cancel, so a decided result is kept even
 // when the client has gone or the daemon is stopping.
 const storeTimeout = 10 * time.Second
@@ -37,8 +38,8 @@ func (s *session) recordLockout(st *protocol.Start) {
 	}
 }
 
-// finish ends the session with a result, and counts a failed attempt for
-
+// verification is what a session learnt on its way to a result, for the
+// document: the pipeline's outcome and IDEC's answer. Guarded by the
 // session's mu.
 type verification struct {
 	out         *PipelineOutcome

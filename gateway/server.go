@@ -68,6 +68,17 @@ func New(cfg Config, pipeline Pipeline, verifier Verifier, cameras Cameras) (*Se
 	}
 	if cfg.Evidence != nil {
 		s.failures, s.holds = cfg.Evidence, cfg.Evidence
+		// A lease this gateway's sessions held when it was killed would
+		// keep their IINs out until it ran out.
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		n, err := s.holds.ReleaseGateway(ctx, cfg.ID)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("gateway: release the leases of a previous run: %w", err)
+		}
+		if n > 0 {
+			cfg.Logger.Warn("leases of a previous run released", "leases", n)
+		}
 	}
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	s.upgrader = websocket.Upgrader{

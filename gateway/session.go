@@ -50,6 +50,8 @@ type session struct {
 	eof        bool        // end_of_frames received
 	over       bool        // liveness ended: frames are dropped silently
 	attempts   int
+	allowed    int // liveness attempts this session may use (admit)
+	counted    int // the last attempt counted as failed (countFailure)
 	verif      verification
 	held       string // the subject key this session holds (Server.hold)
 	placed     bool   // counted by Server.enter, until releaseLocked
@@ -202,21 +204,20 @@ func (s *session) failLocked(code protocol.ErrorCode, retryAfter int) {
 	s.c.close(status, true)
 }
 
-// the IIN's lockout when the decision is spoof, refused or no_match.
+// finish ends the session with a result. A spoof, refused or no_match is
+// a failed attempt: counted here unless it was when it failed (a failed
+// command, a passive spoof), before the result is kept, so a failing store
+// gives no free attempts.
 func (s *session) finish(d protocol.Decision, reasons []string, similarity *float64, idecID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
 		return
 	}
-	// A failed attempt counts even if its document cannot be kept: a
-	// failing store must not give an attacker free attempts.
 	switch d {
 	case protocol.DecisionSpoof, protocol.DecisionRefused, protocol.DecisionNoMatch:
-		ctx, cancel := s.storeCtx()
-		defer cancel()
-		if err := s.srv.failures.Failure(ctx, s.srv.subjectKey(s.start.IIN), s.srv.cfg.Clock()); err != nil {
-			s.log.Error("failed attempt not counted", "error", err)
+		if !s.countFailure(s.attempts) {
+			return
 		}
 	}
 	res := s.result(d, reasons, similarity, idecID)
@@ -243,7 +244,8 @@ func (s *session) result(d protocol.Decision, reasons []string, similarity *floa
 	}
 }
 
-// ended ctx: say why, if the session did not end itself.
+// ctxEnded handles the end of s.ctx: it says why, if the session did not
+// end itself.
 func (s *session) ctxEnded() {
 	switch cause := context.Cause(s.ctx); {
 	case errors.Is(cause, errShutdown):

@@ -84,6 +84,9 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 
 	cfg := p.cfg
 	cfg.Challenge.Fixed = append(cfg.Challenge.Fixed, opt.Commands...)
+	if opt.Attempts > 0 {
+		cfg.Challenge.Attempts = opt.Attempts
+	}
 	count := cmp.Or(cfg.Challenge.Count, challenge.DefaultCount)
 	if len(cfg.Challenge.Fixed) > 0 {
 		count = len(cfg.Challenge.Fixed)

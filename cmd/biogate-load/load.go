@@ -265,7 +265,7 @@ func (w *worker) send(ctx context.Context, write func(int, []byte) error, lastSe
 }
 
 // iinSource hands out IINs: the fixed one, or a fresh valid one per
-// session, so that the gateway's lockout of an IIN after failed sessions
+// session, so that the gateway's lockout of an IIN after failed attempts
 // does not end the load.
 type iinSource struct {
 	fixed string

@@ -54,8 +54,8 @@ type Config struct {
 	Retention time.Duration `yaml:"retention" help:"drop evidence images older than this; documents and hashes stay (0: keep)"`
 	// KeyRotation is the document signing key's lifetime; 0 never rotates.
 	KeyRotation time.Duration `yaml:"key_rotation" help:"rotate the document signing key this often (0: never); old public keys stay in the JWKS"`
-	// MaxAttempts failed sessions within Lockout lock an IIN out.
-	MaxAttempts int `yaml:"max_attempts" help:"failed sessions (spoof, refused, no_match) that lock an IIN out"`
+	// MaxAttempts failed attempts within Lockout lock an IIN out.
+	MaxAttempts int `yaml:"max_attempts" help:"failed attempts (a failed command, a spoof, a no_match), across sessions, that lock an IIN out"`
 	// Lockout is how long failures count and an IIN stays locked.
 	Lockout time.Duration `yaml:"lockout" help:"how long failures count and a locked IIN stays locked"`
 	// AllowFixedCommands lets a session name its liveness commands (tests

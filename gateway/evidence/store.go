@@ -334,3 +334,20 @@ func (s *store) Release(ctx context.Context, key, holder string) error {
 	}
 	return nil
 }
+
+func (s *store) ReleaseGateway(ctx context.Context, gateway string) (int, error) {
+	if gateway == "" || strings.Contains(gateway, "/") {
+		return 0, fmt.Errorf("evidence: release gateway: bad gateway id %q", gateway)
+	}
+	prefix := gateway + "/"
+	var n int64
+	err := s.b.write(ctx, func(q querier) error {
+		var err error
+		n, err = q.exec(ctx, "DELETE FROM holds WHERE substr(holder, 1, $1) = $2", len(prefix), prefix)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("evidence: release gateway: %w", err)
+	}
+	return int(n), nil
+}

@@ -25,6 +25,7 @@ func testStore(t *testing.T, newDSN func(testing.TB) string) {
 	t.Run("concurrent appends", func(t *testing.T) { testConcurrentAppends(t, newDSN(t)) })
 	t.Run("lockout", func(t *testing.T) { testLockout(t, newDSN(t)) })
 	t.Run("holds", func(t *testing.T) { testHolds(t, newDSN(t)) })
+	t.Run("release gateway", func(t *testing.T) { testReleaseGateway(t, newDSN(t)) })
 	t.Run("migrations", func(t *testing.T) { testMigrations(t, newDSN) })
 	t.Run("stats", func(t *testing.T) { testStats(t, newDSN(t)) })
 }
@@ -501,5 +502,36 @@ func testHolds(t *testing.T, dsn string) {
 	wg.Wait()
 	if n := wins.Load(); n != 1 {
 		t.Errorf("%d of 8 racing holders won the lease, want 1", n)
+	}
+}
+
+// A gateway that starts again releases the leases its sessions held
+// before it was killed (holders gw-1/...), and only those: another
+// gateway's leases on the same store, even one whose id begins alike,
+// stay held.
+func testReleaseGateway(t *testing.T, dsn string) {
+	ctx := context.Background()
+	a, b := open(t, dsn, nil), open(t, dsn, nil)
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	until := now.Add(3 * time.Minute)
+	for key, holder := range map[string]string{"k1": "gw-1/s1", "k2": "gw-1/s2", "k3": "gw-10/s3", "k4": "gw-2/s4"} {
+		if ok, err := a.Hold(ctx, key, holder, now, until); err != nil || !ok {
+			t.Fatalf("hold %s: %v, %v", key, ok, err)
+		}
+	}
+	n, err := b.ReleaseGateway(ctx, "gw-1")
+	if err != nil || n != 2 {
+		t.Fatalf("ReleaseGateway(gw-1) = %d, %v; want 2", n, err)
+	}
+	for key, free := range map[string]bool{"k1": true, "k2": true, "k3": false, "k4": false} {
+		ok, err := b.Hold(ctx, key, "gw-3/s5", now.Add(time.Second), until)
+		if err != nil || ok != free {
+			t.Errorf("%s after gw-1's restart: taken %v, %v; want %v", key, ok, err, free)
+		}
+	}
+	for _, bad := range []string{"", "gw/1"} {
+		if _, err := b.ReleaseGateway(ctx, bad); err == nil {
+			t.Errorf("ReleaseGateway(%q) succeeded", bad)
+		}
 	}
 }

@@ -180,7 +180,9 @@ type Limits struct {
 	IdleSeconds int `json:"idle_seconds"`
 	// PingSeconds is the interval of the gateway's WebSocket pings.
 	PingSeconds int `json:"ping_seconds"`
-	// MaxAttempts is the number of liveness attempts before refusal.
+	// MaxAttempts is the number of failed attempts, across sessions,
+	// within the lockout window that lock an IIN out; a session offers
+	// the attempts its IIN has left, then refuses.
 	MaxAttempts int `json:"max_attempts"`
 }
 
@@ -298,7 +300,8 @@ type Command struct {
 	Progress float64 `json:"progress,omitempty"`
 	// Reason is a Reason* value (failed).
 	Reason outcome.CommandReason `json:"reason,omitempty"`
-	// AttemptsLeft is the number of attempts still allowed (failed).
+	// AttemptsLeft is the number of attempts still allowed to the
+	// session, its IIN's failed attempts left before the lockout (failed).
 	AttemptsLeft int `json:"attempts_left,omitempty"`
 }
 

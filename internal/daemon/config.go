@@ -61,7 +61,8 @@ type Config struct {
 	Retention time.Duration
 	// KeyRotation is the document signing key's lifetime; 0 never rotates.
 	KeyRotation time.Duration
-	// MaxAttempts failed sessions within Lockout lock an IIN out [3].
+	// MaxAttempts failed attempts within Lockout, across sessions, lock an
+	// IIN out [3] (gateway.Config.MaxAttempts).
 	MaxAttempts int
 	// Lockout is how long failures count and an IIN stays locked
 	// [15 minutes].

@@ -192,6 +192,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Signer:             rec.keys,
 		Evidence:           rec.store,
 		SubjectKey:         rec.subjectKey,
+		ID:                 rec.gatewayID,
 		JWKS:               rec.keys.Handler(),
 		UI:                 web.Handler(), // the kiosk page at /; its sessions need a key
 		Version:            cfg.Version,

@@ -2,8 +2,13 @@ package daemon
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -17,6 +22,8 @@ type records struct {
 	keys       *document.Keyring
 	store      evidence.Store
 	subjectKey []byte
+	// gatewayID names this daemon's gateway on the store (its leases).
+	gatewayID string
 }
 
 // openRecords opens the keyring in DATA/keys (a first key is made on the
@@ -47,6 +54,10 @@ func openRecords(ctx context.Context, cfg Config, log *slog.Logger) (*records, e
 	if err != nil {
 		return nil, fmt.Errorf("--subject-key: %w", err)
 	}
+	gatewayID, err := loadOrCreateID(filepath.Join(cfg.Data, "gateway.id"))
+	if err != nil {
+		return nil, fmt.Errorf("--data: gateway id: %w", err)
+	}
 	dsn := cfg.Evidence
 	if dsn == "" {
 		dsn = "sqlite:" + filepath.Join(cfg.Data, "evidence.db")
@@ -56,7 +67,51 @@ func openRecords(ctx context.Context, cfg Config, log *slog.Logger) (*records, e
 		return nil, fmt.Errorf("--evidence: %w", err)
 	}
 	log.Info("loaded", "part", "evidence store", "kind", strings.SplitN(dsn, ":", 2)[0])
-	return &records{keys: keys, store: store, subjectKey: subjectKey}, nil
+	return &records{keys: keys, store: store, subjectKey: subjectKey, gatewayID: gatewayID}, nil
+}
+
+// loadOrCreateID reads the gateway's id from path, or makes one (random,
+// 32 hex digits) and keeps it there: the same data folder is the same
+// gateway across restarts, so it can release the leases it held when it
+// was killed, and two data folders are two gateways.
+func loadOrCreateID(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		id := strings.TrimSpace(string(b))
+		if id == "" {
+			return "", fmt.Errorf("%s is empty", path)
+		}
+		return id, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	raw := make([]byte, 16)
+	rand.Read(raw) // never fails (crypto/rand, Go 1.24+)
+	id := hex.EncodeToString(raw)
+	// Written aside, then linked into place: a crash leaves no half-written
+	// id, and of two starts racing on one folder, one id wins.
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".gateway.id-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(id + "\n")
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+		return loadOrCreateID(path)
+	} else if err != nil {
+		return "", err
+	}
+	return id, nil
 }
 
 func (r *records) close() { r.store.Close() }

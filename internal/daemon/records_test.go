@@ -71,3 +71,25 @@ func TestRetainPrunesOnStartAndEveryHour(t *testing.T) {
 		}
 	})
 }
+
+// A data folder keeps its gateway id across starts; another folder is
+// another gateway; a folder left with no id file (a crash) gets one.
+func TestGatewayIDKeptInData(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gateway.id")
+	first, err := loadOrCreateID(path)
+	if err != nil || len(first) != 32 {
+		t.Fatalf("first start: %q, %v", first, err)
+	}
+	again, err := loadOrCreateID(path)
+	if err != nil || again != first {
+		t.Errorf("restart: %q, %v; want %q", again, err, first)
+	}
+	other, err := loadOrCreateID(filepath.Join(t.TempDir(), "gateway.id"))
+	if err != nil || other == first {
+		t.Errorf("another data folder: %q, %v; want another id than %q", other, err, first)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, ".gateway.id-*")); len(m) != 0 {
+		t.Errorf("temporary files left: %v", m)
+	}
+}
