@@ -48,6 +48,11 @@ type Config struct {
 	// lockout, created if absent; gateways sharing an evidence store must
 	// share it ["DATA/subject.key"].
 	SubjectKey string
+	// CheckpointWitness also sends every evidence checkpoint (written to
+	// DATA/evidence-checkpoints.jsonl) to syslog: "syslog" for the local
+	// one, udp://HOST:PORT or tcp://HOST:PORT for a remote one; empty for
+	// none.
+	CheckpointWitness string
 	// Retention drops evidence images older than this (documents and
 	// hashes stay, so the chain still verifies); 0 keeps them.
 	Retention time.Duration

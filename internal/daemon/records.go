@@ -10,13 +10,19 @@ import (
 
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/evidence"
+	"github.com/biogate/biogate/gateway/evidence/checkpoint"
 )
+
+// CheckpointFile is the file in the data folder the evidence checkpoints
+// are appended to.
+const CheckpointFile = "evidence-checkpoints.jsonl"
 
 // records are the daemon's signing keys and evidence store.
 type records struct {
 	keys       *document.Keyring
-	store      evidence.Store
+	store      evidence.Store // checkpointed
 	subjectKey []byte
+	closers    []func() error // in the order to close
 }
 
 // openRecords opens the keyring in DATA/keys (a first key is made on the
@@ -56,10 +62,36 @@ func openRecords(ctx context.Context, cfg Config, log *slog.Logger) (*records, e
 		return nil, fmt.Errorf("--evidence: %w", err)
 	}
 	log.Info("loaded", "part", "evidence store", "kind", strings.SplitN(dsn, ":", 2)[0])
-	return &records{keys: keys, store: store, subjectKey: subjectKey}, nil
+	r := &records{keys: keys, subjectKey: subjectKey, closers: []func() error{store.Close}}
+
+	// Every append is followed by a signed checkpoint in the data folder
+	// (and at the witness): the chain's end, anchored outside the database.
+	var witness checkpoint.Witness
+	if cfg.CheckpointWitness != "" {
+		w, err := checkpoint.DialSyslog(cfg.CheckpointWitness)
+		if err != nil {
+			r.close()
+			return nil, fmt.Errorf("--checkpoint-witness: %w", err)
+		}
+		witness = w
+		r.closers = append([]func() error{w.Close}, r.closers...)
+	}
+	cpLog, err := checkpoint.OpenLog(filepath.Join(cfg.Data, CheckpointFile), keys, witness)
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	r.closers = append([]func() error{cpLog.Close}, r.closers...)
+	r.store = checkpoint.NewStore(store, cpLog, func(err error) { log.Error("evidence checkpoint not kept", "error", err) })
+	log.Info("loaded", "part", "evidence checkpoints", "witness", cfg.CheckpointWitness != "")
+	return r, nil
 }
 
-func (r *records) close() { r.store.Close() }
+func (r *records) close() {
+	for _, c := range r.closers {
+		c()
+	}
+}
 
 // readyTimeout bounds the evidence store's answer to /readyz.
 const readyTimeout = 2 * time.Second

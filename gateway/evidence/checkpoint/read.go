@@ -1,0 +1,75 @@
+package checkpoint
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/biogate/biogate/gateway/document"
+)
+
+// Set is the genuine checkpoints of a file, one per position, in order of
+// position.
+type Set []Checkpoint
+
+// Read reads checkpoints, one a line, verifying each with keys at now. A
+// line's checkpoint is its last field, so lines a witness prefixed (a
+// syslog timestamp and tag) read as they are; empty lines are skipped. Any
+// other line that is not a genuine checkpoint fails the read (ErrInvalid,
+// naming the line): a forged or damaged checkpoint is itself tampering. Two
+// genuine checkpoints naming different hashes for one position fail it with
+// ErrFork. Memory grows with the number of positions (about 100 bytes
+// each).
+func Read(r io.Reader, keys document.KeySet, now time.Time) (Set, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 64*1024)
+	var s Set
+	for n := 1; sc.Scan(); n++ {
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 {
+			continue
+		}
+		c, err := Verify(f[len(f)-1], keys, now)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		s = append(s, c)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("checkpoint: read: %w", err)
+	}
+	slices.SortStableFunc(s, func(a, b Checkpoint) int { return int(min(max(a.Seq-b.Seq, -1), 1)) })
+	out := s[:0]
+	for _, c := range s {
+		if len(out) > 0 && out[len(out)-1].Seq == c.Seq {
+			if p := out[len(out)-1]; p.Hash != c.Hash {
+				return nil, fmt.Errorf("%w: on the hash of document %d (signed %s and %s)", ErrFork, c.Seq,
+					p.Time.Format(time.RFC3339), c.Time.Format(time.RFC3339))
+			}
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// At returns the checkpoint of position seq.
+func (s Set) At(seq int64) (Checkpoint, bool) {
+	i, ok := slices.BinarySearchFunc(s, seq, func(c Checkpoint, seq int64) int { return int(min(max(c.Seq-seq, -1), 1)) })
+	if !ok {
+		return Checkpoint{}, false
+	}
+	return s[i], true
+}
+
+// Latest returns the checkpoint of the highest position; false when s is
+// empty.
+func (s Set) Latest() (Checkpoint, bool) {
+	if len(s) == 0 {
+		return Checkpoint{}, false
+	}
+	return s[len(s)-1], true
+}
