@@ -42,8 +42,8 @@ var (
 	// ErrInvalid: a line is not a checkpoint signed by one of the keys.
 	ErrInvalid = errors.New("checkpoint: not a checkpoint signed by the gateway's keys")
 	// ErrFork: two genuine checkpoints name different hashes for one
-	// position: the chain was rewritten while the gateway ran.
-	ErrFork = errors.New("checkpoint: two checkpoints disagree")
+	// position: the chain was cut and written again while the gateway ran.
+	ErrFork = errors.New("checkpoint: the chain was rewound and rewritten")
 )
 
 // Checkpoint says the evidence chain had Seq entries, the last hashing to

@@ -46,7 +46,7 @@ func Read(r io.Reader, keys document.KeySet, now time.Time) (Set, error) {
 	for _, c := range s {
 		if len(out) > 0 && out[len(out)-1].Seq == c.Seq {
 			if p := out[len(out)-1]; p.Hash != c.Hash {
-				return nil, fmt.Errorf("%w: on the hash of document %d (signed %s and %s)", ErrFork, c.Seq,
+				return nil, fmt.Errorf("%w: two checkpoints the gateway signed disagree on the hash of document %d (signed %s and %s)", ErrFork, c.Seq,
 					p.Time.Format(time.RFC3339), c.Time.Format(time.RFC3339))
 			}
 			continue
