@@ -133,11 +133,7 @@ func runEvidenceVerify(args []string, stdout, stderr io.Writer) int {
 		c.print(stdout)
 		return exitFailure
 	}
-	noun := "documents"
-	if c.report.Checked == 1 {
-		noun = "document"
-	}
-	fmt.Fprintf(stdout, "%d %s, chain intact%s\n", c.report.Checked, noun, c.summary())
+	fmt.Fprintf(stdout, "%s, chain intact%s\n", documents(c.report.Checked), c.summary())
 	c.print(stdout) // the notes
 	return exitOK
 }

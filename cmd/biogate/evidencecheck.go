@@ -249,7 +249,7 @@ func (c *evidenceCheck) print(w io.Writer) {
 func (c *evidenceCheck) summary() string {
 	s := ""
 	if cp, ok := c.checkpoints.Latest(); ok {
-		s += fmt.Sprintf(", anchored by the checkpoint of %s (%d documents)", cp.Time.Format(time.RFC3339), cp.Seq)
+		s += fmt.Sprintf(", anchored by the checkpoint of %s (%s)", cp.Time.Format(time.RFC3339), documents(cp.Seq))
 	}
 	if c.keys != nil {
 		s += ", every signature valid and every row as signed"
@@ -275,4 +275,12 @@ func (c *evidenceCheck) verifiedWith() string {
 		s += " (no --jwks: signatures not checked)"
 	}
 	return s
+}
+
+// documents is "1 document" or "n documents".
+func documents(n int64) string {
+	if n == 1 {
+		return "1 document"
+	}
+	return fmt.Sprintf("%d documents", n)
 }
