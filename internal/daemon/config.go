@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/biogate/biogate/gateway/evidence/checkpoint"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/gateway/protocol"
 )
@@ -133,6 +134,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.IDEC == "" || c.IDECTLS == "" {
 		return c, errors.New("--idec and --idec-tls are required")
+	}
+	if c.CheckpointWitness != "" {
+		if _, _, err := checkpoint.ParseWitness(c.CheckpointWitness); err != nil {
+			return c, fmt.Errorf("--checkpoint-witness: %w", err)
+		}
 	}
 	if c.MaxSessions < 0 { // one model set per session: a negative pool cannot be made
 		return c, fmt.Errorf("--max-sessions %d: negative", c.MaxSessions)

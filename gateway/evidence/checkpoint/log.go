@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +20,20 @@ import (
 // append, and must return promptly.
 type Witness interface {
 	Witness(line string) error
+}
+
+// ParseWitness reads a witness spec as DialSyslog does: "syslog" for the
+// local syslog (network and addr empty), udp://HOST:PORT or tcp://HOST:PORT
+// for a remote one.
+func ParseWitness(spec string) (network, addr string, err error) {
+	if spec == "syslog" {
+		return "", "", nil
+	}
+	network, addr, ok := strings.Cut(spec, "://")
+	if !ok || (network != "udp" && network != "tcp") || addr == "" {
+		return "", "", fmt.Errorf("checkpoint: witness %q: want syslog, udp://HOST:PORT or tcp://HOST:PORT", spec)
+	}
+	return network, addr, nil
 }
 
 // Log appends signed checkpoints to a file, one a line, and hands each to

@@ -5,7 +5,6 @@ package checkpoint
 import (
 	"fmt"
 	"log/syslog"
-	"strings"
 )
 
 // DialSyslog returns a Witness that sends each checkpoint line to syslog
@@ -14,13 +13,9 @@ import (
 // or tcp://HOST:PORT. The syslog client reconnects by itself after a
 // failed write. The caller closes it.
 func DialSyslog(spec string) (*SyslogWitness, error) {
-	network, addr := "", ""
-	if spec != "syslog" {
-		var ok bool
-		network, addr, ok = strings.Cut(spec, "://")
-		if !ok || (network != "udp" && network != "tcp") || addr == "" {
-			return nil, fmt.Errorf("checkpoint: witness %q: want syslog, udp://HOST:PORT or tcp://HOST:PORT", spec)
-		}
+	network, addr, err := ParseWitness(spec)
+	if err != nil {
+		return nil, err
 	}
 	w, err := syslog.Dial(network, addr, syslog.LOG_NOTICE|syslog.LOG_DAEMON, "biogate-checkpoint")
 	if err != nil {
