@@ -219,3 +219,22 @@ func TestStore(t *testing.T) {
 		t.Error("DialSyslog accepted http://")
 	}
 }
+
+// BenchmarkWrite is what a checkpoint adds to each append: a signature and
+// one line appended to the file.
+func BenchmarkWrite(b *testing.B) {
+	k, err := document.NewKeyring(document.KeyringConfig{Dir: filepath.Join(b.TempDir(), "keys")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	log, err := OpenLog(filepath.Join(b.TempDir(), "evidence-checkpoints.jsonl"), k, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer log.Close()
+	for i := 0; b.Loop(); i++ {
+		if err := log.Write(int64(i+1), hashA); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
