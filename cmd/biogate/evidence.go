@@ -104,7 +104,7 @@ func runEvidenceVerify(args []string, stdout, stderr io.Writer) int {
 	if code := parseEvidenceFlags(fs, args); code >= 0 {
 		return code
 	}
-	c, err := newEvidenceCheck(*jwks, *checkpoints)
+	c, err := newEvidenceCheck(*jwks, *checkpoints, *dsn)
 	if err != nil {
 		fmt.Fprintf(stderr, "biogate evidence verify: %v\n", err)
 		return exitFailure
@@ -190,7 +190,7 @@ func runEvidenceStats(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "biogate evidence stats: --to is not after --from")
 		return exitUsage
 	}
-	c, err := newEvidenceCheck(*jwks, *checkpoints)
+	c, err := newEvidenceCheck(*jwks, *checkpoints, *dsn)
 	if err != nil {
 		fmt.Fprintf(stderr, "biogate evidence stats: %v\n", err)
 		return exitFailure

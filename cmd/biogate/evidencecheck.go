@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/biogate/biogate/gateway/document"
@@ -16,9 +17,9 @@ import (
 	"github.com/biogate/biogate/gateway/evidence/checkpoint"
 )
 
-// defaultCheckpoints is the daemon's checkpoint file under the default data
-// folder (internal/daemon.CheckpointFile).
-const defaultCheckpoints = "data/evidence-checkpoints.jsonl"
+// checkpointFile is the daemon's checkpoint file in its data folder
+// (internal/daemon.CheckpointFile), where its SQLite store is too.
+const checkpointFile = "evidence-checkpoints.jsonl"
 
 // maxProblems bounds the rows whose problems are printed one by one.
 const maxProblems = 20
@@ -46,13 +47,15 @@ type evidenceCheck struct {
 // checkFlags adds --jwks and --checkpoints to a subcommand's flags.
 func checkFlags(fs *flag.FlagSet) (jwks, checkpoints *string) {
 	jwks = fs.String("jwks", "", "also verify every document's signature with these keys (a JWKS file or URL), that the predecessor it names is the chain's, and that the store's columns say what it says")
-	checkpoints = fs.String("checkpoints", "", "the gateway's signed checkpoints (DATA/"+filepath.Base(defaultCheckpoints)+"); the store must hold every position they name with the hash they signed (default "+defaultCheckpoints+" when it exists)")
+	checkpoints = fs.String("checkpoints", "", "the gateway's signed checkpoints (DATA/"+checkpointFile+"); the store must hold every position they name with the hash they signed (default: the file beside a sqlite: store, when it exists)")
 	return jwks, checkpoints
 }
 
-// newEvidenceCheck loads the keys and the checkpoints. Checkpoints are
-// verified with --jwks, else with the keyring beside them (DATA/keys/jwks.json).
-func newEvidenceCheck(jwks, checkpoints string) (*evidenceCheck, error) {
+// newEvidenceCheck loads the keys and the checkpoints of the store dsn:
+// the file checkpoints, else the one beside a SQLite store (the daemon's
+// data folder). Checkpoints are verified with --jwks, else with the keyring
+// beside them (DATA/keys/jwks.json).
+func newEvidenceCheck(jwks, checkpoints, dsn string) (*evidenceCheck, error) {
 	c := &evidenceCheck{now: time.Now(), badRows: map[int64]bool{}}
 	if jwks != "" {
 		keys, err := loadJWKS(jwks)
@@ -63,9 +66,15 @@ func newEvidenceCheck(jwks, checkpoints string) (*evidenceCheck, error) {
 	}
 	path := checkpoints
 	if path == "" {
-		path = defaultCheckpoints
+		const note = "no checkpoint file (--checkpoints): the chain's end is not anchored, documents cut off its end would go unseen"
+		db, ok := strings.CutPrefix(dsn, "sqlite:")
+		if !ok {
+			c.cpNote = note
+			return c, nil
+		}
+		path = filepath.Join(filepath.Dir(db), checkpointFile)
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			c.cpNote = "no checkpoint file (--checkpoints): the chain's end is not anchored, documents cut off its end would go unseen"
+			c.cpNote = note
 			return c, nil
 		}
 	}
