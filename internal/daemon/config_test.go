@@ -52,6 +52,8 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"no IDEC", func(c *Config) { c.IDEC = "" }, "--idec and --idec-tls are required"},
 		{"no IDEC TLS", func(c *Config) { c.IDECTLS = "" }, "--idec and --idec-tls are required"},
 		{"negative sessions", func(c *Config) { c.MaxSessions = -1 }, "--max-sessions -1"},
+		{"checkpoint witness not syslog", func(c *Config) { c.CheckpointWitness = "https://witness.test" }, "--checkpoint-witness: "},
+		{"checkpoint witness without address", func(c *Config) { c.CheckpointWitness = "udp://" }, "--checkpoint-witness: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := valid()
@@ -66,6 +68,8 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		func(c *Config) { c.Listen = "[::1]:8080" },
 		func(c *Config) { c.Listen, c.TLSCert, c.TLSKey = "0.0.0.0:8443", "cert.pem", "key.pem" },
 		func(c *Config) { c.APIKeys, c.APIKeysFile = "", "/etc/biogated/keys" },
+		func(c *Config) { c.CheckpointWitness = "syslog" },
+		func(c *Config) { c.CheckpointWitness = "tcp://syslog.example:514" },
 	} {
 		c := valid()
 		ok(&c)
