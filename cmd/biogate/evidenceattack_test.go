@@ -305,6 +305,20 @@ func TestEvidenceAttacks(t *testing.T) {
 				if code, out := g.verify(t, "--checkpoints", g.checkpoints); code != exitOK || !strings.Contains(out, "anchored") {
 					t.Errorf("checkpoints with the data folder's keys: exit %d\n%s", code, out)
 				}
+				// Images dropped by retention are no tampering.
+				s, err := evidence.Open(context.Background(), g.dsn, evidence.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, err := s.Purge(context.Background(), time.Now())
+				s.Close()
+				if err != nil || n != 4 {
+					t.Fatalf("Purge: %d, %v", n, err)
+				}
+				if code, out := g.verify(t, "--checkpoints", g.checkpoints, "--jwks", g.jwks, "--images", "--key", g.keyFile); code != exitOK ||
+					!strings.Contains(out, "(4 documents' images purged by retention)") {
+					t.Errorf("purged store: exit %d\n%s", code, out)
+				}
 			})
 			t.Run("tail cut", func(t *testing.T) {
 				g := newGatewayData(t, backend)
