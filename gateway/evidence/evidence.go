@@ -180,6 +180,10 @@ type Store interface {
 	// the entry's PrevHash and that the columns say what it says, and a
 	// checkpoint kept outside the database.
 	VerifyDocuments(ctx context.Context, check func(e Entry, r Record) error) (VerifyReport, error)
+	// Head returns the chain's length and last hash as its head row
+	// records them (Seq 0 and Hash "" for an empty chain), without
+	// verifying anything: a cheap look for the checkpoints' start-up check.
+	Head(ctx context.Context) (Entry, error)
 	// Stats counts the documents whose time is in [from, to).
 	Stats(ctx context.Context, from, to time.Time) (Stats, error)
 	// Purge drops the images of documents older than olderThan (retention)

@@ -39,8 +39,15 @@ func testVerifyDocuments(t *testing.T, dsn string) {
 	at := time.Date(2026, 11, 30, 10, 0, 0, 123456789, time.UTC)
 	want := []Record{record("doc-1", at, "match", 2), record("doc-2", at.Add(time.Second), "refused", 0)}
 	want[1].Reasons = nil
+	if h, err := s.Head(ctx); err != nil || h.Seq != 0 || h.Hash != "" {
+		t.Errorf("Head of an empty chain: %+v, %v", h, err)
+	}
+	var last Entry
 	for _, r := range want {
-		appendRecord(t, s, r)
+		last = appendRecord(t, s, r)
+	}
+	if h, err := s.Head(ctx); err != nil || h.Seq != 2 || h.Hash != last.Hash {
+		t.Errorf("Head: %+v, %v; want seq 2, hash %s", h, err, last.Hash)
 	}
 	var got []Record
 	rep, err := s.VerifyDocuments(ctx, func(e Entry, r Record) error {

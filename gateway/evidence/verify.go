@@ -12,6 +12,17 @@ import (
 // few round trips.
 const verifyBatch = 1000
 
+func (s *store) Head(ctx context.Context) (Entry, error) {
+	var e Entry
+	err := s.b.read(ctx, func(q querier) error {
+		return q.queryRow(ctx, "SELECT seq, hash FROM chain_head WHERE one = 1").Scan(&e.Seq, &e.Hash)
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("evidence: read chain head: %w", err)
+	}
+	return e, nil
+}
+
 func (s *store) Verify(ctx context.Context) (VerifyReport, error) {
 	return s.VerifyDocuments(ctx, nil)
 }

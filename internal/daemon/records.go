@@ -76,7 +76,9 @@ func openRecords(ctx context.Context, cfg Config, log *slog.Logger) (*records, e
 		witness = w
 		r.closers = append([]func() error{w.Close}, r.closers...)
 	}
-	cpLog, err := checkpoint.OpenLog(filepath.Join(cfg.Data, CheckpointFile), keys, witness)
+	cpPath := filepath.Join(cfg.Data, CheckpointFile)
+	checkHead(ctx, store, cpPath, keys, log)
+	cpLog, err := checkpoint.OpenLog(cpPath, keys, witness)
 	if err != nil {
 		r.close()
 		return nil, err
@@ -85,6 +87,39 @@ func openRecords(ctx context.Context, cfg Config, log *slog.Logger) (*records, e
 	r.store = checkpoint.NewStore(store, cpLog, func(err error) { log.Error("evidence checkpoint not kept", "error", err) })
 	log.Info("loaded", "part", "evidence checkpoints", "witness", cfg.CheckpointWitness != "")
 	return r, nil
+}
+
+// checkHead compares the store's head with the latest checkpoint this data
+// folder signed, and logs an error when the store is shorter (documents cut
+// off its end) or ends elsewhere (its last document rewritten). It does not
+// refuse to start: restoring a backup is legitimate, and biogate evidence
+// verify is the full check. A head past the checkpoint is normal (other
+// gateways on the store, a checkpoint lost to a power cut).
+func checkHead(ctx context.Context, store evidence.Store, path string, keys *document.Keyring, log *slog.Logger) {
+	ks, err := keys.Keys()
+	if err != nil {
+		log.Error("evidence checkpoints not checked", "error", err)
+		return
+	}
+	cp, ok, err := checkpoint.Tail(path, ks, time.Now())
+	if err != nil {
+		log.Error("evidence checkpoints do not verify (biogate evidence verify)", "error", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	head, err := store.Head(ctx)
+	switch {
+	case err != nil:
+		log.Error("evidence checkpoints not checked", "error", err)
+	case head.Seq < cp.Seq:
+		log.Error("evidence store is shorter than its last checkpoint: documents were cut off its end (biogate evidence verify)",
+			"documents", head.Seq, "checkpoint_documents", cp.Seq, "checkpoint_time", cp.Time)
+	case head.Seq == cp.Seq && head.Hash != cp.Hash:
+		log.Error("evidence store's last document is not the one checkpointed: it was rewritten (biogate evidence verify)",
+			"documents", head.Seq, "checkpoint_time", cp.Time)
+	}
 }
 
 func (r *records) close() {

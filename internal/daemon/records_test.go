@@ -2,7 +2,10 @@ package daemon
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -70,4 +73,59 @@ func TestRetainPrunesOnStartAndEveryHour(t *testing.T) {
 			t.Errorf("retention logged:\n%s", logs.String())
 		}
 	})
+}
+
+// A gateway starting on a store cut behind its last checkpoint, or whose
+// last document was rewritten, or after appends on a rewound chain, says so
+// in its log; on an untouched store it says nothing.
+func TestRecordsCheckTheStoreAgainstTheLastCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	start := func(appends int) string {
+		t.Helper()
+		var logs logBuffer
+		r, err := openRecords(ctx, Config{Data: data}, testLogger(&logs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.close()
+		for range appends {
+			_, err := r.store.Append(ctx, func(string) (evidence.Record, error) {
+				return evidence.Record{ID: rand.Text(), Time: time.Now(), Decision: "refused", Document: []byte("x")}, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		return logs.String()
+	}
+	attack := func(queries ...string) {
+		t.Helper()
+		db, err := sql.Open("sqlite", filepath.Join(data, "evidence.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for _, q := range queries {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	start(3)
+	if logs := start(0); strings.Contains(logs, "level=ERROR") {
+		t.Errorf("untouched store:\n%s", logs)
+	}
+	attack("UPDATE documents SET hash = '"+strings.Repeat("0", 64)+"' WHERE seq = 3",
+		"UPDATE chain_head SET hash = '"+strings.Repeat("0", 64)+"' WHERE one = 1")
+	if logs := start(0); !strings.Contains(logs, "last document is not the one checkpointed") {
+		t.Errorf("last document rewritten:\n%s", logs)
+	}
+	attack("DELETE FROM documents WHERE seq > 1", "UPDATE chain_head SET seq = 1, hash = (SELECT hash FROM documents WHERE seq = 1) WHERE one = 1")
+	if logs := start(2); !strings.Contains(logs, "shorter than its last checkpoint") {
+		t.Errorf("cut store:\n%s", logs)
+	}
+	if logs := start(0); !strings.Contains(logs, "rewound and rewritten") { // appends on the cut chain forked it
+		t.Errorf("forked checkpoints:\n%s", logs)
+	}
 }

@@ -238,3 +238,28 @@ func BenchmarkWrite(b *testing.B) {
 		}
 	}
 }
+
+// Tail reads only the end of a long file, whose first line there is cut.
+func TestTail(t *testing.T) {
+	k, keys := keyring(t)
+	path := filepath.Join(t.TempDir(), "evidence-checkpoints.jsonl")
+	if _, ok, err := Tail(path, keys, time.Now()); ok || err != nil {
+		t.Errorf("missing file: %v, %v", ok, err)
+	}
+	log, err := OpenLog(path, k, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 { // about 22 KB
+		if err := log.Write(int64(i+1), hashA); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log.Close()
+	if st, _ := os.Stat(path); st.Size() <= tailSize {
+		t.Fatalf("file of %d bytes: not longer than the tail", st.Size())
+	}
+	if c, ok, err := Tail(path, keys, time.Now()); !ok || err != nil || c.Seq != 50 {
+		t.Errorf("Tail: %+v, %v, %v; want seq 50", c, ok, err)
+	}
+}

@@ -2,8 +2,11 @@ package checkpoint
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -72,4 +75,44 @@ func (s Set) Latest() (Checkpoint, bool) {
 		return Checkpoint{}, false
 	}
 	return s[len(s)-1], true
+}
+
+// tailSize is how much of a checkpoint file's end Tail reads: a few
+// checkpoints' worth.
+const tailSize = 8 << 10
+
+// Tail returns the checkpoint of the highest position among the last lines
+// of the file at path (its last few kilobytes, so it costs the same for any
+// file size), each verified as Read does; false when the file is missing
+// or empty. For a gateway's start-up check of its store against its own
+// latest checkpoint; Read is the full check.
+func Tail(path string, keys document.KeySet, now time.Time) (Checkpoint, bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Checkpoint{}, false, nil
+	}
+	if err != nil {
+		return Checkpoint{}, false, fmt.Errorf("checkpoint: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Checkpoint{}, false, fmt.Errorf("checkpoint: %w", err)
+	}
+	off := max(st.Size()-tailSize, 0)
+	b := make([]byte, st.Size()-off)
+	if _, err := f.ReadAt(b, off); err != nil && !errors.Is(err, io.EOF) {
+		return Checkpoint{}, false, fmt.Errorf("checkpoint: %w", err)
+	}
+	if off > 0 { // the first line is cut: drop it
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	set, err := Read(bytes.NewReader(b), keys, now)
+	if err != nil {
+		return Checkpoint{}, false, err
+	}
+	c, ok := set.Latest()
+	return c, ok, nil
 }
