@@ -34,7 +34,6 @@ type evidenceCheck struct {
 	cpNote      string          // why there are no checkpoints
 	images      bool            // decrypt every image (the store has the key)
 	now         time.Time       // for key validity
-	ctx         context.Context // of run
 	store       evidence.Store  // for images
 	counted     func(r evidence.Record, doc *document.Document)
 	problems    []string // per row: columns or images that disagree
@@ -107,8 +106,8 @@ func newEvidenceCheck(jwks, checkpoints, dsn string) (*evidenceCheck, error) {
 
 // run verifies the store.
 func (c *evidenceCheck) run(ctx context.Context, s evidence.Store) error {
-	c.ctx, c.store = ctx, s
-	rep, err := s.VerifyDocuments(ctx, c.entry)
+	c.store = s
+	rep, err := s.VerifyDocuments(ctx, func(e evidence.Entry, r evidence.Record) error { return c.entry(ctx, e, r) })
 	if err != nil {
 		return err
 	}
@@ -128,7 +127,7 @@ func (c *evidenceCheck) intact() bool {
 // entry checks one entry whose hash verified: an error breaks the chain
 // there; a row whose columns or images disagree is recorded and the walk
 // goes on.
-func (c *evidenceCheck) entry(e evidence.Entry, r evidence.Record) error {
+func (c *evidenceCheck) entry(ctx context.Context, e evidence.Entry, r evidence.Record) error {
 	if cp, ok := c.checkpoints.At(e.Seq); ok && cp.Hash != e.Hash {
 		return fmt.Errorf("its hash is not the one the gateway signed in its checkpoint of %s: the chain was rewritten", cp.Time.Format(time.RFC3339))
 	}
@@ -149,7 +148,7 @@ func (c *evidenceCheck) entry(e evidence.Entry, r evidence.Record) error {
 		}
 	}
 	if c.images {
-		c.checkImages(e, doc)
+		c.checkImages(ctx, e, doc)
 	}
 	if c.counted != nil && !c.badRows[e.Seq] {
 		c.counted(r, doc)
@@ -207,10 +206,10 @@ func documentImages(d *document.Document) map[string]string {
 // checkImages decrypts the entry's images (which also checks them against
 // the digests in its hash) and, with its signed document, against the
 // digests the document signed.
-func (c *evidenceCheck) checkImages(e evidence.Entry, doc *document.Document) {
+func (c *evidenceCheck) checkImages(ctx context.Context, e evidence.Entry, doc *document.Document) {
 	// A second read per entry, outside the walk's snapshot: images are
 	// large, and the walk reads a thousand entries at a time.
-	rec, _, err := c.store.Get(c.ctx, e.ID)
+	rec, _, err := c.store.Get(ctx, e.ID)
 	switch {
 	case errors.Is(err, evidence.ErrImagesPurged):
 		c.purged++
