@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -44,7 +45,7 @@ func Read(r io.Reader, keys document.KeySet, now time.Time) (Set, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("checkpoint: read: %w", err)
 	}
-	slices.SortStableFunc(s, func(a, b Checkpoint) int { return int(min(max(a.Seq-b.Seq, -1), 1)) })
+	slices.SortStableFunc(s, func(a, b Checkpoint) int { return cmp.Compare(a.Seq, b.Seq) })
 	out := s[:0]
 	for _, c := range s {
 		if len(out) > 0 && out[len(out)-1].Seq == c.Seq {
@@ -61,7 +62,7 @@ func Read(r io.Reader, keys document.KeySet, now time.Time) (Set, error) {
 
 // At returns the checkpoint of position seq.
 func (s Set) At(seq int64) (Checkpoint, bool) {
-	i, ok := slices.BinarySearchFunc(s, seq, func(c Checkpoint, seq int64) int { return int(min(max(c.Seq-seq, -1), 1)) })
+	i, ok := slices.BinarySearchFunc(s, seq, func(c Checkpoint, seq int64) int { return cmp.Compare(c.Seq, seq) })
 	if !ok {
 		return Checkpoint{}, false
 	}
