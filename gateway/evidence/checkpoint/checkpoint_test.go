@@ -263,3 +263,30 @@ func TestTail(t *testing.T) {
 		t.Errorf("Tail: %+v, %v, %v; want seq 50", c, ok, err)
 	}
 }
+
+// BenchmarkRead is what verify spends on each checkpoint: its signature
+// checked, its position kept.
+func BenchmarkRead(b *testing.B) {
+	k, err := document.NewKeyring(document.KeyringConfig{Dir: filepath.Join(b.TempDir(), "keys")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys, err := k.Keys()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var file strings.Builder
+	for i := range 1000 {
+		jws, err := Sign(k, Checkpoint{Seq: int64(i + 1), Hash: hashA, Time: time.Now()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		file.WriteString(jws + "\n")
+	}
+	b.ReportMetric(1000, "checkpoints/op")
+	for b.Loop() {
+		if s, err := Read(strings.NewReader(file.String()), keys, time.Now()); err != nil || len(s) != 1000 {
+			b.Fatal(len(s), err)
+		}
+	}
+}
