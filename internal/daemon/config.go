@@ -50,9 +50,9 @@ type Config struct {
 	// share it ["DATA/subject.key"].
 	SubjectKey string
 	// CheckpointWitness also sends every evidence checkpoint (written to
-	// DATA/evidence-checkpoints.jsonl) to syslog: "syslog" for the local
-	// one, udp://HOST:PORT or tcp://HOST:PORT for a remote one; empty for
-	// none.
+	// DATA/evidence-checkpoints.jsonl) to a witness: "syslog" for the
+	// local syslog, udp://HOST:PORT or tcp://HOST:PORT for a remote one,
+	// or an http(s) URL each is posted to; empty for none.
 	CheckpointWitness string
 	// Retention drops evidence images older than this (documents and
 	// hashes stay, so the chain still verifies); 0 keeps them.

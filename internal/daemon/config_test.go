@@ -52,7 +52,8 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"no IDEC", func(c *Config) { c.IDEC = "" }, "--idec and --idec-tls are required"},
 		{"no IDEC TLS", func(c *Config) { c.IDECTLS = "" }, "--idec and --idec-tls are required"},
 		{"negative sessions", func(c *Config) { c.MaxSessions = -1 }, "--max-sessions -1"},
-		{"checkpoint witness not syslog", func(c *Config) { c.CheckpointWitness = "https://witness.test" }, "--checkpoint-witness: "},
+		{"checkpoint witness of no kind", func(c *Config) { c.CheckpointWitness = "ftp://witness.test" }, "--checkpoint-witness: "},
+		{"checkpoint witness URL without host", func(c *Config) { c.CheckpointWitness = "https:///path" }, "--checkpoint-witness: "},
 		{"checkpoint witness without address", func(c *Config) { c.CheckpointWitness = "udp://" }, "--checkpoint-witness: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,6 +71,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		func(c *Config) { c.APIKeys, c.APIKeysFile = "", "/etc/biogated/keys" },
 		func(c *Config) { c.CheckpointWitness = "syslog" },
 		func(c *Config) { c.CheckpointWitness = "tcp://syslog.example:514" },
+		func(c *Config) { c.CheckpointWitness = "https://witness.example/checkpoints" },
 	} {
 		c := valid()
 		ok(&c)

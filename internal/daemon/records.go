@@ -13,6 +13,9 @@ import (
 	"github.com/biogate/biogate/gateway/evidence/checkpoint"
 )
 
+// witnessQueue bounds the checkpoints waiting for an HTTP witness.
+const witnessQueue = 1024
+
 // CheckpointFile is the file in the data folder the evidence checkpoints
 // are appended to.
 const CheckpointFile = "evidence-checkpoints.jsonl"
@@ -67,7 +70,26 @@ func openRecords(ctx context.Context, cfg Config, log *slog.Logger) (*records, e
 	// Every append is followed by a signed checkpoint in the data folder
 	// (and at the witness): the chain's end, anchored outside the database.
 	var witness checkpoint.Witness
-	if cfg.CheckpointWitness != "" {
+	if scheme, _, _ := checkpoint.ParseWitness(cfg.CheckpointWitness); scheme == "http" || scheme == "https" {
+		w := checkpoint.NewHTTPWitness(cfg.CheckpointWitness, witnessQueue, func(err error) {
+			if err != nil {
+				log.Error("checkpoint witness failing", "error", err)
+			} else {
+				log.Info("checkpoint witness answers again")
+			}
+		})
+		wctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); w.Run(wctx) }()
+		witness = w
+		r.closers = append([]func() error{func() error {
+			stop()
+			<-done
+			st := w.Stats()
+			log.Info("checkpoint witness stopped", "sent", st.Sent, "failed", st.Failed, "dropped", st.Dropped)
+			return nil
+		}}, r.closers...)
+	} else if cfg.CheckpointWitness != "" {
 		w, err := checkpoint.DialSyslog(cfg.CheckpointWitness)
 		if err != nil {
 			r.close()

@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	"time"
 
 	"github.com/biogate/biogate/gateway/evidence"
+	"github.com/biogate/biogate/gateway/evidence/checkpoint"
 )
 
 // The retention loop prunes failures older than the lockout at start and
@@ -127,5 +131,48 @@ func TestRecordsCheckTheStoreAgainstTheLastCheckpoint(t *testing.T) {
 	}
 	if logs := start(0); !strings.Contains(logs, "rewound and rewritten") { // appends on the cut chain forked it
 		t.Errorf("forked checkpoints:\n%s", logs)
+	}
+}
+
+// With an http(s) witness, the daemon posts each checkpoint to it, and
+// closing the records stops the witness's goroutine.
+func TestRecordsPostCheckpointsToAnHTTPWitness(t *testing.T) {
+	got := make(chan string, 8)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	r, err := openRecords(ctx, Config{Data: t.TempDir(), CheckpointWitness: srv.URL + "/checkpoints"}, testLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.close()
+	var last evidence.Entry
+	for range 2 {
+		last, err = r.store.Append(ctx, func(string) (evidence.Record, error) {
+			return evidence.Record{ID: rand.Text(), Time: time.Now(), Decision: "refused", Document: []byte("x")}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := r.keys.Keys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines strings.Builder
+	for range 2 {
+		select {
+		case l := <-got:
+			lines.WriteString(l)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("the witness got %q", lines.String())
+		}
+	}
+	set, err := checkpoint.Read(strings.NewReader(lines.String()), keys, time.Now())
+	if c, ok := set.Latest(); err != nil || len(set) != 2 || !ok || c.Hash != last.Hash {
+		t.Errorf("witnessed %d checkpoints, %v; latest %+v, last entry %+v", len(set), err, c, last)
 	}
 }

@@ -7,7 +7,8 @@
 // signed statement "the chain had Seq entries, the last one hashed Hash, at
 // Time", signed with its document key. After every append the gateway adds
 // one to a file in its data folder (Log) and, optionally, sends it to a
-// witness (syslog) that the database's writers cannot rewrite. Verifying the
+// witness the database's writers cannot rewrite (syslog, DialSyslog, or a
+// URL, HTTPWitness). Verifying the
 // store against the checkpoints (Read, Set) shows a cut end (the store is
 // shorter than a checkpoint) and a rewritten one (an entry's hash differs
 // from the one signed).

@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -288,5 +294,104 @@ func BenchmarkRead(b *testing.B) {
 		if s, err := Read(strings.NewReader(file.String()), keys, time.Now()); err != nil || len(s) != 1000 {
 			b.Fatal(len(s), err)
 		}
+	}
+}
+
+// The HTTP witness posts each line from its own goroutine; while the
+// witness is stuck its queue keeps the newest lines, drops the oldest and
+// counts them, and an append never waits.
+func TestHTTPWitness(t *testing.T) {
+	got := make(chan string, 16)
+	stuck, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/jose" {
+			t.Errorf("%s with %q", r.Method, r.Header.Get("Content-Type"))
+		}
+		if string(b) == "line-1\n" {
+			once.Do(func() { close(stuck) })
+			<-release
+		}
+		got <- strings.TrimSpace(string(b))
+	}))
+	defer srv.Close()
+	var events []error
+	var mu sync.Mutex
+	w := NewHTTPWitness(srv.URL, 2, func(err error) { mu.Lock(); events = append(events, err); mu.Unlock() })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	w.Witness("line-1")
+	<-stuck // the witness holds line-1; the queue (2) takes the next
+	start := time.Now()
+	for i := 2; i <= 5; i++ {
+		if err := w.Witness("line-" + strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("queueing while the witness is stuck took %v", d)
+	}
+	close(release)
+	var lines []string
+	for range 3 {
+		select {
+		case l := <-got:
+			lines = append(lines, l)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("the witness got %v", lines)
+		}
+	}
+	if want := []string{"line-1", "line-4", "line-5"}; !slices.Equal(lines, want) {
+		t.Errorf("witnessed %v, want %v (the oldest queued dropped)", lines, want)
+	}
+	for deadline := time.Now().Add(5 * time.Second); w.Stats().Sent < 3 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := w.Stats(); st != (HTTPStats{Sent: 3, Dropped: 2}) {
+		t.Errorf("stats %+v", st)
+	}
+
+	// A witness that refuses: failing is reported once, and its end.
+	refuse := true
+	var rmu sync.Mutex
+	bad := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rmu.Lock()
+		defer rmu.Unlock()
+		if refuse {
+			http.Error(rw, "no", http.StatusServiceUnavailable)
+		}
+	}))
+	defer bad.Close()
+	events = nil
+	w2 := NewHTTPWitness(bad.URL, 8, func(err error) { mu.Lock(); events = append(events, err); mu.Unlock() })
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan struct{})
+	go func() { defer close(done2); w2.Run(ctx2) }()
+	defer func() { cancel2(); <-done2 }()
+	wait := func(sent, failed uint64) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if st := w2.Stats(); st.Sent == sent && st.Failed == failed {
+				return
+			}
+		}
+		t.Fatalf("stats %+v, want %d sent %d failed", w2.Stats(), sent, failed)
+	}
+	w2.Witness("a")
+	w2.Witness("b")
+	wait(0, 2)
+	rmu.Lock()
+	refuse = false
+	rmu.Unlock()
+	w2.Witness("c")
+	wait(1, 2)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(events) != 2 || events[0] == nil || !strings.Contains(events[0].Error(), "503") || events[1] != nil {
+		t.Errorf("events %v: want one failure (503), then recovery", events)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,18 +23,26 @@ type Witness interface {
 	Witness(line string) error
 }
 
-// ParseWitness reads a witness spec as DialSyslog does: "syslog" for the
-// local syslog (network and addr empty), udp://HOST:PORT or tcp://HOST:PORT
-// for a remote one.
-func ParseWitness(spec string) (network, addr string, err error) {
+// ParseWitness checks a witness spec and returns its scheme and address:
+// "syslog" for the local syslog (address empty), udp://HOST:PORT or
+// tcp://HOST:PORT for a remote syslog (DialSyslog), or an http:// or
+// https:// URL each checkpoint is posted to (NewHTTPWitness; the address is
+// the URL).
+func ParseWitness(spec string) (scheme, addr string, err error) {
 	if spec == "syslog" {
-		return "", "", nil
+		return "syslog", "", nil
 	}
-	network, addr, ok := strings.Cut(spec, "://")
-	if !ok || (network != "udp" && network != "tcp") || addr == "" {
-		return "", "", fmt.Errorf("checkpoint: witness %q: want syslog, udp://HOST:PORT or tcp://HOST:PORT", spec)
+	scheme, addr, ok := strings.Cut(spec, "://")
+	switch {
+	case !ok || addr == "":
+	case scheme == "udp" || scheme == "tcp":
+		return scheme, addr, nil
+	case scheme == "http" || scheme == "https":
+		if u, err := url.Parse(spec); err == nil && u.Host != "" {
+			return scheme, spec, nil
+		}
 	}
-	return network, addr, nil
+	return "", "", fmt.Errorf("checkpoint: witness %q: want syslog, udp://HOST:PORT, tcp://HOST:PORT or an http(s) URL", spec)
 }
 
 // Log appends signed checkpoints to a file, one a line, and hands each to

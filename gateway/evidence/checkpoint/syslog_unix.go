@@ -14,8 +14,13 @@ import (
 // failed write. The caller closes it.
 func DialSyslog(spec string) (*SyslogWitness, error) {
 	network, addr, err := ParseWitness(spec)
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, err
+	case network == "syslog":
+		network = ""
+	case network != "udp" && network != "tcp":
+		return nil, fmt.Errorf("checkpoint: witness %q is not syslog", spec)
 	}
 	w, err := syslog.Dial(network, addr, syslog.LOG_NOTICE|syslog.LOG_DAEMON, "biogate-checkpoint")
 	if err != nil {
