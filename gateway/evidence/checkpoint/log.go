@@ -16,8 +16,8 @@ import (
 )
 
 // Witness receives every checkpoint line the Log writes: a record kept
-// where the database's writers cannot rewrite it (syslog, see
-// DialSyslog). Witness is called with the Log's lock held, once per
+// where the database's writers cannot rewrite it (DialSyslog,
+// NewHTTPWitness). Witness is called with the Log's lock held, once per
 // append, and must return promptly.
 type Witness interface {
 	Witness(line string) error
