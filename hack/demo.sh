@@ -116,6 +116,7 @@ jwks="http://127.0.0.1:$gw_port/.well-known/jwks.json"
 log "the result's signed document, checked with $jwks:"
 bin/biogate doc verify "$out/session.jsonl" --jwks "$jwks" || code=1
 log "the evidence store:"
-bin/biogate evidence verify --store "sqlite:$out/data/evidence.db" --jwks "$jwks" || code=1
+bin/biogate evidence verify --store "sqlite:$out/data/evidence.db" --jwks "$jwks" \
+  --checkpoints "$out/data/evidence-checkpoints.jsonl" --images --key "$out/data/evidence.key" || code=1
 log "logs, images, the session's messages (session.jsonl) and the evidence store are in $out/"
 exit "$code"

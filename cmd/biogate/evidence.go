@@ -20,14 +20,16 @@ import (
 	"github.com/biogate/biogate/gateway/evidence"
 )
 
-const evidenceUsage = `usage: biogate evidence verify [--store DSN]
-       biogate evidence stats --from DATE --to DATE [--store DSN] [--json]
+const evidenceUsage = `usage: biogate evidence verify [--store DSN] [--checkpoints FILE] [--jwks JWKS] [--images [--key FILE]]
+       biogate evidence stats --from DATE --to DATE [--store DSN] [--checkpoints FILE] [--jwks JWKS] [--json]
        biogate evidence export --id ID --out DIR [--store DSN] [--key FILE]
 
 The store is --store, else $BIOGATE_EVIDENCE, else sqlite:data/evidence.db
 (sqlite:PATH or postgres://...). DATE is 2006-01-02 (a whole day, UTC; --to
 included) or RFC 3339 (--to excluded). verify exits 1 when the chain is
-broken.`
+broken, shorter than or different from a signed checkpoint, or a row or an
+image disagrees with its signed document; stats counts only the documents
+that verify, and exits 1 when some of the range did not.`
 
 const (
 	defaultEvidenceStore = "sqlite:data/evidence.db"
@@ -96,62 +98,43 @@ func evidenceContext() (context.Context, context.CancelFunc) {
 
 func runEvidenceVerify(args []string, stdout, stderr io.Writer) int {
 	fs, dsn := evidenceFlags("verify", stderr)
-	jwks := fs.String("jwks", "", "also verify every document's signature with these keys (a JWKS file or URL) and that the predecessor it names is the chain's")
+	jwks, checkpoints := checkFlags(fs)
+	images := fs.Bool("images", false, "also decrypt every image (with --key) and check it against its digests, and the signed document's with --jwks")
+	keyFile := fs.String("key", defaultEvidenceKey, "the image key file, for --images")
 	if code := parseEvidenceFlags(fs, args); code >= 0 {
 		return code
 	}
-	ctx, stop := evidenceContext()
-	defer stop()
-	var checkDoc func(evidence.Entry, []byte) error
-	if *jwks != "" {
-		keys, err := loadJWKS(*jwks)
-		if err != nil {
-			fmt.Fprintf(stderr, "biogate evidence verify: --jwks: %v\n", err)
+	c, err := newEvidenceCheck(*jwks, *checkpoints, *dsn)
+	if err != nil {
+		fmt.Fprintf(stderr, "biogate evidence verify: %v\n", err)
+		return exitFailure
+	}
+	var key []byte
+	if *images {
+		if key, err = evidence.ReadKey(*keyFile); err != nil {
+			fmt.Fprintf(stderr, "biogate evidence verify: --images: %v\n", err)
 			return exitFailure
 		}
-		now := time.Now()
-		checkDoc = func(e evidence.Entry, jws []byte) error {
-			doc, err := document.Verify(string(jws), keys, now)
-			switch {
-			case err != nil:
-				return err
-			case doc.ID != e.ID:
-				return fmt.Errorf("signed id %s differs from the entry's", doc.ID)
-			case doc.PrevHash != e.PrevHash:
-				return errors.New("the predecessor it signed is not the chain's previous entry")
-			}
-			return nil
-		}
+		c.images = true
 	}
-	s, err := openEvidence(ctx, *dsn, nil)
+	ctx, stop := evidenceContext()
+	defer stop()
+	s, err := openEvidence(ctx, *dsn, key)
 	if err != nil {
 		fmt.Fprintf(stderr, "biogate evidence verify: %v\n", err)
 		return exitFailure
 	}
 	defer s.Close()
-	rep, err := s.VerifyDocuments(ctx, checkDoc)
-	if err != nil {
+	if err := c.run(ctx, s); err != nil {
 		fmt.Fprintf(stderr, "biogate evidence verify: %v\n", err)
 		return exitFailure
 	}
-	if b := rep.FirstBroken; b != nil {
-		id := ""
-		if b.ID != "" {
-			id = fmt.Sprintf(" (id %s)", b.ID)
-		}
-		fmt.Fprintf(stdout, "chain broken at document %d%s: %s\n%d documents verified before it, the head names %d\n",
-			b.Seq, id, b.Reason, rep.Checked, rep.Head)
+	if !c.intact() {
+		c.print(stdout)
 		return exitFailure
 	}
-	signed := ""
-	if checkDoc != nil {
-		signed = ", every signature valid"
-	}
-	noun := "documents"
-	if rep.Checked == 1 {
-		noun = "document"
-	}
-	fmt.Fprintf(stdout, "%d %s, chain intact%s\n", rep.Checked, noun, signed)
+	fmt.Fprintf(stdout, "%s, chain intact%s\n", documents(c.report.Checked), c.summary())
+	c.print(stdout) // the notes
 	return exitOK
 }
 
@@ -167,6 +150,17 @@ type evidenceStats struct {
 	LockedOut int64     `json:"lockouts"`
 	Errors    int64     `json:"errors"`
 	Other     int64     `json:"other,omitempty"`
+	// Unverified counts the documents of the range the store holds that
+	// did not verify (after a break in the chain, or whose columns or
+	// images disagree with their signed document): they are in none of the
+	// counts above.
+	Unverified int64 `json:"unverified"`
+	// SignaturesChecked says the counts come from signed documents whose
+	// signatures verified (--jwks), not from the store's columns alone.
+	SignaturesChecked bool `json:"signatures_checked"`
+	// Anchored says the chain's end was checked against the gateway's
+	// signed checkpoints.
+	Anchored bool `json:"anchored"`
 }
 
 func runEvidenceStats(args []string, stdout, stderr io.Writer) int {
@@ -174,6 +168,7 @@ func runEvidenceStats(args []string, stdout, stderr io.Writer) int {
 	fromFlag := fs.String("from", "", "first day (2006-01-02, UTC) or instant (RFC 3339)")
 	toFlag := fs.String("to", "", "last day, included (2006-01-02, UTC), or end instant, excluded (RFC 3339)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	jwks, checkpoints := checkFlags(fs)
 	if code := parseEvidenceFlags(fs, args); code >= 0 {
 		return code
 	}
@@ -195,6 +190,23 @@ func runEvidenceStats(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "biogate evidence stats: --to is not after --from")
 		return exitUsage
 	}
+	c, err := newEvidenceCheck(*jwks, *checkpoints, *dsn)
+	if err != nil {
+		fmt.Fprintf(stderr, "biogate evidence stats: %v\n", err)
+		return exitFailure
+	}
+	// Only verified documents are counted: the walk hands each one whose
+	// hash, checkpoint and (with --jwks) signature and columns hold.
+	st := evidence.Stats{From: from, To: to}
+	c.counted = func(r evidence.Record, doc *document.Document) {
+		switch {
+		case r.Time.Before(from) || !r.Time.Before(to):
+		case doc != nil:
+			st.Add(string(doc.Decision), doc.Reasons)
+		default:
+			st.Add(r.Decision, r.Reasons)
+		}
+	}
 	ctx, stop := evidenceContext()
 	defer stop()
 	s, err := openEvidence(ctx, *dsn, nil)
@@ -203,18 +215,34 @@ func runEvidenceStats(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer s.Close()
-	st, err := s.Stats(ctx, from, to)
+	if err := c.run(ctx, s); err != nil {
+		fmt.Fprintf(stderr, "biogate evidence stats: %v\n", err)
+		return exitFailure
+	}
+	all, err := s.Stats(ctx, from, to) // every document of the range, verified or not
 	if err != nil {
 		fmt.Fprintf(stderr, "biogate evidence stats: %v\n", err)
 		return exitFailure
 	}
-	rep := evidenceStats{From: st.From.UTC(), To: st.To.UTC(), Attempts: st.Attempts, Matches: st.Matches, NoMatch: st.NoMatch,
-		Spoofs: st.Spoofs, Refused: st.Refused, LockedOut: st.LockedOut, Errors: st.Errors, Other: st.Other}
+	rep := evidenceStats{From: from.UTC(), To: to.UTC(), Attempts: st.Attempts, Matches: st.Matches, NoMatch: st.NoMatch,
+		Spoofs: st.Spoofs, Refused: st.Refused, LockedOut: st.LockedOut, Errors: st.Errors, Other: st.Other,
+		Unverified: all.Attempts - st.Attempts, SignaturesChecked: c.keys != nil, Anchored: len(c.checkpoints) > 0}
+	code := exitOK
+	if !c.intact() || rep.Unverified > 0 {
+		code = exitFailure
+		fmt.Fprintf(stderr, "biogate evidence stats: %d documents of the range did not verify and are not counted:\n", rep.Unverified)
+		c.print(stderr)
+	} else if c.cpNote != "" {
+		fmt.Fprintf(stderr, "biogate evidence stats: note: %s\n", c.cpNote)
+	}
+	if !rep.SignaturesChecked {
+		fmt.Fprintln(stderr, "biogate evidence stats: note: without --jwks the counts come from the store's columns, not from the signed documents")
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)
-		return exitOK
+		return code
 	}
 	fmt.Fprintf(stdout, "from             %s\nto (excluded)    %s\n", rep.From.Format(time.RFC3339), rep.To.Format(time.RFC3339))
 	for _, l := range []struct {
@@ -229,7 +257,9 @@ func runEvidenceStats(args []string, stdout, stderr io.Writer) int {
 	if rep.Other > 0 {
 		fmt.Fprintf(stdout, "%-16s %d\n", "other", rep.Other)
 	}
-	return exitOK
+	fmt.Fprintf(stdout, "%-16s %d\n", "unverified", rep.Unverified)
+	fmt.Fprintf(stdout, "%-16s %s\n", "verified with", c.verifiedWith())
+	return code
 }
 
 // parseEvidenceDate reads 2006-01-02 as the start of that day in UTC (the

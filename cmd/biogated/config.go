@@ -49,6 +49,8 @@ type Config struct {
 	// lockout; gateways sharing an evidence store must share it. Empty:
 	// DATA/subject.key, created if absent.
 	SubjectKey string `yaml:"subject_key" help:"file of the key IINs are hashed with for lockouts; shared by gateways sharing a store (default DATA/subject.key)"`
+	// CheckpointWitness also sends each evidence checkpoint to a witness.
+	CheckpointWitness string `yaml:"checkpoint_witness" help:"also send each evidence checkpoint to a witness: syslog (local), udp://HOST:PORT or tcp://HOST:PORT (remote syslog), or an http(s) URL to POST it to (default none)"`
 	// Retention drops evidence images older than this (documents and
 	// hashes stay, so the chain still verifies); 0 keeps them.
 	Retention time.Duration `yaml:"retention" help:"drop evidence images older than this; documents and hashes stay (0: keep)"`
@@ -133,6 +135,7 @@ func (c Config) daemon() daemon.Config {
 		Evidence:           c.Evidence,
 		EvidenceKey:        c.EvidenceKey,
 		SubjectKey:         c.SubjectKey,
+		CheckpointWitness:  c.CheckpointWitness,
 		Retention:          c.Retention,
 		KeyRotation:        c.KeyRotation,
 		MaxAttempts:        c.MaxAttempts,

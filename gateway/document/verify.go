@@ -118,44 +118,15 @@ func ParseHeader(compact string) (Header, error) {
 // verification window is open at now; issued_at is not after now plus
 // ClockSkew. Its errors wrap the sentinel of the first check that failed.
 func Verify(compact string, keys KeySet, now time.Time) (*Document, error) {
-	compact = strings.TrimSpace(compact)
-	h, err := ParseHeader(compact)
+	payload, key, err := VerifySignature(compact, keys)
 	if err != nil {
 		return nil, err
-	}
-	for i, part := range strings.Split(compact, ".") {
-		// Only the canonical base64url: otherwise two strings (differing in
-		// a last character's unused bits) would carry one signature.
-		if _, err := b64Strict.DecodeString(part); err != nil {
-			return nil, fmt.Errorf("%w: part %d: %v", ErrMalformed, i+1, err)
-		}
-	}
-	if !signingAlgorithm(jose.SignatureAlgorithm(h.Algorithm)) {
-		return nil, fmt.Errorf("%w: %q", ErrAlgorithm, h.Algorithm)
-	}
-	if h.Type != Type {
-		return nil, fmt.Errorf("%w: typ %q", ErrType, h.Type)
-	}
-	key, ok := keys.Lookup(h.KeyID)
-	if !ok || h.KeyID == "" {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownKey, h.KeyID)
-	}
-	if jose.SignatureAlgorithm(h.Algorithm) != key.Algorithm || !signingAlgorithm(key.Algorithm) {
-		return nil, fmt.Errorf("%w: %q with key %s (%s)", ErrAlgorithm, h.Algorithm, key.ID, key.Algorithm)
-	}
-	obj, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{key.Algorithm})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	payload, err := obj.Verify(key.Public)
-	if err != nil {
-		return nil, fmt.Errorf("%w: key %s: %v", ErrSignature, key.ID, err)
 	}
 	doc, err := Unmarshal(payload)
 	if err != nil {
 		return nil, err
 	}
-	if err := key.covers(doc.IssuedAt, now); err != nil {
+	if err := key.Covers(doc.IssuedAt, now); err != nil {
 		return nil, err
 	}
 	if doc.IssuedAt.After(now.Add(ClockSkew)) {
@@ -164,9 +135,52 @@ func Verify(compact string, keys KeySet, now time.Time) (*Document, error) {
 	return doc, nil
 }
 
-// covers checks that a document issued at issued, verified at now, falls in
-// the key's validity period and verification window.
-func (k Key) covers(issued, now time.Time) error {
+// VerifySignature runs the JWS checks of Verify (canonical encoding, alg,
+// typ, kid, signature) and returns the payload and the key that signed it,
+// without reading the payload: for the other statements a gateway signs
+// with its document key (the evidence chain's checkpoints), whose readers
+// decode the payload strictly and check the key's period with Covers.
+func VerifySignature(compact string, keys KeySet) ([]byte, Key, error) {
+	compact = strings.TrimSpace(compact)
+	h, err := ParseHeader(compact)
+	if err != nil {
+		return nil, Key{}, err
+	}
+	for i, part := range strings.Split(compact, ".") {
+		// Only the canonical base64url: otherwise two strings (differing in
+		// a last character's unused bits) would carry one signature.
+		if _, err := b64Strict.DecodeString(part); err != nil {
+			return nil, Key{}, fmt.Errorf("%w: part %d: %v", ErrMalformed, i+1, err)
+		}
+	}
+	if !signingAlgorithm(jose.SignatureAlgorithm(h.Algorithm)) {
+		return nil, Key{}, fmt.Errorf("%w: %q", ErrAlgorithm, h.Algorithm)
+	}
+	if h.Type != Type {
+		return nil, Key{}, fmt.Errorf("%w: typ %q", ErrType, h.Type)
+	}
+	key, ok := keys.Lookup(h.KeyID)
+	if !ok || h.KeyID == "" {
+		return nil, Key{}, fmt.Errorf("%w: %q", ErrUnknownKey, h.KeyID)
+	}
+	if jose.SignatureAlgorithm(h.Algorithm) != key.Algorithm || !signingAlgorithm(key.Algorithm) {
+		return nil, Key{}, fmt.Errorf("%w: %q with key %s (%s)", ErrAlgorithm, h.Algorithm, key.ID, key.Algorithm)
+	}
+	obj, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{key.Algorithm})
+	if err != nil {
+		return nil, Key{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	payload, err := obj.Verify(key.Public)
+	if err != nil {
+		return nil, Key{}, fmt.Errorf("%w: key %s: %v", ErrSignature, key.ID, err)
+	}
+	return payload, key, nil
+}
+
+// Covers checks that a statement issued at issued, verified at now, falls in
+// the key's validity period and verification window (ErrKeyExpired when
+// not).
+func (k Key) Covers(issued, now time.Time) error {
 	switch {
 	case !k.NotBefore.IsZero() && issued.Before(k.NotBefore.Add(-ClockSkew)):
 		return fmt.Errorf("%w: key %s not valid before %s, document issued %s", ErrKeyExpired, k.ID, stamp(k.NotBefore), stamp(issued))

@@ -19,10 +19,13 @@
 // PostgreSQL) and each is one transaction: a crash never leaves half an
 // entry. Verify recomputes every hash in one snapshot and reports the first
 // entry whose content, link or presence does not match: an edited field,
-// document or image digest, a deleted entry, a cut-off end. (Rewriting the
-// whole chain after a point and its head would go unseen by Verify alone;
-// the signed documents the clients hold, each naming its predecessor's hash,
-// are the outside anchor.)
+// document or image digest, a deleted entry, a cut-off end whose head was
+// not rewound. Verify alone cannot see entries cut off the end together with
+// a rewound head, or the last entries rewritten with their hashes. The
+// anchors outside the database are the gateway's signed checkpoints of the
+// chain's end (package checkpoint), each stored document's signature and its
+// agreement with the row's columns (the caller checks through
+// VerifyDocuments), and the signed documents the clients hold.
 //
 // # What is encrypted
 //

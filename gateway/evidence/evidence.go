@@ -110,10 +110,25 @@ type Stats struct {
 // was refused because its subject was locked out; Stats counts these apart.
 const ReasonLockedOut = string(outcome.ReasonLockedOut)
 
+// Add counts one document of decision with reasons: what a caller that
+// verified the documents itself (their signatures, say) counts from.
+func (st *Stats) Add(decision string, reasons []string) {
+	st.Attempts++
+	st.add(decision, reasons, 1)
+}
+
 // count adds n documents of decision with the JSON list of reasons to
-// the counter of their outcome. Every outcome.Decision has its counter
-// (a test holds this): Other counts only words written by something else.
+// the counter of their outcome.
 func (st *Stats) count(decision, reasons string, n int64) {
+	var rr []string
+	json.Unmarshal([]byte(reasons), &rr)
+	st.add(decision, rr, n)
+}
+
+// add adds n documents to the counter of their outcome. Every
+// outcome.Decision has its counter (a test holds this): Other counts only
+// words written by something else.
+func (st *Stats) add(decision string, reasons []string, n int64) {
 	switch outcome.Decision(decision) {
 	case outcome.Match:
 		st.Matches += n
@@ -122,9 +137,7 @@ func (st *Stats) count(decision, reasons string, n int64) {
 	case outcome.Spoof:
 		st.Spoofs += n
 	case outcome.Refused:
-		var rr []string
-		json.Unmarshal([]byte(reasons), &rr)
-		if slices.Contains(rr, ReasonLockedOut) {
+		if slices.Contains(reasons, ReasonLockedOut) {
 			st.LockedOut += n
 		} else {
 			st.Refused += n
@@ -159,11 +172,18 @@ type Store interface {
 	// is a failure to read, not a broken chain.
 	Verify(ctx context.Context) (VerifyReport, error)
 	// VerifyDocuments is Verify that also hands each entry, once its hash
-	// verified, with its stored document to check, in chain order; an error
-	// from check is the chain's first break at that entry. The caller checks
-	// what the store cannot: the document's signature, and that the
-	// predecessor it names is the entry's PrevHash.
-	VerifyDocuments(ctx context.Context, check func(e Entry, document []byte) error) (VerifyReport, error)
+	// verified, with its stored record to check, in chain order: the
+	// columns, the document and the images' names and digests (no JPEG).
+	// An error from check is the chain's first break at that entry, with
+	// the error's text as the reason. The caller checks what the store
+	// cannot: the document's signature, that the predecessor it names is
+	// the entry's PrevHash and that the columns say what it says, and a
+	// checkpoint kept outside the database.
+	VerifyDocuments(ctx context.Context, check func(e Entry, r Record) error) (VerifyReport, error)
+	// Head returns the chain's length and last hash as its head row
+	// records them (Seq 0 and Hash "" for an empty chain), without
+	// verifying anything: a cheap look for the checkpoints' start-up check.
+	Head(ctx context.Context) (Entry, error)
 	// Stats counts the documents whose time is in [from, to).
 	Stats(ctx context.Context, from, to time.Time) (Stats, error)
 	// Purge drops the images of documents older than olderThan (retention)

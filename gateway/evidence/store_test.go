@@ -28,6 +28,61 @@ func testStore(t *testing.T, newDSN func(testing.TB) string) {
 	t.Run("release gateway", func(t *testing.T) { testReleaseGateway(t, newDSN(t)) })
 	t.Run("migrations", func(t *testing.T) { testMigrations(t, newDSN) })
 	t.Run("stats", func(t *testing.T) { testStats(t, newDSN(t)) })
+	t.Run("verify documents", func(t *testing.T) { testVerifyDocuments(t, newDSN(t)) })
+}
+
+// VerifyDocuments hands each entry with its row's columns, document and
+// image digests, in chain order; an error from the check is the break,
+// worded by the checker.
+func testVerifyDocuments(t *testing.T, dsn string) {
+	ctx := context.Background()
+	s := open(t, dsn, testKey(t))
+	at := time.Date(2026, 11, 30, 10, 0, 0, 123456789, time.UTC)
+	want := []Record{record("doc-1", at, "match", 2), record("doc-2", at.Add(time.Second), "refused", 0)}
+	want[1].Reasons = nil
+	if h, err := s.Head(ctx); err != nil || h.Seq != 0 || h.Hash != "" {
+		t.Errorf("Head of an empty chain: %+v, %v", h, err)
+	}
+	var last Entry
+	for _, r := range want {
+		last = appendRecord(t, s, r)
+	}
+	if h, err := s.Head(ctx); err != nil || h.Seq != 2 || h.Hash != last.Hash {
+		t.Errorf("Head: %+v, %v; want seq 2, hash %s", h, err, last.Hash)
+	}
+	var got []Record
+	rep, err := s.VerifyDocuments(ctx, func(e Entry, r Record) error {
+		if e.ID != r.ID {
+			t.Errorf("entry %+v handed with record %s", e, r.ID)
+		}
+		got = append(got, r)
+		return nil
+	})
+	if err != nil || rep.FirstBroken != nil || rep.Checked != 2 || len(got) != 2 {
+		t.Fatalf("VerifyDocuments: %+v, %v, %d records", rep, err, len(got))
+	}
+	for i, r := range got {
+		w := want[i]
+		if r.ID != w.ID || !r.Time.Equal(w.Time) || r.Decision != w.Decision || !slices.Equal(r.Reasons, w.Reasons) ||
+			r.BIN != w.BIN || r.Gateway != w.Gateway || !bytes.Equal(r.Document, w.Document) || len(r.Images) != len(w.Images) {
+			t.Errorf("record %d: %+v, want %+v", i, r, w)
+			continue
+		}
+		for j, im := range r.Images {
+			if im.Name != w.Images[j].Name || im.SHA256 != hexSHA256(w.Images[j].JPEG) || im.JPEG != nil {
+				t.Errorf("record %d image %d: %q %s (%d bytes), want %q %s and no JPEG", i, j, im.Name, im.SHA256, len(im.JPEG), w.Images[j].Name, hexSHA256(w.Images[j].JPEG))
+			}
+		}
+	}
+	rep, err = s.VerifyDocuments(ctx, func(e Entry, r Record) error {
+		if e.Seq == 2 {
+			return errors.New("not as signed")
+		}
+		return nil
+	})
+	if err != nil || rep.FirstBroken == nil || *rep.FirstBroken != (Break{Seq: 2, ID: "doc-2", Reason: "not as signed"}) || rep.Checked != 1 {
+		t.Errorf("a failing check: %+v, %v", rep.FirstBroken, err)
+	}
 }
 
 func testRoundTrip(t *testing.T, dsn string) {

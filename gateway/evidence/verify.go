@@ -5,17 +5,29 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // verifyBatch is how many entries Verify reads per query: bounded memory,
 // few round trips.
 const verifyBatch = 1000
 
+func (s *store) Head(ctx context.Context) (Entry, error) {
+	var e Entry
+	err := s.b.read(ctx, func(q querier) error {
+		return q.queryRow(ctx, "SELECT seq, hash FROM chain_head WHERE one = 1").Scan(&e.Seq, &e.Hash)
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("evidence: read chain head: %w", err)
+	}
+	return e, nil
+}
+
 func (s *store) Verify(ctx context.Context) (VerifyReport, error) {
 	return s.VerifyDocuments(ctx, nil)
 }
 
-func (s *store) VerifyDocuments(ctx context.Context, checkDoc func(e Entry, document []byte) error) (VerifyReport, error) {
+func (s *store) VerifyDocuments(ctx context.Context, checkDoc func(e Entry, r Record) error) (VerifyReport, error) {
 	var rep VerifyReport
 	err := s.b.read(ctx, func(q querier) error {
 		rep = VerifyReport{}
@@ -39,8 +51,8 @@ func (s *store) VerifyDocuments(ctx context.Context, checkDoc func(e Entry, docu
 				}
 				if checkDoc != nil {
 					e := Entry{Seq: ls[i].seq, Hash: hashes[i], PrevHash: ls[i].prevHash, ID: ls[i].id}
-					if err := checkDoc(e, docs[i]); err != nil {
-						rep.FirstBroken = &Break{Seq: e.Seq, ID: e.ID, Reason: "its document: " + err.Error()}
+					if err := checkDoc(e, ls[i].record(docs[i])); err != nil {
+						rep.FirstBroken = &Break{Seq: e.Seq, ID: e.ID, Reason: err.Error()}
 						return nil
 					}
 				}
@@ -78,6 +90,19 @@ func check(l *link, stored string, last int64, prev string) *Break {
 		return &Break{Seq: l.seq, ID: l.id, Reason: "its content (fields, document or image digests) does not match its hash"}
 	}
 	return nil
+}
+
+// record returns the entry's columns as a Record with its document, and
+// its images' names and digests without JPEG.
+func (l *link) record(document []byte) Record {
+	r := Record{ID: l.id, Time: time.Unix(0, l.timeNs).UTC(), Decision: l.decision, BIN: l.bin, Gateway: l.gateway, Document: document}
+	if len(l.reasons) > 0 {
+		r.Reasons = l.reasons
+	}
+	for _, im := range l.images {
+		r.Images = append(r.Images, Image{Name: im.name, SHA256: im.sha256})
+	}
+	return r
 }
 
 // readBatch reads up to verifyBatch entries after seq from, with their image

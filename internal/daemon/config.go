@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/biogate/biogate/gateway/evidence/checkpoint"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/gateway/protocol"
 )
@@ -56,6 +57,11 @@ type Config struct {
 	// lockout, created if absent; gateways sharing an evidence store must
 	// share it ["DATA/subject.key"].
 	SubjectKey string
+	// CheckpointWitness also sends every evidence checkpoint (written to
+	// DATA/evidence-checkpoints.jsonl) to a witness: "syslog" for the
+	// local syslog, udp://HOST:PORT or tcp://HOST:PORT for a remote one,
+	// or an http(s) URL each is posted to; empty for none.
+	CheckpointWitness string
 	// Retention drops evidence images older than this (documents and
 	// hashes stay, so the chain still verifies); 0 keeps them.
 	Retention time.Duration
@@ -154,6 +160,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.IDEC == "" || c.IDECTLS == "" {
 		return c, errors.New("--idec and --idec-tls are required")
+	}
+	if c.CheckpointWitness != "" {
+		if _, _, err := checkpoint.ParseWitness(c.CheckpointWitness); err != nil {
+			return c, fmt.Errorf("--checkpoint-witness: %w", err)
+		}
 	}
 	for _, v := range []struct {
 		flag string

@@ -59,6 +59,9 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"negative IIN rate", func(c *Config) { c.RatePerIIN = -1 }, "--rate-per-iin -1"},
 		{"negative idle timeout", func(c *Config) { c.HTTPIdleTimeout = -time.Second }, "--http-idle-timeout -1s"},
 		{"metrics without port", func(c *Config) { c.MetricsListen = "127.0.0.1" }, `--metrics-listen "127.0.0.1"`},
+		{"checkpoint witness of no kind", func(c *Config) { c.CheckpointWitness = "ftp://witness.test" }, "--checkpoint-witness: "},
+		{"checkpoint witness URL without host", func(c *Config) { c.CheckpointWitness = "https:///path" }, "--checkpoint-witness: "},
+		{"checkpoint witness without address", func(c *Config) { c.CheckpointWitness = "udp://" }, "--checkpoint-witness: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := valid()
@@ -73,6 +76,9 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		func(c *Config) { c.Listen = "[::1]:8080" },
 		func(c *Config) { c.Listen, c.TLSCert, c.TLSKey = "0.0.0.0:8443", "cert.pem", "key.pem" },
 		func(c *Config) { c.APIKeys, c.APIKeysFile = "", "/etc/biogated/keys" },
+		func(c *Config) { c.CheckpointWitness = "syslog" },
+		func(c *Config) { c.CheckpointWitness = "tcp://syslog.example:514" },
+		func(c *Config) { c.CheckpointWitness = "https://witness.example/checkpoints" },
 	} {
 		c := valid()
 		ok(&c)

@@ -15,15 +15,24 @@ import (
 
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/evidence"
+	"github.com/biogate/biogate/gateway/evidence/checkpoint"
 )
+
+// witnessQueue bounds the checkpoints waiting for an HTTP witness.
+const witnessQueue = 1024
+
+// CheckpointFile is the file in the data folder the evidence checkpoints
+// are appended to.
+const CheckpointFile = "evidence-checkpoints.jsonl"
 
 // records are the daemon's signing keys and evidence store.
 type records struct {
 	keys       *document.Keyring
-	store      evidence.Store
+	store      evidence.Store // checkpointed
 	subjectKey []byte
 	// gatewayID names this daemon's gateway on the store (its leases).
 	gatewayID string
+	closers   []func() error // in the order to close
 }
 
 // openRecords opens the keyring in DATA/keys (a first key is made on the
@@ -67,7 +76,50 @@ func openRecords(ctx context.Context, cfg Config, log *slog.Logger) (*records, e
 		return nil, fmt.Errorf("--evidence: %w", err)
 	}
 	log.Info("loaded", "part", "evidence store", "kind", strings.SplitN(dsn, ":", 2)[0])
-	return &records{keys: keys, store: store, subjectKey: subjectKey, gatewayID: gatewayID}, nil
+	r := &records{keys: keys, subjectKey: subjectKey, gatewayID: gatewayID, closers: []func() error{store.Close}}
+
+	// Every append is followed by a signed checkpoint in the data folder
+	// (and at the witness): the chain's end, anchored outside the database.
+	var witness checkpoint.Witness
+	if scheme, _, _ := checkpoint.ParseWitness(cfg.CheckpointWitness); scheme == "http" || scheme == "https" {
+		w := checkpoint.NewHTTPWitness(cfg.CheckpointWitness, witnessQueue, func(err error) {
+			if err != nil {
+				log.Error("checkpoint witness failing", "error", err)
+			} else {
+				log.Info("checkpoint witness answers again")
+			}
+		})
+		wctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); w.Run(wctx) }()
+		witness = w
+		r.closers = append([]func() error{func() error {
+			stop()
+			<-done
+			st := w.Stats()
+			log.Info("checkpoint witness stopped", "sent", st.Sent, "failed", st.Failed, "dropped", st.Dropped)
+			return nil
+		}}, r.closers...)
+	} else if cfg.CheckpointWitness != "" {
+		w, err := checkpoint.DialSyslog(cfg.CheckpointWitness)
+		if err != nil {
+			r.close()
+			return nil, fmt.Errorf("--checkpoint-witness: %w", err)
+		}
+		witness = w
+		r.closers = append([]func() error{w.Close}, r.closers...)
+	}
+	cpPath := filepath.Join(cfg.Data, CheckpointFile)
+	checkHead(ctx, store, cpPath, keys, log)
+	cpLog, err := checkpoint.OpenLog(cpPath, keys, witness)
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	r.closers = append([]func() error{cpLog.Close}, r.closers...)
+	r.store = checkpoint.NewStore(store, cpLog, func(err error) { log.Error("evidence checkpoint not kept", "error", err) })
+	log.Info("loaded", "part", "evidence checkpoints", "witness", cfg.CheckpointWitness != "")
+	return r, nil
 }
 
 // loadOrCreateID reads the gateway's id from path, or makes one (random,
@@ -114,7 +166,44 @@ func loadOrCreateID(path string) (string, error) {
 	return id, nil
 }
 
-func (r *records) close() { r.store.Close() }
+// checkHead compares the store's head with the latest checkpoint this data
+// folder signed, and logs an error when the store is shorter (documents cut
+// off its end) or ends elsewhere (its last document rewritten). It does not
+// refuse to start: restoring a backup is legitimate, and biogate evidence
+// verify is the full check. A head past the checkpoint is normal (other
+// gateways on the store, a checkpoint lost to a power cut).
+func checkHead(ctx context.Context, store evidence.Store, path string, keys *document.Keyring, log *slog.Logger) {
+	ks, err := keys.Keys()
+	if err != nil {
+		log.Error("evidence checkpoints not checked", "error", err)
+		return
+	}
+	cp, ok, err := checkpoint.Tail(path, ks, time.Now())
+	if err != nil {
+		log.Error("evidence checkpoints do not verify (biogate evidence verify)", "error", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	head, err := store.Head(ctx)
+	switch {
+	case err != nil:
+		log.Error("evidence checkpoints not checked", "error", err)
+	case head.Seq < cp.Seq:
+		log.Error("evidence store is shorter than its last checkpoint: documents were cut off its end (biogate evidence verify)",
+			"documents", head.Seq, "checkpoint_documents", cp.Seq, "checkpoint_time", cp.Time)
+	case head.Seq == cp.Seq && head.Hash != cp.Hash:
+		log.Error("evidence store's last document is not the one checkpointed: it was rewritten (biogate evidence verify)",
+			"documents", head.Seq, "checkpoint_time", cp.Time)
+	}
+}
+
+func (r *records) close() {
+	for _, c := range r.closers {
+		c()
+	}
+}
 
 // readyTimeout bounds the evidence store's answer to /readyz.
 const readyTimeout = 2 * time.Second
