@@ -16,7 +16,7 @@ import (
 	"github.com/biogate/biogate/gateway/document"
 )
 
-const docUsage = "usage: biogate doc verify FILE [--jwks URL|FILE] [--nonce NONCE] [--max-age D] [--json]"
+const docUsage = "usage: biogate doc verify FILE [--jwks URL|FILE] [--nonce NONCE] [--max-age D] [--iin IIN] [--json]"
 
 // docReport is what `biogate doc verify --json` prints. Only KeyID and
 // Algorithm (from the unverified header) are set when the document is
@@ -51,6 +51,7 @@ var docChecks = []struct {
 	{document.ErrFuture, "future"},
 	{document.ErrNonce, "nonce"},
 	{document.ErrStale, "stale"},
+	{document.ErrSubject, "subject"},
 	{errEnvelope, "envelope"},
 }
 
@@ -71,6 +72,7 @@ func runDoc(args []string, stdout, stderr io.Writer) int {
 	jwks := fs.String("jwks", os.Getenv("BIOGATE_JWKS"), "the gateway's keys: a JWKS file, or its http(s) URL .../.well-known/jwks.json (default $BIOGATE_JWKS)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	nonce := fs.String("nonce", "", "the client_nonce this relying party sent in start: a document with another is refused (a replay)")
+	subject := fs.String("iin", "", "the IIN this relying party asked about: a document of another person is refused")
 	maxAge := fs.Duration("max-age", 0, "refuse a document decided longer ago than this (e.g. 10m; 0: no limit)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, docUsage+"\n\nFILE holds a compact JWS, a result message, or `biogate session --json` output (- reads standard input).")
@@ -88,7 +90,7 @@ func runDoc(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	rep := verifyDocument(files[0], *jwks, document.VerifyOptions{Now: time.Now(), ClientNonce: *nonce, MaxAge: *maxAge})
+	rep := verifyDocument(files[0], *jwks, document.VerifyOptions{Now: time.Now(), ClientNonce: *nonce, MaxAge: *maxAge, IIN: *subject})
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

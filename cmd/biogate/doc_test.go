@@ -215,6 +215,8 @@ func TestDocVerifyReplay(t *testing.T) {
 		{"replayed, right nonce but expired", []string{oldFile, "--nonce", old.ClientNonce, "--max-age", "10m"}, exitFailure, "stale"},
 		{"the answer to this request", []string{freshFile, "--nonce", fresh.ClientNonce, "--max-age", "10m"}, exitOK, ""},
 		{"the answer, flags first", []string{"--max-age", "1m", "--nonce", fresh.ClientNonce, freshFile}, exitOK, ""},
+		{"the answer, another applicant", []string{freshFile, "--nonce", fresh.ClientNonce, "--iin", "061211600012"}, exitFailure, "subject"},
+		{"the answer, this applicant", []string{freshFile, "--nonce", fresh.ClientNonce, "--iin", fresh.Subject.IIN, "--max-age", "10m"}, exitOK, ""},
 		{"the answer, kept too long", []string{freshFile, "--nonce", fresh.ClientNonce, "--max-age", "1s"}, exitFailure, "stale"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -43,6 +43,9 @@ var (
 	// ErrStale: the document was decided longer ago than
 	// VerifyOptions.MaxAge: a document of an earlier session, replayed.
 	ErrStale = errors.New("document too old")
+	// ErrSubject: the document verified another IIN than the one the
+	// relying party asked about (VerifyOptions.IIN).
+	ErrSubject = errors.New("another person's document")
 )
 
 // ClockSkew is how far Verify lets a document's issued_at run ahead of the
@@ -188,10 +191,14 @@ type VerifyOptions struct {
 	// (the decision) may lie before Now (else ErrStale). A document issued
 	// up to ClockSkew after Now still verifies; later is ErrFuture.
 	MaxAge time.Duration
+	// IIN, when not "", must equal the document's subject.iin (else
+	// ErrSubject): the app did not verify someone else.
+	IIN string
 }
 
 // VerifyWith is Verify at opts.Now followed by the relying party's checks
-// of opts: the client nonce (compared in constant time) and the age.
+// of opts: the client nonce (compared in constant time), the age and the
+// subject.
 func VerifyWith(compact string, keys KeySet, opts VerifyOptions) (*Document, error) {
 	now := opts.Now
 	if now.IsZero() {
@@ -203,6 +210,9 @@ func VerifyWith(compact string, keys KeySet, opts VerifyOptions) (*Document, err
 	}
 	if err := doc.Expect(opts.ClientNonce, opts.MaxAge, now); err != nil {
 		return nil, err
+	}
+	if opts.IIN != "" && opts.IIN != doc.Subject.IIN {
+		return nil, fmt.Errorf("%w: the document's subject is not the IIN asked about", ErrSubject)
 	}
 	return doc, nil
 }

@@ -322,6 +322,8 @@ func TestVerifyWithReplay(t *testing.T) {
 		{"just within the age", freshJWS, VerifyOptions{Now: fresh.IssuedAt.Add(10 * time.Minute), MaxAge: 10 * time.Minute}, nil},
 		{"verifier's clock behind within the skew", freshJWS, VerifyOptions{Now: fresh.IssuedAt.Add(-time.Minute), MaxAge: 10 * time.Minute}, nil},
 		{"issued beyond the skew", freshJWS, VerifyOptions{Now: fresh.IssuedAt.Add(-ClockSkew - time.Second), MaxAge: 10 * time.Minute}, ErrFuture},
+		{"another person's document", freshJWS, VerifyOptions{Now: now, ClientNonce: fresh.ClientNonce, IIN: "061211600012"}, ErrSubject},
+		{"the applicant's document", freshJWS, VerifyOptions{Now: now, ClientNonce: fresh.ClientNonce, IIN: fresh.Subject.IIN}, nil},
 		{"a bad signature comes first", oldJWS[:len(oldJWS)-4] + "AAAA", VerifyOptions{Now: now, ClientNonce: fresh.ClientNonce}, ErrSignature},
 	} {
 		t.Run(c.name, func(t *testing.T) {

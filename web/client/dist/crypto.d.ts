@@ -24,10 +24,10 @@ export interface DocumentCheck {
     /**
      * Why not, when not valid: malformed, type, algorithm, unknown_key,
      * signature, unsupported; with VerifyOptions also nonce (another
-     * request's document), stale (older than maxAgeMs) and future (issued
-     * more than CLOCK_SKEW_MS ahead of now).
+     * request's document), stale (older than maxAgeMs), future (issued
+     * more than CLOCK_SKEW_MS ahead of now) and subject (another IIN).
      */
-    problem?: "malformed" | "type" | "algorithm" | "unknown_key" | "signature" | "unsupported" | "nonce" | "stale" | "future";
+    problem?: "malformed" | "type" | "algorithm" | "unknown_key" | "signature" | "unsupported" | "nonce" | "stale" | "future" | "subject";
     /** The key id of the header. */
     kid?: string;
     /** The document (the payload), when it decodes; trust it only when valid. */
@@ -51,6 +51,8 @@ export interface VerifyOptions {
     nonce?: string;
     /** The longest time, in milliseconds, since the decision (issued_at). */
     maxAgeMs?: number;
+    /** The IIN the relying party asked about: the document's subject.iin must equal it. */
+    iin?: string;
     /** The verifier's time (default Date.now()). */
     now?: Date | number;
 }

@@ -51,6 +51,11 @@ function expect(document, opts) {
         if (issued - now > CLOCK_SKEW_MS)
             return "future";
     }
+    if (opts.iin !== undefined && opts.iin !== "") {
+        const subject = document.subject;
+        if (subject?.iin !== opts.iin)
+            return "subject";
+    }
     return undefined;
 }
 /**

@@ -38,10 +38,10 @@ export interface DocumentCheck {
   /**
    * Why not, when not valid: malformed, type, algorithm, unknown_key,
    * signature, unsupported; with VerifyOptions also nonce (another
-   * request's document), stale (older than maxAgeMs) and future (issued
-   * more than CLOCK_SKEW_MS ahead of now).
+   * request's document), stale (older than maxAgeMs), future (issued
+   * more than CLOCK_SKEW_MS ahead of now) and subject (another IIN).
    */
-  problem?: "malformed" | "type" | "algorithm" | "unknown_key" | "signature" | "unsupported" | "nonce" | "stale" | "future";
+  problem?: "malformed" | "type" | "algorithm" | "unknown_key" | "signature" | "unsupported" | "nonce" | "stale" | "future" | "subject";
   /** The key id of the header. */
   kid?: string;
   /** The document (the payload), when it decodes; trust it only when valid. */
@@ -59,6 +59,8 @@ export interface VerifyOptions {
   nonce?: string;
   /** The longest time, in milliseconds, since the decision (issued_at). */
   maxAgeMs?: number;
+  /** The IIN the relying party asked about: the document's subject.iin must equal it. */
+  iin?: string;
   /** The verifier's time (default Date.now()). */
   now?: Date | number;
 }
@@ -86,6 +88,10 @@ function expect(document: NonNullable<DocumentCheck["document"]>, opts: VerifyOp
     const now = opts.now === undefined ? Date.now() : +opts.now;
     if (now - issued > opts.maxAgeMs) return "stale";
     if (issued - now > CLOCK_SKEW_MS) return "future";
+  }
+  if (opts.iin !== undefined && opts.iin !== "") {
+    const subject = document.subject as { iin?: unknown } | undefined;
+    if (subject?.iin !== opts.iin) return "subject";
   }
   return undefined;
 }

@@ -123,7 +123,7 @@ test("result documents: a replayed document is refused for its nonce and its age
   const header = { alg: "EdDSA", typ: DOCUMENT_TYPE, kid: "kid-a" };
   const now = Date.parse("2026-12-06T10:00:00.000Z");
   const old = await a.sign(header, { v: 2, decision: "match", client_nonce: "earlier-session-nonce-AAAA", issued_at: "2026-12-06T09:00:00.000Z" });
-  const fresh = await a.sign(header, { v: 2, decision: "match", client_nonce: "nonce-of-this-request-0042", issued_at: "2026-12-06T09:59:55.000Z" });
+  const fresh = await a.sign(header, { v: 2, decision: "match", client_nonce: "nonce-of-this-request-0042", issued_at: "2026-12-06T09:59:55.000Z", subject: { iin: "790303402568" } });
   const opts = { nonce: "nonce-of-this-request-0042", maxAgeMs: 10 * 60 * 1000, now };
 
   // The attack: the earlier session's document passes the signature check.
@@ -138,6 +138,8 @@ test("result documents: a replayed document is refused for its nonce and its age
   assert.equal((await verifyDocument(fresh, jwks, { ...opts, now: new Date(now + 3600_000) })).problem, "stale");
   assert.equal((await verifyDocument(fresh, jwks, { ...opts, now: now - 60_000 })).valid, true); // clock behind, within the skew
   assert.equal((await verifyDocument(fresh, jwks, { ...opts, now: now - 10 * 60_000 })).problem, "future");
+  assert.equal((await verifyDocument(fresh, jwks, { ...opts, iin: "061211600012" })).problem, "subject");
+  assert.equal((await verifyDocument(fresh, jwks, { ...opts, iin: "790303402568" })).valid, true);
   const undated = await a.sign(header, { v: 2, client_nonce: opts.nonce });
   assert.equal((await verifyDocument(undated, jwks, opts)).problem, "malformed");
 });
