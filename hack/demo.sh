@@ -104,17 +104,22 @@ pids+=($!)
 wait_ready "http://127.0.0.1:$gw_port/readyz" biogated "${pids[1]}"
 log "biogated on 127.0.0.1:$gw_port with $(basename "$camera_clip") as its camera; IDEC emulator on 127.0.0.1:$idec_port"
 
+# The MFO's loan system makes the nonce and keeps it with the application;
+# the app sends it in start.
+nonce=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 set +e
-bin/biogate session --gateway "http://127.0.0.1:$gw_port" --key "$KEY" --iin "$IIN" --commands move_closer "$@" --json \
+bin/biogate session --gateway "http://127.0.0.1:$gw_port" --key "$KEY" --iin "$IIN" --client-nonce "$nonce" --commands move_closer "$@" --json \
   | tee "$out/session.jsonl"
 code=${PIPESTATUS[0]}
 set -e
 
 # What the MFO's loan system would do with the result: check the signed
-# document against the gateway's public keys, and the evidence chain.
+# document against the gateway's public keys, its nonce, the decision's age
+# and the applicant's IIN (README, "How a loan system checks a result"),
+# and the evidence chain.
 jwks="http://127.0.0.1:$gw_port/.well-known/jwks.json"
-log "the result's signed document, checked with $jwks:"
-bin/biogate doc verify "$out/session.jsonl" --jwks "$jwks" || code=1
+log "the result's signed document, checked with $jwks, the loan system's nonce, --max-age 10m and the IIN:"
+bin/biogate doc verify "$out/session.jsonl" --jwks "$jwks" --nonce "$nonce" --max-age 10m --iin "$IIN" || code=1
 log "the evidence store:"
 bin/biogate evidence verify --store "sqlite:$out/data/evidence.db" --jwks "$jwks" \
   --checkpoints "$out/data/evidence-checkpoints.jsonl" --images --key "$out/data/evidence.key" || code=1

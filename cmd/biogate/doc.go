@@ -16,7 +16,7 @@ import (
 	"github.com/biogate/biogate/gateway/document"
 )
 
-const docUsage = "usage: biogate doc verify FILE [--jwks URL|FILE] [--json]"
+const docUsage = "usage: biogate doc verify FILE [--jwks URL|FILE] [--nonce NONCE] [--max-age D] [--iin IIN] [--json]"
 
 // docReport is what `biogate doc verify --json` prints. Only KeyID and
 // Algorithm (from the unverified header) are set when the document is
@@ -49,6 +49,9 @@ var docChecks = []struct {
 	{document.ErrInvalid, "invalid_document"},
 	{document.ErrKeyExpired, "key_expired"},
 	{document.ErrFuture, "future"},
+	{document.ErrNonce, "nonce"},
+	{document.ErrStale, "stale"},
+	{document.ErrSubject, "subject"},
 	{errEnvelope, "envelope"},
 }
 
@@ -68,6 +71,9 @@ func runDoc(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	jwks := fs.String("jwks", os.Getenv("BIOGATE_JWKS"), "the gateway's keys: a JWKS file, or its http(s) URL .../.well-known/jwks.json (default $BIOGATE_JWKS)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	nonce := fs.String("nonce", "", "the client_nonce this relying party sent in start: a document with another is refused (a replay)")
+	subject := fs.String("iin", "", "the IIN this relying party asked about: a document of another person is refused")
+	maxAge := fs.Duration("max-age", 0, "refuse a document decided longer ago than this (e.g. 10m; 0: no limit)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, docUsage+"\n\nFILE holds a compact JWS, a result message, or `biogate session --json` output (- reads standard input).")
 		fs.PrintDefaults()
@@ -79,12 +85,12 @@ func runDoc(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	if len(files) != 1 || *jwks == "" {
+	if len(files) != 1 || *jwks == "" || *maxAge < 0 {
 		fs.Usage()
 		return exitUsage
 	}
 
-	rep := verifyDocument(files[0], *jwks, time.Now())
+	rep := verifyDocument(files[0], *jwks, document.VerifyOptions{Now: time.Now(), ClientNonce: *nonce, MaxAge: *maxAge, IIN: *subject})
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -115,8 +121,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // verifyDocument reads the document in file and the keys in jwks and
-// verifies it at now.
-func verifyDocument(file, jwks string, now time.Time) docReport {
+// verifies it with opts.
+func verifyDocument(file, jwks string, opts document.VerifyOptions) docReport {
 	var rep docReport
 	compact, envelope, err := readDocument(file)
 	if err != nil {
@@ -131,7 +137,7 @@ func verifyDocument(file, jwks string, now time.Time) docReport {
 		rep.Check, rep.Message = "jwks", err.Error()
 		return rep
 	}
-	doc, err := document.Verify(compact, keys, now)
+	doc, err := document.VerifyWith(compact, keys, opts)
 	if err == nil && envelope != nil {
 		err = envelope.matches(doc)
 	}

@@ -171,3 +171,77 @@ func TestDocUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestDocVerifyReplay: a loan system that asked with nonce B is handed the
+// signed result of an earlier session (nonce A, an hour old). The
+// signature alone verifies it; --nonce and --max-age refuse it, and accept
+// the answer to the request that was made.
+func TestDocVerifyReplay(t *testing.T) {
+	now := time.Now()
+	clk := &testClock{now: now.Add(-2 * time.Hour)}
+	k, err := document.NewKeyring(document.KeyringConfig{Dir: t.TempDir(), Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := jwksServer(t, k)
+	old := testDocument(now.Add(-time.Hour))
+	old.ClientNonce = "earlier-session-nonce-AAAA"
+	oldJWS, err := document.Sign(k, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := testDocument(now.Add(-5 * time.Second))
+	fresh.ClientNonce = "0123456789abcdef0123456789abcdef"
+	freshJWS, err := document.Sign(k, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldFile, freshFile := writeFile(t, "old.jws", oldJWS), writeFile(t, "fresh.jws", freshJWS)
+	// The app hands over the earlier result message, with its own nonce.
+	oldResult, _ := protocol.Encode(protocol.Result{SessionID: old.SessionID, Decision: protocol.DecisionMatch,
+		ClientNonce: old.ClientNonce, Attempts: 1, DecidedAt: old.IssuedAt, Document: oldJWS})
+	oldResultFile := writeFile(t, "old-result.json", string(oldResult))
+
+	for _, c := range []struct {
+		name  string
+		args  []string
+		code  int
+		check string
+	}{
+		{"replayed, signature only (the attack)", []string{oldFile}, exitOK, ""},
+		{"replayed, nonce checked", []string{oldFile, "--nonce", fresh.ClientNonce}, exitFailure, "nonce"},
+		{"replayed result message, nonce checked", []string{oldResultFile, "--nonce", fresh.ClientNonce}, exitFailure, "nonce"},
+		{"replayed, age checked", []string{oldFile, "--max-age", "10m"}, exitFailure, "stale"},
+		{"replayed, right nonce but expired", []string{oldFile, "--nonce", old.ClientNonce, "--max-age", "10m"}, exitFailure, "stale"},
+		{"the answer to this request", []string{freshFile, "--nonce", fresh.ClientNonce, "--max-age", "10m"}, exitOK, ""},
+		{"the answer, flags first", []string{"--max-age", "1m", "--nonce", fresh.ClientNonce, freshFile}, exitOK, ""},
+		{"the answer, another applicant", []string{freshFile, "--nonce", fresh.ClientNonce, "--iin", "061211600012"}, exitFailure, "subject"},
+		{"the answer, this applicant", []string{freshFile, "--nonce", fresh.ClientNonce, "--iin", fresh.Subject.IIN, "--max-age", "10m"}, exitOK, ""},
+		{"the answer, kept too long", []string{freshFile, "--nonce", fresh.ClientNonce, "--max-age", "1s"}, exitFailure, "stale"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"doc", "verify", "--json", "--jwks", url}, c.args...)...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, c.code, stdout, stderr)
+			}
+			var rep docReport
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatalf("not JSON: %v\n%s", err, stdout)
+			}
+			if rep.Valid != (c.check == "") || rep.Check != c.check {
+				t.Fatalf("valid %v, check %q (%s), want check %q", rep.Valid, rep.Check, rep.Message, c.check)
+			}
+		})
+	}
+
+	code, stdout, _ := runCLI(t, "doc", "verify", oldFile, "--jwks", url, "--nonce", fresh.ClientNonce)
+	if code != exitFailure || !strings.Contains(stdout, "INVALID     nonce: client nonce differs") {
+		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+	if strings.Contains(stdout, old.ClientNonce) || strings.Contains(stdout, fresh.Subject.IIN) {
+		t.Errorf("the report shows a nonce or the IIN:\n%s", stdout)
+	}
+	if code, _, _ := runCLI(t, "doc", "verify", freshFile, "--jwks", url, "--max-age", "-1m"); code != exitUsage {
+		t.Errorf("negative --max-age: exit %d, want %d", code, exitUsage)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -44,6 +45,7 @@ func runSession(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the events as JSON lines; the last line is the result")
 	consentText := fs.String("consent-text", demoConsentText, "the consent text the person accepted")
 	origin := fs.String("origin", "", "Origin header to send (default: none)")
+	clientNonce := fs.String("client-nonce", "", "the client_nonce to send, 16-128 characters of A-Z a-z 0-9 _ - (default: a random one); a relying party passes its own and checks it with doc verify --nonce")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: biogate session --gateway http://HOST:PORT --key KEY --iin IIN [--relay SRC] [--commands c1,c2,...] [--json]")
 		fs.PrintDefaults()
@@ -92,7 +94,7 @@ func runSession(args []string, stdout, stderr io.Writer) int {
 	}
 
 	start := protocol.Start{
-		IIN: *iinFlag, Modality: protocol.ModalityFace, ClientNonce: nonce(),
+		IIN: *iinFlag, Modality: protocol.ModalityFace, ClientNonce: cmp.Or(*clientNonce, nonce()),
 		Consent: &protocol.Consent{TextID: "biogate-cli-consent-v1", TextSHA256: sha256Hex(*consentText), AcceptedAt: time.Now().UTC()},
 		Camera:  protocol.Camera{Mode: protocol.CameraKiosk, Name: *camera},
 	}

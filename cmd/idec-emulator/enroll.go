@@ -15,6 +15,7 @@ import (
 func runEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
 	gallery := fs.String("gallery", "", "gallery folder (created 0700 when missing; a running serve sees the new person at once)")
+	nameKey := fs.String("name-key", "", "file with the key of the gallery's file names, which are keyed hashes of the IINs (default DIR/.name-key, created when missing); serve and enroll must use the same one")
 	id := fs.String("iin", "", "IIN of the person, 12 digits")
 	photo := fs.String("photo", "", "reference photo, JPEG or PNG, stored as given")
 	modelDir := fs.String("models", "", "models folder (default $BIOGATE_MODELS, else $BIOGATE_SHARED/models, else ../shared/models)")
@@ -34,7 +35,7 @@ func runEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "idec-emulator enroll: %v\n", err)
 		return exitFailure
 	}
-	emu, err := idecemu.New(idecemu.Config{Gallery: *gallery, ModelDir: *modelDir})
+	emu, err := idecemu.New(idecemu.Config{Gallery: *gallery, NameKeyFile: *nameKey, ModelDir: *modelDir})
 	if err != nil {
 		fmt.Fprintf(stderr, "idec-emulator enroll: %v\n", err)
 		return exitFailure

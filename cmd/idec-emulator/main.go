@@ -3,15 +3,16 @@
 // what it answers and how it misbehaves on request).
 //
 //	idec-emulator certs --out DIR
-//	idec-emulator serve --listen ADDR --gallery DIR --tls DIR [--threshold X] [--models DIR]
+//	idec-emulator serve --listen ADDR --gallery DIR --tls DIR [--threshold X] [--models DIR] [--name-key FILE]
 //	                    [--fault-latency D] [--fault-error-rate P] [--fault-status N]
 //	                    [--fault-timeout] [--fault-malformed] [--fault-reset]
-//	idec-emulator enroll --gallery DIR --iin IIN --photo FILE [--models DIR]
+//	idec-emulator enroll --gallery DIR --iin IIN --photo FILE [--models DIR] [--name-key FILE]
 //
 // certs writes a development CA with server and client certificates; serve
 // answers the IDEC contract over mutual TLS until SIGINT or SIGTERM; enroll
 // puts a reference photo into the gallery folder, also while serve runs on
-// it.
+// it. The gallery's files are named by a keyed hash of the IIN, the key in
+// DIR/.name-key or --name-key FILE (see package internal/idecemu).
 //
 // Exit status: 0 on success, 1 on a failure, 2 on a usage error.
 package main

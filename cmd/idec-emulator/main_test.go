@@ -109,23 +109,25 @@ func TestCerts(t *testing.T) {
 
 // TestEnrollAndServe runs the commands as an operator would: certs, enroll,
 // serve (in-process, on a free port), a verification over mutual TLS, an
-// enroll while serving, and a stop by cancelling serve's context.
+// enroll while serving, and a stop by cancelling serve's context. The
+// name key is kept outside the gallery (--name-key): the gallery then holds
+// no file named by an IIN nor the key to link a name to one.
 func TestEnrollAndServe(t *testing.T) {
 	shared := testenv.Shared(t)
 	models := testenv.Models(t)
 	faces := filepath.Join(shared, "data", "faces")
 	dir := t.TempDir()
-	certs, gallery := filepath.Join(dir, "tls"), filepath.Join(dir, "gallery")
+	certs, gallery, nameKey := filepath.Join(dir, "tls"), filepath.Join(dir, "gallery"), filepath.Join(dir, "name.key")
 	if code, _, stderr := runCLI(t, "certs", "--out", certs); code != exitOK {
 		t.Fatalf("certs: %s", stderr)
 	}
-	code, stdout, stderr := runCLI(t, "enroll", "--gallery", gallery, "--iin", obamaIIN, "--photo", filepath.Join(faces, "obama.jpg"), "--models", models)
+	code, stdout, stderr := runCLI(t, "enroll", "--gallery", gallery, "--iin", obamaIIN, "--photo", filepath.Join(faces, "obama.jpg"), "--models", models, "--name-key", nameKey)
 	if code != exitOK || !strings.Contains(stdout, "enrolled ********2568") {
 		t.Fatalf("enroll: exit %d: %s%s", code, stdout, stderr)
 	}
 	fp := filepath.Join(dir, "fingerprint.jpg")
 	writeFingerprintJPEG(t, filepath.Join(shared, "data", "fingerprints", "fvc2002", "DB1_B", "101_1.png"), fp)
-	if code, _, stderr := runCLI(t, "enroll", "--gallery", gallery, "--iin", bidenIIN, "--photo", fp, "--models", models); code != exitFailure || !strings.Contains(stderr, "no face") {
+	if code, _, stderr := runCLI(t, "enroll", "--gallery", gallery, "--iin", bidenIIN, "--photo", fp, "--models", models, "--name-key", nameKey); code != exitFailure || !strings.Contains(stderr, "no face") {
 		t.Errorf("enroll of a fingerprint: exit %d: %s", code, stderr)
 	}
 
@@ -135,7 +137,7 @@ func TestEnrollAndServe(t *testing.T) {
 	var logs syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--listen", addr, "--gallery", gallery, "--tls", certs, "--models", models}, &logs, &logs)
+		done <- run(ctx, []string{"serve", "--listen", addr, "--gallery", gallery, "--tls", certs, "--models", models, "--name-key", nameKey}, &logs, &logs)
 	}()
 	tlsCfg, err := idecemu.ClientTLSConfig(certs)
 	if err != nil {
@@ -172,7 +174,7 @@ func TestEnrollAndServe(t *testing.T) {
 		t.Errorf("obama2 against obama: %+v", v)
 	}
 	// Enrolled by the CLI while serve runs on the same folder.
-	if code, _, stderr := runCLI(t, "enroll", "--gallery", gallery, "--iin", bidenIIN, "--photo", filepath.Join(faces, "biden.jpg"), "--models", models); code != exitOK {
+	if code, _, stderr := runCLI(t, "enroll", "--gallery", gallery, "--iin", bidenIIN, "--photo", filepath.Join(faces, "biden.jpg"), "--models", models, "--name-key", nameKey); code != exitOK {
 		t.Fatalf("enroll while serving: %s", stderr)
 	}
 	if v := verify(bidenIIN, "train_biden_biden2.jpg"); v.Decision != idechttp.DecisionMatch {
@@ -196,6 +198,21 @@ func TestEnrollAndServe(t *testing.T) {
 	}
 	if strings.Contains(out, obamaIIN) || strings.Contains(out, bidenIIN) {
 		t.Errorf("log holds a whole IIN:\n%s", out)
+	}
+	entries, err := os.ReadDir(gallery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 4 {
+		t.Errorf("%d files in the gallery, want 2 photos and 2 records", len(entries))
+	}
+	for _, e := range entries {
+		if strings.Contains(e.Name(), obamaIIN) || strings.Contains(e.Name(), bidenIIN) || e.Name() == idecemu.NameKeyFile {
+			t.Errorf("gallery file %s", e.Name())
+		}
+	}
+	if st, err := os.Stat(nameKey); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("name key: %v", err)
 	}
 }
 

@@ -22,6 +22,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on (host:port; port 0 picks a free one)")
 	gallery := fs.String("gallery", "", "gallery folder (created 0700 when missing)")
+	nameKey := fs.String("name-key", "", "file with the key of the gallery's file names, which are keyed hashes of the IINs (default DIR/.name-key, created when missing); serve and enroll must use the same one")
 	tlsDir := fs.String("tls", "", "folder with ca.pem, server.pem and server-key.pem (see 'idec-emulator certs'); clients must present a certificate from that CA")
 	threshold := fs.Float64("threshold", idecemu.DefaultThreshold, "decision threshold on the reported similarity, in (0, 1]")
 	modelDir := fs.String("models", "", "models folder (default $BIOGATE_MODELS, else $BIOGATE_SHARED/models, else ../shared/models)")
@@ -45,11 +46,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailure
 	}
 	emu, err := idecemu.New(idecemu.Config{
-		Gallery:   *gallery,
-		Threshold: *threshold,
-		ModelDir:  *modelDir,
-		Faults:    f,
-		Logger:    log,
+		Gallery:     *gallery,
+		NameKeyFile: *nameKey,
+		Threshold:   *threshold,
+		ModelDir:    *modelDir,
+		Faults:      f,
+		Logger:      log,
 	})
 	if errors.Is(err, idecemu.ErrInvalidConfig) {
 		fmt.Fprintf(stderr, "idec-emulator serve: %v\n", err)

@@ -2,6 +2,7 @@ package document
 
 import (
 	"crypto/ed25519"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -35,6 +36,16 @@ var (
 	ErrKeyExpired = errors.New("expired key id")
 	// ErrFuture: the document was issued later than now plus ClockSkew.
 	ErrFuture = errors.New("issued in the future")
+	// ErrNonce: the document's client_nonce is not the one the relying
+	// party sent in start (VerifyOptions.ClientNonce): a document of
+	// another request, replayed.
+	ErrNonce = errors.New("client nonce differs")
+	// ErrStale: the document was decided longer ago than
+	// VerifyOptions.MaxAge: a document of an earlier session, replayed.
+	ErrStale = errors.New("document too old")
+	// ErrSubject: the document verified another IIN than the one the
+	// relying party asked about (VerifyOptions.IIN).
+	ErrSubject = errors.New("another person's document")
 )
 
 // ClockSkew is how far Verify lets a document's issued_at run ahead of the
@@ -175,6 +186,68 @@ func VerifySignature(compact string, keys KeySet) ([]byte, Key, error) {
 		return nil, Key{}, fmt.Errorf("%w: key %s: %v", ErrSignature, key.ID, err)
 	}
 	return payload, key, nil
+}
+
+// VerifyOptions is what a relying party expects of a document it asked
+// for, beyond its signature: the nonce it generated and sent in start's
+// client_nonce, and how recent the decision must be. A valid signature
+// alone proves only that the gateway once decided so, for someone's
+// request: without these checks a document of an earlier session, or of
+// another request for the same IIN, verifies too.
+type VerifyOptions struct {
+	// Now is the verifier's time; zero means time.Now().
+	Now time.Time
+	// ClientNonce, when not "", must equal the document's client_nonce
+	// (else ErrNonce).
+	ClientNonce string
+	// MaxAge, when positive, bounds how long ago the document's issued_at
+	// (the decision) may lie before Now (else ErrStale). A document issued
+	// up to ClockSkew after Now still verifies; later is ErrFuture.
+	MaxAge time.Duration
+	// IIN, when not "", must equal the document's subject.iin (else
+	// ErrSubject): the app did not verify someone else.
+	IIN string
+}
+
+// VerifyWith is Verify at opts.Now followed by the relying party's checks
+// of opts: the client nonce (compared in constant time), the age and the
+// subject.
+func VerifyWith(compact string, keys KeySet, opts VerifyOptions) (*Document, error) {
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	doc, err := Verify(compact, keys, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := doc.Expect(opts.ClientNonce, opts.MaxAge, now); err != nil {
+		return nil, err
+	}
+	if opts.IIN != "" && opts.IIN != doc.Subject.IIN {
+		return nil, fmt.Errorf("%w: the document's subject is not the IIN asked about", ErrSubject)
+	}
+	return doc, nil
+}
+
+// Expect checks a verified document against what its relying party asked
+// for: when nonce is not "", the document's client_nonce must equal it
+// (ErrNonce); when maxAge is positive, issued_at must not lie more than
+// maxAge before now (ErrStale) nor more than ClockSkew after it
+// (ErrFuture).
+func (d *Document) Expect(nonce string, maxAge time.Duration, now time.Time) error {
+	if nonce != "" && subtle.ConstantTimeCompare([]byte(nonce), []byte(d.ClientNonce)) != 1 {
+		return fmt.Errorf("%w: the document answers another request", ErrNonce)
+	}
+	if maxAge > 0 {
+		if age := now.Sub(d.IssuedAt); age > maxAge {
+			return fmt.Errorf("%w: decided %s ago at %s, at most %s accepted", ErrStale, age.Round(time.Second), stamp(d.IssuedAt), maxAge)
+		}
+		if d.IssuedAt.After(now.Add(ClockSkew)) {
+			return fmt.Errorf("%w: issued at %s, now %s", ErrFuture, stamp(d.IssuedAt), stamp(now))
+		}
+	}
+	return nil
 }
 
 // Covers checks that a statement issued at issued, verified at now, falls in

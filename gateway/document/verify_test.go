@@ -287,3 +287,60 @@ func TestOpaqueSignerAndVerifierPlugIn(t *testing.T) {
 		t.Fatalf("with another key: %v, want ErrSignature", err)
 	}
 }
+
+// TestVerifyWithReplay: a document of an earlier request verifies with
+// Verify alone (the replay the relying party must catch); VerifyWith
+// refuses it for its nonce and for its age, and accepts the answer to the
+// request that was asked, while it is fresh.
+func TestVerifyWithReplay(t *testing.T) {
+	s, key := newEd25519(t, t0.Add(-time.Hour))
+	old := sample(t0)
+	old.ClientNonce = "nonce-of-last-weeks-request"
+	oldJWS := mustSign(t, s, old)
+	fresh := sample(t0.Add(7 * 24 * time.Hour))
+	fresh.ClientNonce = "nonce-of-todays-request-42"
+	freshJWS := mustSign(t, s, fresh)
+	now := fresh.IssuedAt.Add(30 * time.Second)
+	keys := KeySet{key}
+
+	if _, err := Verify(oldJWS, keys, now); err != nil {
+		t.Fatalf("the replayed document must pass the signature checks (the attack): %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		jws  string
+		opts VerifyOptions
+		want error
+	}{
+		{"replayed, nonce checked", oldJWS, VerifyOptions{Now: now, ClientNonce: fresh.ClientNonce}, ErrNonce},
+		{"replayed, age checked", oldJWS, VerifyOptions{Now: now, MaxAge: 10 * time.Minute}, ErrStale},
+		{"replayed, both", oldJWS, VerifyOptions{Now: now, ClientNonce: fresh.ClientNonce, MaxAge: 10 * time.Minute}, ErrNonce},
+		{"the request's own answer", freshJWS, VerifyOptions{Now: now, ClientNonce: fresh.ClientNonce, MaxAge: 10 * time.Minute}, nil},
+		{"a prefix of the nonce", freshJWS, VerifyOptions{Now: now, ClientNonce: fresh.ClientNonce[:20]}, ErrNonce},
+		{"the nonce with more", freshJWS, VerifyOptions{Now: now, ClientNonce: fresh.ClientNonce + "x"}, ErrNonce},
+		{"the answer, kept too long", freshJWS, VerifyOptions{Now: now.Add(time.Hour), ClientNonce: fresh.ClientNonce, MaxAge: 10 * time.Minute}, ErrStale},
+		{"just within the age", freshJWS, VerifyOptions{Now: fresh.IssuedAt.Add(10 * time.Minute), MaxAge: 10 * time.Minute}, nil},
+		{"verifier's clock behind within the skew", freshJWS, VerifyOptions{Now: fresh.IssuedAt.Add(-time.Minute), MaxAge: 10 * time.Minute}, nil},
+		{"issued beyond the skew", freshJWS, VerifyOptions{Now: fresh.IssuedAt.Add(-ClockSkew - time.Second), MaxAge: 10 * time.Minute}, ErrFuture},
+		{"another person's document", freshJWS, VerifyOptions{Now: now, ClientNonce: fresh.ClientNonce, IIN: "061211600012"}, ErrSubject},
+		{"the applicant's document", freshJWS, VerifyOptions{Now: now, ClientNonce: fresh.ClientNonce, IIN: fresh.Subject.IIN}, nil},
+		{"a bad signature comes first", oldJWS[:len(oldJWS)-4] + "AAAA", VerifyOptions{Now: now, ClientNonce: fresh.ClientNonce}, ErrSignature},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			doc, err := VerifyWith(c.jws, keys, c.opts)
+			if c.want == nil {
+				if err != nil || doc == nil || doc.ID != fresh.ID {
+					t.Fatalf("got %v, %v; want the fresh document", doc, err)
+				}
+				return
+			}
+			if !errors.Is(err, c.want) || doc != nil {
+				t.Fatalf("got %v, %v; want %v", doc, err, c.want)
+			}
+		})
+	}
+	// Zero Now is the wall clock, later than t0: the old document is stale.
+	if _, err := VerifyWith(oldJWS, keys, VerifyOptions{MaxAge: time.Hour}); !errors.Is(err, ErrStale) {
+		t.Errorf("zero Now: %v", err)
+	}
+}

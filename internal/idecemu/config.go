@@ -17,6 +17,12 @@ type Config struct {
 	// Gallery is the folder of reference photos and their embeddings. It is
 	// created (0700) when missing. Required.
 	Gallery string
+	// NameKeyFile holds the key of the gallery's file names (32 random
+	// bytes as hex): the files of a person are named by the keyed hash of
+	// the IIN, never by the IIN. Created (0600) when missing; "" means
+	// NameKeyFile in Gallery. Every process using the gallery must use the
+	// same key.
+	NameKeyFile string
 	// Threshold is the decision threshold on the reported similarity
 	// (0..1, see Similarity): Similarity >= Threshold is a match. Zero means
 	// DefaultThreshold.

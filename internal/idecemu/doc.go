@@ -16,10 +16,15 @@
 //
 // # Gallery
 //
-// The reference photos live in one folder (Config.Gallery): per IIN the
-// photo as enrolled (<IIN>.jpg or <IIN>.png) and its embedding record
-// (<IIN>.emb, JSON), both readable by their owner only (0600) because they
-// are biometric data. Files are written to a temporary name and renamed, the
+// The reference photos live in one folder (Config.Gallery): per person
+// the photo as enrolled (<name>.jpg or <name>.png) and its embedding record
+// (<name>.emb, JSON), both readable by their owner only (0600) because they
+// are biometric data. The name is HMAC-SHA256 of the IIN under the
+// gallery's name key (64 hex digits; the key in Config.NameKeyFile, by
+// default .name-key in the folder, created on first use), and the record
+// holds no IIN: a listing of the folder, or of its backup, does not say
+// whose photos it holds. A gallery of the earlier format, named by the IIN,
+// is migrated when a Server opens it. Files are written to a temporary name and renamed, the
 // record last, so a reader sees a whole enrolment or none. Every lookup
 // checks the record on disk (one stat), so a person enrolled, re-enrolled
 // or removed by another process — `idec-emulator enroll` while `serve`

@@ -17,15 +17,20 @@ import (
 	"github.com/biogate/biogate/models"
 )
 
-// recordVersion is the version of the <IIN>.emb format written here.
-const recordVersion = 1
+// recordVersion is the version of the <name>.emb format written here.
+// Version 1 named the files by the IIN and held it in "iin"; openGallery
+// migrates such records (gallery.migrate).
+const recordVersion = 2
 
-// record is the content of <IIN>.emb: the embedding of the person's
-// reference photo and what it was computed from. It is biometric data.
+// record is the content of <name>.emb, name being the keyed hash of the
+// person's IIN (gallery.name): the embedding of the person's reference
+// photo and what it was computed from. It is biometric data.
 type record struct {
 	Version int `json:"version"`
-	// IIN repeats the file's name, so a renamed file is detected.
-	IIN string `json:"iin"`
+	// Subject repeats the file's name, so a renamed file is detected.
+	Subject string `json:"subject,omitempty"`
+	// IIN is version 1's Subject: the IIN in clear. Never written now.
+	IIN string `json:"iin,omitempty"`
 	// Model and ModelSHA256 name the embedder: a record made by another
 	// model is not comparable and counts as no usable reference photo.
 	Model       string           `json:"model"`
@@ -47,6 +52,7 @@ var errUnusable = errors.New("emulator: reference record unusable")
 type gallery struct {
 	dir      string
 	modelSHA string
+	key      []byte // of the file names (name)
 
 	writeMu sync.Mutex // serialises this process's enrolments
 
@@ -60,41 +66,73 @@ type cached struct {
 	rec  *record // nil when the file was unusable
 }
 
-// openGallery creates dir (0700) when missing and reads every record in it,
-// returning how many persons are usable and how many records are not.
-func openGallery(dir, modelSHA string) (g *gallery, persons, unusable int, err error) {
+// galleryCounts is what openGallery found.
+type galleryCounts struct {
+	// Persons have a usable record; Unusable records do not.
+	Persons, Unusable int
+	// Migrated enrolments were named by the IIN (version 1) and are now
+	// named by its keyed hash.
+	Migrated int
+}
+
+// openGallery creates dir (0700) when missing, loads the key of the file
+// names from keyFile (creating it when missing; "" is dir/NameKeyFile),
+// migrates enrolments named by the IIN, and reads every record.
+func openGallery(dir, keyFile, modelSHA string) (*gallery, galleryCounts, error) {
+	var n galleryCounts
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, 0, 0, fmt.Errorf("emulator: creating gallery: %w", err)
+		return nil, n, fmt.Errorf("emulator: creating gallery: %w", err)
 	}
+	if keyFile == "" {
+		keyFile = filepath.Join(dir, NameKeyFile)
+	}
+	key, err := loadNameKey(keyFile)
+	if err != nil {
+		return nil, n, err
+	}
+	g := &gallery{dir: dir, modelSHA: modelSHA, key: key, cache: make(map[string]cached)}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("emulator: reading gallery: %w", err)
+		return nil, n, fmt.Errorf("emulator: reading gallery: %w", err)
 	}
-	g = &gallery{dir: dir, modelSHA: modelSHA, cache: make(map[string]cached)}
 	for _, e := range entries {
-		id, ok := strings.CutSuffix(e.Name(), ".emb")
+		stem, ok := strings.CutSuffix(e.Name(), ".emb")
 		if !ok || e.IsDir() {
 			continue
 		}
-		if _, err := iin.Parse(id); err != nil {
+		if _, err := iin.Parse(stem); err == nil {
+			if err := g.migrate(stem); err != nil {
+				if !errors.Is(err, errUnusable) {
+					return nil, n, err
+				}
+				n.Unusable++
+				continue
+			}
+			n.Migrated++
+			stem = g.name(stem)
+		}
+		if !isName(stem) {
 			continue // not ours (a stray file); lookups never ask for it
 		}
-		if _, err := g.lookup(id); err != nil {
-			unusable++
+		if _, err := g.lookupName(stem); err != nil {
+			n.Unusable++
 			continue
 		}
-		persons++
+		n.Persons++
 	}
-	return g, persons, unusable, nil
+	return g, n, nil
 }
 
-func (g *gallery) recordPath(id string) string { return filepath.Join(g.dir, id+".emb") }
+func (g *gallery) recordPath(name string) string { return filepath.Join(g.dir, name+".emb") }
 
 // lookup returns the record of the valid IIN id: errUnknown when none is
 // enrolled, errUnusable when its record cannot be used. It stats the record
 // on every call and re-reads it when the file changed, so enrolments by
 // another process are seen at once.
-func (g *gallery) lookup(id string) (*record, error) {
+func (g *gallery) lookup(id string) (*record, error) { return g.lookupName(g.name(id)) }
+
+// lookupName is lookup by the files' name.
+func (g *gallery) lookupName(id string) (*record, error) {
 	p := g.recordPath(id)
 	info, err := os.Stat(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -152,7 +190,7 @@ func (g *gallery) read(p, id string) (*record, error) {
 	switch {
 	case r.Version != recordVersion:
 		return nil, fmt.Errorf("%w: version %d", errUnusable, r.Version)
-	case r.IIN != id:
+	case r.Subject != id || r.IIN != "":
 		return nil, fmt.Errorf("%w: record of another IIN", errUnusable)
 	case r.Model != models.MobileFaceNet || r.ModelSHA256 != g.modelSHA:
 		return nil, fmt.Errorf("%w: made by another model; enrol again", errUnusable)
@@ -160,17 +198,19 @@ func (g *gallery) read(p, id string) (*record, error) {
 	return &r, nil
 }
 
-// store writes the photo (as given) and then the record of id, each to a
-// temporary file (0600) that is synced and renamed into place, so that a
-// reader sees the old enrolment or the new one, never a part. The record
-// goes last: it is what makes the person enrolled.
+// store writes the photo (as given) and then the record of the IIN id,
+// under its keyed name, each to a temporary file (0600) that is synced and
+// renamed into place, so that a reader sees the old enrolment or the new
+// one, never a part. The record goes last: it is what makes the person
+// enrolled.
 func (g *gallery) store(id string, photo []byte, ext string, emb models.Embedding, now time.Time) error {
 	g.writeMu.Lock()
 	defer g.writeMu.Unlock()
 	sum := sha256.Sum256(photo)
+	id = g.name(id)
 	rec := record{
 		Version:     recordVersion,
-		IIN:         id,
+		Subject:     id,
 		Model:       models.MobileFaceNet,
 		ModelSHA256: g.modelSHA,
 		Embedding:   emb,

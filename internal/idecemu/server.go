@@ -67,7 +67,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, persons, unusable, err := openGallery(cfg.Gallery, spec.SHA256)
+	g, counts, err := openGallery(cfg.Gallery, cfg.NameKeyFile, spec.SHA256)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func New(cfg Config) (*Server, error) {
 		writeError(w, http.StatusNotFound, idechttp.CodeInvalidRequest, "no such endpoint", "")
 	})
 	s.handler = s.track(mux)
-	s.log.Info("gallery loaded", "persons", persons, "unusable", unusable)
+	s.log.Info("gallery loaded", "persons", counts.Persons, "unusable", counts.Unusable, "migrated", counts.Migrated)
 	s.log.Info("matcher loaded", "detector", models.YuNet, "embedder", models.MobileFaceNet,
 		"matchers", cfg.Matchers, "threshold", cfg.Threshold)
 	return s, nil

@@ -211,8 +211,8 @@ func TestEnrollErrors(t *testing.T) {
 			}
 		})
 	}
-	if entries, _ := os.ReadDir(e.dir); len(entries) != 0 {
-		t.Errorf("failed enrolments left files: %v", entries)
+	if entries, _ := os.ReadDir(e.dir); len(entries) != 1 || entries[0].Name() != idecemu.NameKeyFile {
+		t.Errorf("failed enrolments left files: %v; want only the name key", entries)
 	}
 	// Through the Go API the errors are the sentinels.
 	ctx := context.Background()
@@ -237,7 +237,8 @@ func TestGalleryPersists(t *testing.T) {
 	e.enroll(t, obamaIIN, photo(t, "obama.jpg"))
 	e.enroll(t, alexIIN, photo(t, "alex-lacamoire.png"))
 
-	want := map[string]bool{obamaIIN + ".jpg": true, obamaIIN + ".emb": true, alexIIN + ".png": true, alexIIN + ".emb": true}
+	obama, alex := idecemu.GalleryName(e.emu, obamaIIN), idecemu.GalleryName(e.emu, alexIIN)
+	want := map[string]bool{obama + ".jpg": true, obama + ".emb": true, alex + ".png": true, alex + ".emb": true, idecemu.NameKeyFile: true}
 	entries, err := os.ReadDir(e.dir)
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +260,7 @@ func TestGalleryPersists(t *testing.T) {
 	if st, _ := os.Stat(e.dir); st.Mode().Perm() != 0o700 {
 		t.Errorf("gallery mode %v, want 0700", st.Mode().Perm())
 	}
-	if b, _ := os.ReadFile(filepath.Join(e.dir, obamaIIN+".jpg")); string(b) != string(photo(t, "obama.jpg")) {
+	if b, _ := os.ReadFile(filepath.Join(e.dir, obama+".jpg")); string(b) != string(photo(t, "obama.jpg")) {
 		t.Error("the reference photo is not stored as given")
 	}
 
@@ -294,14 +295,14 @@ func TestGalleryPersists(t *testing.T) {
 	}
 
 	// A damaged record: the person exists but has no usable reference.
-	if err := os.WriteFile(filepath.Join(e.dir, alexIIN+".emb"), []byte(`{"version":1,"iin":"`), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(e.dir, alex+".emb"), []byte(`{"version":2,"subject":"`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if r := e.verify(t, newRequest(alexIIN, photo(t, "train_alex_lacamoire_img1.jpg")), ""); r.status != 409 || r.err.Code != idechttp.CodeNoReferencePhoto {
 		t.Errorf("damaged record: %d %+v", r.status, r.err)
 	}
 	// Removed: unknown again.
-	os.Remove(filepath.Join(e.dir, obamaIIN+".emb"))
+	os.Remove(filepath.Join(e.dir, obama+".emb"))
 	if r := e.verify(t, newRequest(obamaIIN, photo(t, "obama2.jpg")), ""); r.status != 404 {
 		t.Errorf("removed record: %d", r.status)
 	}

@@ -21,26 +21,52 @@ export interface JWK {
 export interface DocumentCheck {
     /** Whether the signature verifies with the named key of the set. */
     valid: boolean;
-    /** Why not, when not valid: malformed, type, algorithm, unknown_key, signature, unsupported. */
-    problem?: "malformed" | "type" | "algorithm" | "unknown_key" | "signature" | "unsupported";
+    /**
+     * Why not, when not valid: malformed, type, algorithm, unknown_key,
+     * signature, unsupported; with VerifyOptions also nonce (another
+     * request's document), stale (older than maxAgeMs), future (issued
+     * more than CLOCK_SKEW_MS ahead of now) and subject (another IIN).
+     */
+    problem?: "malformed" | "type" | "algorithm" | "unknown_key" | "signature" | "unsupported" | "nonce" | "stale" | "future" | "subject";
     /** The key id of the header. */
     kid?: string;
     /** The document (the payload), when it decodes; trust it only when valid. */
     document?: {
         id?: string;
         decision?: string;
+        issued_at?: string;
+        client_nonce?: string;
         departs_from_rules?: string[];
         [k: string]: unknown;
     };
 }
 /**
+ * What a relying party expects of a document it asked for, beyond its
+ * signature (biogate doc verify --nonce, --max-age; Go's
+ * document.VerifyOptions). Without them a document of an earlier session
+ * verifies too.
+ */
+export interface VerifyOptions {
+    /** The client_nonce sent in start: the document's must equal it. */
+    nonce?: string;
+    /** The longest time, in milliseconds, since the decision (issued_at). */
+    maxAgeMs?: number;
+    /** The IIN the relying party asked about: the document's subject.iin must equal it. */
+    iin?: string;
+    /** The verifier's time (default Date.now()). */
+    now?: Date | number;
+}
+/** How far a document's issued_at may run ahead of the verifier's clock (Go's document.ClockSkew). */
+export declare const CLOCK_SKEW_MS: number;
+/**
  * Verifies a result document (a compact JWS, EdDSA over Ed25519) against a
  * JWKS with WebCrypto. It checks the header's typ and alg, the key's type
  * and the signature; not the key's validity period (biogate doc verify
- * does that too).
+ * does that too). With opts it then checks the client nonce and the
+ * decision's age, as a relying party must to refuse a replayed document.
  */
 export declare function verifyDocument(jws: string, jwks: {
     keys: JWK[];
-}): Promise<DocumentCheck>;
-/** Fetches the gateway's JWKS (same origin by default) and verifies jws with it. */
-export declare function verifyDocumentAt(jws: string, base?: string): Promise<DocumentCheck>;
+}, opts?: VerifyOptions): Promise<DocumentCheck>;
+/** Fetches the gateway's JWKS (same origin by default) and verifies jws with it (and opts). */
+export declare function verifyDocumentAt(jws: string, base?: string, opts?: VerifyOptions): Promise<DocumentCheck>;

@@ -24,13 +24,48 @@ export function base64urlDecode(s) {
 }
 /** The JOSE "typ" of biogate's result documents. */
 export const DOCUMENT_TYPE = "biogate-result+jws";
+/** How far a document's issued_at may run ahead of the verifier's clock (Go's document.ClockSkew). */
+export const CLOCK_SKEW_MS = 2 * 60 * 1000;
+/** Compares two strings in time that depends on their lengths only. */
+function sameString(a, b) {
+    const x = new TextEncoder().encode(a);
+    const y = new TextEncoder().encode(b);
+    let d = x.length ^ y.length;
+    for (let i = 0; i < x.length; i++)
+        d |= x[i] ^ (i < y.length ? y[i] : 0);
+    return d === 0;
+}
+/** The relying party's checks of a document whose signature verified. */
+function expect(document, opts) {
+    if (opts.nonce !== undefined && opts.nonce !== "") {
+        if (typeof document.client_nonce !== "string" || !sameString(opts.nonce, document.client_nonce))
+            return "nonce";
+    }
+    if (opts.maxAgeMs !== undefined && opts.maxAgeMs > 0) {
+        const issued = typeof document.issued_at === "string" ? Date.parse(document.issued_at) : NaN;
+        if (Number.isNaN(issued))
+            return "malformed";
+        const now = opts.now === undefined ? Date.now() : +opts.now;
+        if (now - issued > opts.maxAgeMs)
+            return "stale";
+        if (issued - now > CLOCK_SKEW_MS)
+            return "future";
+    }
+    if (opts.iin !== undefined && opts.iin !== "") {
+        const subject = document.subject;
+        if (subject?.iin !== opts.iin)
+            return "subject";
+    }
+    return undefined;
+}
 /**
  * Verifies a result document (a compact JWS, EdDSA over Ed25519) against a
  * JWKS with WebCrypto. It checks the header's typ and alg, the key's type
  * and the signature; not the key's validity period (biogate doc verify
- * does that too).
+ * does that too). With opts it then checks the client nonce and the
+ * decision's age, as a relying party must to refuse a replayed document.
  */
-export async function verifyDocument(jws, jwks) {
+export async function verifyDocument(jws, jwks, opts = {}) {
     const parts = jws.split(".");
     if (parts.length !== 3)
         return { valid: false, problem: "malformed" };
@@ -64,12 +99,17 @@ export async function verifyDocument(jws, jwks) {
     }
     const data = new TextEncoder().encode(parts[0] + "." + parts[1]);
     const ok = await crypto.subtle.verify({ name: "Ed25519" }, key, sig, data);
-    return ok ? { valid: true, kid, document } : { valid: false, problem: "signature", kid, document };
+    if (!ok)
+        return { valid: false, problem: "signature", kid, document };
+    if (document === null || typeof document !== "object")
+        return { valid: false, problem: "malformed", kid };
+    const problem = expect(document, opts);
+    return problem ? { valid: false, problem, kid, document } : { valid: true, kid, document };
 }
-/** Fetches the gateway's JWKS (same origin by default) and verifies jws with it. */
-export async function verifyDocumentAt(jws, base = "") {
+/** Fetches the gateway's JWKS (same origin by default) and verifies jws with it (and opts). */
+export async function verifyDocumentAt(jws, base = "", opts = {}) {
     const res = await fetch(base + "/.well-known/jwks.json", { cache: "no-store" });
     if (!res.ok)
         throw new Error(`jwks: HTTP ${res.status}`);
-    return verifyDocument(jws, await res.json());
+    return verifyDocument(jws, await res.json(), opts);
 }

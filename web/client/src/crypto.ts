@@ -35,21 +35,75 @@ export interface JWK { kty: string; crv?: string; x?: string; kid: string; alg?:
 export interface DocumentCheck {
   /** Whether the signature verifies with the named key of the set. */
   valid: boolean;
-  /** Why not, when not valid: malformed, type, algorithm, unknown_key, signature, unsupported. */
-  problem?: "malformed" | "type" | "algorithm" | "unknown_key" | "signature" | "unsupported";
+  /**
+   * Why not, when not valid: malformed, type, algorithm, unknown_key,
+   * signature, unsupported; with VerifyOptions also nonce (another
+   * request's document), stale (older than maxAgeMs), future (issued
+   * more than CLOCK_SKEW_MS ahead of now) and subject (another IIN).
+   */
+  problem?: "malformed" | "type" | "algorithm" | "unknown_key" | "signature" | "unsupported" | "nonce" | "stale" | "future" | "subject";
   /** The key id of the header. */
   kid?: string;
   /** The document (the payload), when it decodes; trust it only when valid. */
-  document?: { id?: string; decision?: string; departs_from_rules?: string[]; [k: string]: unknown };
+  document?: { id?: string; decision?: string; issued_at?: string; client_nonce?: string; departs_from_rules?: string[]; [k: string]: unknown };
+}
+
+/**
+ * What a relying party expects of a document it asked for, beyond its
+ * signature (biogate doc verify --nonce, --max-age; Go's
+ * document.VerifyOptions). Without them a document of an earlier session
+ * verifies too.
+ */
+export interface VerifyOptions {
+  /** The client_nonce sent in start: the document's must equal it. */
+  nonce?: string;
+  /** The longest time, in milliseconds, since the decision (issued_at). */
+  maxAgeMs?: number;
+  /** The IIN the relying party asked about: the document's subject.iin must equal it. */
+  iin?: string;
+  /** The verifier's time (default Date.now()). */
+  now?: Date | number;
+}
+
+/** How far a document's issued_at may run ahead of the verifier's clock (Go's document.ClockSkew). */
+export const CLOCK_SKEW_MS = 2 * 60 * 1000;
+
+/** Compares two strings in time that depends on their lengths only. */
+function sameString(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let d = x.length ^ y.length;
+  for (let i = 0; i < x.length; i++) d |= x[i] ^ (i < y.length ? y[i] : 0);
+  return d === 0;
+}
+
+/** The relying party's checks of a document whose signature verified. */
+function expect(document: NonNullable<DocumentCheck["document"]>, opts: VerifyOptions): DocumentCheck["problem"] {
+  if (opts.nonce !== undefined && opts.nonce !== "") {
+    if (typeof document.client_nonce !== "string" || !sameString(opts.nonce, document.client_nonce)) return "nonce";
+  }
+  if (opts.maxAgeMs !== undefined && opts.maxAgeMs > 0) {
+    const issued = typeof document.issued_at === "string" ? Date.parse(document.issued_at) : NaN;
+    if (Number.isNaN(issued)) return "malformed";
+    const now = opts.now === undefined ? Date.now() : +opts.now;
+    if (now - issued > opts.maxAgeMs) return "stale";
+    if (issued - now > CLOCK_SKEW_MS) return "future";
+  }
+  if (opts.iin !== undefined && opts.iin !== "") {
+    const subject = document.subject as { iin?: unknown } | undefined;
+    if (subject?.iin !== opts.iin) return "subject";
+  }
+  return undefined;
 }
 
 /**
  * Verifies a result document (a compact JWS, EdDSA over Ed25519) against a
  * JWKS with WebCrypto. It checks the header's typ and alg, the key's type
  * and the signature; not the key's validity period (biogate doc verify
- * does that too).
+ * does that too). With opts it then checks the client nonce and the
+ * decision's age, as a relying party must to refuse a replayed document.
  */
-export async function verifyDocument(jws: string, jwks: { keys: JWK[] }): Promise<DocumentCheck> {
+export async function verifyDocument(jws: string, jwks: { keys: JWK[] }, opts: VerifyOptions = {}): Promise<DocumentCheck> {
   const parts = jws.split(".");
   if (parts.length !== 3) return { valid: false, problem: "malformed" };
   let header: { alg?: string; typ?: string; kid?: string };
@@ -78,12 +132,15 @@ export async function verifyDocument(jws: string, jwks: { keys: JWK[] }): Promis
   }
   const data = new TextEncoder().encode(parts[0] + "." + parts[1]);
   const ok = await crypto.subtle.verify({ name: "Ed25519" }, key, sig as BufferSource, data as BufferSource);
-  return ok ? { valid: true, kid, document } : { valid: false, problem: "signature", kid, document };
+  if (!ok) return { valid: false, problem: "signature", kid, document };
+  if (document === null || typeof document !== "object") return { valid: false, problem: "malformed", kid };
+  const problem = expect(document, opts);
+  return problem ? { valid: false, problem, kid, document } : { valid: true, kid, document };
 }
 
-/** Fetches the gateway's JWKS (same origin by default) and verifies jws with it. */
-export async function verifyDocumentAt(jws: string, base = ""): Promise<DocumentCheck> {
+/** Fetches the gateway's JWKS (same origin by default) and verifies jws with it (and opts). */
+export async function verifyDocumentAt(jws: string, base = "", opts: VerifyOptions = {}): Promise<DocumentCheck> {
   const res = await fetch(base + "/.well-known/jwks.json", { cache: "no-store" });
   if (!res.ok) throw new Error(`jwks: HTTP ${res.status}`);
-  return verifyDocument(jws, await res.json());
+  return verifyDocument(jws, await res.json(), opts);
 }

@@ -117,6 +117,33 @@ test("result documents: signature, type, algorithm and key are checked", async (
   assert.equal((await verifyDocument(h + ".!!." + s, jwks)).problem, "malformed");
 });
 
+test("result documents: a replayed document is refused for its nonce and its age", async () => {
+  const a = await signer("kid-a");
+  const jwks = { keys: [a.jwk] };
+  const header = { alg: "EdDSA", typ: DOCUMENT_TYPE, kid: "kid-a" };
+  const now = Date.parse("2026-12-06T10:00:00.000Z");
+  const old = await a.sign(header, { v: 2, decision: "match", client_nonce: "earlier-session-nonce-AAAA", issued_at: "2026-12-06T09:00:00.000Z" });
+  const fresh = await a.sign(header, { v: 2, decision: "match", client_nonce: "nonce-of-this-request-0042", issued_at: "2026-12-06T09:59:55.000Z", subject: { iin: "790303402568" } });
+  const opts = { nonce: "nonce-of-this-request-0042", maxAgeMs: 10 * 60 * 1000, now };
+
+  // The attack: the earlier session's document passes the signature check.
+  assert.equal((await verifyDocument(old, jwks)).valid, true);
+  assert.equal((await verifyDocument(old, jwks, { nonce: opts.nonce, now })).problem, "nonce");
+  assert.equal((await verifyDocument(old, jwks, { maxAgeMs: opts.maxAgeMs, now })).problem, "stale");
+  assert.equal((await verifyDocument(old, jwks, { ...opts, nonce: "earlier-session-nonce-AAAA" })).problem, "stale");
+  const ok = await verifyDocument(fresh, jwks, opts);
+  assert.equal(ok.valid, true, ok.problem);
+  assert.equal((await verifyDocument(fresh, jwks, { ...opts, nonce: "nonce-of-this-request-004" })).problem, "nonce");
+  assert.equal((await verifyDocument(fresh, jwks, { ...opts, nonce: "nonce-of-this-request-00420" })).problem, "nonce");
+  assert.equal((await verifyDocument(fresh, jwks, { ...opts, now: new Date(now + 3600_000) })).problem, "stale");
+  assert.equal((await verifyDocument(fresh, jwks, { ...opts, now: now - 60_000 })).valid, true); // clock behind, within the skew
+  assert.equal((await verifyDocument(fresh, jwks, { ...opts, now: now - 10 * 60_000 })).problem, "future");
+  assert.equal((await verifyDocument(fresh, jwks, { ...opts, iin: "061211600012" })).problem, "subject");
+  assert.equal((await verifyDocument(fresh, jwks, { ...opts, iin: "790303402568" })).valid, true);
+  const undated = await a.sign(header, { v: 2, client_nonce: opts.nonce });
+  assert.equal((await verifyDocument(undated, jwks, opts)).problem, "malformed");
+});
+
 test("page texts: every key in the three languages, every hint and command", () => {
   const keys = Object.keys(TEXTS.en);
   for (const l of LANGS) {
