@@ -70,7 +70,8 @@ func startError(t *testing.T, addr, id string) protocol.ErrorCode {
 // is written").
 func TestIINNeverLogged(t *testing.T) {
 	data := t.TempDir()
-	args := append(daemonArgs(t), "--log-level", "debug", "--data", data)
+	metricsAddr := freeAddr(t)
+	args := append(daemonArgs(t), "--log-level", "debug", "--data", data, "--metrics-listen", metricsAddr)
 	var logs lockedBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -102,7 +103,7 @@ func TestIINNeverLogged(t *testing.T) {
 	if code := startError(t, addr, badIIN); code != protocol.CodeInvalidIIN {
 		t.Errorf("invalid IIN: %q", code)
 	}
-	resp, err := http.Get("http://" + addr + "/metrics")
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
