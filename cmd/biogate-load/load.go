@@ -80,12 +80,14 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) (*Report, error) {
 	wg.Wait()
 	elapsed := time.Since(begin)
 
-	// The gateway counts a session's relay frames when the session ends:
-	// wait for the sessions to end, then read the counters once more.
+	// The gateway counts a session's relay frames when its connection's
+	// handler ends, after the session gave back its slot: wait until it
+	// has counted every connection this run opened as ended, then read the
+	// counters once more.
 	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer scancel()
 	after, err := mc.scrape(sctx)
-	for err == nil && after.active > idle.active && sctx.Err() == nil {
+	for err == nil && (after.active > idle.active || after.ended-idle.ended < float64(st.connections.Load())) && sctx.Err() == nil {
 		time.Sleep(200 * time.Millisecond)
 		after, err = mc.scrape(sctx)
 	}
@@ -159,6 +161,7 @@ func (w *worker) session(ctx context.Context) time.Duration {
 		return time.Second
 	}
 	defer conn.Close()
+	w.st.connections.Add(1)
 	var (
 		wmu      sync.Mutex
 		lastSent atomic.Int64 // UnixNano of the last frame written

@@ -17,6 +17,7 @@ const (
 	metricMessagesDrop   = "biogate_gateway_messages_dropped_total"
 	metricBusy           = "biogate_gateway_busy_rejections_total"
 	metricActive         = "biogate_gateway_sessions_active"
+	metricEnded          = "biogate_gateway_sessions_total"
 	metricCPU            = "process_cpu_seconds_total"
 )
 
@@ -28,6 +29,7 @@ type sample struct {
 	messagesDropped, busyRejections      float64
 	droppedByReason                      map[string]float64
 	active, cpu                          float64
+	ended                                float64 // connections whose handler ended
 	hasRSS, hasFramesRecv, hasFramesDrop bool
 }
 
@@ -79,6 +81,8 @@ func (c *metricsClient) scrape(ctx context.Context) (sample, error) {
 			s.cpu = v
 		case metricActive:
 			s.active = v
+		case metricEnded:
+			s.ended += v
 		case metricBusy:
 			s.busyRejections += v
 		}

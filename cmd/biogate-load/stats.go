@@ -14,6 +14,7 @@ type stats struct {
 	framesSent      atomic.Int64
 	bytesSent       atomic.Int64
 	sessionsStarted atomic.Int64
+	connections     atomic.Int64 // upgraded WebSockets: sessions the gateway will count as ended
 
 	mu       sync.Mutex
 	quality  []qualityEvent
