@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -44,16 +43,17 @@ func TestGalleryNamesHideIIN(t *testing.T) {
 	e.enroll(t, obamaIIN, photo(t, "obama.jpg"))
 	e.enroll(t, alexIIN, photo(t, "alex-lacamoire.png"))
 
-	twelveDigits := regexp.MustCompile(`[0-9]{12}`)
 	files := galleryFiles(t, e.dir)
 	if len(files) != 5 {
 		t.Errorf("%d files, want 2 photos, 2 records and the key", len(files))
 	}
 	for name, b := range files {
-		if twelveDigits.MatchString(name) {
-			t.Errorf("file name %s looks like an IIN", name)
-		}
 		for _, id := range []string{obamaIIN, alexIIN} {
+			// (A keyed hash in hex may hold 12 digits in a row by chance,
+			// in about one name in six: only the IINs themselves count.)
+			if strings.Contains(name, id) {
+				t.Errorf("file name %s holds an IIN", name)
+			}
 			if bytes.Contains(b, []byte(id)) {
 				t.Errorf("file %s holds the IIN", name)
 			}

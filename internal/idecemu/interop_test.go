@@ -56,7 +56,7 @@ func TestClientInterop(t *testing.T) {
 	if err != nil || !res.Match || res.Decision != idec.DecisionMatch || res.IDECRequestID == "" {
 		t.Errorf("same person after a 503: %+v, %v", res, err)
 	}
-	res, err = c.Verify(ctx, req(obamaIIN, "train_biden_biden2.jpg"))
+	res, err = c.Verify(ctx, req(obamaIIN, "biden.jpg"))
 	if err != nil || res.Match || res.Decision != idec.DecisionNoMatch {
 		t.Errorf("another person: %+v, %v", res, err)
 	}

@@ -35,15 +35,13 @@ const (
 	maxPhotoPixels = 40_000_000 // a decode bomb's declared size stops here
 )
 
-// Detector input widths. A probe is a token-frontal crop (300 px wide) or
-// a camera frame whose face fills a good part of it: 320 px finds faces
-// from 20 px up in a VGA frame at a fifth of the cost of 640. A reference
-// photo may be a large portrait or a group photo: 640 px finds faces from
-// 20 px up in a 1280 px photo.
-const (
-	probeMaxWidth     = 320
-	referenceMaxWidth = 640
-)
+// detectorMaxWidth is the detector's input width, for probes and
+// references alike: one detection path, so a pair of photos compares the
+// same whichever of them is the reference (a probe is a token crop or a
+// camera frame, at most 640 px wide, and is not scaled at all; a large
+// portrait or group photo is, and 640 px finds faces from 20 px up in a
+// 1280 px photo).
+const detectorMaxWidth = 640
 
 // sniff returns the format of b by its magic bytes, 0 when unknown.
 func sniff(b []byte) format {
@@ -56,21 +54,19 @@ func sniff(b []byte) format {
 	return 0
 }
 
-// matcher is a face detector per kind of photo and an embedder. Not safe
-// for concurrent use; the pool hands each to one goroutine at a time.
+// matcher is a face detector and an embedder. Not safe for concurrent
+// use; the pool hands each to one goroutine at a time.
 type matcher struct {
-	probeDet, refDet *models.FaceDetector
-	emb              *models.Embedder
-	faces            []models.Face
+	det   *models.FaceDetector
+	emb   *models.Embedder
+	faces []models.Face
 }
 
 func newMatcher(modelDir string) (*matcher, error) {
 	m := &matcher{}
 	var err error
-	if m.probeDet, err = models.NewFaceDetector(models.DetectorConfig{ModelDir: modelDir, MaxWidth: probeMaxWidth}); err == nil {
-		if m.refDet, err = models.NewFaceDetector(models.DetectorConfig{ModelDir: modelDir, MaxWidth: referenceMaxWidth}); err == nil {
-			m.emb, err = models.NewEmbedder(models.EmbedderConfig{ModelDir: modelDir})
-		}
+	if m.det, err = models.NewFaceDetector(models.DetectorConfig{ModelDir: modelDir, MaxWidth: detectorMaxWidth}); err == nil {
+		m.emb, err = models.NewEmbedder(models.EmbedderConfig{ModelDir: modelDir})
 	}
 	if err != nil {
 		m.close()
@@ -79,8 +75,8 @@ func newMatcher(modelDir string) (*matcher, error) {
 	return m, nil
 }
 
-// photoKind says what a photo is for: which formats it may have and which
-// detector looks at it.
+// photoKind says what a photo is for: which formats it may have, and
+// whether a second face refuses it.
 type photoKind int
 
 const (
@@ -92,9 +88,9 @@ const (
 // and returns that face's embedding. Errors wrap ErrBadPhoto or ErrNoFace,
 // or are internal failures.
 func (m *matcher) embed(photo []byte, kind photoKind, maxBytes int) (models.Embedding, error) {
-	allowed, det := formatJPEG, m.probeDet
+	allowed := formatJPEG
 	if kind == kindReference {
-		allowed, det = formatJPEG|formatPNG, m.refDet
+		allowed = formatJPEG | formatPNG
 	}
 	f := sniff(photo)
 	if f&allowed == 0 {
@@ -123,7 +119,7 @@ func (m *matcher) embed(photo []byte, kind photoKind, maxBytes int) (models.Embe
 	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
 		return models.Embedding{}, fmt.Errorf("%w: undecodable", ErrBadPhoto)
 	}
-	m.faces, err = det.Detect(img, m.faces)
+	m.faces, err = m.det.Detect(img, m.faces)
 	if err != nil {
 		if errors.Is(err, models.ErrInvalidImage) { // a strip too thin once scaled
 			return models.Embedding{}, fmt.Errorf("%w: %dx%d pixels", ErrBadPhoto, hdr.Width, hdr.Height)
@@ -171,10 +167,8 @@ func area(f models.Face) float32 { return f.Box.W * f.Box.H }
 
 // close frees whatever newMatcher loaded.
 func (m *matcher) close() {
-	for _, d := range []*models.FaceDetector{m.probeDet, m.refDet} {
-		if d != nil {
-			d.Close()
-		}
+	if m.det != nil {
+		m.det.Close()
 	}
 	if m.emb != nil {
 		m.emb.Close()
