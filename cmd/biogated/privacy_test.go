@@ -1,39 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/internal/testenv"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the daemon's concurrent logging.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // startError sends a relay start for id and returns the code of the
 // first error the gateway answers.
@@ -72,7 +53,7 @@ func TestIINNeverLogged(t *testing.T) {
 	data := t.TempDir()
 	metricsAddr := freeAddr(t)
 	args := append(daemonArgs(t), "--log-level", "debug", "--data", data, "--metrics-listen", metricsAddr)
-	var logs lockedBuffer
+	var logs testenv.LogBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan int, 1)

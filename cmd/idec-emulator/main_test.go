@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,24 +26,6 @@ const (
 	bidenIIN = "061211600012"
 	bankBIN  = "971240001315"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -134,7 +115,7 @@ func TestEnrollAndServe(t *testing.T) {
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--listen", addr, "--gallery", gallery, "--tls", certs, "--models", models, "--name-key", nameKey}, &logs, &logs)
@@ -237,7 +218,7 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-func waitHealthy(t *testing.T, hc *http.Client, base string, done <-chan int, logs *syncBuffer) {
+func waitHealthy(t *testing.T, hc *http.Client, base string, done <-chan int, logs *testenv.LogBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,24 +37,6 @@ const (
 	relayKey = "daemon-relay-key-0123456789"
 	adminKey = "daemon-admin-key-0123456789"
 )
-
-// logBuffer is a log destination safe for the daemon's goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // testConfig is a daemon against a real emulator, with the real models,
 // one session and the kiosk camera on a real clip.
@@ -94,7 +74,7 @@ func get(t *testing.T, url, key string) *http.Response {
 // its context shuts down and returns nil with every goroutine gone.
 func TestRunServesAndStops(t *testing.T) {
 	cfg := testConfig(t)
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	d, err := New(cfg, testLogger(&logs))
 	if err != nil {
 		t.Fatal(err)

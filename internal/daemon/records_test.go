@@ -15,6 +15,7 @@ import (
 
 	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/evidence/checkpoint"
+	"github.com/biogate/biogate/internal/testenv"
 )
 
 // The retention loop prunes failures older than the lockout at start and
@@ -50,7 +51,7 @@ func TestRetainPrunesOnStartAndEveryHour(t *testing.T) {
 			return f
 		}
 
-		var logs logBuffer
+		var logs testenv.LogBuffer
 		rctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() {
@@ -109,7 +110,7 @@ func TestRecordsCheckTheStoreAgainstTheLastCheckpoint(t *testing.T) {
 	data := t.TempDir()
 	start := func(appends int) string {
 		t.Helper()
-		var logs logBuffer
+		var logs testenv.LogBuffer
 		r, err := openRecords(ctx, Config{Data: data}, testLogger(&logs))
 		if err != nil {
 			t.Fatal(err)
