@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/evidence"
@@ -113,64 +113,25 @@ func randomJPEG() []byte {
 // nothing else: not the gateway's keys.
 type attacker struct {
 	t  *testing.T
-	db interface {
-		exec(query string, args ...any) error
-		queryRow(query string, args ...any) interface{ Scan(...any) error }
-		pairs(query string, args ...any) ([][2]string, error)
-	}
+	db *sql.DB
 }
 
 func (g *gatewayData) attacker(t *testing.T) *attacker {
+	driver, dsn := "sqlite", strings.TrimPrefix(g.dsn, "sqlite:")
 	if strings.HasPrefix(g.dsn, "postgres") {
-		c, err := pgx.Connect(context.Background(), g.dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close(context.Background()) })
-		return &attacker{t: t, db: pgConn{c}}
+		driver, dsn = "pgx", g.dsn // github.com/jackc/pgx/v5/stdlib
 	}
-	db, err := sql.Open("sqlite", strings.TrimPrefix(g.dsn, "sqlite:"))
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return &attacker{t: t, db: sqlDB{db}}
+	return &attacker{t: t, db: db}
 }
 
-type sqlDB struct{ db *sql.DB }
-
-func (d sqlDB) exec(q string, args ...any) error { _, err := d.db.Exec(q, args...); return err }
-func (d sqlDB) queryRow(q string, args ...any) interface{ Scan(...any) error } {
-	return d.db.QueryRow(q, args...)
-}
-func (d sqlDB) pairs(q string, args ...any) ([][2]string, error) {
-	rows, err := d.db.Query(q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ps [][2]string
-	for rows.Next() {
-		var p [2]string
-		if err := rows.Scan(&p[0], &p[1]); err != nil {
-			return nil, err
-		}
-		ps = append(ps, p)
-	}
-	return ps, rows.Err()
-}
-
-type pgConn struct{ c *pgx.Conn }
-
-func (d pgConn) exec(q string, args ...any) error {
-	_, err := d.c.Exec(context.Background(), q, args...)
-	return err
-}
-func (d pgConn) queryRow(q string, args ...any) interface{ Scan(...any) error } {
-	return d.c.QueryRow(context.Background(), q, args...)
-}
-func (d pgConn) pairs(q string, args ...any) ([][2]string, error) {
-	rows, err := d.c.Query(context.Background(), q, args...)
+// pairs returns the two text columns of every row query selects.
+func (a *attacker) pairs(query string, args ...any) ([][2]string, error) {
+	rows, err := a.db.Query(query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +149,7 @@ func (d pgConn) pairs(q string, args ...any) ([][2]string, error) {
 
 func (a *attacker) exec(query string, args ...any) {
 	a.t.Helper()
-	if err := a.db.exec(query, args...); err != nil {
+	if _, err := a.db.Exec(query, args...); err != nil {
 		a.t.Fatalf("%s: %v", query, err)
 	}
 }
@@ -211,7 +172,7 @@ func (a *attacker) rehash(seq int) string {
 		timeNs                               int64
 		doc                                  []byte
 	)
-	err := a.db.queryRow("SELECT id, prev_hash, time_ns, decision, reasons, bin, gateway, document FROM documents WHERE seq = $1", seq).
+	err := a.db.QueryRow("SELECT id, prev_hash, time_ns, decision, reasons, bin, gateway, document FROM documents WHERE seq = $1", seq).
 		Scan(&id, &prev, &timeNs, &decision, &reasons, &bin, &gw, &doc)
 	if err != nil {
 		a.t.Fatal(err)
@@ -235,7 +196,7 @@ func (a *attacker) rehash(seq int) string {
 	putString(gw)
 	d := sha256.Sum256(doc)
 	h.Write(d[:])
-	ims, err := a.db.pairs("SELECT name, sha256 FROM images WHERE seq = $1 ORDER BY idx", seq)
+	ims, err := a.pairs("SELECT name, sha256 FROM images WHERE seq = $1 ORDER BY idx", seq)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -254,10 +215,10 @@ func (a *attacker) rehash(seq int) string {
 func (a *attacker) swapImages(s1, s2 int) {
 	a.t.Helper()
 	var b1, b2 []byte
-	if err := a.db.queryRow("SELECT data FROM image_data WHERE seq = $1 AND idx = 0", s1).Scan(&b1); err != nil {
+	if err := a.db.QueryRow("SELECT data FROM image_data WHERE seq = $1 AND idx = 0", s1).Scan(&b1); err != nil {
 		a.t.Fatal(err)
 	}
-	if err := a.db.queryRow("SELECT data FROM image_data WHERE seq = $1 AND idx = 0", s2).Scan(&b2); err != nil {
+	if err := a.db.QueryRow("SELECT data FROM image_data WHERE seq = $1 AND idx = 0", s2).Scan(&b2); err != nil {
 		a.t.Fatal(err)
 	}
 	a.exec("UPDATE image_data SET data = $1 WHERE seq = $2 AND idx = 0", b2, s1)
@@ -350,7 +311,7 @@ func TestEvidenceAttacks(t *testing.T) {
 				g.appendSessions(t, 3)
 				a := g.attacker(t)
 				var before string
-				a.db.queryRow("SELECT hash FROM documents WHERE seq = 3").Scan(&before)
+				a.db.QueryRow("SELECT hash FROM documents WHERE seq = 3").Scan(&before)
 				if got := a.rehash(3); got != before { // the attacker's hash is the store's
 					t.Fatalf("rehash of an untouched entry: %s, stored %s", got, before)
 				}
