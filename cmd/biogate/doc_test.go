@@ -132,17 +132,7 @@ func TestDocVerify(t *testing.T) {
 		{"JWKS URL not found", []string{writeFile(t, "doc.jws", jws), "--jwks", url + ".missing"}, exitFailure, "jwks"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, append([]string{"doc", "verify", "--json"}, c.args...)...)
-			if code != c.code {
-				t.Fatalf("exit %d, want %d\n%s%s", code, c.code, stdout, stderr)
-			}
-			var rep docReport
-			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-				t.Fatalf("not JSON: %v\n%s", err, stdout)
-			}
-			if rep.Valid != (c.check == "") || rep.Check != c.check {
-				t.Fatalf("valid %v, check %q (%s), want check %q", rep.Valid, rep.Check, rep.Message, c.check)
-			}
+			rep := verifyDocCLI(t, c.args, c.code, c.check)
 			if rep.Valid && (rep.Decision != "match" || rep.ID != doc.ID || rep.KeyID != kid || !rep.IssuedAt.Equal(doc.IssuedAt)) {
 				t.Errorf("report %+v", rep)
 			}
@@ -220,17 +210,7 @@ func TestDocVerifyReplay(t *testing.T) {
 		{"the answer, kept too long", []string{freshFile, "--nonce", fresh.ClientNonce, "--max-age", "1s"}, exitFailure, "stale"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, append([]string{"doc", "verify", "--json", "--jwks", url}, c.args...)...)
-			if code != c.code {
-				t.Fatalf("exit %d, want %d\n%s%s", code, c.code, stdout, stderr)
-			}
-			var rep docReport
-			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-				t.Fatalf("not JSON: %v\n%s", err, stdout)
-			}
-			if rep.Valid != (c.check == "") || rep.Check != c.check {
-				t.Fatalf("valid %v, check %q (%s), want check %q", rep.Valid, rep.Check, rep.Message, c.check)
-			}
+			verifyDocCLI(t, append([]string{"--jwks", url}, c.args...), c.code, c.check)
 		})
 	}
 
@@ -244,4 +224,22 @@ func TestDocVerifyReplay(t *testing.T) {
 	if code, _, _ := runCLI(t, "doc", "verify", freshFile, "--jwks", url, "--max-age", "-1m"); code != exitUsage {
 		t.Errorf("negative --max-age: exit %d, want %d", code, exitUsage)
 	}
+}
+
+// verifyDocCLI runs biogate doc verify --json with args and checks its exit
+// code and the check its report names ("" for a valid document).
+func verifyDocCLI(t *testing.T, args []string, wantCode int, wantCheck string) docReport {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, append([]string{"doc", "verify", "--json"}, args...)...)
+	if code != wantCode {
+		t.Fatalf("exit %d, want %d\n%s%s", code, wantCode, stdout, stderr)
+	}
+	var rep docReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout)
+	}
+	if rep.Valid != (wantCheck == "") || rep.Check != wantCheck {
+		t.Fatalf("valid %v, check %q (%s), want check %q", rep.Valid, rep.Check, rep.Message, wantCheck)
+	}
+	return rep
 }
