@@ -151,6 +151,9 @@ type PassiveOutcome struct {
 	// contributions).
 	Bias float64
 	Cues []CueOutcome
+	// DecidedBy names the cue that decided spoof alone (one of Cues);
+	// "" when the fusion decided.
+	DecidedBy string
 }
 
 // CueOutcome is one passive liveness cue's part in the session's

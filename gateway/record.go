@@ -94,7 +94,8 @@ func (s *session) document(r *protocol.Result) (*document.Document, []evidence.I
 			doc.Liveness.Commands = append(doc.Liveness.Commands, dc)
 		}
 		if p := out.Passive; p.Decision != "" {
-			dp := &document.Passive{Decision: p.Decision, PLive: min(max(p.PLive, 0), 1), Frames: p.Frames, FusionBias: p.Bias}
+			dp := &document.Passive{Decision: p.Decision, PLive: min(max(p.PLive, 0), 1), Frames: p.Frames, FusionBias: p.Bias,
+				DecidedBy: p.DecidedBy}
 			for _, c := range p.Cues {
 				dp.Cues = append(dp.Cues, document.Cue{Name: c.Name, Score: c.Score, Weight: c.Weight,
 					Available: c.Available, Contribution: c.Contribution})

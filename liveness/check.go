@@ -169,6 +169,8 @@ func (c *Checker) Run(ctx context.Context, cam devices.Camera) (*Result, error) 
 // signals.
 func decide(r *Result, stop capture.StopReason) (Verdict, []outcome.Reason) {
 	switch {
+	case r.Passive.Decision == DecisionSpoof && r.Passive.Reason != "":
+		return Spoof, []outcome.Reason{r.Passive.Reason}
 	case r.Passive.Decision == DecisionSpoof:
 		return Spoof, []outcome.Reason{outcome.ReasonPassiveSpoof}
 	case r.Challenge.Refused:

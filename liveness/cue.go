@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -11,6 +12,7 @@ import (
 	"github.com/biogate/biogate/capture"
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/models"
+	"github.com/biogate/biogate/outcome"
 )
 
 // Names of the built-in cues, as they appear in CueScore.Name. They are
@@ -74,6 +76,27 @@ type SessionCue interface {
 	Score() (score float64, available bool)
 	// Reset forgets the session.
 	Reset()
+}
+
+// Decider is a cue calibrated to be confident about one kind of attack: it
+// may decide spoof alone. When its session score (CueScore.Score) is
+// available and at most DecideBelow, the session is a spoof with the cue's
+// Reason, whatever the fusion says (PassiveResult.DecidedBy names it); above
+// that it is fused like any other cue. The first deciding cue in fusion
+// order names the session's reason.
+//
+// A Decider's DecideBelow must be chosen so that no genuine presentation
+// reaches it, on data it was not chosen on: its errors are not averaged
+// away by the other cues.
+type Decider interface {
+	Cue
+	// Reason is the outcome reason of the spoof the cue decides: one of
+	// outcome.Reasons(), other than outcome.ReasonPassiveSpoof (the
+	// fusion's own).
+	Reason() outcome.Reason
+	// DecideBelow is the session score at or below which the cue
+	// decides, in [0, 0.5).
+	DecideBelow() float64
 }
 
 // CueFrame is one frame as a cue sees it. Everything in it is valid only
@@ -211,6 +234,14 @@ func checkCues(cues []Cue) error {
 		seen[n] = true
 		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
 			return fmt.Errorf("liveness: cue %q: weight %v not finite and non-negative", n, w)
+		}
+		if d, ok := c.(Decider); ok {
+			if r := d.Reason(); r == outcome.ReasonPassiveSpoof || !slices.Contains(outcome.Reasons(), r) {
+				return fmt.Errorf("liveness: cue %q: reason %q is not a reason of package outcome other than %s", n, r, outcome.ReasonPassiveSpoof)
+			}
+			if b := d.DecideBelow(); !(b >= 0 && b < 0.5) {
+				return fmt.Errorf("liveness: cue %q: DecideBelow %v not in [0, 0.5)", n, b)
+			}
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/models"
+	"github.com/biogate/biogate/outcome"
 )
 
 // closedForm is the fusion as it was written before cues were pluggable:
@@ -369,5 +370,75 @@ func TestPresentationScorerAddsCues(t *testing.T) {
 	}
 	if _, err := NewPresentationScorer(PassiveConfig{}, det, r.spoof, func() []Cue { return []Cue{doubt{}, doubt{}} }); err == nil {
 		t.Error("two cues of one name accepted")
+	}
+}
+
+// verdictCue is a session cue that decides alone (a Decider): its score
+// is set by the test.
+type verdictCue struct {
+	score  float64
+	reason outcome.Reason
+	below  float64
+}
+
+func (c *verdictCue) Name() string           { return "verdict" }
+func (c *verdictCue) Weight() float64        { return 0.5 }
+func (c *verdictCue) ObserveFrame(*CueFrame) {}
+func (c *verdictCue) SkipFrame()             {}
+func (c *verdictCue) Score() (float64, bool) { return c.score, !math.IsNaN(c.score) }
+func (c *verdictCue) Reset()                 {}
+func (c *verdictCue) Reason() outcome.Reason { return c.reason }
+func (c *verdictCue) DecideBelow() float64   { return c.below }
+
+// TestDeciderDecidesAlone: a live presentation stays live while a Decider
+// cue's score is above its DecideBelow, and becomes a spoof with the cue's
+// reason once it reaches it, whatever the fusion says; the check's verdict
+// carries that reason. A Decider with the fusion's own reason, a reason
+// outcome does not know or a DecideBelow out of range is refused.
+func TestDeciderDecidesAlone(t *testing.T) {
+	r := newRig(t)
+	img := readImage(t, shared(t, padLive))
+	an, err := r.an.Analyze(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &verdictCue{score: 0.3, reason: outcome.ReasonFlatPresentation, below: 0.2}
+	p, err := NewPassive(PassiveConfig{MinFrames: 1}, r.spoof, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Observe(img, &an, time.Unix(1000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	res := p.Result()
+	if res.Decision != DecisionLive || res.DecidedBy != "" || res.Reason != "" {
+		t.Fatalf("cue above its DecideBelow: %s by %q (%q), live %.3f", res.Decision, res.DecidedBy, res.Reason, res.Live)
+	}
+	c.score = 0.2
+	res = p.Result()
+	if res.Decision != DecisionSpoof || res.DecidedBy != "verdict" || res.Reason != outcome.ReasonFlatPresentation {
+		t.Fatalf("cue at its DecideBelow: %s by %q (%q)", res.Decision, res.DecidedBy, res.Reason)
+	}
+	if res.Live < 0.5 {
+		t.Errorf("the fusion alone said attack (%.3f): the test proves nothing", res.Live)
+	}
+	if v, reasons := decide(&Result{Passive: res}, ""); v != Spoof || !slices.Equal(reasons, []outcome.Reason{outcome.ReasonFlatPresentation}) {
+		t.Errorf("verdict %s %v", v, reasons)
+	}
+	c.score = math.NaN() // no evidence: never decides
+	if res = p.Result(); res.Decision != DecisionLive {
+		t.Errorf("cue without evidence: %s", res.Decision)
+	}
+
+	for _, bad := range []*verdictCue{
+		{reason: outcome.ReasonPassiveSpoof, below: 0.1},
+		{reason: "looks_odd", below: 0.1},
+		{reason: outcome.ReasonReplayedFrames, below: 0.5},
+		{reason: outcome.ReasonReplayedFrames, below: -0.1},
+	} {
+		if _, err := NewPassive(PassiveConfig{}, r.spoof, bad); err == nil {
+			t.Errorf("decider %+v accepted", *bad)
+		}
 	}
 }

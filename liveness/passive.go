@@ -293,6 +293,7 @@ func (p *Passive) Result() PassiveResult {
 				r.Cues = append(r.Cues, s.sessionScore())
 			}
 		}
+		p.deciders(&r)
 		return r
 	}
 	fused := make([]float64, len(p.frames))
@@ -324,7 +325,23 @@ func (p *Passive) Result() PassiveResult {
 			r.Decision = DecisionLive
 		}
 	}
+	p.deciders(&r)
 	return r
+}
+
+// deciders lets the first Decider cue whose session score reached its
+// DecideBelow decide spoof, with its reason; r.Cues are in slot order.
+func (p *Passive) deciders(r *PassiveResult) {
+	for i, s := range p.slots {
+		d, ok := s.cue.(Decider)
+		if !ok {
+			continue
+		}
+		if c := r.Cues[i]; c.Available && c.Score <= d.DecideBelow() {
+			r.Decision, r.DecidedBy, r.Reason = DecisionSpoof, c.Name, d.Reason()
+			return
+		}
+	}
 }
 
 // Reset starts a new session with the same configuration and cues.

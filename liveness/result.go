@@ -1,5 +1,7 @@
 package liveness
 
+import "github.com/biogate/biogate/outcome"
+
 // FrameScore is what Observe says about one frame. All scores are in
 // [0, 1] as evidence of live.
 type FrameScore struct {
@@ -35,8 +37,13 @@ type PassiveResult struct {
 	// fused with the session cues' final evidence (0 with no frames).
 	Live float64 `json:"live"`
 	// Decision compares Live with the threshold; Undecided below
-	// MinFrames.
+	// MinFrames. A Decider cue whose score reached its DecideBelow makes
+	// it Spoof whatever Live says.
 	Decision Decision `json:"decision"`
+	// DecidedBy names the Decider cue that decided spoof alone, and
+	// Reason is its reason; both empty when the fusion decided.
+	DecidedBy string         `json:"decided_by,omitempty"`
+	Reason    outcome.Reason `json:"reason,omitempty"`
 	// Model, Screen and Print are the medians of the frames' signals.
 	Model  float64 `json:"model"`
 	Screen float64 `json:"screen"`

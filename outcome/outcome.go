@@ -29,8 +29,19 @@ func Decisions() []Decision { return []Decision{Match, NoMatch, Spoof, Refused, 
 type Reason string
 
 const (
-	// ReasonPassiveSpoof: passive liveness decided spoof.
+	// ReasonPassiveSpoof: passive liveness decided spoof: the fusion of
+	// its cues (MiniFASNet first) said attack.
 	ReasonPassiveSpoof Reason = "passive_spoof"
+	// ReasonFlatPresentation: a cue decided spoof alone because what
+	// moved during the commands moved like a flat thing (a photo, a
+	// screen, an image warped in 2D), not a head.
+	ReasonFlatPresentation Reason = "flat_presentation"
+	// ReasonInjectionSuspected: a cue decided spoof alone because the
+	// relayed stream is not what a camera sends (timing, noise, sizes).
+	ReasonInjectionSuspected Reason = "injection_suspected"
+	// ReasonReplayedFrames: a cue decided spoof alone because the frames
+	// repeat those of an earlier session.
+	ReasonReplayedFrames Reason = "replayed_frames"
 	// ReasonAttemptsExhausted: every allowed attempt failed a command.
 	ReasonAttemptsExhausted Reason = "attempts_exhausted"
 	// ReasonPassiveUndecided: the commands passed but passive liveness
@@ -56,7 +67,7 @@ const (
 
 // Reasons lists every Reason.
 func Reasons() []Reason {
-	return []Reason{ReasonPassiveSpoof, ReasonAttemptsExhausted, ReasonPassiveUndecided, ReasonTimeout,
+	return []Reason{ReasonPassiveSpoof, ReasonFlatPresentation, ReasonInjectionSuspected, ReasonReplayedFrames, ReasonAttemptsExhausted, ReasonPassiveUndecided, ReasonTimeout,
 		ReasonSourceEnded, ReasonBelowThreshold, ReasonUnknownIIN, ReasonNoReferencePhoto, ReasonNoFace, ReasonLockedOut}
 }
 

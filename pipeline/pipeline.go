@@ -140,7 +140,7 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 // passiveOutcome is the passive verdict with each cue's part, as the
 // result document states it.
 func passiveOutcome(p liveness.PassiveResult) gateway.PassiveOutcome {
-	o := gateway.PassiveOutcome{Decision: p.Decision, PLive: p.Live, Frames: p.Frames, Bias: p.Bias}
+	o := gateway.PassiveOutcome{Decision: p.Decision, PLive: p.Live, Frames: p.Frames, Bias: p.Bias, DecidedBy: p.DecidedBy}
 	for _, c := range p.Cues {
 		o.Cues = append(o.Cues, gateway.CueOutcome{Name: c.Name, Score: c.Score, Weight: c.Weight,
 			Contribution: c.Contribution, Available: c.Available})

@@ -18,8 +18,9 @@ import (
 // Version is the document format this package writes: the "v" member. A
 // verifier refuses members its version does not know, so a new member
 // means a new version. Version 2 added liveness.passive's fusion_bias and
-// cues; this package reads versions MinVersion to Version.
-const Version = 2
+// cues; version 3 added liveness.passive.decided_by. This package reads
+// versions MinVersion to Version.
+const Version = 3
 
 // MinVersion is the oldest document format this package still reads:
 // documents signed before an upgrade stay verifiable.
@@ -196,6 +197,11 @@ type Passive struct {
 	// Cues (version 2) are the passive liveness cues' parts in PLive, by
 	// name, in fusion order. Absent from version 1 documents.
 	Cues []Cue `json:"cues,omitempty"`
+	// DecidedBy (version 3) names the cue, one of Cues, that decided
+	// spoof alone (a cue calibrated to be confident about one attack:
+	// the result's reason names the attack); absent when the fusion of
+	// the cues decided.
+	DecidedBy string `json:"decided_by,omitempty"`
 }
 
 // Cue is one passive liveness cue's part in the decision (version 2).
@@ -370,10 +376,12 @@ func (l *Liveness) validate(p *problems, v int) {
 	}
 }
 
-// validateCues checks version 2's cues: none in a version 1 document; each
-// named once, with finite figures in range, and no contribution from a cue
-// that had no evidence.
+// validateCues checks version 2's cues and version 3's decided_by: none
+// in an older document; each cue named once, with finite figures in range,
+// and no contribution from a cue that had no evidence; decided_by names
+// one of the cues of a spoof.
 func (x *Passive) validateCues(p *problems, v int) {
+	p.check(v >= 3 || x.DecidedBy == "", "liveness.passive.decided_by", "is a version 3 member")
 	if v < 2 {
 		p.check(len(x.Cues) == 0 && x.FusionBias == 0, "liveness.passive", "cues and fusion_bias are version 2 members")
 		return
@@ -389,6 +397,10 @@ func (x *Passive) validateCues(p *problems, v int) {
 		p.check(finite(c.Weight) && c.Weight >= 0, at+".weight", "must be finite and non-negative")
 		p.check(finite(c.Contribution), at+".contribution", "must be finite")
 		p.check(c.Available || c.Contribution == 0, at+".contribution", "must be 0 when not available")
+	}
+	if x.DecidedBy != "" {
+		p.check(x.Decision == "spoof", "liveness.passive.decided_by", "only with decision spoof")
+		p.check(seen[x.DecidedBy], "liveness.passive.decided_by", "must name one of the cues")
 	}
 }
 

@@ -196,17 +196,48 @@ func TestUnmarshalIsStrict(t *testing.T) {
 		payload string
 		want    error
 	}{
-		{"unknown member", strings.Replace(string(payload), `{"v":2,`, `{"v":2,"approved_by":"someone",`, 1), ErrMalformed},
+		{"unknown member", strings.Replace(string(payload), `{"v":3,`, `{"v":3,"approved_by":"someone",`, 1), ErrMalformed},
 		{"unknown cue member", strings.Replace(string(payload), `"name":"model",`, `"name":"model","verdict":"live",`, 1), ErrMalformed},
 		{"data after the object", string(payload) + `{}`, ErrMalformed},
 		{"wrong type", strings.Replace(string(payload), `"attempts":2`, `"attempts":"2"`, 1), ErrMalformed},
-		{"newer version", strings.Replace(string(payload), `{"v":2,`, `{"v":3,`, 1), ErrMalformed},
-		{"version 1 with version 2 members", strings.Replace(string(payload), `{"v":2,`, `{"v":1,`, 1), ErrInvalid},
+		{"newer version", strings.Replace(string(payload), `{"v":3,`, `{"v":4,`, 1), ErrMalformed},
+		{"version 1 with version 2 members", strings.Replace(string(payload), `{"v":3,`, `{"v":1,`, 1), ErrInvalid},
 		{"not JSON", "not json", ErrMalformed},
 		{"missing member", strings.Replace(string(payload), `"client_nonce":"n0nce_of-the-calling-app",`, ``, 1), ErrInvalid},
 	} {
 		if _, err := Unmarshal([]byte(c.payload)); !errors.Is(err, c.want) {
 			t.Errorf("%s: got %v, want %v", c.name, err, c.want)
+		}
+	}
+}
+
+// TestDecidedBy: version 3's decided_by names one of the cues of a spoof;
+// it cannot name a cue the document does not list, stand beside a live
+// decision, or appear in an older version.
+func TestDecidedBy(t *testing.T) {
+	spoof := func() *Document {
+		d := sample(t0)
+		d.Decision, d.Reasons, d.IDEC = DecisionSpoof, []string{"flat_presentation"}, nil
+		p := d.Liveness.Passive
+		p.Decision, p.PLive, p.DecidedBy = "spoof", 0.62, "flat"
+		p.Cues = append(p.Cues, Cue{Name: "flat", Score: 0.05, Weight: 1, Available: true, Contribution: -2.9})
+		return d
+	}
+	if err := spoof().Validate(); err != nil {
+		t.Fatalf("a spoof decided by a cue: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*Document)
+	}{
+		{"a cue not listed", func(d *Document) { d.Liveness.Passive.DecidedBy = "gut_feeling" }},
+		{"a live decision", func(d *Document) { d.Liveness.Passive.Decision = "live" }},
+		{"version 2", func(d *Document) { d.V = 2 }},
+	} {
+		d := spoof()
+		c.edit(d)
+		if err := d.Validate(); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "decided_by") {
+			t.Errorf("%s: %v, want ErrInvalid on decided_by", c.name, err)
 		}
 	}
 }

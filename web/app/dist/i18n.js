@@ -42,6 +42,9 @@ const en = {
     decision_spoof: "Check refused: not a live face",
     decision_refused: "Check refused: the movements were not done",
     decision_error: "The check could not finish",
+    reason_flat_presentation: "What moved in front of the camera was flat, like a photo or a screen, not a face.",
+    reason_injection_suspected: "The video did not come from a camera as expected.",
+    reason_replayed_frames: "The video repeats an earlier check.",
     document_id: "Document",
     signature_ok: "Signature verified",
     signature_bad: "Signature NOT verified",
@@ -118,6 +121,9 @@ const ru = {
     decision_spoof: "Отказ: лицо не живое",
     decision_refused: "Отказ: движения не выполнены",
     decision_error: "Проверку не удалось завершить",
+    reason_flat_presentation: "Перед камерой двигалось плоское изображение (фото или экран), а не лицо.",
+    reason_injection_suspected: "Видео пришло не с камеры, как ожидалось.",
+    reason_replayed_frames: "Видео повторяет одну из прежних проверок.",
     document_id: "Документ",
     signature_ok: "Подпись проверена",
     signature_bad: "Подпись НЕ проверена",
@@ -194,6 +200,9 @@ const kk = {
     decision_spoof: "Бас тартылды: бет тірі емес",
     decision_refused: "Бас тартылды: қимылдар орындалмады",
     decision_error: "Тексеруді аяқтау мүмкін болмады",
+    reason_flat_presentation: "Камера алдында бет емес, жалпақ сурет (фото немесе экран) қозғалды.",
+    reason_injection_suspected: "Бейне күтілгендей камерадан келмеді.",
+    reason_replayed_frames: "Бейне бұрынғы тексерулердің бірін қайталайды.",
     document_id: "Құжат",
     signature_ok: "Қолтаңба расталды",
     signature_bad: "Қолтаңба РАСТАЛМАДЫ",
@@ -231,6 +240,10 @@ const kk = {
 };
 /** The texts of every language. */
 export const TEXTS = { kk, ru, en };
+/** Whether key has a text (in English, so in every language). */
+export function has(key) {
+    return key in TEXTS.en;
+}
 /** The text of key in lang, with {name} placeholders filled from vars. */
 export function t(lang, key, vars = {}) {
     const s = TEXTS[lang][key] ?? TEXTS.en[key] ?? key;

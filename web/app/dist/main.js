@@ -2,7 +2,7 @@
 // relay, or the gateway's own camera with its preview), liveness commands,
 // and the result with its signed document checked in the browser.
 import { Session, iinValid, sha256Hex, sessionURL, verifyDocumentAt, LIVENESS_COMMANDS, } from "../../client/dist/index.js";
-import { LANGS, t } from "./i18n.js";
+import { LANGS, has, t } from "./i18n.js";
 import { loadSettings, saveSettings } from "./settings.js";
 const $ = (id) => document.getElementById(id);
 let lang = localStorage.getItem("biogate.lang") || "kk";
@@ -72,7 +72,8 @@ function renderResult(r) {
     const d = $("result-decision");
     d.dataset.decision = r.decision;
     d.textContent = t(lang, "decision_" + r.decision);
-    $("result-reasons").textContent = (r.reasons ?? []).join(", ");
+    // A reason with a text of its own is said in words; others as they are.
+    $("result-reasons").textContent = (r.reasons ?? []).map((x) => (has("reason_" + x) ? t(lang, "reason_" + x) : x)).join(" ");
     const dep = r.departs_from_rules ?? [];
     $("departs").hidden = dep.length === 0 && !r.fixed_commands;
     $("departs-list").textContent = dep.join(", ") || (r.fixed_commands ? "fixed_commands" : "");

@@ -48,6 +48,9 @@ const en: Texts = {
   decision_spoof: "Check refused: not a live face",
   decision_refused: "Check refused: the movements were not done",
   decision_error: "The check could not finish",
+  reason_flat_presentation: "What moved in front of the camera was flat, like a photo or a screen, not a face.",
+  reason_injection_suspected: "The video did not come from a camera as expected.",
+  reason_replayed_frames: "The video repeats an earlier check.",
   document_id: "Document",
   signature_ok: "Signature verified",
   signature_bad: "Signature NOT verified",
@@ -126,6 +129,9 @@ const ru: Texts = {
   decision_spoof: "Отказ: лицо не живое",
   decision_refused: "Отказ: движения не выполнены",
   decision_error: "Проверку не удалось завершить",
+  reason_flat_presentation: "Перед камерой двигалось плоское изображение (фото или экран), а не лицо.",
+  reason_injection_suspected: "Видео пришло не с камеры, как ожидалось.",
+  reason_replayed_frames: "Видео повторяет одну из прежних проверок.",
   document_id: "Документ",
   signature_ok: "Подпись проверена",
   signature_bad: "Подпись НЕ проверена",
@@ -204,6 +210,9 @@ const kk: Texts = {
   decision_spoof: "Бас тартылды: бет тірі емес",
   decision_refused: "Бас тартылды: қимылдар орындалмады",
   decision_error: "Тексеруді аяқтау мүмкін болмады",
+  reason_flat_presentation: "Камера алдында бет емес, жалпақ сурет (фото немесе экран) қозғалды.",
+  reason_injection_suspected: "Бейне күтілгендей камерадан келмеді.",
+  reason_replayed_frames: "Бейне бұрынғы тексерулердің бірін қайталайды.",
   document_id: "Құжат",
   signature_ok: "Қолтаңба расталды",
   signature_bad: "Қолтаңба РАСТАЛМАДЫ",
@@ -242,6 +251,11 @@ const kk: Texts = {
 
 /** The texts of every language. */
 export const TEXTS: Record<Lang, Texts> = { kk, ru, en };
+
+/** Whether key has a text (in English, so in every language). */
+export function has(key: string): boolean {
+  return key in TEXTS.en;
+}
 
 /** The text of key in lang, with {name} placeholders filled from vars. */
 export function t(lang: Lang, key: string, vars: Record<string, string | number> = {}): string {

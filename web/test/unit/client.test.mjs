@@ -158,6 +158,11 @@ test("page texts: every key in the three languages, every hint and command", () 
   for (const h of hints) assert.ok(keys.includes("hint_" + h), h);
   for (const c of LIVENESS_COMMANDS) assert.ok(keys.includes("cmd_" + c), c);
   for (const d of ["match", "no_match", "spoof", "refused", "error"]) assert.ok(keys.includes("decision_" + d), d);
+  // The reasons a cue decides a spoof with, each explained to the person.
+  for (const r of ["flat_presentation", "injection_suspected", "replayed_frames"]) {
+    assert.ok(doc.includes("`" + r + "`"), `docs/protocol.md lists ${r}`);
+    assert.ok(keys.includes("reason_" + r), r);
+  }
   assert.equal(t("en", "cmd_step", { index: 2, count: 3, attempt: 1 }), "Step 2 of 3, attempt 1");
   assert.notEqual(TEXTS.kk.consent_text, TEXTS.ru.consent_text);
 });
