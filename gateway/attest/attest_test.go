@@ -46,7 +46,7 @@ var (
 
 func at(t time.Time) func() time.Time { return func() time.Time { return t } }
 
-func androidChain(t *testing.T) [][]byte {
+func androidChain(t testing.TB) [][]byte {
 	t.Helper()
 	b, err := os.ReadFile("testdata/android_sample_chain.pem")
 	if err != nil {
@@ -63,7 +63,7 @@ func androidChain(t *testing.T) [][]byte {
 	return ders
 }
 
-func androidVerifier(t *testing.T, now time.Time, mod func(*attest.AndroidConfig)) *attest.AndroidVerifier {
+func androidVerifier(t testing.TB, now time.Time, mod func(*attest.AndroidConfig)) *attest.AndroidVerifier {
 	t.Helper()
 	app, err := attest.ParseAndroidApp(androidPackage + ":" + androidDigestHex)
 	if err != nil {
@@ -80,7 +80,7 @@ func androidVerifier(t *testing.T, now time.Time, mod func(*attest.AndroidConfig
 	return v
 }
 
-func appleObject(t *testing.T) []byte {
+func appleObject(t testing.TB) []byte {
 	t.Helper()
 	b, err := os.ReadFile("testdata/apple_sample_attestation.cbor")
 	if err != nil {
@@ -89,7 +89,7 @@ func appleObject(t *testing.T) []byte {
 	return b
 }
 
-func appleVerifier(t *testing.T, now time.Time, mod func(*attest.AppleConfig)) *attest.AppleVerifier {
+func appleVerifier(t testing.TB, now time.Time, mod func(*attest.AppleConfig)) *attest.AppleVerifier {
 	t.Helper()
 	cfg := attest.AppleConfig{AppIDs: []string{appleAppID}, AllowDevelopment: true, Clock: at(now)}
 	if mod != nil {
@@ -339,4 +339,27 @@ func FuzzDecode(f *testing.F) {
 		v, _ := attest.NewApple(attest.AppleConfig{AppIDs: []string{appleAppID}})
 		v.Verify(attest.Evidence{Platform: attest.IOS, Object: b}, nil)
 	})
+}
+
+// The cost of one check at start, on the real samples (go test
+// ./gateway/attest -run '^$' -bench Verify).
+func BenchmarkVerifyAndroid(b *testing.B) {
+	chain := androidChain(b)
+	v := androidVerifier(b, androidValidAt, nil)
+	ev := attest.Evidence{Platform: attest.Android, Chain: chain}
+	for b.Loop() {
+		if v.Verify(ev, androidChallenge).Verdict != attest.Valid {
+			b.Fatal("not valid")
+		}
+	}
+}
+
+func BenchmarkVerifyApple(b *testing.B) {
+	v := appleVerifier(b, appleValidAt, nil)
+	ev := attest.Evidence{Platform: attest.IOS, Object: appleObject(b)}
+	for b.Loop() {
+		if v.Verify(ev, appleChallenge).Verdict != attest.Valid {
+			b.Fatal("not valid")
+		}
+	}
 }
