@@ -105,6 +105,8 @@ type Config struct {
 	// AttestAndroidRoots and AttestIOSRoots replace the embedded roots.
 	AttestAndroidRoots string `yaml:"attest_android_roots" help:"PEM file of roots replacing Google's embedded hardware attestation roots (tests)"`
 	AttestIOSRoots     string `yaml:"attest_ios_roots" help:"PEM file of roots replacing Apple's embedded App Attestation root (tests)"`
+	// AttestAndroidStatus is a copy of Google's attestation status list.
+	AttestAndroidStatus string `yaml:"attest_android_status" help:"copy of Google's attestation status list (JSON from android.googleapis.com/attestation/status, read at start; refresh it and restart): chains with a revoked certificate are invalid (default: no revocation check)"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level" help:"debug, info, warn or error"`
 }
@@ -169,6 +171,7 @@ func (c Config) daemon() daemon.Config {
 		AttestIOSDevelopment: c.AttestIOSDevelopment,
 		AttestAndroidRoots:   c.AttestAndroidRoots,
 		AttestIOSRoots:       c.AttestIOSRoots,
+		AttestAndroidStatus:  c.AttestAndroidStatus,
 	}
 }
 

@@ -54,6 +54,9 @@ const (
 	// ReasonExpired: a certificate of the chain is outside its validity
 	// at the time of the check.
 	ReasonExpired = "certificate_expired"
+	// ReasonRevoked: a certificate of Android's chain is on Google's
+	// status list (revoked or suspended).
+	ReasonRevoked = "certificate_revoked"
 	// ReasonChallengeMismatch: the attestation was made for another
 	// challenge: another session, or a replay.
 	ReasonChallengeMismatch = "challenge_mismatch"

@@ -363,3 +363,38 @@ func BenchmarkVerifyApple(b *testing.B) {
 		}
 	}
 }
+
+// Google's status list, in the format it is served in (the sample is
+// google/android-key-attestation's server/src/test/resources/status.json):
+// the real chain passes with a list that does not name it, and is refused
+// once a list names one of its intermediates.
+func TestAndroidStatusList(t *testing.T) {
+	b, err := os.ReadFile("testdata/google_status_sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := attest.ParseStatusList(b)
+	if err != nil || len(list) != 5 || !list["cc66e9a93713b6e643b26c15879786f7"] || !list["6681152659205225093"] {
+		t.Fatalf("status list %v, %v", list, err)
+	}
+	chain := androidChain(t)
+	ev := attest.Evidence{Platform: attest.Android, Chain: chain}
+	if got := androidVerifier(t, androidValidAt, func(c *attest.AndroidConfig) { c.Revoked = list }).Verify(ev, androidChallenge); got.Verdict != attest.Valid {
+		t.Errorf("not on the list: %+v", got)
+	}
+	// The TEE intermediate's serial, with a leading zero the list's
+	// writer may or may not keep.
+	revoked, err := attest.ParseStatusList([]byte(`{"entries":{"00D05FACF443ED535548D994F6845E6D3C":{"status":"REVOKED","reason":"KEY_COMPROMISE"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := androidVerifier(t, androidValidAt, func(c *attest.AndroidConfig) { c.Revoked = revoked }).Verify(ev, androidChallenge)
+	if got.Verdict != attest.Invalid || got.Reason != attest.ReasonRevoked {
+		t.Errorf("revoked intermediate: %+v", got)
+	}
+	for _, bad := range []string{`[]`, `{}`, `{"entries":{"xyz":{}}}`} {
+		if _, err := attest.ParseStatusList([]byte(bad)); err == nil {
+			t.Errorf("ParseStatusList(%s) accepted", bad)
+		}
+	}
+}

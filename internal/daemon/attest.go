@@ -35,6 +35,15 @@ func (c Config) attester(keys gateway.Keys) (gateway.Attester, error) {
 			return nil, err
 		}
 		cfg.Roots = roots
+		if c.AttestAndroidStatus != "" {
+			b, err := os.ReadFile(c.AttestAndroidStatus)
+			if err != nil {
+				return nil, fmt.Errorf("--attest-android-status: %w", err)
+			}
+			if cfg.Revoked, err = attest.ParseStatusList(b); err != nil {
+				return nil, fmt.Errorf("--attest-android-status: %w", err)
+			}
+		}
 		v, err := attest.NewAndroid(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("--attest-android-apps: %w", err)

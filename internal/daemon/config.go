@@ -124,6 +124,11 @@ type Config struct {
 	// replace the embedded vendors' roots (tests, or a root published
 	// after this build); empty keeps Google's and Apple's.
 	AttestAndroidRoots, AttestIOSRoots string
+	// AttestAndroidStatus is a copy of Google's attestation status list
+	// (JSON, from android.googleapis.com/attestation/status; read at
+	// start): chains with a revoked or suspended certificate are invalid.
+	// Empty checks no revocation.
+	AttestAndroidStatus string
 }
 
 // Defaults of Config's zero values.
