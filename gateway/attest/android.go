@@ -227,8 +227,10 @@ func keyDescriptionOf(leaf *x509.Certificate, kd *keyDescription) bool {
 	return false
 }
 
-// application returns the attested package name and whether a trusted
-// app matches it: the package and one of its signing digests.
+// application returns the attested app and whether a trusted app matches
+// it: one of its packages (apps sharing a user id are listed together, all
+// signed by the same certificates) with one of its signing digests. The
+// name is the trusted package, else the first one listed.
 func (v *AndroidVerifier) application(kd *keyDescription) (string, bool) {
 	raw, found := findTagged(kd.SoftwareEnforced, tagApplicationID)
 	if !found {
@@ -242,24 +244,26 @@ func (v *AndroidVerifier) application(kd *keyDescription) (string, bool) {
 	if !unmarshalAll(octets, &id) || len(id.PackageInfos) == 0 {
 		return "", false
 	}
-	// A shared UID lists several packages; the app must be the only one.
-	name := string(id.PackageInfos[0].PackageName)
-	if len(id.PackageInfos) != 1 {
-		return name, false
-	}
-	for _, a := range v.cfg.Apps {
-		if a.Package != name {
-			continue
-		}
-		for _, want := range a.SigningDigests {
-			for _, got := range id.SignatureDigests {
-				if bytes.Equal(want, got) {
-					return name, true
-				}
+	for _, p := range id.PackageInfos {
+		name := string(p.PackageName)
+		for _, a := range v.cfg.Apps {
+			if a.Package == name && signedBy(id.SignatureDigests, a.SigningDigests) {
+				return name, true
 			}
 		}
 	}
-	return name, false
+	return string(id.PackageInfos[0].PackageName), false
+}
+
+func signedBy(got, want [][]byte) bool {
+	for _, w := range want {
+		for _, g := range got {
+			if bytes.Equal(w, g) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // findTagged returns the content of the explicitly tagged member [tag] of

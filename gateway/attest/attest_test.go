@@ -398,3 +398,60 @@ func TestAndroidStatusList(t *testing.T) {
 		}
 	}
 }
+
+// Two more real chains, from WebAuthn registrations by Google Play
+// services (testdata says where from): a Pixel 8a (KeyMint 300) and a
+// Samsung Galaxy S9+ (attestation version 3, Keymaster 4, the 2016 root).
+// Both list two packages sharing a user id; either one, trusted with the
+// signing digest, makes the app trusted.
+func TestAndroidWebAuthnSamples(t *testing.T) {
+	const gms, digest = "com.google.android.gms", "f0fd6c5b410f25cb25c3b53346c8972fae30f8ee7411df910480ad6b2d60db83"
+	for _, tc := range []struct {
+		file, challenge string
+		at              time.Time
+	}{
+		{"android_pixel8a_chain.pem", "5652e2dc45549a96f96afa225502f87fadc08a60bc021392c0be8c5062fd5f5e", time.Date(2025, 2, 2, 10, 0, 0, 0, time.UTC)},
+		{"android_samsung_s9_chain.pem", "ad0cf00aa4c67d84c6d838ed5723037ebff81530e4c60230de7ebae806c8f6f9", time.Date(2025, 7, 15, 10, 0, 0, 0, time.UTC)},
+		// The 2016 root certificate has expired; its key, in the 2019 and
+		// 2022 certificates, still anchors the chain.
+		{"android_samsung_s9_chain.pem", "ad0cf00aa4c67d84c6d838ed5723037ebff81530e4c60230de7ebae806c8f6f9", time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			b, err := os.ReadFile("testdata/" + tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			certs, err := attest.ParsePEM(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var chain [][]byte
+			for _, c := range certs {
+				chain = append(chain, c.Raw)
+			}
+			ev := attest.Evidence{Platform: attest.Android, Chain: chain}
+			trust := func(pkg string) func(*attest.AndroidConfig) {
+				return func(c *attest.AndroidConfig) {
+					c.Apps = []attest.AndroidApp{{Package: pkg, SigningDigests: [][]byte{mustHex(digest)}}}
+				}
+			}
+			got := androidVerifier(t, tc.at, trust(gms)).Verify(ev, mustHex(tc.challenge))
+			want := attest.Outcome{Platform: attest.Android, Verdict: attest.Valid, AppID: gms, SecurityLevel: "tee"}
+			if got != want {
+				t.Errorf("got %+v, want %+v", got, want)
+			}
+			if got := androidVerifier(t, tc.at, trust("com.google.android.gsf")).Verify(ev, mustHex(tc.challenge)); got.Verdict != attest.Valid {
+				t.Errorf("the other package of the shared user id: %+v", got)
+			}
+			if got := androidVerifier(t, tc.at, trust(androidPackage)).Verify(ev, mustHex(tc.challenge)); got.Reason != attest.ReasonAppNotTrusted || got.AppID != "com.google.android.gsf" {
+				t.Errorf("another app trusted: %+v", got)
+			}
+			if got := androidVerifier(t, tc.at, trust(gms)).Verify(ev, androidChallenge); got.Reason != attest.ReasonChallengeMismatch {
+				t.Errorf("another challenge: %+v", got)
+			}
+			if got := androidVerifier(t, tc.at.AddDate(5, 0, 0), trust(gms)).Verify(ev, mustHex(tc.challenge)); got.Reason != attest.ReasonExpired {
+				t.Errorf("five years on: %+v", got)
+			}
+		})
+	}
+}
