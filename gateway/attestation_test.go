@@ -27,6 +27,7 @@ const (
 	keyAttestReport  = "test-key-attest-report-0123456789"
 	attestPackage    = "kz.example.bank"
 	attestDigestHex  = "68856d1d06f637d6255face5b224db43a9514ace538bb1548b844480fcd85c87"
+	attestIOSApp     = "ABCDE12345.kz.example.bank"
 )
 
 // attestHarness runs a gateway whose keys ask for attestation, with an
@@ -47,6 +48,10 @@ func attestHarness(t *testing.T, ca *attesttest.CA, mod func(*attest.AndroidConf
 	if err != nil {
 		t.Fatal(err)
 	}
+	ios, err := attest.NewApple(attest.AppleConfig{AppIDs: []string{attestIOSApp}, Roots: []*x509.Certificate{ca.Root}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	signer, err := document.NewEd25519Signer(priv)
 	if err != nil {
@@ -59,7 +64,7 @@ func attestHarness(t *testing.T, ca *attesttest.CA, mod func(*attest.AndroidConf
 	}
 	return newHarness(t, &testPipeline{Frames: 3, Verdict: outcome.Live}, func(c *Config) {
 		c.Keys, c.Signer = keys, signer
-		c.Attester = attest.Verifiers{Android: android}
+		c.Attester = attest.Verifiers{Android: android, IOS: ios}
 	})
 }
 
@@ -183,12 +188,28 @@ func TestAttestationRequire(t *testing.T) {
 		c.wantError(protocol.CodeAttestationFailed)
 	})
 
-	t.Run("iOS not configured", func(t *testing.T) {
+	t.Run("unknown platform", func(t *testing.T) {
 		c, _ := h.dialHello(keyAttestRequire)
 		st := startMsg(validIIN, protocol.CameraRelay)
-		st.Attestation = &protocol.Attestation{Platform: protocol.PlatformIOS, Object: "oA=="}
+		st.Attestation = &protocol.Attestation{Platform: "windows", Object: "oA=="}
 		c.send(st)
 		c.wantError(protocol.CodeAttestationFailed)
+	})
+
+	t.Run("iOS bound to this session", func(t *testing.T) {
+		c, hello := h.dialHello(keyAttestRequire)
+		st := startMsg(validIIN, protocol.CameraRelay)
+		ch, _ := protocol.AttestationChallenge(hello.Attestation.Nonce, st.ClientNonce)
+		obj, keyID := ca.AppleObject(t, attesttest.AppleKey{AppID: attestIOSApp, Challenge: ch})
+		st.Attestation = &protocol.Attestation{Platform: protocol.PlatformIOS,
+			Object: base64.StdEncoding.EncodeToString(obj), KeyID: base64.StdEncoding.EncodeToString(keyID)}
+		c.send(st)
+		res, doc := relayResult(t, c)
+		want := document.Attestation{Policy: "require", Verdict: "valid", Platform: "ios", AppID: attestIOSApp,
+			SecurityLevel: "secure_enclave", Environment: "production", Nonce: hello.Attestation.Nonce}
+		if res.Decision != protocol.DecisionMatch || doc.Attestation == nil || *doc.Attestation != want {
+			t.Errorf("decision %s, attestation %+v; want match, %+v", res.Decision, doc.Attestation, want)
+		}
 	})
 
 	t.Run("bound to this session", func(t *testing.T) {

@@ -455,3 +455,54 @@ func TestAndroidWebAuthnSamples(t *testing.T) {
 		})
 	}
 }
+
+// The checks of an App Attest key's properties, on objects made under a
+// test root (the one real sample is a development key with counter 0).
+func TestAppleKeyProperties(t *testing.T) {
+	ca := attesttest.NewCA(t)
+	challenge := attest.Challenge([]byte("0123456789abcdef0123456789abcdef"), "client-nonce-0123456789")
+	good := attesttest.AppleKey{AppID: "ABCDE12345.kz.example.bank", Challenge: challenge}
+	for _, tc := range []struct {
+		name    string
+		mod     func(*attesttest.AppleKey)
+		keyID   func([]byte) []byte
+		dev     bool
+		want    attest.Verdict
+		reason  string
+		environ string
+	}{
+		{"production", nil, nil, false, attest.Valid, "", "production"},
+		{"production, key id sent", nil, func(id []byte) []byte { return id }, false, attest.Valid, "", "production"},
+		{"development refused", func(k *attesttest.AppleKey) { k.Development = true }, nil, false, attest.Invalid, attest.ReasonEnvironment, "development"},
+		{"development allowed", func(k *attesttest.AppleKey) { k.Development = true }, nil, true, attest.Valid, "", "development"},
+		{"counter not 0", func(k *attesttest.AppleKey) { k.Counter = 1 }, nil, false, attest.Invalid, attest.ReasonKeyMismatch, ""},
+		{"another key id", nil, func(id []byte) []byte { return flip(id, 0) }, false, attest.Invalid, attest.ReasonKeyMismatch, ""},
+		{"another app", func(k *attesttest.AppleKey) { k.AppID = "ABCDE12345.kz.example.fake" }, nil, false, attest.Invalid, attest.ReasonAppNotTrusted, ""},
+		{"another challenge", func(k *attesttest.AppleKey) { k.Challenge = []byte("wurzelpfropf") }, nil, false, attest.Invalid, attest.ReasonChallengeMismatch, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := good
+			if tc.mod != nil {
+				tc.mod(&k)
+			}
+			obj, id := ca.AppleObject(t, k)
+			ev := attest.Evidence{Platform: attest.IOS, Object: obj}
+			if tc.keyID != nil {
+				ev.KeyID = tc.keyID(id)
+			}
+			v := appleVerifier(t, time.Now(), func(c *attest.AppleConfig) {
+				c.AppIDs, c.Roots, c.AllowDevelopment = []string{good.AppID}, []*x509.Certificate{ca.Root}, tc.dev
+			})
+			got := v.Verify(ev, challenge)
+			if got.Verdict != tc.want || got.Reason != tc.reason || got.Environment != tc.environ {
+				t.Errorf("got %+v, want %s %q %q", got, tc.want, tc.reason, tc.environ)
+			}
+		})
+	}
+	// The same object under Apple's real root: a self-made chain.
+	obj, _ := ca.AppleObject(t, good)
+	v := appleVerifier(t, time.Now(), func(c *attest.AppleConfig) { c.AppIDs = []string{good.AppID} })
+	if got := v.Verify(attest.Evidence{Platform: attest.IOS, Object: obj}, challenge); got.Reason != attest.ReasonUntrustedChain {
+		t.Errorf("under Apple's root: %+v", got)
+	}
+}
