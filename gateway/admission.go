@@ -34,7 +34,8 @@ func (s *session) onStart(st *protocol.Start) {
 }
 
 // admit decides whether st may start, in order: the start's own rules
-// (consent, fixed commands, IIN), the key's scope for its camera mode, a
+// (consent, fixed commands, IIN), the key's scope for its camera mode, the
+// app's attestation when the key asks for one (checkAttestation), a
 // session slot (overall and for the key; s.slot from then on), the IIN's
 // lockout, the per-IIN rate and the IIN's lease (one session per IIN,
 // s.held from then on; s.allowed are the failed attempts the IIN has
@@ -57,6 +58,9 @@ func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
 		e := protocol.NewError(protocol.CodeForbiddenScope)
 		e.Fatal, e.Field = false, "camera.mode" // a rejected start: the client may pick the other mode
 		s.sendError(e)
+		return iin.IIN{}, false
+	}
+	if !s.checkAttestation(st) {
 		return iin.IIN{}, false
 	}
 	if ref := s.srv.begin(s.key.name); ref != nil {

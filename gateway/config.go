@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/biogate/biogate/gateway/attest"
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/gateway/protocol"
@@ -123,6 +124,18 @@ type Config struct {
 	// Clock is the time for consent checks, lockouts and rate limits
 	// [time.Now]. Timeouts run on the runtime's timers.
 	Clock func() time.Time
+	// Attester verifies the app attestations of relay sessions whose key
+	// asks for them (a gateway/attest.Verifiers); required when a key
+	// does (Keys.Attesting), else unused.
+	Attester Attester
+}
+
+// Attester verifies an app's attestation for a challenge; ev is nil when
+// the app sent none. It is called with a session's lock held, so it must
+// not block: gateway/attest verifies offline, against roots it holds. Safe
+// for concurrent use.
+type Attester interface {
+	Verify(ev *attest.Evidence, challenge []byte) attest.Outcome
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -200,6 +213,8 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.Keys.Len() == 0:
 		return c, errors.New("gateway: no API keys")
+	case c.Keys.Attesting() && c.Attester == nil:
+		return c, errors.New("gateway: an API key asks for app attestation but no Attester is set")
 	case c.BIN.IsZero():
 		return c, errors.New("gateway: BIN is required")
 	case c.PongWait < 0 || c.WriteTimeout < 0 || c.Lockout < 0 || c.ConsentMaxAge < 0:

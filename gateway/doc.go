@@ -22,6 +22,14 @@
 // forbidden_scope error on the socket); admin opens no session.
 // docs/protocol.md still names a single "session" scope and will follow.
 //
+// A relay key may also ask for app attestation (attestation=report or
+// require on its line): hello then carries a nonce for the session, and
+// the relay start's attestation is checked by the Attester declared here
+// (gateway/attest implements it, offline) against a challenge that binds
+// the nonce and the start's client_nonce (attestation.go). require refuses
+// a start without a valid one before it takes a session slot; the outcome
+// goes into the result's document either way.
+//
 // Each connection runs its reader in the HTTP handler, its writer in a
 // goroutine the handler waits for, and its pipeline in another; the
 // handler returns only when both are gone, and Shutdown returns only when

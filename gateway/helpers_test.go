@@ -146,7 +146,7 @@ func (p *testPipeline) Run(ctx context.Context, cam devices.Camera, opt Pipeline
 		}
 	}
 	ev.Passive(outcome.Live, 0.97, p.Frames)
-	return PipelineOutcome{Verdict: p.Verdict, Token: token, Quality: 81.5, CapturedAt: at, FixedCommands: opt.Commands != nil,
+	return PipelineOutcome{Verdict: p.Verdict, Token: token, Best: token, BestWidth: 32, BestHeight: 24, Quality: 81.5, CapturedAt: at, FixedCommands: opt.Commands != nil,
 		CaptureDropped: p.Dropped, Attempts: attempt}, nil
 }
 
@@ -165,11 +165,11 @@ func (v *testVerifier) Verify(ctx context.Context, req idec.Request) (idec.Resul
 	if v.err != nil {
 		return idec.Result{}, v.err
 	}
-	sim := 0.31
+	sim, d := 0.31, idec.DecisionNoMatch
 	if v.match {
-		sim = 0.982
+		sim, d = 0.982, idec.DecisionMatch
 	}
-	return idec.Result{Match: v.match, Similarity: sim, IDECRequestID: "IDEC-TEST-1", RequestID: "r1"}, nil
+	return idec.Result{Match: v.match, Similarity: sim, Decision: d, IDECRequestID: "IDEC-TEST-1", RequestID: "r1"}, nil
 }
 
 type harness struct {

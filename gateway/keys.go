@@ -26,6 +26,22 @@ const (
 	ScopeAdmin Scope = "admin"
 )
 
+// AttestPolicy is what an API key asks of the app attestation of its
+// relay sessions (docs/protocol.md, "App attestation").
+type AttestPolicy string
+
+// Attestation policies.
+const (
+	// AttestOff: nothing is announced, checked or recorded (the default).
+	AttestOff AttestPolicy = "off"
+	// AttestReport: hello announces a nonce; the start's attestation is
+	// verified and recorded in the document, and never refuses.
+	AttestReport AttestPolicy = "report"
+	// AttestRequire: as report, and a start without a valid attestation
+	// is refused (attestation_required, attestation_failed).
+	AttestRequire AttestPolicy = "require"
+)
+
 // minKeyLen is the shortest key ParseKeys accepts: shorter ones can be
 // guessed.
 const minKeyLen = 16
@@ -40,6 +56,7 @@ type Keys struct {
 type keyEntry struct {
 	digest [sha256.Size]byte
 	scopes map[Scope]bool
+	attest AttestPolicy
 	// name identifies the key in logs without revealing it: "line N".
 	name string
 }
@@ -48,14 +65,17 @@ type keyEntry struct {
 type key struct {
 	name   string
 	scopes map[Scope]bool
+	attest AttestPolicy
 }
 
 func (k key) has(s Scope) bool { return k.scopes[s] }
 
-// ParseKeys reads an --api-keys file: one "KEY SCOPE[,SCOPE...]" per line,
-// blank lines and lines starting with '#' ignored. Keys are at least 16
-// characters without spaces; scopes are kiosk, relay and admin. Errors name
-// the line, never the key.
+// ParseKeys reads an --api-keys file: one "KEY SCOPE[,SCOPE...]
+// [attestation=POLICY]" per line, blank lines and lines starting with '#'
+// ignored. Keys are at least 16 characters without spaces; scopes are
+// kiosk, relay and admin; the attestation policy (off, report, require;
+// off when absent) applies to the key's relay sessions and needs the relay
+// scope. Errors name the line, never the key.
 func ParseKeys(r io.Reader) (Keys, error) {
 	var ks Keys
 	seen := map[[sha256.Size]byte]int{}
@@ -66,19 +86,32 @@ func ParseKeys(r io.Reader) (Keys, error) {
 			continue
 		}
 		f := strings.Fields(line)
-		if len(f) != 2 {
-			return Keys{}, fmt.Errorf("gateway: api keys line %d: want KEY SCOPE[,SCOPE...]", n)
+		if len(f) < 2 || len(f) > 3 {
+			return Keys{}, fmt.Errorf("gateway: api keys line %d: want KEY SCOPE[,SCOPE...] [attestation=POLICY]", n)
 		}
 		if len(f[0]) < minKeyLen {
 			return Keys{}, fmt.Errorf("gateway: api keys line %d: key shorter than %d characters", n, minKeyLen)
 		}
-		e := keyEntry{digest: sha256.Sum256([]byte(f[0])), scopes: map[Scope]bool{}, name: fmt.Sprintf("line %d", n)}
+		e := keyEntry{digest: sha256.Sum256([]byte(f[0])), scopes: map[Scope]bool{}, attest: AttestOff, name: fmt.Sprintf("line %d", n)}
 		for _, s := range strings.Split(f[1], ",") {
 			switch sc := Scope(s); sc {
 			case ScopeKiosk, ScopeRelay, ScopeAdmin:
 				e.scopes[sc] = true
 			default:
 				return Keys{}, fmt.Errorf("gateway: api keys line %d: unknown scope %q", n, s)
+			}
+		}
+		if len(f) == 3 {
+			v, ok := strings.CutPrefix(f[2], "attestation=")
+			switch p := AttestPolicy(v); {
+			case !ok:
+				return Keys{}, fmt.Errorf("gateway: api keys line %d: unknown option (want attestation=POLICY)", n)
+			case p != AttestOff && p != AttestReport && p != AttestRequire:
+				return Keys{}, fmt.Errorf("gateway: api keys line %d: attestation must be off, report or require", n)
+			case p != AttestOff && !e.scopes[ScopeRelay]:
+				return Keys{}, fmt.Errorf("gateway: api keys line %d: attestation applies to relay sessions: the key needs the relay scope", n)
+			default:
+				e.attest = p
 			}
 		}
 		if prev, dup := seen[e.digest]; dup {
@@ -113,7 +146,18 @@ func (ks Keys) lookup(presented string) (key, bool) {
 		return key{}, false
 	}
 	e := ks.entries[found]
-	return key{name: e.name, scopes: e.scopes}, true
+	return key{name: e.name, scopes: e.scopes, attest: e.attest}, true
+}
+
+// Attesting reports whether a key asks for app attestation (policy report
+// or require): the gateway then needs an Attester.
+func (ks Keys) Attesting() bool {
+	for _, e := range ks.entries {
+		if e.attest != AttestOff {
+			return true
+		}
+	}
+	return false
 }
 
 // Subprotocols of a browser's WebSocket: browsers cannot set headers on a

@@ -17,13 +17,14 @@ type metrics struct {
 	messagesDrop   *prometheus.CounterVec // outbound, by reason
 	captureDropped prometheus.Counter     // frames the capture loop's queue discarded
 	errors         *prometheus.CounterVec // error messages sent, by code
+	attestations   *prometheus.CounterVec // app attestations checked, by platform and verdict
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		sessions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "biogate_gateway_sessions_total",
-			Help: "Sessions ended, by outcome: a result decision, or cancelled, aborted, dropped, rejected (before start), busy, key_busy.",
+			Help: "Sessions ended, by outcome: a result decision, or cancelled, aborted, dropped, rejected (before start), busy, key_busy, attestation_required, attestation_failed.",
 		}, []string{"outcome"}),
 		active: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "biogate_gateway_sessions_active",
@@ -66,10 +67,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "biogate_gateway_errors_total",
 			Help: "Error messages sent to clients, by code.",
 		}, []string{"code"}),
+		attestations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "biogate_gateway_attestations_total",
+			Help: "App attestations checked at start (API keys with an attestation policy), by platform (android, ios, none) and verdict (valid, invalid, absent).",
+		}, []string{"platform", "verdict"}),
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.sessions, m.active, m.pending, m.refused, m.stage, m.busy,
-			m.framesReceived, m.framesDropped, m.captureDropped, m.messagesDrop, m.errors} {
+			m.framesReceived, m.framesDropped, m.captureDropped, m.messagesDrop, m.errors, m.attestations} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}

@@ -75,6 +75,7 @@ func (s *session) document(r *protocol.Result) (*document.Document, []evidence.I
 	doc.Liveness = document.Liveness{Random: st.Commands == nil, Attempts: r.Attempts}
 	doc.Gateway = document.Gateway{ID: s.srv.cfg.DeviceID, Version: s.srv.cfg.Version}
 	doc.Device = document.Device{Mode: string(st.Camera.Mode), Camera: v.camera}
+	doc.Attestation = s.attestationDoc()
 
 	var images []evidence.Image
 	ref := func(name string, jpeg []byte, w, h int, quality float64) *document.ImageRef {

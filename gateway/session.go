@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/biogate/biogate/gateway/attest"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/gateway/protocol"
 )
@@ -61,6 +62,11 @@ type session struct {
 	lastHints  []string
 	progressAt time.Time
 	stageStart time.Time
+	// attestNonce is the session's attestation nonce (hello), when its
+	// key asks for attestation; attestation is the outcome of the
+	// accepted start's check, nil when none was made.
+	attestNonce []byte
+	attestation *attest.Outcome
 }
 
 // newSession makes the session of a connection the caller counted with
@@ -72,6 +78,7 @@ func newSession(srv *Server, id string, k key, c *conn, log *slog.Logger) *sessi
 		runDone:    make(chan struct{}),
 		frameErrAt: map[protocol.ErrorCode]time.Time{},
 	}
+	s.newAttestNonce()
 	s.ctx, s.cancel = context.WithCancelCause(srv.ctx)
 	d := time.Duration(srv.cfg.Limits.SessionSeconds) * time.Second
 	t := time.AfterFunc(d, func() { s.cancel(errSessionTimeout) })
@@ -91,7 +98,9 @@ func (s *session) serve() {
 // open greets the client: hello, then state waiting_start.
 func (s *session) open() {
 	s.mu.Lock()
-	s.c.send(s.srv.hello(s.id), false)
+	h := s.srv.hello(s.id)
+	h.Attestation = s.attestOffer()
+	s.c.send(h, false)
 	s.setState(protocol.StateWaitingStart)
 	s.stageStart = time.Now()
 	s.mu.Unlock()

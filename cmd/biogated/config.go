@@ -94,6 +94,19 @@ type Config struct {
 	// concurrent sessions run side by side on the cores instead of
 	// contending for one shared pool.
 	OpenCVThreads int `yaml:"opencv_threads" help:"OpenCV threads for the process (0: OpenCV's default)"`
+	// AttestAndroidApps are the Android apps app attestation trusts,
+	// comma separated, each PACKAGE:SHA256HEX[:SHA256HEX...].
+	AttestAndroidApps string `yaml:"attest_android_apps" help:"Android apps trusted by app attestation (API keys with attestation=report|require), comma separated, each PACKAGE:SHA256 of a signing certificate (64 hex digits; more after further colons)"`
+	// AttestIOSApps are the iOS apps App Attest trusts, comma separated,
+	// each TEAMID.bundle.id.
+	AttestIOSApps string `yaml:"attest_ios_apps" help:"iOS apps trusted by App Attest, comma separated, each TEAMID.bundle.id"`
+	// AttestIOSDevelopment accepts App Attest's development environment.
+	AttestIOSDevelopment bool `yaml:"attest_ios_development" help:"also accept App Attest keys of the development environment (apps run from Xcode; not for production)"`
+	// AttestAndroidRoots and AttestIOSRoots replace the embedded roots.
+	AttestAndroidRoots string `yaml:"attest_android_roots" help:"PEM file of roots replacing Google's embedded hardware attestation roots (tests)"`
+	AttestIOSRoots     string `yaml:"attest_ios_roots" help:"PEM file of roots replacing Apple's embedded App Attestation root (tests)"`
+	// AttestAndroidStatus is a copy of Google's attestation status list.
+	AttestAndroidStatus string `yaml:"attest_android_status" help:"copy of Google's attestation status list (JSON from android.googleapis.com/attestation/status, read at start; refresh it and restart): chains with a revoked certificate are invalid (default: no revocation check)"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level" help:"debug, info, warn or error"`
 }
@@ -152,6 +165,13 @@ func (c Config) daemon() daemon.Config {
 		RatePerIIN:         c.RatePerIIN,
 		SessionTimeout:     c.SessionTimeout,
 		OpenCVThreads:      c.OpenCVThreads,
+
+		AttestAndroidApps:    splitList(c.AttestAndroidApps),
+		AttestIOSApps:        splitList(c.AttestIOSApps),
+		AttestIOSDevelopment: c.AttestIOSDevelopment,
+		AttestAndroidRoots:   c.AttestAndroidRoots,
+		AttestIOSRoots:       c.AttestIOSRoots,
+		AttestAndroidStatus:  c.AttestAndroidStatus,
 	}
 }
 

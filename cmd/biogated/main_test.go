@@ -321,6 +321,13 @@ func tryStreamSession(t *testing.T, addr, iin string, frames [][]byte, commands 
 
 // tryStreamSessionKey is tryStreamSession with API key key.
 func tryStreamSessionKey(t *testing.T, addr, key, iin string, frames [][]byte, commands ...string) (*protocol.Result, *protocol.ErrorMessage, error) {
+	return tryStreamSessionHello(t, addr, key, iin, frames, nil, commands...)
+}
+
+// tryStreamSessionHello is tryStreamSessionKey that, when edit is not
+// nil, reads hello first and lets edit change the start with it (an app
+// attesting the session's challenge).
+func tryStreamSessionHello(t *testing.T, addr, key, iin string, frames [][]byte, edit func(*protocol.Hello, *protocol.Start), commands ...string) (*protocol.Result, *protocol.ErrorMessage, error) {
 	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/session", http.Header{"Authorization": {"Bearer " + key}})
 	if err != nil {
 		return nil, nil, err
@@ -329,6 +336,19 @@ func tryStreamSessionKey(t *testing.T, addr, key, iin string, frames [][]byte, c
 	start := protocol.Start{IIN: iin, Modality: protocol.ModalityFace, ClientNonce: "e2e-test-nonce-0002",
 		Consent: &protocol.Consent{TextID: "e2e-consent-v1", TextSHA256: consentSH, AcceptedAt: time.Now().UTC()},
 		Camera:  protocol.Camera{Mode: protocol.CameraRelay}, Commands: commands}
+	if edit != nil {
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			return nil, nil, fmt.Errorf("no hello: %w", err)
+		}
+		m, err := protocol.DecodeServer(data)
+		hello, isHello := m.(*protocol.Hello)
+		if err != nil || !isHello {
+			return nil, nil, fmt.Errorf("first message is not hello: %v", err)
+		}
+		edit(hello, &start)
+	}
 	msg, _ := protocol.Encode(start)
 	var wmu sync.Mutex
 	write := func(typ int, b []byte) error {

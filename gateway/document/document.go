@@ -18,8 +18,8 @@ import (
 // Version is the document format this package writes: the "v" member. A
 // verifier refuses members its version does not know, so a new member
 // means a new version. Version 2 added liveness.passive's fusion_bias and
-// cues; version 3 added liveness.passive.decided_by. This package reads
-// versions MinVersion to Version.
+// cues; version 3 added liveness.passive.decided_by and attestation. This
+// package reads versions MinVersion to Version.
 const Version = 3
 
 // MinVersion is the oldest document format this package still reads:
@@ -120,6 +120,10 @@ type Document struct {
 	Gateway Gateway `json:"gateway"`
 	// Device says where the frames came from.
 	Device Device `json:"device"`
+	// Attestation (version 3) is the calling app's attestation as the
+	// gateway verified it; nil when the API key's attestation policy is
+	// off.
+	Attestation *Attestation `json:"attestation,omitempty"`
 	// PrevHash is the hash of the previous entry of the evidence chain, 64
 	// lowercase hex digits, as the evidence store hands it to the signer
 	// when it appends the document; "" for the first entry of a chain (or a
@@ -274,6 +278,48 @@ type Device struct {
 	Camera string `json:"camera,omitempty"`
 }
 
+// Attestation policies, verdicts and platforms, as gateway/attest and the
+// protocol name them.
+const (
+	AttestationReport  = "report"
+	AttestationRequire = "require"
+
+	AttestationValid   = "valid"
+	AttestationInvalid = "invalid"
+	AttestationAbsent  = "absent"
+
+	PlatformAndroid = "android"
+	PlatformIOS     = "ios"
+)
+
+// Attestation is the calling app's attestation (version 3): whether the
+// app proved to be a trusted app on a genuine device, for this session's
+// challenge.
+type Attestation struct {
+	// Policy is the API key's policy, report or require (a document of a
+	// require key is valid: a refused start has no document).
+	Policy string `json:"policy"`
+	// Verdict is valid, invalid or absent.
+	Verdict string `json:"verdict"`
+	// Platform is android or ios; empty with absent (and for an unknown
+	// platform).
+	Platform string `json:"platform,omitempty"`
+	// Reason says why, with invalid (gateway/attest's Reason* words).
+	Reason string `json:"reason,omitempty"`
+	// AppID is the attested app: Android's package name, Apple's
+	// TEAMID.bundle.id.
+	AppID string `json:"app_id,omitempty"`
+	// SecurityLevel is where the app's key lives: tee, strongbox,
+	// secure_enclave.
+	SecurityLevel string `json:"security_level,omitempty"`
+	// Environment is Apple's App Attest environment, production or
+	// development.
+	Environment string `json:"environment,omitempty"`
+	// Nonce is the session's attestation nonce (unpadded base64url), so
+	// that the challenge can be recomputed with client_nonce.
+	Nonce string `json:"nonce"`
+}
+
 // New returns a document of this Version with a fresh random ID, the
 // session's id and issuedAt in UTC to the millisecond. The caller fills in
 // the rest; PrevHash is set at append time, from the evidence store.
@@ -341,6 +387,9 @@ func (d *Document) Validate() error {
 	p.check(d.Gateway.ID != "", "gateway.id", "missing")
 	p.check(d.Gateway.Version != "", "gateway.version", "missing")
 	p.check(d.Device.Mode == ModeKiosk || d.Device.Mode == ModeRelay, "device.mode", "must be %s or %s", ModeKiosk, ModeRelay)
+	if d.Attestation != nil {
+		d.Attestation.validate(&p, d.V)
+	}
 	p.check(d.PrevHash == "" || isHex(d.PrevHash, 64), "prev_hash", "must be 64 lowercase hex digits, or empty for a chain's first entry")
 	return p.err()
 }
@@ -402,6 +451,37 @@ func (x *Passive) validateCues(p *problems, v int) {
 		p.check(x.Decision == "spoof", "liveness.passive.decided_by", "only with decision spoof")
 		p.check(seen[x.DecidedBy], "liveness.passive.decided_by", "must name one of the cues")
 	}
+}
+
+// validate checks version 3's attestation: none before, a known policy
+// and verdict, a platform unless absent, a reason with invalid, an app with
+// valid.
+func (a *Attestation) validate(p *problems, v int) {
+	if v < 3 {
+		p.add("attestation", "a version 3 member")
+		return
+	}
+	p.check(a.Policy == AttestationReport || a.Policy == AttestationRequire, "attestation.policy", "must be %s or %s", AttestationReport, AttestationRequire)
+	switch a.Verdict {
+	case AttestationValid:
+		p.check(a.Platform == PlatformAndroid || a.Platform == PlatformIOS, "attestation.platform", "must be %s or %s", PlatformAndroid, PlatformIOS)
+		p.check(a.AppID != "", "attestation.app_id", "missing with verdict valid")
+		p.check(a.Reason == "", "attestation.reason", "must be empty with verdict valid")
+	case AttestationInvalid:
+		p.check(a.Reason != "", "attestation.reason", "missing with verdict invalid")
+		p.check(a.Platform == "" || a.Platform == PlatformAndroid || a.Platform == PlatformIOS, "attestation.platform", "must be %s or %s", PlatformAndroid, PlatformIOS)
+	case AttestationAbsent:
+		p.check(a.Platform == "" && a.Reason == "" && a.AppID == "", "attestation", "platform, reason and app_id must be empty with verdict absent")
+	default:
+		p.add("attestation.verdict", "must be valid, invalid or absent")
+	}
+	if a.Verdict != AttestationValid {
+		p.check(a.Policy != AttestationRequire, "attestation.verdict", "must be valid with policy require")
+	}
+	for _, m := range []struct{ at, s string }{{"attestation.app_id", a.AppID}, {"attestation.security_level", a.SecurityLevel}, {"attestation.environment", a.Environment}} {
+		p.check(len(m.s) <= 256 && printable(m.s), m.at, "must be at most 256 printable characters")
+	}
+	p.check(len(a.Nonce) == 43, "attestation.nonce", "must be 32 bytes in unpadded base64url")
 }
 
 func (r *ImageRef) validate(p *problems, at string) {

@@ -3,6 +3,7 @@ package document
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -145,6 +146,21 @@ func TestValidateRejects(t *testing.T) {
 		{"gateway.version", func(d *Document) { d.Gateway.Version = "" }},
 		{"device.mode", func(d *Document) { d.Device.Mode = "usb" }},
 		{"prev_hash", func(d *Document) { d.PrevHash = "ABC" }},
+		{"attestation", func(d *Document) { d.Attestation, d.V = attestation(), 2 }}, // a version 3 member
+		{"attestation.policy", func(d *Document) { d.Attestation = attestation(); d.Attestation.Policy = "off" }},
+		{"attestation.verdict", func(d *Document) { d.Attestation = attestation(); d.Attestation.Verdict = "maybe" }},
+		{"attestation.verdict", func(d *Document) {
+			d.Attestation = &Attestation{Policy: AttestationRequire, Verdict: AttestationAbsent, Nonce: attestation().Nonce}
+		}},
+		{"attestation.reason", func(d *Document) {
+			d.Attestation = &Attestation{Policy: AttestationReport, Verdict: AttestationInvalid, Nonce: attestation().Nonce}
+		}},
+		{"attestation.app_id", func(d *Document) { d.Attestation = attestation(); d.Attestation.AppID = "" }},
+		{"attestation.platform", func(d *Document) { d.Attestation = attestation(); d.Attestation.Platform = "windows" }},
+		{"attestation", func(d *Document) {
+			d.Attestation = &Attestation{Policy: AttestationReport, Verdict: AttestationAbsent, Platform: PlatformIOS, Nonce: attestation().Nonce}
+		}},
+		{"attestation.nonce", func(d *Document) { d.Attestation = attestation(); d.Attestation.Nonce = "" }},
 		{"prev_hash", func(d *Document) { d.PrevHash = strings.ToUpper(d.PrevHash) }},
 	} {
 		d := sample(t0)
@@ -191,17 +207,18 @@ func TestUnmarshalIsStrict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	v := fmt.Sprintf(`{"v":%d,`, Version)
 	for _, c := range []struct {
 		name    string
 		payload string
 		want    error
 	}{
-		{"unknown member", strings.Replace(string(payload), `{"v":3,`, `{"v":3,"approved_by":"someone",`, 1), ErrMalformed},
+		{"unknown member", strings.Replace(string(payload), v, v+`"approved_by":"someone",`, 1), ErrMalformed},
 		{"unknown cue member", strings.Replace(string(payload), `"name":"model",`, `"name":"model","verdict":"live",`, 1), ErrMalformed},
 		{"data after the object", string(payload) + `{}`, ErrMalformed},
 		{"wrong type", strings.Replace(string(payload), `"attempts":2`, `"attempts":"2"`, 1), ErrMalformed},
-		{"newer version", strings.Replace(string(payload), `{"v":3,`, `{"v":4,`, 1), ErrMalformed},
-		{"version 1 with version 2 members", strings.Replace(string(payload), `{"v":3,`, `{"v":1,`, 1), ErrInvalid},
+		{"newer version", strings.Replace(string(payload), v, fmt.Sprintf(`{"v":%d,`, Version+1), 1), ErrMalformed},
+		{"version 1 with version 2 members", strings.Replace(string(payload), v, `{"v":1,`, 1), ErrInvalid},
 		{"not JSON", "not json", ErrMalformed},
 		{"missing member", strings.Replace(string(payload), `"client_nonce":"n0nce_of-the-calling-app",`, ``, 1), ErrInvalid},
 	} {
@@ -238,6 +255,37 @@ func TestDecidedBy(t *testing.T) {
 		c.edit(d)
 		if err := d.Validate(); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "decided_by") {
 			t.Errorf("%s: %v, want ErrInvalid on decided_by", c.name, err)
+		}
+	}
+}
+
+// attestation is a valid version 3 attestation member.
+func attestation() *Attestation {
+	return &Attestation{Policy: AttestationRequire, Verdict: AttestationValid, Platform: PlatformAndroid,
+		AppID: "kz.example.bank", SecurityLevel: "strongbox", Nonce: "3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
+}
+
+// The attestation member round-trips, in every verdict a document may
+// hold, and a version 2 payload may not carry it.
+func TestAttestationMember(t *testing.T) {
+	for _, a := range []*Attestation{
+		attestation(),
+		{Policy: AttestationReport, Verdict: AttestationAbsent, Nonce: attestation().Nonce},
+		{Policy: AttestationReport, Verdict: AttestationInvalid, Platform: PlatformIOS, Reason: "challenge_mismatch", Nonce: attestation().Nonce},
+	} {
+		d := sample(t0)
+		d.Attestation = a
+		payload, err := Marshal(d)
+		if err != nil {
+			t.Fatalf("%+v: %v", a, err)
+		}
+		back, err := Unmarshal(payload)
+		if err != nil || *back.Attestation != *a {
+			t.Errorf("%+v read back as %+v, %v", a, back.Attestation, err)
+		}
+		v2 := strings.Replace(string(payload), fmt.Sprintf(`{"v":%d,`, Version), `{"v":2,`, 1)
+		if _, err := Unmarshal([]byte(v2)); !errors.Is(err, ErrInvalid) {
+			t.Errorf("version 2 with attestation: %v, want ErrInvalid", err)
 		}
 	}
 }

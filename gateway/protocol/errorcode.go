@@ -28,6 +28,8 @@ const (
 	CodeCameraUnavailable       ErrorCode = "camera_unavailable"
 	CodeBusy                    ErrorCode = "busy"
 	CodeKeyBusy                 ErrorCode = "key_busy"
+	CodeAttestationRequired     ErrorCode = "attestation_required"
+	CodeAttestationFailed       ErrorCode = "attestation_failed"
 
 	// Relay frames.
 	CodeFrameTooLarge  ErrorCode = "frame_too_large"
@@ -86,6 +88,7 @@ var errorCodes = []ErrorCode{
 	CodeBadMessage, CodeUnknownType, CodeUnsupportedVersion, CodeUnexpectedMessage,
 	CodeInvalidIIN, CodeConsentRequired, CodeConsentInvalid, CodeFixedCommandsNotAllowed,
 	CodeLockedOut, CodeIINInSession, CodeCameraUnavailable, CodeBusy, CodeKeyBusy,
+	CodeAttestationRequired, CodeAttestationFailed,
 	CodeFrameTooLarge, CodeFrameNotJPEG, CodeFrameTooFast, CodeFrameBadHeader, CodeWrongMode,
 	CodeSessionTimeout, CodeStartTimeout, CodeIdleTimeout, CodeIDECUnavailable, CodeIDECTimeout, CodeEvidenceUnavailable, CodeInternal,
 	CodeSlowConsumer,
@@ -128,6 +131,10 @@ var errorTable = map[ErrorCode]ErrorInfo{
 		Message: "The gateway is busy with other sessions. Try again in a moment."},
 	CodeKeyBusy: {Fatal: true, CloseStatus: CloseTryAgainLater,
 		Message: "This API key already has as many sessions open as it may. Finish one, or wait for one to end, and try again."},
+	CodeAttestationRequired: {Fatal: true, CloseStatus: ClosePolicy,
+		Message: "This service accepts checks only from its official app. Open the check in the official app and try again."},
+	CodeAttestationFailed: {Fatal: true, CloseStatus: ClosePolicy,
+		Message: "The app could not be verified as the official app on an unmodified device. Use the official app from the store, on a device that has not been modified."},
 
 	CodeFrameTooLarge: {
 		Message: "A frame was too large and was dropped. Send smaller JPEG images."},

@@ -109,6 +109,39 @@ type Start struct {
 	// --allow-fixed-commands, and then Result.FixedCommands is true. For
 	// tests and demonstrations, never for real checks.
 	Commands []string `json:"commands,omitempty"`
+	// Attestation is the app's proof that it is the genuine app on a
+	// genuine device, made for the challenge of hello's attestation
+	// (AttestationChallenge); read only when hello announced one, else
+	// ignored.
+	Attestation *Attestation `json:"attestation,omitempty"`
+}
+
+// Attestation platforms.
+const (
+	// PlatformAndroid: Android hardware key attestation (CertChain).
+	PlatformAndroid = "android"
+	// PlatformIOS: Apple App Attest (Object, KeyID).
+	PlatformIOS = "ios"
+)
+
+// MaxAttestationCerts bounds Attestation.CertChain.
+const MaxAttestationCerts = 8
+
+// Attestation is an app attestation. Binary values are base64 (standard
+// alphabet, padded); the gateway verifies them (gateway/attest), and one
+// that does not decode is an invalid attestation, not a bad message.
+type Attestation struct {
+	// Platform is PlatformAndroid or PlatformIOS.
+	Platform string `json:"platform"`
+	// CertChain (android) is the attested key's certificate chain as
+	// KeyStore.getCertificateChain returns it: DER certificates, leaf
+	// first, at most MaxAttestationCerts; the root may be left out.
+	CertChain []string `json:"cert_chain,omitempty"`
+	// Object (ios) is the attestation object DCAppAttestService.attestKey
+	// returned.
+	Object string `json:"object,omitempty"`
+	// KeyID (ios) is the attested key's identifier; optional.
+	KeyID string `json:"key_id,omitempty"`
 }
 
 // Camera chooses the session's camera.
@@ -156,6 +189,28 @@ type Hello struct {
 	Limits Limits `json:"limits"`
 	// FixedCommandsAllowed reports whether Start.Commands is honoured.
 	FixedCommandsAllowed bool `json:"fixed_commands_allowed"`
+	// Attestation is set when the API key asks for app attestation: the
+	// policy and the session's nonce. Absent when the key's policy is off.
+	Attestation *AttestationOffer `json:"attestation,omitempty"`
+}
+
+// Attestation policies announced in hello: what the gateway does with a
+// start whose attestation is absent or invalid.
+const (
+	// AttestationReport: verify and record in the document; never refuse.
+	AttestationReport = "report"
+	// AttestationRequire: refuse the start (attestation_required,
+	// attestation_failed).
+	AttestationRequire = "require"
+)
+
+// AttestationOffer announces app attestation in hello.
+type AttestationOffer struct {
+	// Policy is AttestationReport or AttestationRequire.
+	Policy string `json:"policy"`
+	// Nonce is the session's random nonce, 32 bytes in unpadded base64url;
+	// the app attests AttestationChallenge(nonce, its client_nonce).
+	Nonce string `json:"nonce"`
 }
 
 // Limits are the per-session limits the gateway enforces, in the units

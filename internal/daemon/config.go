@@ -109,6 +109,26 @@ type Config struct {
 	// Version is signed into every document [the module version and VCS
 	// revision the binary was built from].
 	Version string
+	// AttestAndroidApps are the Android apps trusted by app attestation
+	// (API keys with attestation=report or require), each
+	// "PACKAGE:SHA256[:SHA256...]", the SHA-256 digests (hex) of the
+	// certificates the app may be signed with.
+	AttestAndroidApps []string
+	// AttestIOSApps are the iOS apps trusted by App Attest, each
+	// "TEAMID.bundle.id".
+	AttestIOSApps []string
+	// AttestIOSDevelopment also accepts App Attest's development
+	// environment (apps run from Xcode).
+	AttestIOSDevelopment bool
+	// AttestAndroidRoots and AttestIOSRoots are PEM files of roots that
+	// replace the embedded vendors' roots (tests, or a root published
+	// after this build); empty keeps Google's and Apple's.
+	AttestAndroidRoots, AttestIOSRoots string
+	// AttestAndroidStatus is a copy of Google's attestation status list
+	// (JSON, from android.googleapis.com/attestation/status; read at
+	// start): chains with a revoked or suspended certificate are invalid.
+	// Empty checks no revocation.
+	AttestAndroidStatus string
 }
 
 // Defaults of Config's zero values.

@@ -115,6 +115,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	log.Info("loaded", "part", "api keys", "keys", keys.Len())
+	attester, err := cfg.attester(keys)
+	if err != nil {
+		return err
+	}
+	if attester != nil {
+		log.Info("loaded", "part", "app attestation", "android_apps", len(cfg.AttestAndroidApps), "ios_apps", len(cfg.AttestIOSApps))
+	} else {
+		log.Info("skipped", "part", "app attestation", "why", "no --attest-android-apps or --attest-ios-apps")
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -190,6 +199,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Devices:            others,
 		Relay:              relaycam.New(),
 		Signer:             rec.keys,
+		Attester:           attester,
 		Evidence:           rec.store,
 		SubjectKey:         rec.subjectKey,
 		ID:                 rec.gatewayID,
