@@ -1,0 +1,78 @@
+package evidence
+
+import (
+	"context"
+	"errors"
+	"math/bits"
+	"testing"
+	"time"
+)
+
+// The frame hashes kept for the replay cue: a lookup finds every kept hash
+// within Hamming distance 3 of the probe through one of its four bands
+// (whatever bits differ, high bit of the signed column included), only
+// those kept since the date asked, at most limit of them; a hash differing
+// in every band is not a candidate; pruning drops the old ones.
+func testFrameHashes(t *testing.T, dsn string) {
+	ctx := context.Background()
+	s := open(t, dsn, testKey(t))
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	base := uint64(0x8123_4567_89ab_cdef) // top bit set: stored as a negative integer
+	fine := [4]uint64{1, 2, 3, 1 << 63}
+	old := []FrameHash{{Coarse: base, Fine: fine}, {Coarse: ^base, Fine: fine}}
+	if err := s.RecordFrames(ctx, "session-old", at.Add(-48*time.Hour), old); err != nil {
+		t.Fatal(err)
+	}
+	var recent []FrameHash
+	for i := range 250 { // more than one insert statement
+		recent = append(recent, FrameHash{Coarse: base ^ uint64(i)<<20, Fine: [4]uint64{uint64(i)}})
+	}
+	if err := s.RecordFrames(ctx, "session-new", at, recent); err != nil {
+		t.Fatal(err)
+	}
+	since := at.Add(-time.Hour)
+	for _, flip := range []uint64{0, 1<<63 | 1<<47 | 1<<31, 1<<0 | 1<<16 | 1<<32, 1<<5 | 1<<6 | 1<<7} {
+		got, err := s.SimilarFrames(ctx, base^flip, since, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, p := range got {
+			if p.Session == "session-old" {
+				t.Errorf("flip %x: a frame kept before since: %+v", flip, p)
+			}
+			if p.Session == "session-new" && p.Hash.Coarse == base && p.Hash.Fine == [4]uint64{0} && p.Time.Equal(at) {
+				found = true
+			}
+		}
+		if !found || len(got) > 10 {
+			t.Errorf("flip %x (distance %d): %d candidates, the kept hash among them %v", flip, bits.OnesCount64(flip), len(got), found)
+		}
+	}
+	// The old session, looked up without a date bound, keeps its fine hash.
+	got, err := s.SimilarFrames(ctx, ^base, time.Time{}, 5)
+	if err != nil || len(got) != 1 || got[0].Session != "session-old" || got[0].Hash != old[1] {
+		t.Errorf("old hash: %+v, %v", got, err)
+	}
+	// Distance 4, one bit in each band: no band shared, not a candidate.
+	if got, err := s.SimilarFrames(ctx, base^(1<<50|1<<34|1<<18|1<<2), since, 1000); err != nil || len(got) != 0 {
+		t.Errorf("one bit off in every band: %d candidates, %v; want none", len(got), err)
+	}
+	if got, _ := s.SimilarFrames(ctx, base, since, 1000); len(got) != 250 {
+		t.Errorf("the 250 hashes sharing bands: %d candidates", len(got))
+	}
+	for _, bad := range []struct {
+		session string
+		n       int
+	}{{"", 1}, {"too-many", MaxSessionFrames + 1}} {
+		if err := s.RecordFrames(ctx, bad.session, at, make([]FrameHash, bad.n)); !errors.Is(err, ErrInvalidRecord) {
+			t.Errorf("RecordFrames(%q, %d hashes): %v, want ErrInvalidRecord", bad.session, bad.n, err)
+		}
+	}
+	if n, err := s.PruneFrames(ctx, since); err != nil || n != 2 {
+		t.Errorf("PruneFrames: %d, %v; want the 2 old ones", n, err)
+	}
+	if got, _ := s.SimilarFrames(ctx, ^base, time.Time{}, 5); len(got) != 0 {
+		t.Errorf("after pruning: %+v", got)
+	}
+}
