@@ -324,6 +324,12 @@ func tryStreamSession(t *testing.T, addr, iin string, frames [][]byte, commands 
 
 // tryStreamSessionKey is tryStreamSession with API key key.
 func tryStreamSessionKey(t *testing.T, addr, key, iin string, frames [][]byte, commands ...string) (*protocol.Result, *protocol.ErrorMessage, error) {
+	return streamClock(t, addr, key, iin, frames, nil, commands...)
+}
+
+// streamClock is tryStreamSessionKey whose frame i carries the capture time
+// clock(i, now) (nil: now, as a phone would).
+func streamClock(t *testing.T, addr, key, iin string, frames [][]byte, clock func(i int, now time.Time) time.Time, commands ...string) (*protocol.Result, *protocol.ErrorMessage, error) {
 	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/session", http.Header{"Authorization": {"Bearer " + key}})
 	if err != nil {
 		return nil, nil, err
@@ -353,7 +359,11 @@ func tryStreamSessionKey(t *testing.T, addr, key, iin string, frames [][]byte, c
 				return
 			case <-tick.C:
 			}
-			buf = relay.AppendMessage(buf[:0], relay.Header{Seq: uint32(i + 1), CaptureMillis: time.Now().UnixMilli()}, f)
+			at := time.Now()
+			if clock != nil {
+				at = clock(i, at)
+			}
+			buf = relay.AppendMessage(buf[:0], relay.Header{Seq: uint32(i + 1), CaptureMillis: at.UnixMilli()}, f)
 			if write(websocket.BinaryMessage, buf) != nil {
 				return
 			}

