@@ -20,8 +20,8 @@ const (
 	// client's clock may say passed than the gateway saw between the
 	// first and the last third of a session: slack plus share of the
 	// time between them.
-	StreamAheadSlack = 2 * time.Second
-	StreamAheadShare = 0.25
+	StreamAheadSlack = 1500 * time.Millisecond
+	StreamAheadShare = 0.2
 	// StreamBehindSlack and StreamBehindShare: the same for the client's
 	// clock falling behind the arrivals (reported, not decided: a
 	// congested uplink does that).
@@ -55,9 +55,11 @@ const (
 //     first third by more than StreamAheadSlack + StreamAheadShare of the
 //     time between them: the client says more time passed between its
 //     frames than passed between their arrivals. A queue that drains does
-//     that only by the delay it had, and it would need seconds of it while
-//     the commands are followed live; a client clock running at its own
-//     rate, or times made up for a recording, do it readily.
+//     that only by the least delay it had over the whole first third (at
+//     least 3 s of frames, each over 1.5 s late: a stall that long while
+//     commands are followed live, then a network fast enough to catch
+//     up); a client clock running at its own rate (1.5x is caught over
+//     a 10 s session), or times made up for a recording, do it readily.
 //
 // The opposite, client time falling behind arrivals, is what a congested
 // uplink does (the web app's frames queue in the socket; a 3G uplink at 1
