@@ -54,7 +54,9 @@ func TestStreamCue(t *testing.T) {
 	const n = 150 // 10 s at 15 fps
 	iv := time.Second / 15
 	r := rand.New(rand.NewPCG(7, 7))
-	good := func(int) time.Duration { return 30*time.Millisecond + time.Duration(r.Int64N(int64(50*time.Millisecond))) }
+	good := func(int) time.Duration {
+		return 30*time.Millisecond + time.Duration(r.Int64N(int64(50*time.Millisecond)))
+	}
 	poor := func(i int) time.Duration {
 		if i%40 < 12 { // every 40 frames a stall of up to 1.5 s
 			return 1500*time.Millisecond - time.Duration(i%40)*iv
