@@ -225,7 +225,8 @@ type Store interface {
 	// SimilarFrames returns the frames kept since since whose Coarse hash
 	// shares at least one of its four 16-bit bands with coarse, so every
 	// frame within Hamming distance 3 of it (pigeonhole), and more: the
-	// caller measures the distances. At most limit frames, newest first.
+	// caller measures the distances. At most limit frames: the oldest
+	// and the newest candidates, half each; newest first.
 	SimilarFrames(ctx context.Context, coarse uint64, since time.Time, limit int) ([]PastFrame, error)
 	// PruneFrames deletes the frame hashes kept before before and returns
 	// how many.

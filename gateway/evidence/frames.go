@@ -59,13 +59,19 @@ func (s *store) SimilarFrames(ctx context.Context, coarse uint64, since time.Tim
 	var out []PastFrame
 	err := s.b.read(ctx, func(q querier) error {
 		// One indexed lookup per band, united: each band's index serves
-		// its part on both databases.
-		rs, err := q.query(ctx, `SELECT session, time_ns, coarse, fine FROM (
+		// its part on both databases. Of the candidates, the oldest half
+		// and the newest half: sessions recorded after a session (an
+		// attacker's, sharing its bands) cannot push it out of the
+		// answer, nor can old ones push out the newest.
+		rs, err := q.query(ctx, `WITH c AS (
 			SELECT session, idx, time_ns, coarse, fine FROM frame_hashes WHERE b0 = $1 AND time_ns >= $5
 			UNION SELECT session, idx, time_ns, coarse, fine FROM frame_hashes WHERE b1 = $2 AND time_ns >= $5
 			UNION SELECT session, idx, time_ns, coarse, fine FROM frame_hashes WHERE b2 = $3 AND time_ns >= $5
-			UNION SELECT session, idx, time_ns, coarse, fine FROM frame_hashes WHERE b3 = $4 AND time_ns >= $5
-			) u ORDER BY time_ns DESC, session, idx LIMIT $6`, b[0], b[1], b[2], b[3], since.UnixNano(), limit)
+			UNION SELECT session, idx, time_ns, coarse, fine FROM frame_hashes WHERE b3 = $4 AND time_ns >= $5)
+			SELECT session, time_ns, coarse, fine FROM (
+				SELECT * FROM (SELECT * FROM c ORDER BY time_ns, session, idx LIMIT $6) o
+				UNION SELECT * FROM (SELECT * FROM c ORDER BY time_ns DESC, session, idx LIMIT $7) n) u
+			ORDER BY time_ns DESC, session, idx`, b[0], b[1], b[2], b[3], since.UnixNano(), (limit+1)/2, limit/2)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"testing"
 	"time"
 )
@@ -61,6 +62,23 @@ func testFrameHashes(t *testing.T, dsn string) {
 	}
 	if got, _ := s.SimilarFrames(ctx, base, since, 1000); len(got) != 250 {
 		t.Errorf("the 250 hashes sharing bands: %d candidates", len(got))
+	}
+	// 300 later frames sharing a band (an attacker's decoys) do not push
+	// the earliest out of a lookup of 10.
+	decoys := make([]FrameHash, 300)
+	for i := range decoys {
+		decoys[i] = FrameHash{Coarse: base ^ 1}
+	}
+	if err := s.RecordFrames(ctx, "session-decoys", at.Add(time.Minute), decoys); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.SimilarFrames(ctx, base, since, 10)
+	var sessions []string
+	for _, p := range got {
+		sessions = append(sessions, p.Session)
+	}
+	if err != nil || len(got) != 10 || !slices.Contains(sessions, "session-new") || !slices.Contains(sessions, "session-decoys") {
+		t.Errorf("after 300 decoys: %v, %v; want the oldest and the newest candidates", sessions, err)
 	}
 	for _, bad := range []struct {
 		session string
