@@ -34,12 +34,17 @@ func phone(n int, interval, jitter time.Duration, delay func(i int) time.Duratio
 }
 
 func streamScore(frames []relayed) (float64, bool) {
+	s := streamOf(frames)
+	return s.Score()
+}
+
+func streamOf(frames []relayed) *Stream {
 	s := NewStream()
 	for i, f := range frames {
 		m := &devices.RelayMeta{ClientTime: f.client, ClientSeq: uint32(i + 1), Arrival: f.arrival}
 		s.ObserveFrame(&CueFrame{Relay: m, px: frame{w: f.w, h: f.h}})
 	}
-	return s.Score()
+	return s
 }
 
 // TestStreamCue: real phones' timing, on a good network, on a poor one
@@ -107,6 +112,8 @@ func TestStreamCue(t *testing.T) {
 		{"times going backwards", shuffled, 0, 0.02},
 	} {
 		s, ok := streamScore(tc.frames)
+		drift, between, _ := streamOf(tc.frames).Drift()
+		t.Logf("%-40s drift %6.2f s over %5.2f s: score %v", tc.name, drift.Seconds(), between.Seconds(), s)
 		if !ok || s < tc.min || s > tc.max {
 			t.Errorf("%s: score %v available %v; want in [%v, %v]", tc.name, s, ok, tc.min, tc.max)
 		}
