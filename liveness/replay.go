@@ -110,7 +110,6 @@ type Replay struct {
 	hashes  []FrameHash
 	matches map[string]int // earlier session -> frames of this one matching it
 	looked  int            // frames looked up without error
-	failed  int            // lookups that failed
 	ended   bool
 	hasher  frameHasher
 }
@@ -123,14 +122,21 @@ func NewReplay(history FrameHistory) *Replay {
 	return &Replay{history: history, session: hex.EncodeToString(id[:]), matches: map[string]int{}}
 }
 
-func (r *Replay) Name() string           { return CueReplay }
-func (r *Replay) Weight() float64        { return 0 }
+// Name is CueReplay.
+func (r *Replay) Name() string { return CueReplay }
+
+// Weight is 0: the cue decides, it is not fused.
+func (r *Replay) Weight() float64 { return 0 }
+
+// Reason is replayed_frames.
 func (r *Replay) Reason() outcome.Reason { return outcome.ReasonReplayedFrames }
-func (r *Replay) DecideBelow() float64   { return 0.1 }
-func (r *Replay) SkipFrame()             {}
-func (r *Replay) Session() string        { return r.session }
-func (r *Replay) Hashes() []FrameHash    { return slices.Clone(r.hashes) }
-func (r *Replay) LookupFailures() int    { return r.failed }
+
+// DecideBelow is 0.1: a replay scores 0.02.
+func (r *Replay) DecideBelow() float64 { return 0.1 }
+
+// SkipFrame does nothing: frames are compared one by one.
+func (r *Replay) SkipFrame() {}
+
 func (r *Replay) sessionMatches() (int, string) {
 	best, who := 0, ""
 	for s, n := range r.matches {
@@ -152,8 +158,7 @@ func (r *Replay) ObserveFrame(f *CueFrame) {
 	}
 	r.hashes = append(r.hashes, h)
 	past, err := r.history.Similar(h)
-	if err != nil {
-		r.failed++
+	if err != nil { // the history says it (the daemon logs it)
 		return
 	}
 	r.looked++
@@ -191,9 +196,7 @@ func (r *Replay) EndSession() {
 		return
 	}
 	r.ended = true
-	if err := r.history.Record(r.session, r.hashes); err != nil {
-		r.failed++
-	}
+	r.history.Record(r.session, r.hashes) // an error is the history's to report
 }
 
 // HashFrame returns the perceptual hash of a BGR frame's pixels (w x h,

@@ -2,7 +2,6 @@ package liveness
 
 import (
 	"errors"
-	"fmt"
 	"math/bits"
 	"slices"
 	"testing"
@@ -231,7 +230,6 @@ func TestReplayCue(t *testing.T) {
 	if s, ok := runReplay(&memHistory{}, append(every(steady, 0, 3, 30), every(steady, 0, 3, 30)...)); !ok || s != 0.5 {
 		t.Errorf("a session looping its own frames: %v %v", s, ok)
 	}
-	_ = fmt.Sprint
 }
 
 func BenchmarkHashFrame(b *testing.B) {

@@ -97,12 +97,23 @@ type Stream struct {
 // NewStream returns a stream cue for one session.
 func NewStream() *Stream { return &Stream{} }
 
-func (s *Stream) Name() string           { return CueStream }
-func (s *Stream) Weight() float64        { return 0 }
+// Name is CueStream.
+func (s *Stream) Name() string { return CueStream }
+
+// Weight is 0: the cue decides or reports, it is not fused.
+func (s *Stream) Weight() float64 { return 0 }
+
+// Reason is injection_suspected.
 func (s *Stream) Reason() outcome.Reason { return outcome.ReasonInjectionSuspected }
-func (s *Stream) DecideBelow() float64   { return 0.1 }
-func (s *Stream) SkipFrame()             {}
-func (s *Stream) Reset()                 { *s = Stream{} }
+
+// DecideBelow is 0.1: made-up times score 0.02.
+func (s *Stream) DecideBelow() float64 { return 0.1 }
+
+// SkipFrame does nothing: times are compared across the session.
+func (s *Stream) SkipFrame() {}
+
+// Reset forgets the session.
+func (s *Stream) Reset() { *s = Stream{} }
 
 // ObserveFrame notes a relayed frame's times and size.
 func (s *Stream) ObserveFrame(f *CueFrame) {
