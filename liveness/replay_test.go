@@ -214,6 +214,9 @@ func TestReplayCue(t *testing.T) {
 	}{
 		{"the same frames re-encoded", every(steadyJPEG, 0, 3, 40), true},
 		{"the same frames, 15 fps then 8 fps", append(every(steadyJPEG, 0, 2, 20), every(steadyJPEG, 40, 4, 10)...), true},
+		// The recording's neighbouring frames, 33 ms off, are the
+		// recording too (a replay at another frame rate picks them).
+		{"the frames 33 ms after those", every(steadyJPEG, 1, 3, 40), true},
 		{"the same clip 6 s later", every(steady, 180, 3, 40), false},
 		{"another clip of the same man", every(closer, 0, 3, 100), false},
 	} {
