@@ -53,7 +53,8 @@ type Config struct {
 	// Cues, if set, returns the cues fused after the built-in ones (see
 	// NewPassive). It is called once per Run, and once by New to
 	// validate them, and must return new cues each time: cues keep a
-	// session's state.
+	// session's state. Run calls EndSession on those that are Enders when
+	// the session has ended.
 	Cues func() []Cue
 }
 
@@ -143,11 +144,13 @@ func (c *Checker) Run(ctx context.Context, cam devices.Camera) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	passive, err := NewPassive(c.cfg.Passive, c.spoof, c.cfg.extraCues()...)
+	cues := c.cfg.extraCues()
+	passive, err := NewPassive(c.cfg.Passive, c.spoof, cues...)
 	if err != nil {
 		return nil, err
 	}
 	defer passive.Close()
+	defer endSession(cues) // after the result is made: a session never matches itself
 	s := &session{ch: ch, passive: passive, onEvent: c.cfg.OnEvent, peaks: map[peakKey]*peak{}}
 	defer s.close()
 
@@ -161,6 +164,15 @@ func (c *Checker) Run(ctx context.Context, cam devices.Camera) (*Result, error) 
 	}
 	res.Verdict, res.Reasons = decide(res, cres.Stop)
 	return res, nil
+}
+
+// endSession tells the cues that are Enders that their session has ended.
+func endSession(cues []Cue) {
+	for _, c := range cues {
+		if e, ok := c.(Ender); ok {
+			e.EndSession()
+		}
+	}
 }
 
 // decide combines the challenge and the passive outcome. A passive spoof

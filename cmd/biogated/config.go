@@ -53,7 +53,9 @@ type Config struct {
 	CheckpointWitness string `yaml:"checkpoint_witness" help:"also send each evidence checkpoint to a witness: syslog (local), udp://HOST:PORT or tcp://HOST:PORT (remote syslog), or an http(s) URL to POST it to (default none)"`
 	// Retention drops evidence images older than this (documents and
 	// hashes stay, so the chain still verifies); 0 keeps them.
-	Retention time.Duration `yaml:"retention" help:"drop evidence images older than this; documents and hashes stay (0: keep)"`
+	// ReplayWindow is how long frame hashes are kept for the replay cue.
+	ReplayWindow time.Duration `yaml:"replay_window" help:"keep and compare the hashes of sessions' frames this long, to refuse a recording relayed again (0: 720h; negative: off; never beyond --retention)"`
+	Retention    time.Duration `yaml:"retention" help:"drop evidence images older than this; documents and hashes stay (0: keep)"`
 	// KeyRotation is the document signing key's lifetime; 0 never rotates.
 	KeyRotation time.Duration `yaml:"key_rotation" help:"rotate the document signing key this often (0: never); old public keys stay in the JWKS"`
 	// MaxAttempts failed attempts within Lockout lock an IIN out.
@@ -150,6 +152,7 @@ func (c Config) daemon() daemon.Config {
 		SubjectKey:         c.SubjectKey,
 		CheckpointWitness:  c.CheckpointWitness,
 		Retention:          c.Retention,
+		ReplayWindow:       c.ReplayWindow,
 		KeyRotation:        c.KeyRotation,
 		MaxAttempts:        c.MaxAttempts,
 		Lockout:            c.Lockout,

@@ -72,7 +72,7 @@ func startDaemon(t *testing.T, extra ...string) string {
 
 // daemonArgs starts the IDEC emulator (see startDaemon) and returns biogated's
 // flags against it: loopback, the test key and the other key, a fresh data
-// folder, fixed commands allowed, 2 sessions (up to 4 of one key, once
+// folder, fixed commands allowed, replay checks off, 2 sessions (up to 4 of one key, once
 // --max-sessions allows them: tests run sessions side by side with
 // testKey), metrics on a free loopback port. Later flags override these.
 func daemonArgs(t *testing.T) []string {
@@ -85,7 +85,10 @@ func daemonArgs(t *testing.T) []string {
 	}
 	return []string{"--listen", "127.0.0.1:0", "--idec", url, "--idec-tls", certs, "--api-keys", keys,
 		"--data", t.TempDir(), "--allow-fixed-commands", "--max-sessions", "2",
-		"--max-sessions-per-key", "4", "--metrics-listen", "127.0.0.1:0", "--models", testenv.Models(t), "--log-level", "warn"}
+		"--max-sessions-per-key", "4", "--metrics-listen", "127.0.0.1:0", "--models", testenv.Models(t), "--log-level", "warn",
+		// Replay checks off: these tests relay the same frames in several
+		// sessions on purpose; replay_test.go turns them on.
+		"--replay-window=-1s"}
 }
 
 // poser renders a real photo as a person in front of a phone would appear:
@@ -321,13 +324,25 @@ func tryStreamSession(t *testing.T, addr, iin string, frames [][]byte, commands 
 
 // tryStreamSessionKey is tryStreamSession with API key key.
 func tryStreamSessionKey(t *testing.T, addr, key, iin string, frames [][]byte, commands ...string) (*protocol.Result, *protocol.ErrorMessage, error) {
-	return tryStreamSessionHello(t, addr, key, iin, frames, nil, commands...)
+	return tryStreamSessionWith(t, addr, key, iin, frames, nil, nil, commands...)
 }
 
 // tryStreamSessionHello is tryStreamSessionKey that, when edit is not
 // nil, reads hello first and lets edit change the start with it (an app
 // attesting the session's challenge).
 func tryStreamSessionHello(t *testing.T, addr, key, iin string, frames [][]byte, edit func(*protocol.Hello, *protocol.Start), commands ...string) (*protocol.Result, *protocol.ErrorMessage, error) {
+	return tryStreamSessionWith(t, addr, key, iin, frames, edit, nil, commands...)
+}
+
+// streamClock is tryStreamSessionKey whose frame i carries the capture time
+// clock(i, now) (nil: now, as a phone would).
+func streamClock(t *testing.T, addr, key, iin string, frames [][]byte, clock func(i int, now time.Time) time.Time, commands ...string) (*protocol.Result, *protocol.ErrorMessage, error) {
+	return tryStreamSessionWith(t, addr, key, iin, frames, nil, clock, commands...)
+}
+
+// tryStreamSessionWith is tryStreamSessionHello and streamClock in one.
+func tryStreamSessionWith(t *testing.T, addr, key, iin string, frames [][]byte, edit func(*protocol.Hello, *protocol.Start),
+	clock func(i int, now time.Time) time.Time, commands ...string) (*protocol.Result, *protocol.ErrorMessage, error) {
 	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/session", http.Header{"Authorization": {"Bearer " + key}})
 	if err != nil {
 		return nil, nil, err
@@ -370,7 +385,11 @@ func tryStreamSessionHello(t *testing.T, addr, key, iin string, frames [][]byte,
 				return
 			case <-tick.C:
 			}
-			buf = relay.AppendMessage(buf[:0], relay.Header{Seq: uint32(i + 1), CaptureMillis: time.Now().UnixMilli()}, f)
+			at := time.Now()
+			if clock != nil {
+				at = clock(i, at)
+			}
+			buf = relay.AppendMessage(buf[:0], relay.Header{Seq: uint32(i + 1), CaptureMillis: at.UnixMilli()}, f)
 			if write(websocket.BinaryMessage, buf) != nil {
 				return
 			}
@@ -584,8 +603,10 @@ func checkCues(t *testing.T, doc *document.Document) {
 	for _, c := range p.Cues {
 		names = append(names, c.Name)
 	}
+	// The built-in cues first; the daemon's added cues (replay, stream)
+	// after them.
 	want := []string{liveness.CueModel, liveness.CueScreen, liveness.CuePrint, liveness.CueMotion}
-	if doc.V != document.Version || !slices.Equal(names, want) || !p.Cues[0].Available || p.Cues[0].Contribution == 0 {
+	if doc.V != document.Version || len(names) < len(want) || !slices.Equal(names[:len(want)], want) || !p.Cues[0].Available || p.Cues[0].Contribution == 0 {
 		t.Errorf("document v%d passive cues %+v; want version %d with %v, the model available", doc.V, p.Cues, document.Version, want)
 	}
 }

@@ -36,7 +36,12 @@
 // hashes. Documents, decisions and the chain are not encrypted: they are the
 // record the regulator and auditors read, and carry no images. Lockout
 // failures are kept under an opaque key the caller derives (an HMAC of the
-// IIN), never the IIN.
+// IIN), never the IIN. Frame hashes (RecordFrames, for the replay cue) are
+// not encrypted, since lookups compare their bands: they are perceptual
+// hashes of whole frames (64 and 256 bits, no image can be rebuilt from
+// them), derived from images with a face in them, so they are kept under an
+// opaque session id of the cue's (no IIN, no subject key, no document id)
+// and the caller prunes them (PruneFrames) no later than the images.
 //
 // # Retention
 //

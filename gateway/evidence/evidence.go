@@ -218,9 +218,43 @@ type Store interface {
 	// many.
 	PruneFailures(ctx context.Context, before time.Time) (int, error)
 
+	// RecordFrames keeps the perceptual hashes of one ended session's
+	// frames (at most MaxSessionFrames), under an opaque session id the
+	// caller makes (never an IIN or a subject key), at time at.
+	RecordFrames(ctx context.Context, session string, at time.Time, hashes []FrameHash) error
+	// SimilarFrames returns the frames kept since since whose Coarse hash
+	// shares at least one of its four 16-bit bands with coarse, so every
+	// frame within Hamming distance 3 of it (pigeonhole), and more: the
+	// caller measures the distances. At most limit frames: the oldest
+	// and the newest candidates, half each; newest first.
+	SimilarFrames(ctx context.Context, coarse uint64, since time.Time, limit int) ([]PastFrame, error)
+	// PruneFrames deletes the frame hashes kept before before and returns
+	// how many.
+	PruneFrames(ctx context.Context, before time.Time) (int, error)
+
 	// Close releases the store's connections; it waits for calls in
 	// progress. Idempotent.
 	Close() error
+}
+
+// MaxSessionFrames bounds the frame hashes RecordFrames keeps per session.
+const MaxSessionFrames = 1000
+
+// FrameHash is a frame's perceptual hash as the replay cue makes it
+// (liveness.FrameHash): no image, but derived from one, so it is kept under
+// the same retention as the images (PruneFrames) and never with an IIN.
+type FrameHash struct {
+	// Coarse is a 64-bit hash, looked up by its four 16-bit bands.
+	Coarse uint64
+	// Fine is a 256-bit hash, compared by the caller.
+	Fine [4]uint64
+}
+
+// PastFrame is a frame hash an earlier session kept.
+type PastFrame struct {
+	Session string
+	Time    time.Time
+	Hash    FrameHash
 }
 
 // Options configures a store. The zero value is valid for a store that

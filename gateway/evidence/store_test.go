@@ -29,6 +29,7 @@ func testStore(t *testing.T, newDSN func(testing.TB) string) {
 	t.Run("migrations", func(t *testing.T) { testMigrations(t, newDSN) })
 	t.Run("stats", func(t *testing.T) { testStats(t, newDSN(t)) })
 	t.Run("verify documents", func(t *testing.T) { testVerifyDocuments(t, newDSN(t)) })
+	t.Run("frame hashes", func(t *testing.T) { testFrameHashes(t, newDSN(t)) })
 }
 
 // VerifyDocuments hands each entry with its row's columns, document and

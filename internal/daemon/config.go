@@ -65,6 +65,12 @@ type Config struct {
 	// Retention drops evidence images older than this (documents and
 	// hashes stay, so the chain still verifies); 0 keeps them.
 	Retention time.Duration
+	// ReplayWindow is how long the hashes of sessions' frames are kept in
+	// the evidence store and compared by the replay cue (a session whose
+	// frames are those of an earlier session is a spoof,
+	// replayed_frames); kept no longer than Retention when that is set.
+	// 0 means DefaultReplayWindow, negative turns replay checks off.
+	ReplayWindow time.Duration
 	// KeyRotation is the document signing key's lifetime; 0 never rotates.
 	KeyRotation time.Duration
 	// MaxAttempts failed attempts within Lockout, across sessions, lock an
@@ -155,6 +161,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Lockout == 0 {
 		c.Lockout = DefaultLockout
+	}
+	if c.ReplayWindow == 0 {
+		c.ReplayWindow = DefaultReplayWindow
+	}
+	if c.Retention > 0 && c.ReplayWindow > c.Retention {
+		c.ReplayWindow = c.Retention // the hashes go with the images
 	}
 	if c.Version == "" {
 		c.Version = version()

@@ -143,7 +143,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if cfg.OpenCVThreads > 0 {
 		models.SetNumThreads(cfg.OpenCVThreads)
 	}
-	pipe, err := pipeline.New(models.Dir(cfg.Models), cfg.MaxSessions, liveness.Config{})
+	// The evidence store opens below, before any session: the cues of a
+	// session see it (New validates cues made before, without it).
+	var history *frameHistory
+	pipe, err := pipeline.New(models.Dir(cfg.Models), cfg.MaxSessions,
+		liveness.Config{Cues: func() []liveness.Cue { return sessionCues(history) }})
 	if err != nil {
 		return fmt.Errorf("models: %w", err)
 	}
@@ -155,6 +159,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	defer rec.close()
+	if cfg.ReplayWindow > 0 {
+		history = &frameHistory{store: rec.store, window: cfg.ReplayWindow, log: log.With("part", "replay")}
+	} else {
+		log.Warn("replay checks off: a recorded session relayed again is not recognised")
+	}
 
 	var others gateway.DeviceLister
 	if cfg.Fingerprint {
@@ -263,7 +272,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	rctx, stopRetain := context.WithCancel(context.Background())
 	go func() {
 		defer close(retainDone)
-		rec.retain(rctx, cfg.Retention, cfg.Lockout, log.With("part", "retention"))
+		rec.retain(rctx, cfg.Retention, cfg.ReplayWindow, cfg.Lockout, log.With("part", "retention"))
 	}()
 	defer func() { stopRetain(); <-retainDone }()
 	d.addr = ln.Addr().String()

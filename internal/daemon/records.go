@@ -225,7 +225,7 @@ const retainEvery = time.Hour
 // retain drops evidence images older than retention (0: keeps them) and
 // failures older than lockout, at start and then every retainEvery, until
 // ctx ends.
-func (r *records) retain(ctx context.Context, retention, lockout time.Duration, log *slog.Logger) {
+func (r *records) retain(ctx context.Context, retention, replay, lockout time.Duration, log *slog.Logger) {
 	t := time.NewTicker(retainEvery)
 	defer t.Stop()
 	for {
@@ -235,6 +235,11 @@ func (r *records) retain(ctx context.Context, retention, lockout time.Duration, 
 				log.Error("purge images", "error", err)
 			} else if n > 0 {
 				log.Info("images purged", "documents", n)
+			}
+		}
+		if replay > 0 {
+			if _, err := r.store.PruneFrames(ctx, now.Add(-replay)); err != nil && ctx.Err() == nil {
+				log.Error("prune frame hashes", "error", err)
 			}
 		}
 		if _, err := r.store.PruneFailures(ctx, now.Add(-lockout)); err != nil && ctx.Err() == nil {

@@ -56,7 +56,7 @@ func TestRetainPrunesOnStartAndEveryHour(t *testing.T) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			(&records{store: store}).retain(rctx, 0, lockout, testLogger(&logs))
+			(&records{store: store}).retain(rctx, 0, 0, lockout, testLogger(&logs))
 		}()
 		synctest.Wait() // the pass at start is done
 		if f := left(); len(f) != 2 {

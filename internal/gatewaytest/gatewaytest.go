@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gocv.io/x/gocv"
 
@@ -32,6 +33,11 @@ type Options struct {
 	MaxSessions int
 	// AllowFixedCommands honours start.commands.
 	AllowFixedCommands bool
+	// ReplayChecks turns on the replay cue (daemon.Config.ReplayWindow at
+	// its default): a session relaying the frames of an earlier one is
+	// then a spoof, replayed_frames. Off by default, since tests relay the
+	// same clips in many sessions.
+	ReplayChecks bool
 }
 
 // Gateway is a running gateway.
@@ -73,6 +79,7 @@ func Start(t testing.TB, opt Options) *Gateway {
 		MaxSessions:        opt.MaxSessions,
 		MaxSessionsPerKey:  opt.MaxSessions, // Key is the only key
 		AllowFixedCommands: opt.AllowFixedCommands,
+		ReplayWindow:       replayWindow(opt.ReplayChecks),
 	}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +105,14 @@ func Start(t testing.TB, opt Options) *Gateway {
 		Evidence:    "sqlite:" + filepath.Join(data, "evidence.db"),
 		EvidenceKey: filepath.Join(data, "evidence.key"),
 	}
+}
+
+// replayWindow is daemon.Config.ReplayWindow for Options.ReplayChecks.
+func replayWindow(on bool) time.Duration {
+	if on {
+		return 0 // the daemon's default
+	}
+	return -1 // off
 }
 
 // ClipFrame writes frame index (0-based) of the clip at rel under
