@@ -137,3 +137,90 @@ func cueLogit(p float64) float64 {
 	}
 	return logit(p, cueClamp)
 }
+
+// FrameMeasure is one scored frame's raw measures: MiniFASNet's Live and
+// the still cues' measures before their curves (NaN when too little of the
+// face was in the image).
+type FrameMeasure struct {
+	Model  float64
+	Glare  float64 // the screen cue's measure (screen.go)
+	Chroma float64 // the print cue's measure (print.go)
+}
+
+// Calibration is everything the fusion of the built-in cues has that data
+// could tune: the weights and the curves that map the cues' raw measures to
+// their scores. Passive fuses with its PassiveConfig.Weights and the
+// package's curves (DefaultCalibration); a Calibration lets an evaluation
+// fuse recorded sessions again under other choices (Score), as
+// CrossValidate does.
+type Calibration struct {
+	Weights FusionWeights `json:"weights"`
+	// Screen maps the glare fraction, Print the chroma, Motion the motion
+	// ratio to each cue's score.
+	Screen Curve `json:"screen_curve"`
+	Print  Curve `json:"print_curve"`
+	Motion Curve `json:"motion_curve"`
+}
+
+// DefaultCalibration is the calibration Passive uses with default weights:
+// DefaultFusionWeights and the package's cue curves.
+func DefaultCalibration() Calibration {
+	return Calibration{Weights: DefaultFusionWeights, Screen: screenCurve, Print: printCurve, Motion: motionCurve}
+}
+
+// ModelOnly is MiniFASNet alone: every other cue at weight 0.
+func ModelOnly() Calibration {
+	c := DefaultCalibration()
+	c.Weights = FusionWeights{Model: 1}
+	return c
+}
+
+// Score fuses a recorded session under c as Passive fuses it: each frame's
+// cues through c's curves and weights (the motion cue with the session's
+// final ratio, when available), the median of the frames' fused p(live).
+// Under DefaultCalibration it is exactly the Live Passive reported (added
+// cues aside: a Recording holds the built-in cues only). 0 for no frames.
+func (c Calibration) Score(rec Recording) float64 {
+	if len(rec.Frames) == 0 {
+		return 0
+	}
+	w := c.Weights
+	motion := c.Motion.At(rec.MotionRatio)
+	fused := make([]float64, len(rec.Frames))
+	for i, f := range rec.Frames {
+		cues := [...]CueScore{
+			scoreOf(antiSpoof{weight: w.Model}, f.Model, true),
+			scoreOf(screenGlare{w.Screen}, c.Screen.At(f.Glare), true),
+			scoreOf(printChroma{w.Print}, c.Print.At(f.Chroma), true),
+			scoreOf(motionCoherence{weight: w.Motion}, motion, rec.MotionAvailable),
+		}
+		fused[i] = FuseScores(w.Bias, cues[:])
+	}
+	return median(fused)
+}
+
+// Recording is one scored presentation with the raw measures of its
+// frames: enough to fuse it again under another Calibration without
+// running the models.
+type Recording struct {
+	// Presentation is the presentation as scored (Score: Passive's Live).
+	Presentation
+	// Group is the source it belongs to (a person or a clip): a
+	// cross-validation holds out every presentation of a group together.
+	Group string
+	// Frames are the scored frames' measures (PassiveResult.Measures).
+	Frames []FrameMeasure
+	// MotionRatio and MotionAvailable are the motion cue's raw measure
+	// and whether it counted (PassiveResult).
+	MotionRatio     float64
+	MotionAvailable bool
+}
+
+// NewRecording records a passive result as a presentation of species ("" for
+// bona fide) from source, in group.
+func NewRecording(r PassiveResult, species, source, group string) Recording {
+	return Recording{
+		Presentation: Presentation{Species: species, Score: r.Live, Source: source},
+		Group:        group, Frames: r.Measures, MotionRatio: r.MotionRatio, MotionAvailable: r.MotionAvailable,
+	}
+}

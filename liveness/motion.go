@@ -74,7 +74,7 @@ const (
 // motionCurve maps the ratio to the cue: 1.2 and up (surroundings clearly
 // apart from the face) 0.7; 0.8 neutral; 0.3 and below (surroundings
 // follow the face) 0.1.
-var motionCurve = curve{{0.3, 0.1}, {0.8, 0.5}, {1.2, 0.7}}
+var motionCurve = Curve{{0.3, 0.1}, {0.8, 0.5}, {1.2, 0.7}}
 
 // The regions: the face, three strips around it, four frame corners.
 const (
@@ -137,7 +137,7 @@ func (m *motionTracker) score() (float64, bool) {
 	if m.den < motionMinTotal {
 		return 0.5, false
 	}
-	return motionCurve.at(m.ratio()), true
+	return motionCurve.At(m.ratio()), true
 }
 
 // ratio is the session's residual-to-movement ratio (NaN before any

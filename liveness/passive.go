@@ -284,7 +284,11 @@ func (p *Passive) cueScores(scores []float64, dst []CueScore) []CueScore {
 func (p *Passive) Result() PassiveResult {
 	r := PassiveResult{Frames: len(p.frames), Decision: DecisionUndecided, Bias: p.cfg.Weights.Bias}
 	r.Motion, r.MotionAvailable = p.motion.score()
+	r.MotionRatio = p.motion.ratio()
 	n := len(p.frameCs)
+	for i, f := range p.frames {
+		r.Measures = append(r.Measures, FrameMeasure{Model: p.scores[i*n+frameModel], Glare: f.glare, Chroma: f.chroma})
+	}
 	if len(p.frames) == 0 {
 		for _, s := range p.slots {
 			if s.frame >= 0 {

@@ -22,10 +22,10 @@ import "math"
 // printCurve maps chroma to the cue: 16 and up says nothing or a little
 // for live, up to 0.6 at 28 (saturated, well-lit skin); down to 0.1 at 8,
 // below every genuine frame measured.
-var printCurve = curve{{8, 0.1}, {16, 0.5}, {28, 0.6}}
+var printCurve = Curve{{8, 0.1}, {16, 0.5}, {28, 0.6}}
 
 // printCue returns the print cue for a mean chroma.
-func printCue(chroma float64) float64 { return printCurve.at(chroma) }
+func printCue(chroma float64) float64 { return printCurve.At(chroma) }
 
 // meanChroma returns the mean chroma magnitude of px (packed BGR), with
 // OpenCV's YCrCb coefficients: Cr-128 = 0.713 (R-Y), Cb-128 = 0.564 (B-Y).

@@ -27,10 +27,10 @@ const (
 // screenCurve maps the glare fraction to the cue: up to 5 % says nothing
 // (genuine faces reach 3.7 %); 13 % and more is strong evidence of a
 // screen (0.1). It never exceeds 0.5: no glare is no evidence of live.
-var screenCurve = curve{{0.05, 0.5}, {0.13, 0.1}}
+var screenCurve = Curve{{0.05, 0.5}, {0.13, 0.1}}
 
 // screenCue returns the screen cue for a glare fraction.
-func screenCue(glare float64) float64 { return screenCurve.at(glare) }
+func screenCue(glare float64) float64 { return screenCurve.At(glare) }
 
 // glareFraction returns the fraction of clipped, colourless pixels in px
 // (packed BGR).
