@@ -100,10 +100,10 @@ type padAblation struct {
 // padTransform is every presentation scored again through one transform:
 // the default fusion and MiniFASNet alone.
 type padTransform struct {
-	Name   string     `json:"name"`
-	Doc    string     `json:"doc"`
-	Fusion padRates   `json:"fusion"`
-	Model  padRates   `json:"model_alone"`
+	Name   string    `json:"name"`
+	Doc    string    `json:"doc"`
+	Fusion padRates  `json:"fusion"`
+	Model  padRates  `json:"model_alone"`
 	Scores []padHeld `json:"scores"`
 }
 
