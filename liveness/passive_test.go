@@ -422,6 +422,8 @@ func heldOut(t *testing.T, ss []scored) {
 		}
 		recs = append(recs, r)
 	}
+	cs, cp, cm := ConservativeCurves(recs)
+	t.Logf("conservative curves on every source: screen %v, print %v, motion %v", cs, cp, cm)
 	cv, err := CrossValidate(recs, DefaultPassiveThreshold)
 	if err != nil {
 		t.Fatal(err)
