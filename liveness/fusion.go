@@ -31,12 +31,12 @@ type FusionInput struct {
 // with each input clamped away from 0 and 1 first (MiniFASNet to
 // [0.001, 0.999], the cues to [0.02, 0.98]). A cue at 0.5 adds nothing, so
 // a cue that has no evidence either way leaves the model's score as it is.
-// The cues are mapped (see screen.go, print.go, motion.go) so that they
-// stay within [0.1, 0.7]: each logit is at most 2.2 in size. At the
-// default weights the cues together move the fused logit by at most 5.5
-// down (all three at their floor) or 0.8 up, against 4.6 for MiniFASNet at
-// 0.99 or 0.01: no single cue can overturn a model that is sure, only all
-// of them agreeing can; where the model is unsure, the cues decide.
+// The cues are mapped (see screen.go, print.go, motion.go) into [0.1, 0.5]:
+// each may only lower p(live), by a logit of at most 2.2, and only beyond
+// a level no genuine frame of the shared data reached, with a margin
+// (ConservativeCurves). At the default weights the cues together move the
+// fused logit by at most 3.3 down and never up, against 4.6 for MiniFASNet
+// at 0.99: they cannot overturn a model that is sure.
 type FusionWeights struct {
 	// Bias shifts the fused logit. 0 keeps MiniFASNet's own calibration,
 	// whose 0.5 is the upstream project's decision boundary.
@@ -53,31 +53,30 @@ type FusionWeights struct {
 }
 
 // DefaultFusionWeights are the weights PassiveConfig takes when its Weights
-// are zero. The figures behind them are in the package's tests
-// (TestRealDataEvaluation logs them per presentation).
+// are zero. The figures behind them: biogate pad-eval's cross-validation
+// (leave one source out: on every fold the cues earned weight 0, since
+// MiniFASNet alone makes no error on the other sources), its --transform
+// figures (the print cue made greyscale, desaturated and dark genuine
+// faces fail) and TestRealDataEvaluation.
 var DefaultFusionWeights = FusionWeights{
 	// 0: at the default threshold of 0.5 the fused score with neutral cues
 	// decides exactly as MiniFASNet does.
 	Bias: 0,
 	// 1: MiniFASNet keeps its own scale. On the shared data it alone puts
-	// every attack session below 0.25 and every genuine one above 0.5;
-	// the cues must not be able to overrule it when it is sure.
+	// every attack below 0.25 and every genuine presentation above 0.5.
 	Model: 1,
-	// 1: glare is specific (no genuine face in the data has more than 3.7 %
-	// clipped highlights, the tablet replay has 14 %) but rare (the phone
-	// replay in the clip has none), so it may pull a doubtful score down
-	// but is capped at 0.1 (logit -2.2).
+	// 1: glare far beyond any genuine face's (8 % clipped highlights and
+	// more; genuine faces reach 3.7 %, the tablet replay 14 %) pulls a
+	// score down, at most by a logit of 2.2; below it the cue is neutral.
 	Screen: 1,
-	// 1: chroma separates every print (session medians at most 13.4) from
-	// every genuine session (at least 18.2) in the data, with a thin margin
-	// and a known confound (a grey, dim scene), so it gets the same say as
-	// glare.
-	Print: 1,
-	// 0.5: motion coherence points the right way on both moving attacks
-	// (ratio 0.68 print, 0.66 replay, closest genuine session 0.76), but
-	// two short attacks are thin evidence and a hand-held camera can make
-	// a live face look rigid with its surroundings (motion.go): it only
-	// nudges (at most 1.1 in logit).
+	// 0: chroma is not confident evidence (print.go): a monochrome or
+	// colour-graded camera makes genuine faces greyer than prints. The
+	// cue is reported, not counted.
+	Print: 0,
+	// 0.5: surroundings moving with the face far more rigidly than any
+	// genuine session's (ratio below 0.56, genuine at least 0.76) nudge the
+	// score down, at most by a logit of 1.1: a hand-held camera can make a
+	// live face look rigid with its surroundings (motion.go).
 	Motion: 0.5,
 }
 

@@ -422,6 +422,21 @@ func heldOut(t *testing.T, ss []scored) {
 		}
 		recs = append(recs, r)
 	}
+	// The default curves say nothing on any genuine frame: a cue may only
+	// push towards attack beyond every genuine measure (with a margin).
+	for _, r := range recs {
+		if !r.bonaFide() {
+			continue
+		}
+		for _, f := range r.Frames {
+			if s, p := screenCurve.At(f.Glare), printCurve.At(f.Chroma); s != 0.5 || p != 0.5 {
+				t.Errorf("%s: a genuine frame (glare %.3f, chroma %.1f) moves the screen cue to %v, the print cue to %v", r.Source, f.Glare, f.Chroma, s, p)
+			}
+		}
+		if m := motionCurve.At(r.MotionRatio); r.MotionAvailable && m != 0.5 {
+			t.Errorf("%s: genuine motion ratio %.2f moves the motion cue to %v", r.Source, r.MotionRatio, m)
+		}
+	}
 	cs, cp, cm := ConservativeCurves(recs)
 	t.Logf("conservative curves on every source: screen %v, print %v, motion %v", cs, cp, cm)
 	cv, err := CrossValidate(recs, DefaultPassiveThreshold)

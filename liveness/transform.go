@@ -48,6 +48,9 @@ func Transforms() []Transform {
 		{Name: "wb-cool", Doc: "white balance shifted cool: red x0.75, blue x1.25 (daylight through a window)", apply: pointwise(func(b, g, r float64, _ *rand.Rand) (float64, float64, float64) {
 			return 1.25 * b, g, 0.75 * r
 		})},
+		{Name: "dim", Doc: "dim light: 50 % of the light, sensor noise sigma 2", apply: pointwise(func(b, g, r float64, rng *rand.Rand) (float64, float64, float64) {
+			return 0.5*b + 2*rng.NormFloat64(), 0.5*g + 2*rng.NormFloat64(), 0.5*r + 2*rng.NormFloat64()
+		})},
 		{Name: "dark", Doc: "low light: 30 % of the light, sensor noise sigma 2", apply: pointwise(func(b, g, r float64, rng *rand.Rand) (float64, float64, float64) {
 			return 0.3*b + 2*rng.NormFloat64(), 0.3*g + 2*rng.NormFloat64(), 0.3*r + 2*rng.NormFloat64()
 		})},

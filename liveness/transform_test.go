@@ -68,6 +68,10 @@ func TestTransforms(t *testing.T) {
 				if m > 0.4*m0 {
 					t.Errorf("mean %.1f against %.1f: not dark", m, m0)
 				}
+			case "dim":
+				if m > 0.6*m0 || m < 0.4*m0 {
+					t.Errorf("mean %.1f against %.1f: not half", m, m0)
+				}
 			case "scale240":
 				if a.Rows() != 240 || a.Cols() != 320 {
 					t.Errorf("%dx%d, want 320x240", a.Cols(), a.Rows())
@@ -76,7 +80,7 @@ func TestTransforms(t *testing.T) {
 			if tr.Name != "scale240" && (a.Rows() != 480 || a.Cols() != 640) {
 				t.Errorf("%dx%d, want the size kept", a.Cols(), a.Rows())
 			}
-			if tr.Name != "dark" && math.Abs(m-m0) > 0.25*m0 {
+			if tr.Name != "dark" && tr.Name != "dim" && math.Abs(m-m0) > 0.25*m0 {
 				t.Errorf("mean %.1f against %.1f", m, m0)
 			}
 		})
