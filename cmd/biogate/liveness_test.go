@@ -175,7 +175,7 @@ func TestPADEvalTransformAndGroups(t *testing.T) {
 		t.Fatalf("transforms %+v", rep.Transforms)
 	}
 	for _, tr := range rep.Transforms {
-		if tr.Fusion.Counts["genuine"] != 2 || tr.Fusion.Counts["print"] != 1 || len(tr.Scores) != 3 {
+		if tr.Fusion.Counts["genuine"] != 2 || tr.Fusion.Counts["print"] != 1 || len(tr.Scores) != 3 || !tr.NoWorse {
 			t.Errorf("%s: %+v", tr.Name, tr.Fusion)
 		}
 		// The transform changed the scores.

@@ -100,11 +100,27 @@ type padAblation struct {
 // padTransform is every presentation scored again through one transform:
 // the default fusion and MiniFASNet alone.
 type padTransform struct {
-	Name   string    `json:"name"`
-	Doc    string    `json:"doc"`
-	Fusion padRates  `json:"fusion"`
-	Model  padRates  `json:"model_alone"`
-	Scores []padHeld `json:"scores"`
+	Name   string   `json:"name"`
+	Doc    string   `json:"doc"`
+	Fusion padRates `json:"fusion"`
+	Model  padRates `json:"model_alone"`
+	// NoWorse: the fusion's BPCER and every species' APCER at the
+	// threshold are at most MiniFASNet's alone.
+	NoWorse bool      `json:"no_worse_than_model"`
+	Scores  []padHeld `json:"scores"`
+}
+
+// noWorse reports whether f's BPCER and every APCER are at most m's.
+func noWorse(f, m liveness.Report) bool {
+	if f.BPCER > m.BPCER {
+		return false
+	}
+	for s, a := range f.APCER {
+		if a > m.APCER[s] {
+			return false
+		}
+	}
+	return true
 }
 
 type padRow struct {
@@ -287,7 +303,8 @@ func runPADEval(args []string, stdout, stderr io.Writer) int {
 		tr := padTransform{Name: trs[i].Name, Doc: trs[i].Doc}
 		fused := liveness.Rescore(liveness.DefaultCalibration(), recs)
 		model := liveness.Rescore(liveness.ModelOnly(), recs)
-		tr.Fusion, tr.Model = ratesOf(liveness.Evaluate(fused, *threshold)), ratesOf(liveness.Evaluate(model, *threshold))
+		fr, mr := liveness.Evaluate(fused, *threshold), liveness.Evaluate(model, *threshold)
+		tr.Fusion, tr.Model, tr.NoWorse = ratesOf(fr), ratesOf(mr), noWorse(fr, mr)
 		for _, p := range fused {
 			tr.Scores = append(tr.Scores, padHeld{Species: speciesName(p.Species), Source: p.Source, Live: p.Score})
 		}
@@ -577,6 +594,9 @@ func printCV(w io.Writer, r *padReport) {
 			fmt.Fprintf(w, "%s: %s\n", t.Name, t.Doc)
 			printRates(w, "fusion", t.Fusion)
 			printRates(w, "MiniFASNet alone", t.Model)
+			if !t.NoWorse {
+				fmt.Fprintln(w, "  the fusion is WORSE than MiniFASNet alone here")
+			}
 		}
 	}
 }
