@@ -188,7 +188,8 @@ func TestPADEvalTransformAndGroups(t *testing.T) {
 		}
 	}
 	code, stdout, _ = runCLI(t, "pad-eval", "--transform", "blur", "--genuine", filepath.Join(d, "pad/image_T1.jpg"), "--attack", "print="+filepath.Join(d, "pad/image_F1.jpg"))
-	if code != exitOK || !strings.Contains(stdout, "blur: horizontal motion blur") || !strings.Contains(stdout, "MiniFASNet alone") {
+	if code != exitOK || !strings.Contains(stdout, "blur: horizontal motion blur") || !strings.Contains(stdout, "MiniFASNet alone") ||
+		!strings.Contains(stdout, "cross-validation: needs presentations from at least 2 sources") {
 		t.Errorf("text report, exit %d:\n%s", code, stdout)
 	}
 	for _, bad := range [][]string{

@@ -556,6 +556,9 @@ func printRates(w io.Writer, label string, r padRates) {
 
 // printCV prints the cross-validation, the ablation and the transforms.
 func printCV(w io.Writer, r *padReport) {
+	if r.CrossValidation == nil {
+		fmt.Fprintln(w, "\ncross-validation: needs presentations from at least 2 sources (see --group)")
+	}
 	if cv := r.CrossValidation; cv != nil {
 		fmt.Fprintf(w, "\ncross-validation, leave one source out (%d sources): cue weights and curves chosen on the other sources, threshold %.2f\n", len(cv.Folds), cv.Threshold)
 		printRates(w, "held-out fusion", cv.HeldOut)
