@@ -310,10 +310,12 @@ func rescore(c Calibration, recs []Recording) []Presentation {
 // Rescore returns recs' presentations scored under c.
 func Rescore(c Calibration, recs []Recording) []Presentation { return rescore(c, recs) }
 
-// BPCERAt returns the least BPCER of ps at any threshold whose APCERMax is
-// at most apcer, and that threshold (accepting no presentation, at a
-// threshold above 1, always qualifies).
-func BPCERAt(ps []Presentation, apcer float64) (bpcer, threshold float64) {
+// detPoint is one operating point: a threshold and its rates.
+type detPoint struct{ threshold, apcer, bpcer float64 }
+
+// detPoints evaluates ps at every threshold that changes a decision: each
+// score, and one above 1 (nothing accepted).
+func detPoints(ps []Presentation) []detPoint {
 	ts := []float64{math.Nextafter(1, 2)}
 	for _, p := range ps {
 		if !math.IsNaN(p.Score) {
@@ -321,14 +323,33 @@ func BPCERAt(ps []Presentation, apcer float64) (bpcer, threshold float64) {
 		}
 	}
 	sort.Float64s(ts)
-	bpcer, threshold = math.Inf(1), ts[len(ts)-1]
-	for _, t := range ts {
+	out := make([]detPoint, 0, len(ts))
+	for i, t := range ts {
+		if i > 0 && t == ts[i-1] {
+			continue
+		}
 		r := Evaluate(ps, t)
-		if r.APCERMax <= apcer+1e-12 && r.BPCER < bpcer {
-			bpcer, threshold = r.BPCER, t
+		out = append(out, detPoint{t, r.APCERMax, r.BPCER})
+	}
+	return out
+}
+
+// bpcerAt is BPCERAt over precomputed points.
+func bpcerAt(pts []detPoint, apcer float64) (bpcer, threshold float64) {
+	bpcer, threshold = math.Inf(1), math.Inf(1)
+	for _, p := range pts {
+		if p.apcer <= apcer+1e-12 && p.bpcer < bpcer {
+			bpcer, threshold = p.bpcer, p.threshold
 		}
 	}
 	return bpcer, threshold
+}
+
+// BPCERAt returns the least BPCER of ps at any threshold whose APCERMax is
+// at most apcer, and that threshold (accepting no presentation, at a
+// threshold above 1, always qualifies).
+func BPCERAt(ps []Presentation, apcer float64) (bpcer, threshold float64) {
+	return bpcerAt(detPoints(ps), apcer)
 }
 
 // DETComparison compares two scorings of the same presentations over every
@@ -336,22 +357,24 @@ func BPCERAt(ps []Presentation, apcer float64) (bpcer, threshold float64) {
 type DETComparison struct {
 	// OK is true when at every APCER the baseline reaches, the scoring
 	// compared reaches a BPCER no higher.
-	OK bool
+	OK bool `json:"ok"`
 	// WorstAPCER is the APCER with the largest excess of the compared
 	// scoring's BPCER over the baseline's (or the lowest APCER when
 	// none), and BPCER and BaselineBPCER the two there.
-	WorstAPCER, BPCER, BaselineBPCER float64
+	WorstAPCER    float64 `json:"worst_apcer"`
+	BPCER         float64 `json:"bpcer"`
+	BaselineBPCER float64 `json:"baseline_bpcer"`
 }
 
 // CompareDET checks, at every APCER the baseline reaches at some
 // threshold, that ps reaches (at some threshold of its own) a BPCER no
 // higher than the baseline's least there.
 func CompareDET(ps, baseline []Presentation) DETComparison {
-	levels := map[float64]bool{}
-	for _, p := range baseline {
-		levels[Evaluate(baseline, p.Score).APCERMax] = true
+	mine, base := detPoints(ps), detPoints(baseline)
+	levels := map[float64]bool{0: true}
+	for _, p := range base {
+		levels[p.apcer] = true
 	}
-	levels[0] = true
 	as := make([]float64, 0, len(levels))
 	for a := range levels {
 		as = append(as, a)
@@ -360,8 +383,8 @@ func CompareDET(ps, baseline []Presentation) DETComparison {
 	out := DETComparison{OK: true, WorstAPCER: as[0]}
 	worst := math.Inf(-1)
 	for _, a := range as {
-		b, _ := BPCERAt(ps, a)
-		bb, _ := BPCERAt(baseline, a)
+		b, _ := bpcerAt(mine, a)
+		bb, _ := bpcerAt(base, a)
 		if b-bb > worst {
 			worst = b - bb
 			out.WorstAPCER, out.BPCER, out.BaselineBPCER = a, b, bb
