@@ -30,8 +30,8 @@ type PassiveConfig struct {
 	EveryN int
 	// Threshold is the fused p(live), in (0, 1), a session needs to be
 	// live (default 0.5, MiniFASNet's own boundary: on the shared data
-	// every genuine presentation scores at least 0.63 and every attack at
-	// most 0.15, so any threshold between them makes no error; see
+	// every genuine presentation scores at least 0.53 and every attack at
+	// most 0.23, so any threshold between them makes no error; see
 	// TestRealDataEvaluation).
 	Threshold float64
 	// MinQuality: frames whose capture unified quality score (0-100) is
