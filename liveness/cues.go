@@ -174,11 +174,16 @@ func (f frame) grey(r image.Rectangle, n int, dst []float64) {
 	}
 }
 
-// curve is a piecewise linear map through points with increasing X,
-// constant beyond the first and last.
-type curve []struct{ X, Y float64 }
+// CurvePoint is one point of a Curve: a raw measure X and the cue's score Y.
+type CurvePoint struct{ X, Y float64 }
 
-func (c curve) at(v float64) float64 {
+// Curve is a piecewise linear map from a cue's raw measure to its score,
+// through points with increasing X, constant beyond the first and last.
+// An empty curve, or a NaN measure, gives 0.5 (neutral).
+type Curve []CurvePoint
+
+// At returns the curve's value at v.
+func (c Curve) At(v float64) float64 {
 	if math.IsNaN(v) || len(c) == 0 {
 		return 0.5
 	}

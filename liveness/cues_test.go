@@ -12,15 +12,15 @@ import (
 )
 
 func TestCurve(t *testing.T) {
-	c := curve{{8, 0.1}, {16, 0.5}, {28, 0.6}}
+	c := Curve{{8, 0.1}, {16, 0.5}, {28, 0.6}}
 	for _, tc := range []struct{ v, want float64 }{
 		{-5, 0.1}, {8, 0.1}, {12, 0.3}, {16, 0.5}, {22, 0.55}, {28, 0.6}, {1e9, 0.6}, {math.NaN(), 0.5},
 	} {
-		if got := c.at(tc.v); math.Abs(got-tc.want) > 1e-12 {
+		if got := c.At(tc.v); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("at(%v) = %v, want %v", tc.v, got, tc.want)
 		}
 	}
-	if got := (curve{}).at(3); got != 0.5 {
+	if got := (Curve{}).At(3); got != 0.5 {
 		t.Errorf("empty curve: %v, want 0.5", got)
 	}
 }
@@ -32,15 +32,16 @@ func TestCueCurves(t *testing.T) {
 	}{
 		{"screen no glare", screenCue(0), 0.5},
 		{"screen 3.7 % (most a genuine face showed)", screenCue(0.037), 0.5},
-		{"screen 9 %", screenCue(0.09), 0.3},
-		{"screen 14.4 % (tablet replay)", screenCue(0.144), 0.1},
+		{"screen 8 % (the knee)", screenCue(0.08), 0.5},
+		{"screen 12 %", screenCue(0.12), 0.3},
+		{"screen 16 %", screenCue(0.16), 0.1},
 		{"print chroma 0", printCue(0), 0.1},
-		{"print chroma 12", printCue(12), 0.3},
-		{"print chroma 16", printCue(16), 0.5},
-		{"print chroma 43", printCue(43), 0.6},
-		{"motion ratio 0", motionCurve.at(0), 0.1},
-		{"motion ratio 0.8", motionCurve.at(0.8), 0.5},
-		{"motion ratio 2", motionCurve.at(2), 0.7},
+		{"print chroma 8.25", printCue(8.25), 0.3},
+		{"print chroma 11 (the knee)", printCue(11), 0.5},
+		{"print chroma 43", printCue(43), 0.5},
+		{"motion ratio 0", motionCurve.At(0), 0.1},
+		{"motion ratio 0.56 (the knee)", motionCurve.At(0.56), 0.5},
+		{"motion ratio 2", motionCurve.At(2), 0.5},
 	} {
 		if math.Abs(tc.got-tc.want) > 1e-12 {
 			t.Errorf("%s: %v, want %v", tc.name, tc.got, tc.want)

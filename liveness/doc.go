@@ -18,7 +18,12 @@
 //   - Passive, which scores the frames of one session and aggregates them
 //     into a decision;
 //   - the ISO/IEC 30107-3 evaluation metrics APCER, BPCER and ACER
-//     (Evaluate, Sweep);
+//     (Evaluate, Sweep), and the evaluation that cannot flatter itself:
+//     recorded sessions fused again under other weights and curves
+//     (Recording, Calibration), leave-one-source-out cross-validation
+//     (CrossValidate), a per-cue ablation (Ablate), a comparison with
+//     MiniFASNet alone at every APCER (CompareDET), and the camera
+//     transforms real cameras apply (Transforms, TransformCamera);
 //   - the check that combines the passive score with the active challenge
 //     of liveness/challenge (Checker).
 //

@@ -31,12 +31,12 @@ type FusionInput struct {
 // with each input clamped away from 0 and 1 first (MiniFASNet to
 // [0.001, 0.999], the cues to [0.02, 0.98]). A cue at 0.5 adds nothing, so
 // a cue that has no evidence either way leaves the model's score as it is.
-// The cues are mapped (see screen.go, print.go, motion.go) so that they
-// stay within [0.1, 0.7]: each logit is at most 2.2 in size. At the
-// default weights the cues together move the fused logit by at most 5.5
-// down (all three at their floor) or 0.8 up, against 4.6 for MiniFASNet at
-// 0.99 or 0.01: no single cue can overturn a model that is sure, only all
-// of them agreeing can; where the model is unsure, the cues decide.
+// The cues are mapped (see screen.go, print.go, motion.go) into [0.1, 0.5]:
+// each may only lower p(live), by a logit of at most 2.2, and only beyond
+// a level no genuine frame of the shared data reached, with a margin
+// (ConservativeCurves). At the default weights the cues together move the
+// fused logit by at most 3.3 down and never up, against 4.6 for MiniFASNet
+// at 0.99: they cannot overturn a model that is sure.
 type FusionWeights struct {
 	// Bias shifts the fused logit. 0 keeps MiniFASNet's own calibration,
 	// whose 0.5 is the upstream project's decision boundary.
@@ -53,31 +53,30 @@ type FusionWeights struct {
 }
 
 // DefaultFusionWeights are the weights PassiveConfig takes when its Weights
-// are zero. The figures behind them are in the package's tests
-// (TestRealDataEvaluation logs them per presentation).
+// are zero. The figures behind them: biogate pad-eval's cross-validation
+// (leave one source out: on every fold the cues earned weight 0, since
+// MiniFASNet alone makes no error on the other sources), its --transform
+// figures (the print cue made greyscale, desaturated and dark genuine
+// faces fail) and TestRealDataEvaluation.
 var DefaultFusionWeights = FusionWeights{
 	// 0: at the default threshold of 0.5 the fused score with neutral cues
 	// decides exactly as MiniFASNet does.
 	Bias: 0,
 	// 1: MiniFASNet keeps its own scale. On the shared data it alone puts
-	// every attack session below 0.25 and every genuine one above 0.5;
-	// the cues must not be able to overrule it when it is sure.
+	// every attack below 0.25 and every genuine presentation above 0.5.
 	Model: 1,
-	// 1: glare is specific (no genuine face in the data has more than 3.7 %
-	// clipped highlights, the tablet replay has 14 %) but rare (the phone
-	// replay in the clip has none), so it may pull a doubtful score down
-	// but is capped at 0.1 (logit -2.2).
+	// 1: glare far beyond any genuine face's (8 % clipped highlights and
+	// more; genuine faces reach 3.7 %, the tablet replay 14 %) pulls a
+	// score down, at most by a logit of 2.2; below it the cue is neutral.
 	Screen: 1,
-	// 1: chroma separates every print (session medians at most 13.4) from
-	// every genuine session (at least 18.2) in the data, with a thin margin
-	// and a known confound (a grey, dim scene), so it gets the same say as
-	// glare.
-	Print: 1,
-	// 0.5: motion coherence points the right way on both moving attacks
-	// (ratio 0.68 print, 0.66 replay, closest genuine session 0.76), but
-	// two short attacks are thin evidence and a hand-held camera can make
-	// a live face look rigid with its surroundings (motion.go): it only
-	// nudges (at most 1.1 in logit).
+	// 0: chroma is not confident evidence (print.go): a monochrome or
+	// colour-graded camera makes genuine faces greyer than prints. The
+	// cue is reported, not counted.
+	Print: 0,
+	// 0.5: surroundings moving with the face far more rigidly than any
+	// genuine session's (ratio below 0.56, genuine at least 0.76) nudge the
+	// score down, at most by a logit of 1.1: a hand-held camera can make a
+	// live face look rigid with its surroundings (motion.go).
 	Motion: 0.5,
 }
 
@@ -136,4 +135,91 @@ func cueLogit(p float64) float64 {
 		return 0
 	}
 	return logit(p, cueClamp)
+}
+
+// FrameMeasure is one scored frame's raw measures: MiniFASNet's Live and
+// the still cues' measures before their curves (NaN when too little of the
+// face was in the image).
+type FrameMeasure struct {
+	Model  float64
+	Glare  float64 // the screen cue's measure (screen.go)
+	Chroma float64 // the print cue's measure (print.go)
+}
+
+// Calibration is everything the fusion of the built-in cues has that data
+// could tune: the weights and the curves that map the cues' raw measures to
+// their scores. Passive fuses with its PassiveConfig.Weights and the
+// package's curves (DefaultCalibration); a Calibration lets an evaluation
+// fuse recorded sessions again under other choices (Score), as
+// CrossValidate does.
+type Calibration struct {
+	Weights FusionWeights `json:"weights"`
+	// Screen maps the glare fraction, Print the chroma, Motion the motion
+	// ratio to each cue's score.
+	Screen Curve `json:"screen_curve"`
+	Print  Curve `json:"print_curve"`
+	Motion Curve `json:"motion_curve"`
+}
+
+// DefaultCalibration is the calibration Passive uses with default weights:
+// DefaultFusionWeights and the package's cue curves.
+func DefaultCalibration() Calibration {
+	return Calibration{Weights: DefaultFusionWeights, Screen: screenCurve, Print: printCurve, Motion: motionCurve}
+}
+
+// ModelOnly is MiniFASNet alone: every other cue at weight 0.
+func ModelOnly() Calibration {
+	c := DefaultCalibration()
+	c.Weights = FusionWeights{Model: 1}
+	return c
+}
+
+// Score fuses a recorded session under c as Passive fuses it: each frame's
+// cues through c's curves and weights (the motion cue with the session's
+// final ratio, when available), the median of the frames' fused p(live).
+// Under DefaultCalibration it is exactly the Live Passive reported (added
+// cues aside: a Recording holds the built-in cues only). 0 for no frames.
+func (c Calibration) Score(rec Recording) float64 {
+	if len(rec.Frames) == 0 {
+		return 0
+	}
+	w := c.Weights
+	motion := c.Motion.At(rec.MotionRatio)
+	fused := make([]float64, len(rec.Frames))
+	for i, f := range rec.Frames {
+		cues := [...]CueScore{
+			scoreOf(antiSpoof{weight: w.Model}, f.Model, true),
+			scoreOf(screenGlare{w.Screen}, c.Screen.At(f.Glare), true),
+			scoreOf(printChroma{w.Print}, c.Print.At(f.Chroma), true),
+			scoreOf(motionCoherence{weight: w.Motion}, motion, rec.MotionAvailable),
+		}
+		fused[i] = FuseScores(w.Bias, cues[:])
+	}
+	return median(fused)
+}
+
+// Recording is one scored presentation with the raw measures of its
+// frames: enough to fuse it again under another Calibration without
+// running the models.
+type Recording struct {
+	// Presentation is the presentation as scored (Score: Passive's Live).
+	Presentation
+	// Group is the source it belongs to (a person or a clip): a
+	// cross-validation holds out every presentation of a group together.
+	Group string
+	// Frames are the scored frames' measures (PassiveResult.Measures).
+	Frames []FrameMeasure
+	// MotionRatio and MotionAvailable are the motion cue's raw measure
+	// and whether it counted (PassiveResult).
+	MotionRatio     float64
+	MotionAvailable bool
+}
+
+// NewRecording records a passive result as a presentation of species ("" for
+// bona fide) from source, in group.
+func NewRecording(r PassiveResult, species, source, group string) Recording {
+	return Recording{
+		Presentation: Presentation{Species: species, Score: r.Live, Source: source},
+		Group:        group, Frames: r.Measures, MotionRatio: r.MotionRatio, MotionAvailable: r.MotionAvailable,
+	}
 }

@@ -16,10 +16,13 @@ func TestFuse(t *testing.T) {
 		}
 	})
 	t.Run("hand-computed", func(t *testing.T) {
-		// logit(0.9) = -logit(0.1) = ln 9: a print cue at 0.1 cancels a
-		// model at 0.9.
-		if got := Fuse(w, FusionInput{Model: 0.9, Screen: 0.5, Print: 0.1}); math.Abs(got-0.5) > 1e-12 {
-			t.Errorf("model 0.9, print 0.1: %v, want 0.5", got)
+		// logit(0.9) = -logit(0.1) = ln 9: a screen cue at 0.1 cancels a
+		// model at 0.9; the print cue, at weight 0, changes nothing.
+		if got := Fuse(w, FusionInput{Model: 0.9, Screen: 0.1, Print: 0.5}); math.Abs(got-0.5) > 1e-12 {
+			t.Errorf("model 0.9, screen 0.1: %v, want 0.5", got)
+		}
+		if got := Fuse(w, FusionInput{Model: 0.9, Screen: 0.5, Print: 0.1}); math.Abs(got-0.9) > 1e-12 {
+			t.Errorf("model 0.9, print 0.1: %v, want 0.9 (print not counted)", got)
 		}
 		// Weights 1, 2, 0.5, bias -1: z = -1 + ln 3 + 2 ln(0.25/0.75) + 0.5 ln 4.
 		ww := FusionWeights{Bias: -1, Model: 1, Screen: 2, Print: 0, Motion: 0.5}

@@ -30,8 +30,8 @@ type PassiveConfig struct {
 	EveryN int
 	// Threshold is the fused p(live), in (0, 1), a session needs to be
 	// live (default 0.5, MiniFASNet's own boundary: on the shared data
-	// every genuine presentation scores at least 0.63 and every attack at
-	// most 0.15, so any threshold between them makes no error; see
+	// every genuine presentation scores at least 0.53 and every attack at
+	// most 0.23, so any threshold between them makes no error; see
 	// TestRealDataEvaluation).
 	Threshold float64
 	// MinQuality: frames whose capture unified quality score (0-100) is
@@ -284,7 +284,11 @@ func (p *Passive) cueScores(scores []float64, dst []CueScore) []CueScore {
 func (p *Passive) Result() PassiveResult {
 	r := PassiveResult{Frames: len(p.frames), Decision: DecisionUndecided, Bias: p.cfg.Weights.Bias}
 	r.Motion, r.MotionAvailable = p.motion.score()
+	r.MotionRatio = p.motion.ratio()
 	n := len(p.frameCs)
+	for i, f := range p.frames {
+		r.Measures = append(r.Measures, FrameMeasure{Model: p.scores[i*n+frameModel], Glare: f.glare, Chroma: f.chroma})
+	}
 	if len(p.frames) == 0 {
 		for _, s := range p.slots {
 			if s.frame >= 0 {

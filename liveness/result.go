@@ -59,6 +59,13 @@ type PassiveResult struct {
 	// cue's median frame score, a session cue's score, each with its
 	// weight and contribution (see CueScore for how they add up to Live).
 	Cues []CueScore `json:"cues"`
+	// Measures are the scored frames' raw measures, in order: what
+	// Calibration.Score needs to fuse the session again under other
+	// weights and curves (evaluation; never in a signed document).
+	Measures []FrameMeasure `json:"-"`
+	// MotionRatio is the motion cue's raw measure (NaN before any
+	// informative interval); it counts only when MotionAvailable.
+	MotionRatio float64 `json:"-"`
 }
 
 // frameSignals are the still cues' raw measures of a scored frame, kept

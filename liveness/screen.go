@@ -24,13 +24,18 @@ const (
 	glareMaxSat = 50
 )
 
-// screenCurve maps the glare fraction to the cue: up to 5 % says nothing
-// (genuine faces reach 3.7 %); 13 % and more is strong evidence of a
-// screen (0.1). It never exceeds 0.5: no glare is no evidence of live.
-var screenCurve = curve{{0.05, 0.5}, {0.13, 0.1}}
+// screenCurve maps the glare fraction to the cue: up to 8 % says nothing
+// (the conservative curve of ConservativeCurves: 1.5 times the most any
+// genuine frame showed, 3.7 %, plus 2 %); 16 % and more is strong evidence
+// of a screen (0.1). It never exceeds 0.5: no glare is no evidence of
+// live. Held out (pad-eval's cross-validation) no source needs it:
+// MiniFASNet alone rejects every shared attack; it stays in the fusion for
+// attacks that fool MiniFASNet, where the glare is far beyond a genuine
+// face's.
+var screenCurve = Curve{{0.08, 0.5}, {0.16, 0.1}}
 
 // screenCue returns the screen cue for a glare fraction.
-func screenCue(glare float64) float64 { return screenCurve.at(glare) }
+func screenCue(glare float64) float64 { return screenCurve.At(glare) }
 
 // glareFraction returns the fraction of clipped, colourless pixels in px
 // (packed BGR).

@@ -3,7 +3,7 @@
 //
 //	biogate capture --source SRC [--json] [--out DIR] [--timeout D] [--min-quality N]
 //	biogate liveness --source SRC [--commands c1,c2,c3] [--json] [--out DIR]
-//	biogate pad-eval --genuine PATH... --attack SPECIES=PATH... [--json]
+//	biogate pad-eval --genuine PATH... --attack SPECIES=PATH... [--json] [--group NAME=TEXT] [--transform NAME|all]
 //	biogate idec verify --idec URL --tls DIR --iin IIN --photo FILE [--json]
 //	biogate session --gateway http://HOST:PORT --key KEY --iin IIN [--relay SRC] [--commands c1,c2,...] [--json]
 //	biogate doc verify FILE [--jwks URL|FILE] [--json]

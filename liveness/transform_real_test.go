@@ -1,0 +1,143 @@
+package liveness
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/biogate/biogate/devices"
+	"github.com/biogate/biogate/internal/testenv"
+	"github.com/biogate/biogate/models"
+)
+
+// modelFailures are the transforms under which MiniFASNet alone, not the
+// fusion, rejects more than 5 % of the genuine presentations or accepts an
+// attack (measured with pad-eval --transform all over the shared data; see
+// the figures in TestTransformsRealData's log). The test checks that the
+// failure is still MiniFASNet's own: once a change fixes one, its entry
+// must go and the 5 % rule applies.
+var modelFailures = map[string]string{
+	"grey":    "MiniFASNet rejects most greyscale genuine faces: it was trained on colour",
+	"wb-warm": "a warm cast makes MiniFASNet accept printed and replayed faces",
+	"wb-cool": "a cool cast pulls MiniFASNet below 0.5 on two genuine faces",
+	"dim":     "at 50 % of the light MiniFASNet drops a genuine face it scored 0.53 in full light below 0.5",
+	"dark":    "at 30 % of the light MiniFASNet rejects about a third of the genuine faces",
+	"gain":    "gain noise (sigma about 8) makes MiniFASNet reject genuine faces",
+}
+
+// TestTransformsRealData scores the shared presentations through every
+// camera transform: genuine presentations must stay live (BPCER at most
+// 5 %) and attacks spoof, except where MiniFASNet itself fails
+// (modelFailures); everywhere, the fusion must be no worse than MiniFASNet
+// alone (the cues may only lower p(live) where they are confident).
+// Sub-sampled to keep it near a minute: every photo and pad sample, the
+// minivision clip's three parts, the first 1.5 s of each genuine clip.
+func TestTransformsRealData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scores the shared data through 13 transforms (about a minute)")
+	}
+	dir := testenv.Models(t)
+	det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer det.Close()
+	spoof, err := models.NewAntiSpoof(models.AntiSpoofConfig{ModelDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spoof.Close()
+	s, err := NewPresentationScorer(PassiveConfig{}, det, spoof, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	type pres struct {
+		rel, species string
+		from, to     time.Duration // a clip's part; 0, 0 for an image
+	}
+	var set []pres
+	for _, p := range genuinePhotos {
+		set = append(set, pres{rel: "faces/" + p})
+	}
+	set = append(set, pres{rel: padLive}, pres{rel: padPrint, species: speciesPrt}, pres{rel: padReplay, species: speciesRepl})
+	for _, seg := range minivisionSegments {
+		to := seg.to
+		if to == 0 {
+			to = time.Hour
+		}
+		set = append(set, pres{rel: minivision, species: seg.species, from: seg.from, to: to})
+	}
+	for _, c := range genuineClips {
+		set = append(set, pres{rel: "video/" + c, to: 1500 * time.Millisecond})
+	}
+	score := func(t *testing.T, tr *Transform) []Recording {
+		var recs []Recording
+		for _, p := range set {
+			var res PassiveResult
+			var err error
+			if p.to == 0 {
+				img := readImage(t, shared(t, p.rel))
+				if tr != nil {
+					m := gocv.NewMat()
+					defer m.Close()
+					if err := tr.Apply(img, &m, 0); err != nil {
+						t.Fatal(err)
+					}
+					img = m
+				}
+				res, err = s.ScoreImage(img)
+			} else {
+				var cam devices.Camera
+				cam, err = devices.OpenCamera(context.Background(), "file:"+shared(t, p.rel))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cam, err = Segment(cam, p.from, p.to); err != nil {
+					t.Fatal(err)
+				}
+				if tr != nil {
+					cam = TransformCamera(cam, *tr)
+				}
+				res, err = s.ScoreCamera(context.Background(), cam)
+				cam.Close()
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", p.rel, err)
+			}
+			recs = append(recs, NewRecording(res, p.species, p.rel, ""))
+		}
+		return recs
+	}
+	base := score(t, nil)
+	if rep := Evaluate(Rescore(DefaultCalibration(), base), DefaultPassiveThreshold); rep.BPCER != 0 || rep.APCERMax != 0 ||
+		rep.Counts[Genuine] != 16 || rep.Counts[speciesPrt] != 2 || rep.Counts[speciesRepl] != 2 {
+		t.Fatalf("untransformed: %+v, want 16 genuine, 2 prints, 2 replays, no error", rep)
+	}
+	t.Logf("%-11s %7s %11s %12s | %-28s", "transform", "BPCER", "APCER print", "APCER replay", "MiniFASNet alone")
+	for _, tr := range Transforms() {
+		recs := score(t, &tr)
+		fused := Evaluate(Rescore(DefaultCalibration(), recs), DefaultPassiveThreshold)
+		model := Evaluate(Rescore(ModelOnly(), recs), DefaultPassiveThreshold)
+		t.Logf("%-11s %6.1f%% %10.1f%% %11.1f%% | BPCER %5.1f%%, APCER print %5.1f%%, replay %5.1f%%", tr.Name,
+			100*fused.BPCER, 100*fused.APCER[speciesPrt], 100*fused.APCER[speciesRepl],
+			100*model.BPCER, 100*model.APCER[speciesPrt], 100*model.APCER[speciesRepl])
+		if fused.BPCER > model.BPCER || fused.APCER[speciesPrt] > model.APCER[speciesPrt] || fused.APCER[speciesRepl] > model.APCER[speciesRepl] {
+			t.Errorf("%s: the fusion (BPCER %.3f, APCER %v) is worse than MiniFASNet alone (BPCER %.3f, APCER %v)",
+				tr.Name, fused.BPCER, fused.APCER, model.BPCER, model.APCER)
+		}
+		modelFails := model.BPCER > 0.05 || model.APCERMax > 0
+		if why, known := modelFailures[tr.Name]; known {
+			if !modelFails {
+				t.Errorf("%s: MiniFASNet alone no longer fails (BPCER %.3f, APCER %v): drop it from modelFailures (%s)", tr.Name, model.BPCER, model.APCER, why)
+			}
+			continue
+		}
+		if fused.BPCER > 0.05 || fused.APCERMax > 0 {
+			t.Errorf("%s: BPCER %.3f, APCER %v; want at most 0.05 and 0", tr.Name, fused.BPCER, fused.APCER)
+		}
+	}
+}
