@@ -168,10 +168,10 @@ func TestChallengeFailures(t *testing.T) {
 		{"no frames: timeout by Tick", person{act: idle, perturb: gap(1, 100), tick: true}, challenge.ReasonTimeout, 6},
 		{"opposite movement", person{act: func(challenge.Event) (float64, bool) { return -1.6, true }}, challenge.ReasonWrongDirection, 0},
 		{"movement too small", person{act: func(challenge.Event) (float64, bool) { return 0.8, true }}, challenge.ReasonTimeout, 6},
-		{"face lost 0.5 s", person{act: obedient, perturb: during(0.2, 0.7, noFace)}, challenge.ReasonFaceLost, 0.2 + 0.3},
+		{"face lost 0.8 s", person{act: obedient, perturb: during(0.2, 1.0, noFace)}, challenge.ReasonFaceLost, 0.2 + 0.6},
 		{"face lost one frame", person{act: obedient, perturb: during(0.5, 0.5+1.0/fps, noFace)}, "", 0},
-		{"face lost 0.25 s", person{act: obedient, perturb: during(0.5, 0.75, noFace)}, "", 0},
-		{"no frames for 0.5 s", person{act: obedient, perturb: gap(0.2, 0.7)}, challenge.ReasonFaceLost, 0.7},
+		{"face lost 0.5 s", person{act: obedient, perturb: during(0.5, 1.0, noFace)}, "", 0},
+		{"no frames for 0.8 s", person{act: obedient, perturb: gap(0.2, 1.0)}, challenge.ReasonFaceLost, 1.0},
 		{"second face one frame", person{act: obedient, perturb: during(0.5, 0.5+1.0/fps, func(p *pose) { p.Faces = 2 })}, challenge.ReasonMultipleFaces, 0.5},
 		{"box jumps 0.7 widths", person{act: obedient, perturb: during(0.5, 100, func(p *pose) { p.DX = 0.7 * 150 })}, challenge.ReasonFaceJump, 0.5},
 		{"box moves 0.4 widths once", person{act: obedient, perturb: during(0.5, 100, func(p *pose) { p.DX = 0.4 * 150 })}, "", 0},
@@ -294,24 +294,25 @@ func TestChallengeBaselineWaits(t *testing.T) {
 			}
 			return true
 		}, 2.6},
-		{"face lost at 0.5 s for 0.4 s", func(t, _ float64, p *pose) bool {
-			if t >= 0.5 && t < 0.9 {
+		{"face lost at 0.5 s for 0.7 s", func(t, _ float64, p *pose) bool {
+			if t >= 0.5 && t < 1.2 {
 				*p = pose{}
 			}
 			return true
-		}, 0.9 + 0.6},
+		}, 1.2 + 0.6},
 		{"head sweeping for 2 s", func(t, _ float64, p *pose) bool {
 			if t < 2 {
 				p.Yaw = 40 * (t - 1)
 			}
 			return true
 		}, 2.6 - 12.5/40},
+		// The eye distance grows by CloserRatio in 0.6 s until 1.6 s.
 		{"walking closer for 2 s", func(t, _ float64, p *pose) bool {
 			if t < 2 {
 				p.InterEye = 30 + 15*t
 			}
 			return true
-		}, 2.0},
+		}, 1.6},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

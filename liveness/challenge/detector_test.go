@@ -52,7 +52,7 @@ func TestDetectorMovements(t *testing.T) {
 			{"just past the threshold", gesture(0, cmd, 1.05), false, challenge.Passed},
 			{"short of the threshold", gesture(0, cmd, 0.9), false, challenge.Armed},
 			{"opposite movement", gesture(0, cmd, -1.6), false, challenge.WrongDirection},
-			{"out without return", []key{{0, neutral}, {0.5, moved(cmd, 1.6)}, {1.5, moved(cmd, 0.6)}}, false, challenge.Crossed},
+			{"out without return", []key{{0, neutral}, {0.5, moved(cmd, 1.6)}, {1.5, moved(cmd, 0.75)}}, false, challenge.Crossed},
 			{"mirrored frames, opposite image movement", gesture(0, cmd, -1.6), true, challenge.Passed},
 			{"mirrored frames, same image movement", gesture(0, cmd, 1.6), true, challenge.WrongDirection},
 		}
