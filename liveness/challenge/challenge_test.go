@@ -391,3 +391,69 @@ func TestChallengeMirrored(t *testing.T) {
 		})
 	}
 }
+
+// On a slow source the person may have turned well past the threshold by
+// the first frame after the command: that counts, because the detector
+// starts from the frame the command was issued on (frontal). A pose held
+// from before the command still does not.
+func TestChallengeMovementOnTheFirstFrameAfterTheIssue(t *testing.T) {
+	const dt = 1.0 / 6
+	var samples []challenge.Sample
+	add := func(p pose, n int) {
+		for range n {
+			samples = append(samples, sampleAt(uint64(len(samples)), float64(len(samples))*dt, p))
+		}
+	}
+	add(neutral, 5) // the baseline, 0.67 s; turn_left issued on the last
+	add(moved(challenge.TurnLeft, 1.4), 2)
+	add(neutral, 2)
+	c := newChallenge(t, challenge.Config{Fixed: []challenge.Command{challenge.TurnLeft}, Attempts: 1})
+	if evs := run(c, samples); !slices.Equal(kinds(evs), []string{"baseline", "issued:turn_left", "passed:turn_left", "succeeded"}) {
+		t.Errorf("turn on the first frame after the issue: events %v", kinds(evs))
+	}
+	// turn_right after turn_left: the head is still turned left when
+	// turn_left passes at 0.7 of the threshold; turn_right is then issued on
+	// that frame, and the swing back counts only once past neutral.
+	samples = samples[:0]
+	add(neutral, 5)
+	add(moved(challenge.TurnLeft, 1.4), 2)
+	add(moved(challenge.TurnLeft, 0.6), 2) // turn_left passes; turn_right issued
+	add(moved(challenge.TurnRight, 1.3), 2)
+	add(neutral, 2)
+	c = newChallenge(t, challenge.Config{Fixed: []challenge.Command{challenge.TurnLeft, challenge.TurnRight}, Attempts: 1})
+	if evs := run(c, samples); !c.Result().Passed {
+		t.Errorf("turn_left then turn_right at 6 fps: events %v", kinds(evs))
+	}
+}
+
+// A person holding a turn when the attempt starts gets no baseline: the
+// challenge waits (Waiting, for the turn_to_camera hint) until the face is
+// frontal, so the return to frontal cannot read as a movement. Before, the
+// held turn became the baseline: the return passed turn_left unasked and
+// failed turn_right wrong_direction.
+func TestChallengeWaitsForAFrontalBaseline(t *testing.T) {
+	for _, held := range []pose{moved(challenge.TurnRight, 0.6), moved(challenge.TurnLeft, 0.8), moved(challenge.TiltLeft, 0.8)} {
+		keys := []key{{0, held}, {1.5, held}, {1.7, neutral}, {2.5, neutral}}
+		keys = append(keys, gesture(2.6, challenge.TurnRight, 1.5)...)
+		keys = append(keys, key{4, neutral})
+		samples := script(keys...)
+		c := newChallenge(t, challenge.Config{Fixed: []challenge.Command{challenge.TurnRight}, Attempts: 1})
+		var evs []challenge.Event
+		var waited, waitedFrontal bool
+		for _, s := range samples {
+			evs = c.Step(s, evs)
+			if secs(s.Time) < 1.5 {
+				waited = waited || c.Waiting()
+			} else if secs(s.Time) > 2.3 {
+				waitedFrontal = waitedFrontal || c.Waiting()
+			}
+		}
+		b, ok := find(evs, challenge.KindBaseline)
+		if !ok || secs(b.Time) < 1.7 || !c.Result().Passed {
+			t.Errorf("held yaw %+.0f roll %+.0f: events %v (baseline at %.2f s), want the baseline once frontal and turn_right passed", held.Yaw, held.Roll, kinds(evs), secs(b.Time))
+		}
+		if !waited || waitedFrontal {
+			t.Errorf("held yaw %+.0f roll %+.0f: Waiting %v while turned, %v once frontal", held.Yaw, held.Roll, waited, waitedFrontal)
+		}
+	}
+}
