@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/biogate/biogate/internal/daemon"
+	"github.com/biogate/biogate/liveness/challenge"
 )
 
 // Config is everything biogated reads at start. Each field has a YAML key,
@@ -90,6 +91,9 @@ type Config struct {
 	RatePerIIN int `yaml:"rate_per_iin" help:"sessions per minute per IIN (0: no cap)"`
 	// SessionTimeout bounds one session.
 	SessionTimeout time.Duration `yaml:"session_timeout" help:"bound on one session"`
+	// CommandTimeout is the time allowed for each liveness command,
+	// announced in hello; 3-20 s.
+	CommandTimeout time.Duration `yaml:"command_timeout" help:"time allowed for each liveness command, from its issue, announced in hello (3s to 20s)"`
 	// OpenCVThreads is OpenCV's thread count for the whole process; 1 lets
 	// concurrent sessions run side by side on the cores instead of
 	// contending for one shared pool.
@@ -110,6 +114,7 @@ func defaultConfig() Config {
 		RatePerKey:      60,
 		RatePerIIN:      10,
 		SessionTimeout:  120 * time.Second,
+		CommandTimeout:  challenge.DefaultCommandTimeout,
 		OpenCVThreads:   1,
 		MaxAttempts:     3,
 		Lockout:         15 * time.Minute,
@@ -151,6 +156,7 @@ func (c Config) daemon() daemon.Config {
 		RatePerKey:         c.RatePerKey,
 		RatePerIIN:         c.RatePerIIN,
 		SessionTimeout:     c.SessionTimeout,
+		CommandTimeout:     c.CommandTimeout,
 		OpenCVThreads:      c.OpenCVThreads,
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/biogate/biogate/gateway/evidence/checkpoint"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/liveness/challenge"
 )
 
 // Config is everything the daemon is assembled from: plain values, read
@@ -103,6 +104,10 @@ type Config struct {
 	RatePerKey, RatePerIIN int
 	// SessionTimeout bounds one session [the gateway's default].
 	SessionTimeout time.Duration
+	// CommandTimeout is the time allowed for each liveness command,
+	// announced in hello [challenge.DefaultCommandTimeout]; between
+	// MinCommandTimeout and MaxCommandTimeout.
+	CommandTimeout time.Duration
 	// OpenCVThreads is OpenCV's thread count for the whole process (a
 	// process-wide setting); 0 leaves OpenCV's default.
 	OpenCVThreads int
@@ -119,6 +124,12 @@ const (
 	// DefaultHTTPIdleTimeout: a keep-alive HTTP connection idle this long
 	// is closed.
 	DefaultHTTPIdleTimeout = 30 * time.Second
+	// MinCommandTimeout and MaxCommandTimeout bound --command-timeout: the
+	// slowest movement of the shared clips takes 4.2 s from its command to
+	// its pass (cap12_closer's approach and return), the quickest 0.9 s;
+	// over 20 s a recording has all the time it needs to be cued.
+	MinCommandTimeout = 3 * time.Second
+	MaxCommandTimeout = 20 * time.Second
 )
 
 // withDefaults fills the zero values and checks what can be checked
@@ -141,6 +152,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.HTTPIdleTimeout == 0 {
 		c.HTTPIdleTimeout = DefaultHTTPIdleTimeout
+	}
+	if c.CommandTimeout == 0 {
+		c.CommandTimeout = challenge.DefaultCommandTimeout
+	}
+	if c.CommandTimeout < MinCommandTimeout || c.CommandTimeout > MaxCommandTimeout {
+		return c, fmt.Errorf("--command-timeout %s: want %s to %s", c.CommandTimeout, MinCommandTimeout, MaxCommandTimeout)
 	}
 	host, _, err := net.SplitHostPort(c.Listen)
 	if err != nil {

@@ -185,6 +185,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		RatePerKey:         cfg.RatePerKey,
 		RatePerIIN:         cfg.RatePerIIN,
 		SessionTimeout:     cfg.SessionTimeout,
+		CommandTimeout:     cfg.CommandTimeout,
 		MaxAttempts:        cfg.MaxAttempts,
 		Lockout:            cfg.Lockout,
 		Devices:            others,
