@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/internal/daemon"
 	"github.com/biogate/biogate/liveness/challenge"
 )
@@ -91,6 +92,9 @@ type Config struct {
 	RatePerIIN int `yaml:"rate_per_iin" help:"sessions per minute per IIN (0: no cap)"`
 	// SessionTimeout bounds one session.
 	SessionTimeout time.Duration `yaml:"session_timeout" help:"bound on one session"`
+	// MaxFPS is the highest relay frame rate a client may send, announced
+	// in hello; 1-60.
+	MaxFPS int `yaml:"max_fps" help:"highest relay frame rate a client may send, frames per second, announced in hello (1 to 60)"`
 	// CommandTimeout is the time allowed for each liveness command,
 	// announced in hello; 3-20 s.
 	CommandTimeout time.Duration `yaml:"command_timeout" help:"time allowed for each liveness command, from its issue, announced in hello (3s to 20s)"`
@@ -115,6 +119,7 @@ func defaultConfig() Config {
 		RatePerIIN:      10,
 		SessionTimeout:  120 * time.Second,
 		CommandTimeout:  challenge.DefaultCommandTimeout,
+		MaxFPS:          protocol.DefaultLimits.MaxFPS,
 		OpenCVThreads:   1,
 		MaxAttempts:     3,
 		Lockout:         15 * time.Minute,
@@ -157,6 +162,7 @@ func (c Config) daemon() daemon.Config {
 		RatePerIIN:         c.RatePerIIN,
 		SessionTimeout:     c.SessionTimeout,
 		CommandTimeout:     c.CommandTimeout,
+		MaxFPS:             c.MaxFPS,
 		OpenCVThreads:      c.OpenCVThreads,
 	}
 }

@@ -104,9 +104,12 @@ type Config struct {
 	RatePerKey, RatePerIIN int
 	// SessionTimeout bounds one session [the gateway's default].
 	SessionTimeout time.Duration
+	// MaxFPS is the highest relay frame rate a client may send, announced
+	// in hello [protocol.DefaultLimits.MaxFPS]; 1 to MaxRelayFPS.
+	MaxFPS int
 	// CommandTimeout is the time allowed for each liveness command,
 	// announced in hello [challenge.DefaultCommandTimeout]; between
-	// MinCommandTimeout and MaxCommandTimeout.
+	// challenge.MinCommandTimeout and challenge.MaxCommandTimeout.
 	CommandTimeout time.Duration
 	// OpenCVThreads is OpenCV's thread count for the whole process (a
 	// process-wide setting); 0 leaves OpenCV's default.
@@ -124,12 +127,8 @@ const (
 	// DefaultHTTPIdleTimeout: a keep-alive HTTP connection idle this long
 	// is closed.
 	DefaultHTTPIdleTimeout = 30 * time.Second
-	// MinCommandTimeout and MaxCommandTimeout bound --command-timeout: the
-	// slowest movement of the shared clips takes 4.2 s from its command to
-	// its pass (cap12_closer's approach and return), the quickest 0.9 s;
-	// over 20 s a recording has all the time it needs to be cued.
-	MinCommandTimeout = 3 * time.Second
-	MaxCommandTimeout = 20 * time.Second
+	// MaxRelayFPS bounds --max-fps: a webcam's 30 fps, twice over.
+	MaxRelayFPS = 60
 )
 
 // withDefaults fills the zero values and checks what can be checked
@@ -153,11 +152,17 @@ func (c Config) withDefaults() (Config, error) {
 	if c.HTTPIdleTimeout == 0 {
 		c.HTTPIdleTimeout = DefaultHTTPIdleTimeout
 	}
+	if c.MaxFPS == 0 {
+		c.MaxFPS = protocol.DefaultLimits.MaxFPS
+	}
+	if c.MaxFPS < 1 || c.MaxFPS > MaxRelayFPS {
+		return c, fmt.Errorf("--max-fps %d: want 1 to %d", c.MaxFPS, MaxRelayFPS)
+	}
 	if c.CommandTimeout == 0 {
 		c.CommandTimeout = challenge.DefaultCommandTimeout
 	}
-	if c.CommandTimeout < MinCommandTimeout || c.CommandTimeout > MaxCommandTimeout {
-		return c, fmt.Errorf("--command-timeout %s: want %s to %s", c.CommandTimeout, MinCommandTimeout, MaxCommandTimeout)
+	if c.CommandTimeout < challenge.MinCommandTimeout || c.CommandTimeout > challenge.MaxCommandTimeout {
+		return c, fmt.Errorf("--command-timeout %s: want %s to %s", c.CommandTimeout, challenge.MinCommandTimeout, challenge.MaxCommandTimeout)
 	}
 	host, _, err := net.SplitHostPort(c.Listen)
 	if err != nil {

@@ -20,8 +20,19 @@ const (
 	DefaultCount = MinCount
 	// DefaultAttempts: 3 failed attempts mean refusal.
 	DefaultAttempts = 3
-	// DefaultCommandTimeout is the time allowed per command.
+	// DefaultCommandTimeout is the time allowed per command. The movements
+	// of the shared clips pass 0.9-4.2 s after their command at 6-25 fps
+	// (TestClipMovementsAtPhoneRates): turns 0.9-3.2 s (mediapipe's turn is
+	// lost to YuNet for 0.44 s on its way back), cap12_closer's approach
+	// and return 4.2 s, the slowest. 6 s leaves 1.4 times that, and a
+	// second and a half to read the command before moving.
 	DefaultCommandTimeout = 6 * time.Second
+	// MinCommandTimeout and MaxCommandTimeout bound the command timeout the
+	// daemon (--command-timeout) and biogate liveness accept: under 3 s
+	// even a quick turn (0.9 s in the clips) leaves no time to read the
+	// command; over 20 s a recording has all the time it needs to be cued.
+	MinCommandTimeout = 3 * time.Second
+	MaxCommandTimeout = 20 * time.Second
 	// DefaultBaselineTime is how long the face must hold steady before the
 	// first command.
 	DefaultBaselineTime = 600 * time.Millisecond
