@@ -176,3 +176,37 @@ func TestPrintResampled(t *testing.T) {
 		}
 	}
 }
+
+// The mechanism behind a turn that reads as the opposite command: a
+// baseline taken on a head held turned. fsanet_webcam_turns opens with the
+// man turned to his right (yaw -22) for 0.47 s; held 0.5 s longer, as a
+// person looking aside when the attempt starts would, it used to become the
+// baseline (steadiness was all that was checked), and his turn back to
+// frontal read as a turn to his left: turn_right failed wrong_direction at
+// 0.53 s, at every rate. Now the challenge waits, telling him to face the
+// camera, until his frontal pose at 1.6 s, and both turns pass.
+func TestClipHeldTurnGetsNoBaseline(t *testing.T) {
+	all := segment(clipSamples(t, fsanet), 0, 6)
+	dt := all[1].Time.Sub(all[0].Time)
+	var held []challenge.Sample
+	for i := range int(0.5 / dt.Seconds()) {
+		s := all[0]
+		s.Time = all[0].Time.Add(time.Duration(i-int(0.5/dt.Seconds())) * dt)
+		held = append(held, s)
+	}
+	samples := append(held, all...)
+	for _, fps := range rates {
+		c := newChallenge(t, challenge.Config{Fixed: []challenge.Command{challenge.TurnRight, challenge.TurnLeft}, Attempts: 1})
+		var evs []challenge.Event
+		var waited bool
+		for _, s := range resample(samples, fps) {
+			evs = c.Step(s, evs)
+			waited = waited || c.Waiting()
+		}
+		b, _ := find(evs, challenge.KindBaseline)
+		t.Logf("%2.0f fps: waited %v, baseline at %.2f s, events %v", fps, waited, secs(b.Time), kinds(evs))
+		if !waited || secs(b.Time) < 1.6 || !c.Result().Passed {
+			t.Errorf("%.0f fps: waited %v, baseline at %.2f s, events %v; want a wait, the baseline from 1.6 s and both turns passed", fps, waited, secs(b.Time), kinds(evs))
+		}
+	}
+}
