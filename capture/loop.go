@@ -47,7 +47,9 @@ type Config struct {
 // after each frame's analysis. img is the frame as BGR and an its analysis, both valid
 // only during the call: copy what must outlive it. Returning done ends the
 // run (StopObserver); an error ends Run with that error. Its time counts in
-// the per-frame figures.
+// the per-frame figures. It may append hints to an.Hints (liveness adds
+// turn_to_camera while it waits for a frontal face): the frame's
+// FrameReport carries them.
 type Observer interface {
 	ObserveFrame(img gocv.Mat, f *devices.Frame, an *Analysis) (done bool, err error)
 }
@@ -375,6 +377,7 @@ func (l *Loop) score(f *devices.Frame, obs Observer) (an Analysis, isBest, done 
 		if done, err = obs.ObserveFrame(m, f, &l.cur); err != nil {
 			return Analysis{}, false, false, err
 		}
+		an.Hints = l.cur.Hints
 	}
 	l.hist.add(time.Since(t0))
 	return an, isBest, done, nil

@@ -25,6 +25,10 @@ type Config struct {
 	// SessionTimeout, when set, overrides Limits.SessionSeconds (rounded
 	// up to whole seconds, the unit hello announces).
 	SessionTimeout time.Duration
+	// CommandTimeout, when set, overrides Limits.CommandTimeoutMS (whole
+	// milliseconds): the time allowed for each liveness command, announced
+	// in hello and handed to the pipeline (PipelineOptions.CommandTimeout).
+	CommandTimeout time.Duration
 	// MaxSessions caps concurrent sessions, counted from their accepted
 	// start until their end; a start beyond it gets busy
 	// [protocol.DefaultMaxSessions].
@@ -147,13 +151,19 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SessionTimeout > 0 {
 		l.SessionSeconds = seconds(c.SessionTimeout)
 	}
+	if c.CommandTimeout < 0 {
+		return c, errors.New("gateway: negative CommandTimeout")
+	}
+	if c.CommandTimeout > 0 {
+		l.CommandTimeoutMS = int(c.CommandTimeout / time.Millisecond)
+	}
 	for _, p := range []struct {
 		v   *int
 		def int
 	}{
 		{&l.MaxMessageBytes, d.MaxMessageBytes}, {&l.MaxFrameBytes, d.MaxFrameBytes}, {&l.MaxFramePixels, d.MaxFramePixels},
 		{&l.MaxFPS, d.MaxFPS}, {&l.SessionSeconds, d.SessionSeconds}, {&l.StartSeconds, d.StartSeconds},
-		{&l.IdleSeconds, d.IdleSeconds}, {&l.PingSeconds, d.PingSeconds},
+		{&l.IdleSeconds, d.IdleSeconds}, {&l.PingSeconds, d.PingSeconds}, {&l.CommandTimeoutMS, d.CommandTimeoutMS},
 		{&c.MaxSessions, protocol.DefaultMaxSessions}, {&c.SendQueue, protocol.DefaultSendQueue},
 		{&c.MaxAttempts, 3},
 	} {

@@ -42,6 +42,10 @@ type PipelineOptions struct {
 	// refusal: the failed attempts its IIN has left before the lockout
 	// (at most Config.MaxAttempts); 0 leaves the pipeline's own number.
 	Attempts int
+	// CommandTimeout is the time allowed for each liveness command, as
+	// hello announced it (Limits.CommandTimeoutMS); 0 leaves the
+	// pipeline's own.
+	CommandTimeout time.Duration
 }
 
 // PipelineEvents receives a pipeline's progress. Its methods are called

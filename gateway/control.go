@@ -42,7 +42,8 @@ func (s *session) run(st *protocol.Start) {
 	s.mu.Lock()
 	allowed := s.allowed
 	s.mu.Unlock()
-	opt := PipelineOptions{Commands: fixedCommands(st.Commands), Preview: st.Camera.Mode == protocol.CameraKiosk, Attempts: allowed}
+	opt := PipelineOptions{Commands: fixedCommands(st.Commands), Preview: st.Camera.Mode == protocol.CameraKiosk, Attempts: allowed,
+		CommandTimeout: time.Duration(s.srv.cfg.Limits.CommandTimeoutMS) * time.Millisecond}
 	out, err := s.srv.pipeline.Run(s.ctx, cam, opt, &events{s: s, preview: opt.Preview})
 	s.srv.m.stage.WithLabelValues("liveness").Observe(time.Since(t0).Seconds())
 	s.srv.m.captureDropped.Add(float64(max(out.CaptureDropped, 0)))

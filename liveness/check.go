@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -223,6 +224,11 @@ func (s *session) ObserveFrame(img gocv.Mat, f *devices.Frame, an *capture.Analy
 		return false, err
 	}
 	s.events = s.ch.Step(SampleOf(f, an), s.events[:0])
+	if s.ch.Waiting() && !slices.Contains(an.Hints, capture.HintTurnToCamera) {
+		// A steady face, turned or tilted: the first command waits until
+		// the person looks at the camera, and is told so.
+		an.Hints = append(an.Hints, capture.HintTurnToCamera)
+	}
 	for _, e := range s.events {
 		if e.Kind == challenge.KindProgress && e.Peak {
 			k := peakKey{e.Attempt, e.Index}

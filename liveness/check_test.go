@@ -5,12 +5,14 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"gocv.io/x/gocv"
 
+	"github.com/biogate/biogate/capture"
 	"github.com/biogate/biogate/devices"
 	_ "github.com/biogate/biogate/devices/gocvcam"
 	"github.com/biogate/biogate/internal/testenv"
@@ -86,6 +88,7 @@ type scriptCam struct {
 	scale  float64    // photo to frame, so the face is a third of the width
 	moves  map[challenge.Command][]pose
 	max    int
+	lead   []pose // shown first, before the idle pose
 
 	mu      sync.Mutex
 	pending challenge.Command // issued, not yet answered
@@ -154,7 +157,9 @@ func (c *scriptCam) Read(ctx context.Context) (*devices.Frame, error) {
 		c.pending = ""
 	}
 	p := pose{0, 1}
-	if len(c.script) > 0 {
+	if len(c.lead) > 0 {
+		p, c.lead = c.lead[0], c.lead[1:]
+	} else if len(c.script) > 0 {
 		p, c.script = c.script[0], c.script[1:]
 	}
 	m := c.render(p)
@@ -349,4 +354,53 @@ func kinds(es []challenge.Event) []string {
 		}
 	}
 	return out
+}
+
+// A person whose head is tilted when the session starts is told to look
+// straight at the camera (turn_to_camera, which the capture quality alone
+// does not say at this tilt) and gets no baseline, and so no command, until
+// the face is upright; then the commands pass.
+func TestTiltedHeadWaitsWithAHint(t *testing.T) {
+	cam := newScriptCam(t, shared(t, "faces/obama.jpg"), answers(false), 900)
+	for range 45 { // 3 s tilted by 14 degrees on screen: roll about 11
+		cam.lead = append(cam.lead, pose{-14, 1})
+	}
+	var mu sync.Mutex
+	var hinted, qualitySaid, hintedUpright int
+	var baselineAt uint64
+	cfg := Config{Challenge: challenge.Config{Offered: tiltsAndCloser}}
+	cfg.OnEvent = func(e challenge.Event) {
+		if e.Kind == challenge.KindBaseline && baselineAt == 0 {
+			baselineAt = e.Seq
+		}
+		cam.onEvent(e)
+	}
+	cfg.Capture.OnFrame = func(r capture.FrameReport) {
+		mu.Lock()
+		defer mu.Unlock()
+		turn := slices.Contains(r.Hints, capture.HintTurnToCamera)
+		switch {
+		case r.Seq < 45 && turn:
+			hinted++
+			if r.Quality.Roll.Score < 50 || r.Quality.Yaw.Score < 50 || r.Quality.Pitch.Score < 50 {
+				qualitySaid++
+			}
+		case r.Seq >= 45 && baselineAt == 0 && turn:
+			hintedUpright++
+		}
+	}
+	chk := newChecker(t, cfg)
+	res, err := chk.Run(context.Background(), cam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("turn_to_camera on %d of the 45 tilted frames (%d from the quality alone), %d upright ones; baseline at frame %d; verdict %s", hinted, qualitySaid, hintedUpright, baselineAt, res.Verdict)
+	// Once upright, the hint stops when the baseline window's median is
+	// frontal again: within half the window (0.3 s, 5 frames).
+	if hinted < 30 || qualitySaid > 0 || hintedUpright > 5 {
+		t.Errorf("turn_to_camera on %d tilted frames (%d from the quality), %d upright ones before the baseline; want it on the tilted ones from the challenge", hinted, qualitySaid, hintedUpright)
+	}
+	if baselineAt < 45 || !res.Challenge.Passed {
+		t.Errorf("baseline at frame %d, challenge %+v; want the baseline once upright, then passed", baselineAt, res.Challenge)
+	}
 }

@@ -87,6 +87,9 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 	if opt.Attempts > 0 {
 		cfg.Challenge.Attempts = opt.Attempts
 	}
+	if opt.CommandTimeout > 0 {
+		cfg.Challenge.CommandTimeout = opt.CommandTimeout
+	}
 	count := cmp.Or(cfg.Challenge.Count, challenge.DefaultCount)
 	if len(cfg.Challenge.Fixed) > 0 {
 		count = len(cfg.Challenge.Fixed)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -35,6 +36,8 @@ func runLiveness(args []string, stdout, stderr io.Writer) int {
 	attempts := fs.Int("attempts", 0, "attempts before refusal (default 3)")
 	mirrored := fs.Bool("mirrored", false, "the source delivers mirrored (selfie) frames")
 	timeout := fs.Duration("timeout", liveness.DefaultSessionTimeout, "bound on the whole session")
+	commandTimeout := fs.Duration("command-timeout", challenge.DefaultCommandTimeout, "time allowed for each command, from its issue (3s to 20s)")
+	fps := fs.Float64("fps", 0, "keep at most this many frames a second, by capture time: the first frame at or after each 1/fps tick (a phone's relay rate); 0 keeps every frame")
 	asJSON := fs.Bool("json", false, "print one JSON report with every event instead of text")
 	out := fs.String("out", "", "write the peak frame of each passed command as CMD.jpg into this folder")
 	modelsDir := fs.String("models", "", "models folder (default $BIOGATE_MODELS, else $BIOGATE_SHARED/models, else ../shared/models)")
@@ -49,7 +52,15 @@ func runLiveness(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	ccfg := challenge.Config{Count: *count, Attempts: *attempts, Mirrored: *mirrored}
+	if *commandTimeout < challenge.MinCommandTimeout || *commandTimeout > challenge.MaxCommandTimeout {
+		fmt.Fprintf(stderr, "biogate liveness: --command-timeout %s: want %s to %s\n", *commandTimeout, challenge.MinCommandTimeout, challenge.MaxCommandTimeout)
+		return exitUsage
+	}
+	if *fps < 0 || math.IsInf(*fps, 0) || math.IsNaN(*fps) {
+		fmt.Fprintf(stderr, "biogate liveness: --fps %v: want a positive rate, or 0 for every frame\n", *fps)
+		return exitUsage
+	}
+	ccfg := challenge.Config{Count: *count, Attempts: *attempts, Mirrored: *mirrored, CommandTimeout: *commandTimeout}
 	if *commands != "" {
 		for _, c := range strings.Split(*commands, ",") {
 			ccfg.Fixed = append(ccfg.Fixed, challenge.Command(strings.TrimSpace(c)))
@@ -98,8 +109,12 @@ func runLiveness(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer cam.Close()
+	var src devices.Camera = cam
+	if *fps > 0 {
+		src = &decimated{Camera: cam, interval: time.Duration(float64(time.Second) / *fps)}
+	}
 
-	res, err := chk.Run(ctx, cam)
+	res, err := chk.Run(ctx, src)
 	if err != nil {
 		fmt.Fprintf(stderr, "biogate liveness: %v\n", err)
 		return exitFailure
@@ -148,4 +163,36 @@ func describeEvent(e challenge.Event) string {
 		s += " (" + string(e.Reason) + ")"
 	}
 	return fmt.Sprintf("attempt %d: %s", e.Attempt, s)
+}
+
+// decimated passes on, of its camera's frames, the first at or after each
+// tick of interval from the first frame's capture time, and closes the
+// others: a source at a lower rate, by capture time, as a phone relaying at
+// that rate would send it.
+type decimated struct {
+	devices.Camera
+	interval time.Duration
+	started  bool
+	first    time.Time
+	next     time.Duration // the next tick, from first
+}
+
+// Read implements devices.Camera.
+func (d *decimated) Read(ctx context.Context) (*devices.Frame, error) {
+	for {
+		f, err := d.Camera.Read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !d.started {
+			d.started, d.first = true, f.Time
+		}
+		at := f.Time.Sub(d.first)
+		if at < d.next {
+			f.Close()
+			continue
+		}
+		d.next = (at/d.interval + 1) * d.interval
+		return f, nil
+	}
 }

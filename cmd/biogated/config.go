@@ -14,7 +14,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/internal/daemon"
+	"github.com/biogate/biogate/liveness/challenge"
 )
 
 // Config is everything biogated reads at start. Each field has a YAML key,
@@ -92,6 +94,12 @@ type Config struct {
 	RatePerIIN int `yaml:"rate_per_iin" help:"sessions per minute per IIN (0: no cap)"`
 	// SessionTimeout bounds one session.
 	SessionTimeout time.Duration `yaml:"session_timeout" help:"bound on one session"`
+	// MaxFPS is the highest relay frame rate a client may send, announced
+	// in hello; 1-60.
+	MaxFPS int `yaml:"max_fps" help:"highest relay frame rate a client may send, frames per second, announced in hello (1 to 60)"`
+	// CommandTimeout is the time allowed for each liveness command,
+	// announced in hello; 3-20 s.
+	CommandTimeout time.Duration `yaml:"command_timeout" help:"time allowed for each liveness command, from its issue, announced in hello (3s to 20s)"`
 	// OpenCVThreads is OpenCV's thread count for the whole process; 1 lets
 	// concurrent sessions run side by side on the cores instead of
 	// contending for one shared pool.
@@ -125,6 +133,8 @@ func defaultConfig() Config {
 		RatePerKey:      60,
 		RatePerIIN:      10,
 		SessionTimeout:  120 * time.Second,
+		CommandTimeout:  challenge.DefaultCommandTimeout,
+		MaxFPS:          protocol.DefaultLimits.MaxFPS,
 		OpenCVThreads:   1,
 		MaxAttempts:     3,
 		Lockout:         15 * time.Minute,
@@ -167,6 +177,8 @@ func (c Config) daemon() daemon.Config {
 		RatePerKey:         c.RatePerKey,
 		RatePerIIN:         c.RatePerIIN,
 		SessionTimeout:     c.SessionTimeout,
+		CommandTimeout:     c.CommandTimeout,
+		MaxFPS:             c.MaxFPS,
 		OpenCVThreads:      c.OpenCVThreads,
 
 		AttestAndroidApps:    splitList(c.AttestAndroidApps),

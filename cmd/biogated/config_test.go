@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/liveness/challenge"
 )
 
 func TestConfigPrecedence(t *testing.T) {
@@ -62,8 +65,13 @@ func TestConfigDefaultsGuardTheGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := cfg.daemon()
-	if d.RatePerKey != 60 || d.RatePerIIN != 10 || d.MetricsListen != "127.0.0.1:9464" || d.HTTPIdleTimeout != 30*time.Second {
-		t.Errorf("daemon config %+v: want 60 and 10 a minute, metrics on 127.0.0.1:9464, keep-alive idle 30s", d)
+	if d.RatePerKey != 60 || d.RatePerIIN != 10 || d.MetricsListen != "127.0.0.1:9464" || d.HTTPIdleTimeout != 30*time.Second ||
+		d.CommandTimeout != challenge.DefaultCommandTimeout || d.MaxFPS != 15 {
+		t.Errorf("daemon config %+v: want 60 and 10 a minute, metrics on 127.0.0.1:9464, keep-alive idle 30s, 6 s a command, 15 fps", d)
+	}
+	// hello announces the challenge's own default.
+	if got := time.Duration(protocol.DefaultLimits.CommandTimeoutMS) * time.Millisecond; got != challenge.DefaultCommandTimeout {
+		t.Errorf("protocol.DefaultLimits.CommandTimeoutMS is %v, the challenge's default %v", got, challenge.DefaultCommandTimeout)
 	}
 	cfg, err = loadConfig([]string{"--metrics-listen", "off", "--rate-per-key", "0", "--max-sessions-per-key", "3"}, func(string) string { return "" })
 	if err != nil {

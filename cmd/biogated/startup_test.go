@@ -36,6 +36,10 @@ func TestStartupFailures(t *testing.T) {
 		{"bad checkpoint witness", []string{"--data", data, "--api-keys", keys, "--idec", "https://idec.test:8443", "--idec-tls", t.TempDir(),
 			"--checkpoint-witness", "ftp://witness.test"}, 1, "--checkpoint-witness: checkpoint: witness"},
 		{"no IDEC", []string{"--data", data, "--api-keys", keys}, 1, "--idec and --idec-tls are required"},
+		{"command timeout too short", append([]string{"--command-timeout", "2s"}, base...), 1, "--command-timeout 2s: want 3s to 20s"},
+		{"command timeout too long", append([]string{"--command-timeout", "21s"}, base...), 1, "--command-timeout 21s: want 3s to 20s"},
+		{"relay rate zero", append([]string{"--max-fps", "-1"}, base...), 1, "--max-fps -1: want 1 to 60"},
+		{"relay rate too high", append([]string{"--max-fps", "61"}, base...), 1, "--max-fps 61: want 1 to 60"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer

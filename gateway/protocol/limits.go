@@ -26,6 +26,8 @@ var DefaultLimits = Limits{
 	IdleSeconds:     15,
 	PingSeconds:     20,
 	MaxAttempts:     3,
+	// challenge.DefaultCommandTimeout (a test checks they agree).
+	CommandTimeoutMS: 6000,
 }
 
 // Defaults of the daemon-wide limits and pacing that docs/protocol.md

@@ -239,6 +239,10 @@ type Limits struct {
 	// within the lockout window that lock an IIN out; a session offers
 	// the attempts its IIN has left, then refuses.
 	MaxAttempts int `json:"max_attempts"`
+	// CommandTimeoutMS is the time allowed for each liveness command, from
+	// its issue, in milliseconds (each issued command repeats it as
+	// timeout_ms).
+	CommandTimeoutMS int `json:"command_timeout_ms"`
 }
 
 // SessionState is a state of the session state machine (docs/protocol.md

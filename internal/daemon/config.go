@@ -9,6 +9,7 @@ import (
 	"github.com/biogate/biogate/gateway/evidence/checkpoint"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/liveness/challenge"
 )
 
 // Config is everything the daemon is assembled from: plain values, read
@@ -109,6 +110,13 @@ type Config struct {
 	RatePerKey, RatePerIIN int
 	// SessionTimeout bounds one session [the gateway's default].
 	SessionTimeout time.Duration
+	// MaxFPS is the highest relay frame rate a client may send, announced
+	// in hello [protocol.DefaultLimits.MaxFPS]; 1 to MaxRelayFPS.
+	MaxFPS int
+	// CommandTimeout is the time allowed for each liveness command,
+	// announced in hello [challenge.DefaultCommandTimeout]; between
+	// challenge.MinCommandTimeout and challenge.MaxCommandTimeout.
+	CommandTimeout time.Duration
 	// OpenCVThreads is OpenCV's thread count for the whole process (a
 	// process-wide setting); 0 leaves OpenCV's default.
 	OpenCVThreads int
@@ -145,6 +153,8 @@ const (
 	// DefaultHTTPIdleTimeout: a keep-alive HTTP connection idle this long
 	// is closed.
 	DefaultHTTPIdleTimeout = 30 * time.Second
+	// MaxRelayFPS bounds --max-fps: a webcam's 30 fps, twice over.
+	MaxRelayFPS = 60
 )
 
 // withDefaults fills the zero values and checks what can be checked
@@ -173,6 +183,18 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.HTTPIdleTimeout == 0 {
 		c.HTTPIdleTimeout = DefaultHTTPIdleTimeout
+	}
+	if c.MaxFPS == 0 {
+		c.MaxFPS = protocol.DefaultLimits.MaxFPS
+	}
+	if c.MaxFPS < 1 || c.MaxFPS > MaxRelayFPS {
+		return c, fmt.Errorf("--max-fps %d: want 1 to %d", c.MaxFPS, MaxRelayFPS)
+	}
+	if c.CommandTimeout == 0 {
+		c.CommandTimeout = challenge.DefaultCommandTimeout
+	}
+	if c.CommandTimeout < challenge.MinCommandTimeout || c.CommandTimeout > challenge.MaxCommandTimeout {
+		return c, fmt.Errorf("--command-timeout %s: want %s to %s", c.CommandTimeout, challenge.MinCommandTimeout, challenge.MaxCommandTimeout)
 	}
 	host, _, err := net.SplitHostPort(c.Listen)
 	if err != nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
+	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/internal/relaycam"
 	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/models"
@@ -203,6 +204,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		RatePerKey:         cfg.RatePerKey,
 		RatePerIIN:         cfg.RatePerIIN,
 		SessionTimeout:     cfg.SessionTimeout,
+		CommandTimeout:     cfg.CommandTimeout,
+		Limits:             protocol.Limits{MaxFPS: cfg.MaxFPS},
 		MaxAttempts:        cfg.MaxAttempts,
 		Lockout:            cfg.Lockout,
 		Devices:            others,

@@ -31,6 +31,7 @@ type Challenge struct {
 
 	window  []Sample // baseline candidates: steady, with a face
 	scratch []float64
+	turned  bool // the steady face waiting for the baseline is not frontal
 
 	attempt    int       // attempts begun
 	cmds       []Command // the current attempt's commands
@@ -119,6 +120,7 @@ func (c *Challenge) Step(s Sample, dst []Event) []Event {
 			// shows a face).
 			c.window = c.window[:0]
 			c.faceSeen = face
+			c.turned = false
 		}
 		if face {
 			return c.addBaseline(s, dst)
@@ -145,8 +147,32 @@ func (c *Challenge) Tick(now time.Time, dst []Event) []Event {
 	return dst
 }
 
-// box is a face box's centre and width.
-type box struct{ cx, cy, w float64 }
+// box is a face box's centre and width, and the head's yaw.
+type box struct{ cx, cy, w, yaw float64 }
+
+// turnShift is how far a face box's centre moves sideways, in box widths,
+// per unit of sin(yaw) when the head turns: YuNet's box follows the visible
+// face, which swings about the neck. Measured on the shared clips' turns
+// between consecutive frames: fsanet_webcam_turns 0.49 (1.00 -> 1.07 s,
+// yaw +12 -> +75), 0.51 (12.73 -> 12.80 s, +11 -> -34), 0.51 (13.27 ->
+// 13.33 s, -34 -> +19), 0.72 (4.20 -> 4.27 s, -16 -> +42, the box also
+// narrowing); intel_female_headturn 0.39 (0.75 -> 1.0 s).
+const turnShift = 0.5
+
+// jump is how far the box moved from a to b, in widths of the larger box:
+// the smaller of the move as it is and the move once the sideways shift
+// that the change of yaw explains (turnShift) is taken off. A head turning
+// fast on a slow source moves its box by up to 0.67 widths between two
+// samples (fsanet_webcam_turns at 4.27 s, 0.20 once the turn is taken
+// off); another face taking its place moves it without a turn to match.
+// The move as it is counts too because YuNet's box does not always follow
+// the turn (mediapipe_smile_turn at 3.48 s: yaw -50 to -10, the box still).
+func jump(a, b box) float64 {
+	w := max(a.w, b.w)
+	shift := turnShift * w * (math.Sin(b.yaw*math.Pi/180) - math.Sin(a.yaw*math.Pi/180))
+	dx, dy := b.cx-a.cx, b.cy-a.cy
+	return min(math.Hypot(dx, dy), math.Hypot(dx-shift, dy)) / w
+}
 
 // track checks that s continues the tracked face. face reports whether s
 // shows a single face with landmarks (the tracking then moves on to it);
@@ -163,12 +189,12 @@ func (c *Challenge) track(s Sample) (reason Reason, face bool) {
 		}
 		return "", false
 	}
-	b := box{s.BoxX + s.BoxW/2, s.BoxY + s.BoxH/2, s.BoxW}
+	b := box{s.BoxX + s.BoxW/2, s.BoxY + s.BoxH/2, s.BoxW, s.Yaw}
 	if c.faceSeen {
 		switch {
 		case s.Time.Sub(c.lastFace) > c.cfg.LostGrace:
 			reason = ReasonFaceLost
-		case math.Hypot(b.cx-c.lastBox.cx, b.cy-c.lastBox.cy) > c.cfg.MaxJump*max(b.w, c.lastBox.w):
+		case jump(c.lastBox, b) > c.cfg.MaxJump:
 			reason = ReasonFaceJump
 		}
 	}
@@ -176,9 +202,24 @@ func (c *Challenge) track(s Sample) (reason Reason, face bool) {
 	return reason, true
 }
 
+// Limits of a frontal face, for the baseline: the median yaw and roll of
+// the baseline window must be within these many degrees of zero. They are
+// the bands in which capture's quality scores yaw and roll in full (10 and
+// 8 degrees), 0.4 of DefaultTurnDegrees and 0.67 of DefaultTiltDegrees. The
+// frontal stretches of the shared clips have medians within 3 degrees of
+// yaw and roll; a head turned by half a turn (12 degrees, yaw
+// +10..+17 in mediapipe_smile_turn at 0.2-0.8 s) waits.
+const (
+	FrontalYaw  = 10
+	FrontalRoll = 8
+)
+
 // addBaseline adds a face sample to the baseline window, dropping its
 // oldest samples until it is steady; once it spans BaselineTime, the
-// baseline is taken and the attempt begins.
+// baseline is taken and the attempt begins, if the face is frontal (see
+// FrontalYaw). A steady face turned or tilted further waits (Waiting
+// reports it) until the person faces the camera: a baseline on a turned
+// head would read the return to frontal as the opposite command.
 func (c *Challenge) addBaseline(s Sample, dst []Event) []Event {
 	c.window = append(c.window, s)
 	for !c.steady() {
@@ -187,11 +228,17 @@ func (c *Challenge) addBaseline(s Sample, dst []Event) []Event {
 	if s.Time.Sub(c.window[0].Time) < c.cfg.BaselineTime {
 		return dst
 	}
-	c.base = Baseline{
+	base := Baseline{
 		Yaw:      c.median(func(s Sample) float64 { return s.Yaw }),
 		Roll:     c.median(func(s Sample) float64 { return s.Roll }),
 		InterEye: c.median(func(s Sample) float64 { return s.InterEye }),
 	}
+	if c.turned = math.Abs(base.Yaw) > FrontalYaw || math.Abs(base.Roll) > FrontalRoll; c.turned {
+		// Slide the window: the next sample may make it frontal.
+		c.window = append(c.window[:0], c.window[1:]...)
+		return dst
+	}
+	c.base = base
 	c.window = c.window[:0]
 	c.attempt++
 	c.result.Attempts = c.attempt
@@ -205,27 +252,36 @@ func (c *Challenge) addBaseline(s Sample, dst []Event) []Event {
 	return c.issue(0, s, dst)
 }
 
-// steady reports whether yaw, roll and scale over the window vary by less
-// than ReturnFraction of their thresholds: a person looking at the camera,
-// not one still moving into place.
+// Waiting reports whether the challenge is waiting for its baseline on a
+// steady face that is not frontal (see addBaseline): the person should be
+// told to look straight at the camera (the quality hint turn_to_camera).
+// It is false once a face is lost or moves, and while a command is current.
+func (c *Challenge) Waiting() bool { return c.phase == phaseBaseline && c.turned }
+
+// steady reports whether the window holds still: its yaw varies by less
+// than half of TurnDegrees, its roll by less than TiltDegrees and
+// its yaw-corrected eye distance by less than CloserRatio. A person looking
+// at the camera, not one still turning into place. Roll and scale get the
+// whole threshold: on a smiling, talking face YuNet's roll and eye distance
+// vary by 9 degrees and 16 % within 0.8 s (mediapipe_smile_turn at
+// 0.72-1.48 s), while its yaw varies by 12.
 func (c *Challenge) steady() bool {
 	if len(c.window) < 2 {
 		return true
 	}
-	w0 := c.window[0]
-	minYaw, maxYaw := w0.Yaw, w0.Yaw
-	minRoll, maxRoll := w0.Roll, w0.Roll
-	minSc, maxSc := scale(w0.InterEye, w0.Yaw), scale(w0.InterEye, w0.Yaw)
-	for _, s := range c.window[1:] {
-		minYaw, maxYaw = min(minYaw, s.Yaw), max(maxYaw, s.Yaw)
-		minRoll, maxRoll = min(minRoll, s.Roll), max(maxRoll, s.Roll)
-		sc := scale(s.InterEye, s.Yaw)
-		minSc, maxSc = min(minSc, sc), max(maxSc, sc)
+	return c.spread(func(s Sample) float64 { return s.Yaw }) <= c.th.TurnDegrees/2 &&
+		c.spread(func(s Sample) float64 { return s.Roll }) <= c.th.TiltDegrees &&
+		c.spread(func(s Sample) float64 { return math.Log(scale(s.InterEye, s.Yaw)) }) <= math.Log(c.th.CloserRatio)
+}
+
+// spread is the range of get over the window.
+func (c *Challenge) spread(get func(Sample) float64) float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range c.window {
+		v := get(s)
+		lo, hi = min(lo, v), max(hi, v)
 	}
-	f := c.th.ReturnFraction
-	return maxYaw-minYaw <= f*c.th.TurnDegrees &&
-		maxRoll-minRoll <= f*c.th.TiltDegrees &&
-		math.Log(maxSc/minSc) <= f*math.Log(c.th.CloserRatio)
+	return hi - lo
 }
 
 func (c *Challenge) median(get func(Sample) float64) float64 {
@@ -249,6 +305,12 @@ func (c *Challenge) issue(i int, s Sample, dst []Event) []Event {
 		// Config and baseline were checked: this is a bug, not an input.
 		panic(fmt.Sprintf("challenge: %v", err))
 	}
+	// The detector starts from the pose at the issue (the baseline's last
+	// sample, or the one that passed the previous command): a head already
+	// turned then must come back before its movement counts, and one that
+	// starts moving right after is read from the next sample on, however
+	// far it has got by then on a slow source.
+	det.Update(s)
 	c.phase, c.index, c.det = phaseCommand, i, det
 	c.deadline = s.Time.Add(c.cfg.CommandTimeout)
 	c.progress, c.peak = 0, 0

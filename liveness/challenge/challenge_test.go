@@ -168,10 +168,10 @@ func TestChallengeFailures(t *testing.T) {
 		{"no frames: timeout by Tick", person{act: idle, perturb: gap(1, 100), tick: true}, challenge.ReasonTimeout, 6},
 		{"opposite movement", person{act: func(challenge.Event) (float64, bool) { return -1.6, true }}, challenge.ReasonWrongDirection, 0},
 		{"movement too small", person{act: func(challenge.Event) (float64, bool) { return 0.8, true }}, challenge.ReasonTimeout, 6},
-		{"face lost 0.5 s", person{act: obedient, perturb: during(0.2, 0.7, noFace)}, challenge.ReasonFaceLost, 0.2 + 0.3},
+		{"face lost 0.8 s", person{act: obedient, perturb: during(0.2, 1.0, noFace)}, challenge.ReasonFaceLost, 0.2 + 0.6},
 		{"face lost one frame", person{act: obedient, perturb: during(0.5, 0.5+1.0/fps, noFace)}, "", 0},
-		{"face lost 0.25 s", person{act: obedient, perturb: during(0.5, 0.75, noFace)}, "", 0},
-		{"no frames for 0.5 s", person{act: obedient, perturb: gap(0.2, 0.7)}, challenge.ReasonFaceLost, 0.7},
+		{"face lost 0.5 s", person{act: obedient, perturb: during(0.5, 1.0, noFace)}, "", 0},
+		{"no frames for 0.8 s", person{act: obedient, perturb: gap(0.2, 1.0)}, challenge.ReasonFaceLost, 1.0},
 		{"second face one frame", person{act: obedient, perturb: during(0.5, 0.5+1.0/fps, func(p *pose) { p.Faces = 2 })}, challenge.ReasonMultipleFaces, 0.5},
 		{"box jumps 0.7 widths", person{act: obedient, perturb: during(0.5, 100, func(p *pose) { p.DX = 0.7 * 150 })}, challenge.ReasonFaceJump, 0.5},
 		{"box moves 0.4 widths once", person{act: obedient, perturb: during(0.5, 100, func(p *pose) { p.DX = 0.4 * 150 })}, "", 0},
@@ -294,24 +294,25 @@ func TestChallengeBaselineWaits(t *testing.T) {
 			}
 			return true
 		}, 2.6},
-		{"face lost at 0.5 s for 0.4 s", func(t, _ float64, p *pose) bool {
-			if t >= 0.5 && t < 0.9 {
+		{"face lost at 0.5 s for 0.7 s", func(t, _ float64, p *pose) bool {
+			if t >= 0.5 && t < 1.2 {
 				*p = pose{}
 			}
 			return true
-		}, 0.9 + 0.6},
+		}, 1.2 + 0.6},
 		{"head sweeping for 2 s", func(t, _ float64, p *pose) bool {
 			if t < 2 {
 				p.Yaw = 40 * (t - 1)
 			}
 			return true
 		}, 2.6 - 12.5/40},
+		// The eye distance grows by CloserRatio in 0.6 s until 1.6 s.
 		{"walking closer for 2 s", func(t, _ float64, p *pose) bool {
 			if t < 2 {
 				p.InterEye = 30 + 15*t
 			}
 			return true
-		}, 2.0},
+		}, 1.6},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -388,5 +389,71 @@ func TestChallengeMirrored(t *testing.T) {
 				t.Fatalf("events %v, want turn_left to fail wrong_direction", kinds(evs))
 			}
 		})
+	}
+}
+
+// On a slow source the person may have turned well past the threshold by
+// the first frame after the command: that counts, because the detector
+// starts from the frame the command was issued on (frontal). A pose held
+// from before the command still does not.
+func TestChallengeMovementOnTheFirstFrameAfterTheIssue(t *testing.T) {
+	const dt = 1.0 / 6
+	var samples []challenge.Sample
+	add := func(p pose, n int) {
+		for range n {
+			samples = append(samples, sampleAt(uint64(len(samples)), float64(len(samples))*dt, p))
+		}
+	}
+	add(neutral, 5) // the baseline, 0.67 s; turn_left issued on the last
+	add(moved(challenge.TurnLeft, 1.4), 2)
+	add(neutral, 2)
+	c := newChallenge(t, challenge.Config{Fixed: []challenge.Command{challenge.TurnLeft}, Attempts: 1})
+	if evs := run(c, samples); !slices.Equal(kinds(evs), []string{"baseline", "issued:turn_left", "passed:turn_left", "succeeded"}) {
+		t.Errorf("turn on the first frame after the issue: events %v", kinds(evs))
+	}
+	// turn_right after turn_left: the head is still turned left when
+	// turn_left passes at 0.7 of the threshold; turn_right is then issued on
+	// that frame, and the swing back counts only once past neutral.
+	samples = samples[:0]
+	add(neutral, 5)
+	add(moved(challenge.TurnLeft, 1.4), 2)
+	add(moved(challenge.TurnLeft, 0.6), 2) // turn_left passes; turn_right issued
+	add(moved(challenge.TurnRight, 1.3), 2)
+	add(neutral, 2)
+	c = newChallenge(t, challenge.Config{Fixed: []challenge.Command{challenge.TurnLeft, challenge.TurnRight}, Attempts: 1})
+	if evs := run(c, samples); !c.Result().Passed {
+		t.Errorf("turn_left then turn_right at 6 fps: events %v", kinds(evs))
+	}
+}
+
+// A person holding a turn when the attempt starts gets no baseline: the
+// challenge waits (Waiting, for the turn_to_camera hint) until the face is
+// frontal, so the return to frontal cannot read as a movement. Before, the
+// held turn became the baseline: the return passed turn_left unasked and
+// failed turn_right wrong_direction.
+func TestChallengeWaitsForAFrontalBaseline(t *testing.T) {
+	for _, held := range []pose{moved(challenge.TurnRight, 0.6), moved(challenge.TurnLeft, 0.8), moved(challenge.TiltLeft, 0.8)} {
+		keys := []key{{0, held}, {1.5, held}, {1.7, neutral}, {2.5, neutral}}
+		keys = append(keys, gesture(2.6, challenge.TurnRight, 1.5)...)
+		keys = append(keys, key{4, neutral})
+		samples := script(keys...)
+		c := newChallenge(t, challenge.Config{Fixed: []challenge.Command{challenge.TurnRight}, Attempts: 1})
+		var evs []challenge.Event
+		var waited, waitedFrontal bool
+		for _, s := range samples {
+			evs = c.Step(s, evs)
+			if secs(s.Time) < 1.5 {
+				waited = waited || c.Waiting()
+			} else if secs(s.Time) > 2.3 {
+				waitedFrontal = waitedFrontal || c.Waiting()
+			}
+		}
+		b, ok := find(evs, challenge.KindBaseline)
+		if !ok || secs(b.Time) < 1.7 || !c.Result().Passed {
+			t.Errorf("held yaw %+.0f roll %+.0f: events %v (baseline at %.2f s), want the baseline once frontal and turn_right passed", held.Yaw, held.Roll, kinds(evs), secs(b.Time))
+		}
+		if !waited || waitedFrontal {
+			t.Errorf("held yaw %+.0f roll %+.0f: Waiting %v while turned, %v once frontal", held.Yaw, held.Roll, waited, waitedFrontal)
+		}
 	}
 }

@@ -4,7 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 )
+
+// WrongDirectionHold is how long the signal must stay past the opposite
+// threshold before a command fails wrong_direction: one noisy sample (YuNet
+// reads a yaw 7-10 degrees off on single frames of the shared clips:
+// fsanet_webcam_turns at 2.73 s, mediapipe_smile_turn at 2.24 s) does not
+// fail it. 100 ms is two frames at 10 fps, and about the gap between two
+// frames at 6 fps, so a real opposite movement, which lasts longer than
+// that, still fails at every rate phones send.
+const WrongDirectionHold = 100 * time.Millisecond
 
 // Baseline is the person's neutral pose and scale, in Sample units as the
 // frames are delivered (not mirrored): the zero every movement is measured
@@ -76,7 +86,8 @@ const (
 	Crossed
 	// Passed: crossed and came back below ReturnFraction of the threshold.
 	Passed
-	// WrongDirection: the signal went past the threshold the opposite way
+	// WrongDirection: the signal went past the threshold the opposite way,
+	// and stayed past it for WrongDirectionHold (on two samples at least),
 	// before crossing in the commanded one.
 	WrongDirection
 )
@@ -114,6 +125,9 @@ type Detector struct {
 	peak    float64 // largest response seen while armed (threshold units)
 	peakSeq uint64
 	last    float64 // progress after the last usable sample
+
+	opposite      bool      // the last usable sample was past the opposite threshold
+	oppositeSince time.Time // time of the first of those samples
 }
 
 // ErrInvalidDetector: NewDetector was given an unknown command, a baseline
@@ -191,6 +205,8 @@ func (d *Detector) Response(s Sample) (r float64, ok bool) {
 // When one sample both crosses back inside ReturnFraction and lies past the
 // opposite threshold (a head swung from one side to the other between two
 // frames of a slow source), the command passes: it was crossed and left.
+// Past the opposite threshold before the crossing, it fails once the
+// signal has stayed there for WrongDirectionHold (see State).
 func (d *Detector) Update(s Sample) (progress float64, st State) {
 	r, ok := d.Response(s)
 	if !ok || d.state.Final() {
@@ -211,7 +227,14 @@ func (d *Detector) Update(s Sample) (progress float64, st State) {
 		case r >= 1:
 			d.state = Crossed
 		case r <= -1:
-			d.state = WrongDirection
+			if !d.opposite {
+				d.opposite, d.oppositeSince = true, s.Time
+			} else if s.Time.Sub(d.oppositeSince) >= WrongDirectionHold {
+				d.state = WrongDirection
+			}
+		}
+		if r > -1 {
+			d.opposite = false
 		}
 	case Crossed:
 		if r < d.th.ReturnFraction {

@@ -52,7 +52,7 @@ func TestDetectorMovements(t *testing.T) {
 			{"just past the threshold", gesture(0, cmd, 1.05), false, challenge.Passed},
 			{"short of the threshold", gesture(0, cmd, 0.9), false, challenge.Armed},
 			{"opposite movement", gesture(0, cmd, -1.6), false, challenge.WrongDirection},
-			{"out without return", []key{{0, neutral}, {0.5, moved(cmd, 1.6)}, {1.5, moved(cmd, 0.6)}}, false, challenge.Crossed},
+			{"out without return", []key{{0, neutral}, {0.5, moved(cmd, 1.6)}, {1.5, moved(cmd, 0.75)}}, false, challenge.Crossed},
 			{"mirrored frames, opposite image movement", gesture(0, cmd, -1.6), true, challenge.Passed},
 			{"mirrored frames, same image movement", gesture(0, cmd, 1.6), true, challenge.WrongDirection},
 		}
@@ -197,5 +197,45 @@ func TestNewDetectorRejects(t *testing.T) {
 				t.Fatalf("err %v, want ErrInvalidDetector", err)
 			}
 		})
+	}
+}
+
+// Hysteresis: one sample past the opposite threshold (a misread frame) does
+// not fail the command, at any rate; the opposite movement held does, at
+// every rate phones send, even when a slow source shows it on two frames.
+func TestDetectorWrongDirectionNeedsAHeldMovement(t *testing.T) {
+	for _, rate := range rates {
+		dt := 1 / rate
+		at := func(i int, p pose) challenge.Sample { return sampleAt(uint64(i), float64(i)*dt, p) }
+		for _, cmd := range challenge.Commands() {
+			// Neutral, one frame misread far the other way, then the
+			// movement and its return.
+			d, err := challenge.NewDetector(cmd, neutralBase, challenge.DefaultThresholds())
+			if err != nil {
+				t.Fatal(err)
+			}
+			seq := []pose{neutral, neutral, moved(cmd, -2), neutral, moved(cmd, 0.6), moved(cmd, 1.3), moved(cmd, 0.4), neutral}
+			var st challenge.State
+			for i, p := range seq {
+				_, st = d.Update(at(i, p))
+			}
+			if st != challenge.Passed {
+				t.Errorf("%s at %.0f fps, one frame misread the other way: %v, want passed", cmd, rate, st)
+			}
+			// The opposite movement, on as few frames as the rate gives it
+			// in 0.2 s (2 at 6 fps).
+			d, _ = challenge.NewDetector(cmd, neutralBase, challenge.DefaultThresholds())
+			seq = []pose{neutral, neutral}
+			for range max(2, int(0.2*rate)) {
+				seq = append(seq, moved(cmd, -1.3))
+			}
+			seq = append(seq, neutral)
+			for i, p := range seq {
+				_, st = d.Update(at(i, p))
+			}
+			if st != challenge.WrongDirection {
+				t.Errorf("%s at %.0f fps, opposite movement held 0.2 s: %v, want wrong_direction", cmd, rate, st)
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package challenge_test
 
 import (
 	"math"
+	"os"
 	"time"
 
 	"github.com/biogate/biogate/liveness/challenge"
@@ -129,3 +130,6 @@ func find(evs []challenge.Event, k challenge.Kind) (challenge.Event, bool) {
 
 // secs is t as seconds since epoch.
 func secs(t time.Time) float64 { return t.Sub(epoch).Seconds() }
+
+// getenv is os.Getenv, for tests that print on request.
+func getenv(k string) string { return os.Getenv(k) }

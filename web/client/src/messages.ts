@@ -70,6 +70,8 @@ export interface Limits {
   idle_seconds: number;
   ping_seconds: number;
   max_attempts: number;
+  /** Milliseconds allowed for each liveness command, from its issue (each issued command repeats it as timeout_ms). */
+  command_timeout_ms: number;
 }
 
 export interface HelloMessage {
