@@ -184,6 +184,7 @@ type evalConfig struct {
 	timeout        time.Duration
 	maxTime        time.Duration
 	json           bool
+	jsonOut        string
 	models         string
 }
 
@@ -199,13 +200,20 @@ func runAttackEval(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "biogate attack-eval: %v\n", err)
 		return exitFailure
 	}
-	if c.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		fmt.Fprintf(stderr, "biogate attack-eval: %v\n", err)
+		return exitFailure
+	}
+	js = append(js, '\n')
+	if c.jsonOut != "" {
+		if err := os.WriteFile(c.jsonOut, js, 0o644); err != nil {
 			fmt.Fprintf(stderr, "biogate attack-eval: %v\n", err)
 			return exitFailure
 		}
+	}
+	if c.json {
+		stdout.Write(js)
 	} else {
 		printAttackEval(stdout, rep)
 	}
@@ -235,9 +243,10 @@ func parseAttackEval(args []string, stderr io.Writer) (c evalConfig, code int, d
 	fs.Float64Var(&c.genuineFPS, "genuine-fps", 10, "frames per second the genuine clips are relayed at, 1-15")
 	seed := fs.String("seed", "", "seed of each species' first session (session i uses seed+i; default random, reported)")
 	fs.IntVar(&c.concurrency, "concurrency", 1, fmt.Sprintf("sessions run at once, 1-%d, never two of one IIN", maxEvalConcurrency))
-	fs.DurationVar(&c.timeout, "timeout", 90*time.Second, "end a session without a result after this long")
+	fs.DurationVar(&c.timeout, "timeout", 150*time.Second, "end a session without a result after this long (longer than the gateway's --session-timeout, 120s by default, lets the gateway end it)")
 	fs.DurationVar(&c.maxTime, "max-time", time.Hour, "start no session after this long (the rest are not_run)")
-	fs.BoolVar(&c.json, "json", false, "print one JSON report")
+	fs.BoolVar(&c.json, "json", false, "print one JSON report instead of text (progress lines on stderr are left out too)")
+	fs.StringVar(&c.jsonOut, "json-out", "", "also write the JSON report to this file")
 	fs.StringVar(&c.models, "models", "", "models folder, for the photos' face detection (default $BIOGATE_MODELS, else the shared models)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, attackEvalHelp)
