@@ -148,6 +148,8 @@ type evalGroup struct {
 	Reasons        map[string]int `json:"reasons"`
 	MeanSeconds    float64        `json:"mean_session_seconds"`
 	CommandsFailed map[string]int `json:"command_failures"`
+	// BySource counts the outcomes per photo or clip.
+	BySource map[string]map[string]int `json:"by_source"`
 }
 
 // evalReport is what `biogate attack-eval --json` prints.
@@ -690,11 +692,16 @@ func summarize(c evalConfig, ss []evalSession) *evalReport {
 		name := string(s.Species)
 		g := groups[name]
 		if g == nil {
-			g = &evalGroup{Species: name, Outcomes: map[string]int{}, Reasons: map[string]int{}, CommandsFailed: map[string]int{}}
+			g = &evalGroup{Species: name, Outcomes: map[string]int{}, Reasons: map[string]int{}, CommandsFailed: map[string]int{},
+				BySource: map[string]map[string]int{}}
 			groups[name] = g
 		}
 		g.Sessions++
 		g.Outcomes[s.Outcome]++
+		if g.BySource[s.Source] == nil {
+			g.BySource[s.Source] = map[string]int{}
+		}
+		g.BySource[s.Source][s.Outcome]++
 		if !s.Presented {
 			rep.NotPresented++
 			g.NotPresented++
@@ -824,6 +831,14 @@ func printAttackEval(w io.Writer, r *evalReport) {
 	}
 	for _, g := range groups {
 		fmt.Fprintf(w, "  %-8s outcomes %s; reasons %s; command failures %s\n", g.Species, counts(g.Outcomes), counts(g.Reasons), counts(g.CommandsFailed))
+		srcs := make([]string, 0, len(g.BySource))
+		for src := range g.BySource {
+			srcs = append(srcs, src)
+		}
+		sort.Strings(srcs)
+		for _, src := range srcs {
+			fmt.Fprintf(w, "  %-8s   %s: %s\n", "", src, counts(g.BySource[src]))
+		}
 	}
 	fmt.Fprintf(w, "\nsessions (%.0f s in all, %.1f s a presented session on average)\n", r.WallSeconds, r.MeanSessionSecond)
 	for i := range r.Sessions {
