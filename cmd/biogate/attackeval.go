@@ -66,7 +66,8 @@ then ends in match, no_match, spoof, refused or error (the decision), or
 no_result (no result within --timeout). Sessions the gateway did not admit
 are not presented and count in no rate: locked_out, rate_limited, busy,
 key_busy, iin_in_session, another start error, or an HTTP refusal or
-connection failure (then named so); not_run when --max-time ran out.
+connection failure (then named so); not_run when --max-time ran out,
+interrupted when the run was stopped (SIGINT, SIGTERM).
   APCER(match)     = attack sessions ending match / attack sessions presented
                      (admitted as a match: the attack got a signed match)
   APCER(liveness)  = attack sessions whose liveness passed (the gateway sent
@@ -633,6 +634,9 @@ func runEvalSession(ctx context.Context, c evalConfig, src *sources, j evalJob, 
 	}
 	err := attack.Run(ctx, cfg, gen, s.Report)
 	s.Outcome, s.Presented = classify(s.Report, err)
+	if ctx.Err() != nil && s.Decision == "" { // the operator stopped the run
+		s.Outcome, s.Presented = "interrupted", false
+	}
 	s.PassedLiveness = s.Presented && (s.Submitted || s.Decision == string(outcome.Match) || s.Decision == string(outcome.NoMatch))
 	if err != nil {
 		s.Error = err.Error()
