@@ -17,6 +17,7 @@ const maxReplayFrames = 900
 type Replayer struct {
 	frames   [][]byte
 	interval time.Duration // the clip's frame interval
+	once     bool          // no loop: ErrEndOfFrames after the last frame
 }
 
 // NewReplayer decodes the clip at path once and keeps its frames as
@@ -63,10 +64,38 @@ func NewReplayer(path string, quality int) (*Replayer, error) {
 // Command implements Generator: a replay ignores the commands.
 func (r *Replayer) Command(outcome.Command, time.Duration) {}
 
-// Frame implements Generator: the clip's frame at elapsed time at, looped.
+// Frame implements Generator: the clip's frame at elapsed time at, looped
+// (or, from Once, ErrEndOfFrames after the last).
 func (r *Replayer) Frame(at time.Duration) ([]byte, error) {
-	i := int(at/r.interval) % len(r.frames)
-	return r.frames[i], nil
+	i := int(at / r.interval)
+	if r.once && i >= len(r.frames) {
+		return nil, ErrEndOfFrames
+	}
+	return r.frames[i%len(r.frames)], nil
+}
+
+// Cut returns a replayer of the clip's part from..to (to 0: the clip's
+// end), sharing r's frames; an error when the part holds no frame.
+func (r *Replayer) Cut(from, to time.Duration) (*Replayer, error) {
+	if from < 0 || (to != 0 && to <= from) {
+		return nil, fmt.Errorf("attack: clip part %s-%s: want 0 <= from < to", from, to)
+	}
+	i := int((from + r.interval - 1) / r.interval)
+	j := len(r.frames)
+	if to != 0 {
+		j = min(j, int(to/r.interval)+1)
+	}
+	if i >= j {
+		return nil, fmt.Errorf("attack: clip part %s-%s: no frames (the clip has %d, %s apart)", from, to, len(r.frames), r.interval)
+	}
+	return &Replayer{frames: r.frames[i:j], interval: r.interval, once: r.once}, nil
+}
+
+// Once returns a replayer of the same frames played once: after the last
+// frame, Frame returns ErrEndOfFrames (Run then sends end_of_frames), as a
+// phone app relaying a recording of a genuine session would.
+func (r *Replayer) Once() *Replayer {
+	return &Replayer{frames: r.frames, interval: r.interval, once: true}
 }
 
 // Frames returns the number of frames kept.

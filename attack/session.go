@@ -48,7 +48,32 @@ type SessionConfig struct {
 	Timeout time.Duration
 	// Out, if set, is a folder the frames sent are written to.
 	Out string
+	// Commands, if set, are fixed liveness commands asked for in start:
+	// for relaying a genuine recording that performs them (the gateway
+	// must allow fixed commands, and its result says they were fixed).
+	// An attack never sets them: it follows the random commands.
+	Commands []string
 }
+
+// ErrConnect: Run could not reach the gateway.
+var ErrConnect = errors.New("cannot connect to the gateway")
+
+// RefusedError: the gateway refused the WebSocket upgrade with an HTTP
+// status (401 a bad key, 429 the key's rate cap, 503 full), so no session
+// began.
+type RefusedError struct {
+	StatusCode int
+	Status     string
+	// Body is the start of the response's body (an error message).
+	Body string
+}
+
+func (e *RefusedError) Error() string { return fmt.Sprintf("attack: %s: %s", e.Status, e.Body) }
+
+// ErrEndOfFrames is what a Generator's Frame returns when it has no more
+// frames (a recording played once): Run then sends end_of_frames and
+// waits for the result.
+var ErrEndOfFrames = errors.New("attack: end of frames")
 
 // CommandReport is one issued command and how it ended.
 type CommandReport struct {
@@ -72,15 +97,18 @@ type Report struct {
 	Decision    string   `json:"decision"`
 	Reasons     []string `json:"reasons,omitempty"`
 	// PLive is the passive p(live), when the gateway reported it.
-	PLive    *float64        `json:"p_live,omitempty"`
-	Passive  string          `json:"passive,omitempty"`
-	Attempts int             `json:"attempts"`
-	Commands []CommandReport `json:"commands"`
-	Issued   int             `json:"commands_issued"`
-	Passed   int             `json:"commands_passed"`
-	Failed   int             `json:"commands_failed"`
-	Frames   int             `json:"frames_sent"`
-	Seconds  float64         `json:"duration_seconds"`
+	PLive   *float64 `json:"p_live,omitempty"`
+	Passive string   `json:"passive,omitempty"`
+	// Submitted: the gateway sent the session's frame to IDEC, so its
+	// liveness check (commands and passive) passed.
+	Submitted bool            `json:"submitted"`
+	Attempts  int             `json:"attempts"`
+	Commands  []CommandReport `json:"commands"`
+	Issued    int             `json:"commands_issued"`
+	Passed    int             `json:"commands_passed"`
+	Failed    int             `json:"commands_failed"`
+	Frames    int             `json:"frames_sent"`
+	Seconds   float64         `json:"duration_seconds"`
 	// Errors are the error codes the gateway sent.
 	Errors []string `json:"errors,omitempty"`
 }
@@ -134,9 +162,9 @@ func Run(ctx context.Context, cfg SessionConfig, gen Generator, rep *Report) err
 		if resp != nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 			resp.Body.Close()
-			return fmt.Errorf("attack: %s: %s", resp.Status, body)
+			return &RefusedError{StatusCode: resp.StatusCode, Status: resp.Status, Body: string(body)}
 		}
-		return fmt.Errorf("attack: %w", err)
+		return fmt.Errorf("attack: %w: %w", ErrConnect, err)
 	}
 	defer conn.Close()
 	var wmu sync.Mutex
@@ -148,7 +176,7 @@ func Run(ctx context.Context, cfg SessionConfig, gen Generator, rep *Report) err
 	}
 	start := protocol.Start{IIN: cfg.IIN, Modality: protocol.ModalityFace, ClientNonce: nonce(),
 		Consent: &protocol.Consent{TextID: "biogate-attack-consent-v1", TextSHA256: consentSHA, AcceptedAt: time.Now().UTC()},
-		Camera:  protocol.Camera{Mode: protocol.CameraRelay}}
+		Camera:  protocol.Camera{Mode: protocol.CameraRelay}, Commands: cfg.Commands}
 	msg, err := protocol.Encode(start)
 	if err != nil {
 		return err
@@ -205,6 +233,8 @@ func Run(ctx context.Context, cfg SessionConfig, gen Generator, rep *Report) err
 		case *protocol.Passive:
 			p := m.PLive
 			rep.PLive, rep.Passive = &p, string(m.Decision)
+		case *protocol.Submitting:
+			rep.Submitted = true
 		case *protocol.Result:
 			rep.Decision = string(m.Decision)
 			rep.Reasons = m.Reasons
@@ -241,7 +271,8 @@ func (r *Report) command(m *protocol.Command) {
 	}
 }
 
-// send sends gen's frames at cfg.FPS until ctx ends or a write fails.
+// send sends gen's frames at cfg.FPS until ctx ends, a write fails or gen
+// has no more (then it sends end_of_frames).
 func send(ctx context.Context, cfg SessionConfig, gen Generator, began time.Time, write func(int, []byte) error, frames *atomic.Int64) error {
 	t := time.NewTicker(time.Duration(float64(time.Second) / cfg.FPS))
 	defer t.Stop()
@@ -254,6 +285,14 @@ func send(ctx context.Context, cfg SessionConfig, gen Generator, began time.Time
 		}
 		now := time.Now()
 		jpeg, err := gen.Frame(now.Sub(began))
+		if errors.Is(err, ErrEndOfFrames) {
+			b, err := protocol.Encode(protocol.EndOfFrames{LastSeq: seq - 1})
+			if err != nil {
+				return err
+			}
+			write(websocket.TextMessage, b) // a failure: the reader sees the socket end
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@
 //	biogate capture --source SRC [--json] [--out DIR] [--timeout D] [--min-quality N]
 //	biogate liveness --source SRC [--commands c1,c2,c3] [--json] [--out DIR]
 //	biogate pad-eval --genuine PATH... --attack SPECIES=PATH... [--json] [--group NAME=TEXT] [--transform NAME|all]
+//	biogate attack-eval --gateway http://127.0.0.1:PORT --key KEY --species SPEC... --genuine CLIP... [--sessions N] [--photos P,...] [--iin IIN] [--json]
 //	biogate idec verify --idec URL --tls DIR --iin IIN --photo FILE [--json]
 //	biogate session --gateway http://HOST:PORT --key KEY --iin IIN [--relay SRC] [--commands c1,c2,...] [--json]
 //	biogate doc verify FILE [--jwks URL|FILE] [--json]
@@ -42,6 +43,7 @@ var commands = []command{
 	{"capture", "capture a face from a camera, a clip or a folder and report its quality", runCapture},
 	{"liveness", "run the liveness check (random commands and passive anti-spoofing) on a source", runLiveness},
 	{"pad-eval", "evaluate passive presentation attack detection (ISO/IEC 30107-3 APCER, BPCER, ACER)", runPADEval},
+	{"attack-eval", "run generated attack sessions and genuine clips against a loopback gateway: APCER per species, BPCER", runAttackEval},
 	{"idec", "verify a photo against IDEC's reference for an IIN (idec verify)", runIDEC},
 	{"session", "run one verification session against biogated, as a calling app would", runSession},
 	{"doc", "verify a signed result document against the gateway's keys (doc verify)", runDoc},
@@ -87,7 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: biogate COMMAND [flags]\n\ncommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'biogate COMMAND -h' for a command's flags.")
 }
