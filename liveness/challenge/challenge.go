@@ -108,11 +108,13 @@ func (c *Challenge) Step(s Sample, dst []Event) []Event {
 	if c.phase == phaseDone || (c.started && !s.Time.After(c.last)) {
 		return dst
 	}
+	prevSeq, prevTime := c.lastSeq, c.last
 	c.started, c.last, c.lastSeq = true, s.Time, s.Seq
 
 	if c.phase == phaseCommand && s.Time.After(c.deadline) {
 		return c.fail(dst, ReasonTimeout, s.Time, s.Seq)
 	}
+	c.unanalysed(prevSeq, prevTime, s)
 	reason, face := c.track(s)
 	if c.phase == phaseBaseline {
 		if reason != "" {
@@ -172,6 +174,23 @@ func jump(a, b box) float64 {
 	shift := turnShift * w * (math.Sin(b.yaw*math.Pi/180) - math.Sin(a.yaw*math.Pi/180))
 	dx, dy := b.cx-a.cx, b.cy-a.cy
 	return min(math.Hypot(dx, dy), math.Hypot(dx-shift, dy)) / w
+}
+
+// unanalysed accounts for frames the source numbered between the previous
+// sample (prevSeq at prevTime) and s that never became samples: the
+// capture loop dropped them while busy. They are unknown, not absent: when
+// the previous sample showed the face, it is taken to have stayed until
+// the last of them, one frame interval before s, so a gateway under load
+// does not fail a person for face_lost. A gap the source left (no frames
+// numbered) still counts as unseen. A relay client numbers its own
+// frames, so it can skip numbers; that gains it nothing it could not get
+// by sending frames.
+func (c *Challenge) unanalysed(prevSeq uint64, prevTime time.Time, s Sample) {
+	if !c.faceSeen || !c.lastFace.Equal(prevTime) || prevSeq == 0 || s.Seq <= prevSeq+1 {
+		return
+	}
+	n := s.Seq - prevSeq // frame intervals between the two samples
+	c.lastFace = s.Time.Add(-s.Time.Sub(prevTime) / time.Duration(min(n, 1<<20)))
 }
 
 // track checks that s continues the tracked face. face reports whether s

@@ -19,6 +19,10 @@ type person struct {
 	act     func(e challenge.Event) (amount float64, ok bool)
 	perturb func(t, issued float64, p *pose) (deliver bool)
 	tick    bool // call Tick with each sample's time instead of Step when a sample is dropped
+	// busy: a sample not delivered was numbered by the source and dropped
+	// by the gateway (the next sample's Seq skips it); otherwise the
+	// source sent nothing and Seq goes on without a hole.
+	busy bool
 }
 
 // obedient does every command with a clear movement.
@@ -32,6 +36,7 @@ func (pr person) live(c *challenge.Challenge, seconds float64) []challenge.Event
 	var evs []challenge.Event
 	var move []key
 	issued := -1.0
+	var seq uint64
 	for i := 0; float64(i)/fps <= seconds && !c.Done(); i++ {
 		t := float64(i) / fps
 		p := neutral
@@ -43,7 +48,10 @@ func (pr person) live(c *challenge.Challenge, seconds float64) []challenge.Event
 			deliver = pr.perturb(t, issued, &p)
 		}
 		n := len(evs)
-		s := sampleAt(uint64(i), t, p)
+		if deliver || pr.busy {
+			seq++
+		}
+		s := sampleAt(seq, t, p)
 		if deliver {
 			evs = c.Step(s, evs)
 		} else if pr.tick {
@@ -172,6 +180,7 @@ func TestChallengeFailures(t *testing.T) {
 		{"face lost one frame", person{act: obedient, perturb: during(0.5, 0.5+1.0/fps, noFace)}, "", 0},
 		{"face lost 0.5 s", person{act: obedient, perturb: during(0.5, 1.0, noFace)}, "", 0},
 		{"no frames for 0.8 s", person{act: obedient, perturb: gap(0.2, 1.0)}, challenge.ReasonFaceLost, 1.0},
+		{"frames not analysed for 0.8 s", person{act: obedient, perturb: gap(0.2, 1.0), busy: true}, "", 0},
 		{"second face one frame", person{act: obedient, perturb: during(0.5, 0.5+1.0/fps, func(p *pose) { p.Faces = 2 })}, challenge.ReasonMultipleFaces, 0.5},
 		{"box jumps 0.7 widths", person{act: obedient, perturb: during(0.5, 100, func(p *pose) { p.DX = 0.7 * 150 })}, challenge.ReasonFaceJump, 0.5},
 		{"box moves 0.4 widths once", person{act: obedient, perturb: during(0.5, 100, func(p *pose) { p.DX = 0.4 * 150 })}, "", 0},

@@ -128,8 +128,10 @@ type Config struct {
 	ReturnFraction float64
 
 	// LostGrace is how long the face may go unseen before the attempt fails
-	// (default 0.6 s): samples without a face, or a gap between samples
-	// (noticed when the next one arrives; Tick checks only the deadline).
+	// (default 0.6 s): samples without a face, or a gap in the source's
+	// frames (noticed when the next one arrives; Tick checks only the
+	// deadline). Frames the source numbered but the capture loop dropped
+	// while busy are not a gap (see Sample.Seq).
 	// It must exceed the source's frame interval: 0.6 s suits 5 fps and
 	// more.
 	LostGrace time.Duration

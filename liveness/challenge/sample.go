@@ -14,7 +14,10 @@ import "time"
 // 1 px as a frame without a face. Commands are in the person's own frame;
 // the package comment maps them onto these signs.
 type Sample struct {
-	// Seq is the frame's sequence number at its source.
+	// Seq is the frame's sequence number at its source (0: unknown).
+	// Numbers skipped between two samples are frames the source sent and
+	// the caller did not analyse: the face is presumed to have stayed
+	// through them.
 	Seq uint64
 	// Time is the frame's capture time; deadlines are measured on it.
 	Time time.Time
