@@ -554,9 +554,10 @@ func TestClipSessionsEndToEnd(t *testing.T) {
 	}
 }
 
-// checkCues: a new document (version 2) states each built-in liveness cue's
-// part in the passive decision, by name and in fusion order, and the model,
-// the primary cue, had evidence on a real face.
+// checkCues: a new document (version 2) states each liveness cue's part in
+// the passive decision, by name and in fusion order (the built-in ones, then
+// the daemon's added flat cue), and the model, the primary cue, had
+// evidence on a real face.
 func checkCues(t *testing.T, doc *document.Document) {
 	t.Helper()
 	p := doc.Liveness.Passive
@@ -564,7 +565,7 @@ func checkCues(t *testing.T, doc *document.Document) {
 	for _, c := range p.Cues {
 		names = append(names, c.Name)
 	}
-	want := []string{liveness.CueModel, liveness.CueScreen, liveness.CuePrint, liveness.CueMotion}
+	want := []string{liveness.CueModel, liveness.CueScreen, liveness.CuePrint, liveness.CueMotion, liveness.CueFlat}
 	if doc.V != document.Version || !slices.Equal(names, want) || !p.Cues[0].Available || p.Cues[0].Contribution == 0 {
 		t.Errorf("document v%d passive cues %+v; want version %d with %v, the model available", doc.V, p.Cues, document.Version, want)
 	}

@@ -134,7 +134,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if cfg.OpenCVThreads > 0 {
 		models.SetNumThreads(cfg.OpenCVThreads)
 	}
-	pipe, err := pipeline.New(models.Dir(cfg.Models), cfg.MaxSessions, liveness.Config{})
+	// Added liveness cues, fresh for each session: flat decides
+	// flat_presentation (a photo warped or moved as a plane).
+	lcfg := liveness.Config{Cues: func() []liveness.Cue { return []liveness.Cue{liveness.NewFlatCue()} }}
+	pipe, err := pipeline.New(models.Dir(cfg.Models), cfg.MaxSessions, lcfg)
 	if err != nil {
 		return fmt.Errorf("models: %w", err)
 	}
