@@ -16,6 +16,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/biogate/biogate/attack"
+	"github.com/biogate/biogate/capture"
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/models"
@@ -160,8 +161,9 @@ func attackSource(t testing.TB, photo *attack.Image, face models.Face, sp attack
 	}
 }
 
-// flatPhotos are the shared photos attacks are made from.
-var flatPhotos = []string{"obama.jpg", "biden.jpg", "train_alex_lacamoire_img1.jpg", "obama2.jpg", "tests_obama3.jpg"}
+// flatPhotos are the shared photos attacks are made from (the last,
+// alex-lacamoire.png, was not used while the cue was designed).
+var flatPhotos = []string{"obama.jpg", "biden.jpg", "train_alex_lacamoire_img1.jpg", "obama2.jpg", "tests_obama3.jpg", "alex-lacamoire.png"}
 
 func loadAttackPhoto(t testing.TB, name string) (*attack.Image, models.Face) {
 	t.Helper()
@@ -272,4 +274,69 @@ func TestFlatCueContract(t *testing.T) {
 	if r, n := c.Ratio(); n != 0 || !math.IsNaN(r) {
 		t.Errorf("after Reset: %v %d", r, n)
 	}
+}
+
+// flatBenchShots returns a rest frame, the frame after it and a peak of a
+// generated move_closer, as the cue keeps them, and the frames' CueFrames'
+// source image for ObserveFrame's cost.
+func flatBenchFrames(b *testing.B) (*rig, []gocv.Mat, []time.Time) {
+	r := newRig(b)
+	photo, face := loadAttackPhoto(b, "obama.jpg")
+	next := attackSource(b, photo, face, attack.Warp, 5, 10)
+	var imgs []gocv.Mat
+	var times []time.Time
+	for {
+		img, at, ok := next()
+		if !ok {
+			break
+		}
+		imgs = append(imgs, img)
+		times = append(times, at)
+	}
+	b.Cleanup(func() {
+		for _, m := range imgs {
+			m.Close()
+		}
+	})
+	return r, imgs, times
+}
+
+// BenchmarkFlatObserve is the flat cue's cost over a whole generated
+// session (about 100 frames at 10 fps, three movements measured), per
+// frame: what it adds to the capture loop. Analysis is done beforehand.
+//
+//	taskset -c 0 go test ./liveness -run '^$' -bench Flat -benchtime 20x
+func BenchmarkFlatObserve(b *testing.B) {
+	models.SetNumThreads(1)
+	b.Cleanup(func() { models.SetNumThreads(-1) })
+	r, imgs, _ := flatBenchFrames(b)
+	ans := make([]capture.Analysis, len(imgs))
+	boxes := make([]models.Rect, len(imgs))
+	for i, img := range imgs {
+		an, err := r.an.Analyze(img)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ans[i] = an
+		ans[i].Faces = append([]models.Face(nil), an.Faces...)
+		if f, ok := an.SubjectFace(); ok {
+			boxes[i] = f.Box
+		}
+	}
+	b.ResetTimer()
+	moves := 0
+	for range b.N {
+		c := NewFlatCue()
+		for i, img := range imgs {
+			if boxes[i].W == 0 {
+				c.SkipFrame()
+				continue
+			}
+			c.ObserveFrame(&CueFrame{Image: img, Face: boxes[i], Analysis: &ans[i]})
+		}
+		_, n := c.Ratio()
+		moves += n
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(imgs))/1e6, "ms/frame")
+	b.ReportMetric(float64(moves)/float64(b.N), "movements/session")
 }
