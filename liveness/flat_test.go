@@ -42,11 +42,12 @@ type flatOutcome struct {
 	available bool
 	decidedBy string
 	reason    outcome.Reason
+	all       []float64 // every movement's ratio
 }
 
 func (o flatOutcome) String() string {
-	return fmt.Sprintf("ratio %.2f over %d movements, score %.2f (available %v), decided by %q",
-		o.ratio, o.moves, o.score, o.available, o.decidedBy)
+	return fmt.Sprintf("ratio %.2f over %d movements %.2f, score %.2f (available %v), decided by %q",
+		o.ratio, o.moves, o.all, o.score, o.available, o.decidedBy)
 }
 
 // flatSession runs frames through a Passive with a FlatCue and returns
@@ -76,7 +77,7 @@ func (r *rig) flatSession(t testing.TB, next func() (gocv.Mat, time.Time, bool))
 		img.Close()
 	}
 	res := p.Result()
-	o := flatOutcome{decidedBy: res.DecidedBy, reason: res.Reason}
+	o := flatOutcome{decidedBy: res.DecidedBy, reason: res.Reason, all: cue.all}
 	o.ratio, o.moves = cue.Ratio()
 	for _, c := range res.Cues {
 		if c.Name == CueFlat {
