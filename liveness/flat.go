@@ -111,6 +111,7 @@ type FlatCue struct {
 	ratio            float64   // smallest ratio so far; NaN before any
 	moves            int       // movements measured
 	all              []float64 // every movement's ratio, in order (tests)
+	unmeasured       int       // movements seen but not measured (tests)
 }
 
 // NewFlatCue returns a flat-presentation cue with an empty session.
@@ -223,14 +224,17 @@ func (c *FlatCue) shot(f *CueFrame) *flatShot {
 // measure takes the movement from the rest frame to the peak.
 func (c *FlatCue) measure() {
 	if c.rest == nil || c.next == nil || c.peak == nil {
+		c.unmeasured++
 		return
 	}
 	floor, ok := flatResidual(c.rest, c.next)
 	if !ok || floor > flatMaxFloor {
+		c.unmeasured++
 		return
 	}
 	res, ok := flatResidual(c.rest, c.peak)
 	if !ok {
+		c.unmeasured++
 		return
 	}
 	r := res / math.Max(floor, flatMinFloor)

@@ -26,6 +26,7 @@ import (
 // flatGenuine are the shared clips with real movements (turns, tilts,
 // move_closer) and steady ones; none may be decided flat.
 var flatGenuine = []string{
+	"video/minivision/minivision_live_replay_print.mp4",
 	"video/fsanet/fsanet_webcam_turns.mp4",
 	"video/intel_sample_videos/intel_female_headturn.mp4",
 	"video/mediapipe/mediapipe_smile_turn.mp4",
@@ -43,11 +44,13 @@ type flatOutcome struct {
 	decidedBy string
 	reason    outcome.Reason
 	all       []float64 // every movement's ratio
+	// unmeasured counts movements seen but not measured.
+	unmeasured int
 }
 
 func (o flatOutcome) String() string {
-	return fmt.Sprintf("ratio %.2f over %d movements %.2f, score %.2f (available %v), decided by %q",
-		o.ratio, o.moves, o.all, o.score, o.available, o.decidedBy)
+	return fmt.Sprintf("ratio %.2f over %d movements %.2f (%d unmeasured), score %.2f (available %v), decided by %q",
+		o.ratio, o.moves, o.all, o.unmeasured, o.score, o.available, o.decidedBy)
 }
 
 // flatSession runs frames through a Passive with a FlatCue and returns
@@ -77,7 +80,7 @@ func (r *rig) flatSession(t testing.TB, next func() (gocv.Mat, time.Time, bool))
 		img.Close()
 	}
 	res := p.Result()
-	o := flatOutcome{decidedBy: res.DecidedBy, reason: res.Reason, all: cue.all}
+	o := flatOutcome{decidedBy: res.DecidedBy, reason: res.Reason, all: cue.all, unmeasured: cue.unmeasured}
 	o.ratio, o.moves = cue.Ratio()
 	for _, c := range res.Cues {
 		if c.Name == CueFlat {
