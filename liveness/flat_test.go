@@ -26,7 +26,6 @@ import (
 // flatGenuine are the shared clips with real movements (turns, tilts,
 // move_closer) and steady ones; none may be decided flat.
 var flatGenuine = []string{
-	"video/minivision/minivision_live_replay_print.mp4",
 	"video/fsanet/fsanet_webcam_turns.mp4",
 	"video/intel_sample_videos/intel_female_headturn.mp4",
 	"video/mediapipe/mediapipe_smile_turn.mp4",
