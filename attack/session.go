@@ -111,6 +111,9 @@ type Report struct {
 	Seconds   float64         `json:"duration_seconds"`
 	// Errors are the error codes the gateway sent.
 	Errors []string `json:"errors,omitempty"`
+	// Document is the result's signed document (a JWS), for a caller
+	// that verifies it; not in the JSON report.
+	Document string `json:"-"`
 }
 
 // FullAttempt reports whether every command of some attempt passed.
@@ -239,6 +242,7 @@ func Run(ctx context.Context, cfg SessionConfig, gen Generator, rep *Report) err
 			rep.Decision = string(m.Decision)
 			rep.Reasons = m.Reasons
 			rep.Attempts = m.Attempts
+			rep.Document = m.Document
 			return nil
 		case *protocol.ErrorMessage:
 			rep.Errors = append(rep.Errors, string(m.Code))

@@ -84,7 +84,8 @@ func runLiveness(args []string, stdout, stderr io.Writer) int {
 	defer spoof.Close()
 
 	var events []challenge.Event
-	cfg := liveness.Config{Challenge: ccfg}
+	cfg := liveness.Config{Challenge: ccfg,
+		Cues: func() []liveness.Cue { return []liveness.Cue{liveness.NewFlatCue()} }}
 	cfg.Capture.Timeout = *timeout
 	var t0 time.Time
 	cfg.OnEvent = func(e challenge.Event) {
@@ -147,6 +148,14 @@ func runLiveness(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "passive   %s, p(live) %.3f over %d frames (model %.3f, screen %.2f, print %.2f, motion %.2f)\n",
 			p.Decision, p.Live, p.Frames, p.Model, p.Screen, p.Print, p.Motion)
+		for _, c := range p.Cues {
+			if c.Name == liveness.CueFlat {
+				fmt.Fprintf(stdout, "flat      score %.2f (available %v, decides at %.2f or below)\n", c.Score, c.Available, liveness.NewFlatCue().DecideBelow())
+			}
+		}
+		if p.DecidedBy != "" {
+			fmt.Fprintf(stdout, "decided   by cue %s\n", p.DecidedBy)
+		}
 	}
 	if res.Verdict != liveness.Live {
 		return exitNoResult

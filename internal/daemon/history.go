@@ -60,10 +60,11 @@ func (h *frameHistory) Record(session string, hs []liveness.FrameHash) error {
 }
 
 // sessionCues returns the cues the daemon adds to every session, fresh:
+// the flat cue (flat_presentation: a photo warped or moved as a plane),
 // the stream cue, and the replay cue over history (none when history is
 // nil: replay checks off).
 func sessionCues(history *frameHistory) []liveness.Cue {
-	cues := []liveness.Cue{liveness.NewStream()}
+	cues := []liveness.Cue{liveness.NewFlatCue(), liveness.NewStream()}
 	if history != nil {
 		cues = append(cues, liveness.NewReplay(history))
 	}
