@@ -270,8 +270,8 @@ func TestFlatCueContract(t *testing.T) {
 		t.Errorf("ratio 1.1: %v %v, want decided", s, ok)
 	}
 	c.ratio = 3
-	if s, _ := c.Score(); s <= 0.5 {
-		t.Errorf("ratio 3: %v, want above neutral", s)
+	if s, _ := c.Score(); s != 0.5 {
+		t.Errorf("ratio 3: %v, want neutral (a hand-made cue never pushes towards live)", s)
 	}
 	c.Reset()
 	if r, n := c.Ratio(); n != 0 || !math.IsNaN(r) {
