@@ -73,34 +73,8 @@ go build -o "$out/bin/" ./cmd/biogate ./cmd/biogated ./cmd/idec-emulator
 bin="$out/bin"
 log() { echo "attack-eval: $*" >&2; }
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-# wait_port PORT NAME PID: until PORT accepts connections, or the process dies.
-wait_port() {
-  for _ in $(seq 1 300); do
-    if ! kill -0 "$3" 2>/dev/null; then log "$2 exited; its log:"; cat "$out/$2.log" >&2; exit 1; fi
-    if /usr/bin/python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$1" 2>/dev/null; then return 0; fi
-    sleep 0.2
-  done
-  log "$2 did not start; its log:"; cat "$out/$2.log" >&2; exit 1
-}
-
-# wait_ready URL NAME PID: until URL answers 200, or the process dies.
-wait_ready() {
-  for _ in $(seq 1 300); do
-    if ! kill -0 "$3" 2>/dev/null; then log "$2 exited; its log:"; cat "$out/$2.log" >&2; exit 1; fi
-    if /usr/bin/python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$1" 2>/dev/null; then return 0; fi
-    sleep 0.2
-  done
-  log "$2 did not become ready; its log:"; cat "$out/$2.log" >&2; exit 1
-}
-
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
+# free_port, wait_port, wait_ready and the processes stopped on exit.
+source hack/procs.sh
 
 # enrol IIN PHOTO
 enrol() { "$bin/idec-emulator" enroll --gallery "$out/gallery" --iin "$1" --photo "$2" > /dev/null; }
