@@ -73,5 +73,10 @@ echo "== benchmarks compile and run once"
 go test -run '^$' -bench . -benchtime 1x "${pkgs[@]}" > /tmp/biogate-bench-smoke.txt 2>&1 || { cat /tmp/biogate-bench-smoke.txt; exit 1; }
 grep -E '^(ok|FAIL|---)' /tmp/biogate-bench-smoke.txt || true
 
+echo "== Debian packages: build, install, run, upgrade, purge (hack/package-test.sh)"
+pt_start=$SECONDS
+bash hack/package-test.sh
+echo "package-test: $((SECONDS - pt_start)) s"
+
 echo "== web: kiosk page build check, client unit tests, browser tests"
 bash hack/web-test.sh
