@@ -78,5 +78,8 @@ pt_start=$SECONDS
 bash hack/package-test.sh
 echo "package-test: $((SECONDS - pt_start)) s"
 
+echo "== Helm chart: render deploy/helm/biogate and decode it into k8s.io/api types (its own module)"
+(cd deploy/helm && go test -count=1 ./...)
+
 echo "== web: kiosk page build check, client unit tests, browser tests"
 bash hack/web-test.sh
