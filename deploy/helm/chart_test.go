@@ -110,7 +110,7 @@ func set(vals map[string]any, path string, v any) map[string]any {
 
 func TestDefaultsDecodeStrictly(t *testing.T) {
 	m := mustRender(t, required())
-	want := []string{"deployment.yaml", "hpa.yaml", "ingress.yaml", "pdb.yaml", "service.yaml"}
+	want := []string{"deployment.yaml", "hpa.yaml", "ingress.yaml", "networkpolicy.yaml", "pdb.yaml", "service.yaml"}
 	if got := keys(m); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("rendered %v, want %v", got, want)
 	}
@@ -124,6 +124,12 @@ func TestDefaultsDecodeStrictly(t *testing.T) {
 	decode(t, m, "pdb.yaml", &p)
 	var h autoscalingv2.HorizontalPodAutoscaler
 	decode(t, m, "hpa.yaml", &h)
+	var np networkingv1.NetworkPolicy
+	decode(t, m, "networkpolicy.yaml", &np)
+	if len(np.Spec.Ingress) != 2 || np.Spec.Ingress[0].Ports[0].Port.String() != "https" || np.Spec.Ingress[1].Ports[0].Port.String() != "metrics" ||
+		np.Spec.Ingress[0].From[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != "ingress-nginx" {
+		t.Errorf("networkpolicy %+v", np.Spec)
+	}
 	if s.Spec.Selector["app.kubernetes.io/instance"] != "relay" || d.Spec.Selector.MatchLabels["app.kubernetes.io/instance"] != "relay" {
 		t.Errorf("selectors: service %v, deployment %v", s.Spec.Selector, d.Spec.Selector.MatchLabels)
 	}
@@ -315,5 +321,42 @@ func TestRequiredValuesFailClearly(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("without %s: %v, want an error saying %q", path, err, msg)
 		}
+	}
+}
+
+// TestExampleValues renders the CloudNativePG example and decodes every
+// object it makes.
+func TestExampleValues(t *testing.T) {
+	vals, err := chartutil.ReadValuesFile("examples/values-cnpg.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustRender(t, vals.AsMap())
+	var d appsv1.Deployment
+	decode(t, m, "deployment.yaml", &d)
+	var s corev1.Service
+	decode(t, m, "service.yaml", &s)
+	var i networkingv1.Ingress
+	decode(t, m, "ingress.yaml", &i)
+	var np networkingv1.NetworkPolicy
+	decode(t, m, "networkpolicy.yaml", &np)
+	var p policyv1.PodDisruptionBudget
+	decode(t, m, "pdb.yaml", &p)
+	var h autoscalingv2.HorizontalPodAutoscaler
+	decode(t, m, "hpa.yaml", &h)
+	if _, ok := m["servicemonitor.yaml"]; !ok {
+		t.Error("no ServiceMonitor")
+	}
+	var dsn *corev1.SecretKeySelector
+	for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == "BIOGATED_EVIDENCE" && e.ValueFrom != nil {
+			dsn = e.ValueFrom.SecretKeyRef
+		}
+	}
+	if dsn == nil || dsn.Name != "biogate-pg-app" || dsn.Key != "uri" {
+		t.Errorf("DSN from %+v, want CloudNativePG's secret biogate-pg-app key uri", dsn)
+	}
+	if len(h.Spec.Metrics) != 2 {
+		t.Errorf("hpa metrics %+v", h.Spec.Metrics)
 	}
 }
