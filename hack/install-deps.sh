@@ -22,6 +22,9 @@ PKGS=(
   # a font with Kazakh and Russian letters for legible screenshots. Node.js
   # and npm come with the machine (Node 20; Debian 12's own is too old).
   chromium fonts-dejavu-core
+  # the Debian packages (hack/package.sh: dpkg-shlibdeps; hack/package-test.sh:
+  # adduser, systemd-analyze)
+  dpkg-dev adduser systemd
 )
 
 SUDO=""
