@@ -18,6 +18,9 @@ PKGS=(
   python3-opencv python3-numpy
   # the evidence store's PostgreSQL tests (a throwaway server per run)
   postgresql
+  # the document signing key on a PKCS#11 token: SoftHSM2 tokens made in a
+  # temporary folder by gateway/document/token's tests and biogated's
+  softhsm2
   # the kiosk page's browser tests (hack/web-test.sh): Debian's browser and
   # a font with Kazakh and Russian letters for legible screenshots. Node.js
   # and npm come with the machine (Node 20; Debian 12's own is too old).

@@ -8,6 +8,7 @@
 //	biogate idec verify --idec URL --tls DIR --iin IIN --photo FILE [--json]
 //	biogate session --gateway http://HOST:PORT --key KEY --iin IIN [--relay SRC] [--commands c1,c2,...] [--json]
 //	biogate doc verify FILE [--jwks URL|FILE] [--json]
+//	biogate keys init|list|rotate --token pkcs11:URI [--json|--jwks]
 //	biogate evidence verify|stats|export [--store DSN] [...]
 //	biogate finger devices [--json] | finger capture [--device SPEC] --out FILE.png [--timeout D] [--json]
 //
@@ -47,6 +48,7 @@ var commands = []command{
 	{"idec", "verify a photo against IDEC's reference for an IIN (idec verify)", runIDEC},
 	{"session", "run one verification session against biogated, as a calling app would", runSession},
 	{"doc", "verify a signed result document against the gateway's keys (doc verify)", runDoc},
+	{"keys", "make, list and rotate the document signing key on a PKCS#11 token (HSM, TPM): keys init|list|rotate --token URI", runKeys},
 	{"evidence", "verify the evidence chain, count outcomes for the regulator, export a document for an auditor", runEvidence},
 	{"finger", "list USB fingerprint readers and capture a fingerprint to a PNG (finger devices, finger capture)", runFinger},
 }

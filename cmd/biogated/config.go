@@ -60,6 +60,9 @@ type Config struct {
 	Retention    time.Duration `yaml:"retention" help:"drop evidence images older than this; documents and hashes stay (0: keep)"`
 	// KeyRotation is the document signing key's lifetime; 0 never rotates.
 	KeyRotation time.Duration `yaml:"key_rotation" help:"rotate the document signing key this often (0: never); old public keys stay in the JWKS"`
+	// SigningKey is a PKCS#11 URI of the document signing key on an HSM
+	// or TPM; empty: the Ed25519 key file in DATA/keys.
+	SigningKey string `yaml:"signing_key" help:"document signing key on a PKCS#11 token (HSM, TPM): 'pkcs11:token=LABEL;object=KEY?module-path=LIB.so&pin-source=file:PINFILE', made with 'biogate keys init --token URI' (default: the Ed25519 key file in DATA/keys)"`
 	// MaxAttempts failed attempts within Lockout lock an IIN out.
 	MaxAttempts int `yaml:"max_attempts" help:"failed attempts (a failed command, a spoof, a no_match), across sessions, that lock an IIN out"`
 	// Lockout is how long failures count and an IIN stays locked.
@@ -164,6 +167,7 @@ func (c Config) daemon() daemon.Config {
 		Retention:          c.Retention,
 		ReplayWindow:       c.ReplayWindow,
 		KeyRotation:        c.KeyRotation,
+		SigningKey:         c.SigningKey,
 		MaxAttempts:        c.MaxAttempts,
 		Lockout:            c.Lockout,
 		AllowFixedCommands: c.AllowFixedCommands,

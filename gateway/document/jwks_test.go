@@ -1,8 +1,12 @@
 package document
 
 import (
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -128,5 +132,71 @@ func TestParseJWKS(t *testing.T) {
 		if c.ok && (len(ks) != 1 || ks[0].ID != "k") {
 			t.Errorf("%s: keys %+v", c.name, ks)
 		}
+	}
+}
+
+// TestES256KeysRoundTripAndVerify: a P-256 key (a PKCS#11 token's) goes
+// through MarshalJWKS and ParseJWKS with its period, beside an Ed25519 key,
+// and a document it signs verifies with the parsed set; one signed by the
+// Ed25519 key under the P-256 key's id does not.
+func TestES256KeysRoundTripAndVerify(t *testing.T) {
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid, err := Thumbprint(&ecKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := NewKeySigner(kid, jose.ES256, ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, edKey := newEd25519(t, t0.Add(-time.Hour))
+	edKey.RetiredAt, edKey.NotAfter = t0, t0.Add(time.Hour)
+	ecPub := Key{ID: kid, Algorithm: jose.ES256, Public: &ecKey.PublicKey, NotBefore: t0}
+	data, err := MarshalJWKS(KeySet{edKey, ecPub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"kty": "EC"`) || !strings.Contains(string(data), `"alg": "ES256"`) {
+		t.Errorf("JWKS without an EC ES256 key:\n%s", data)
+	}
+	ks, err := ParseJWKS(data)
+	if err != nil || len(ks) != 2 {
+		t.Fatalf("%v, %d keys", err, len(ks))
+	}
+	got := ks[1]
+	if got.ID != kid || got.Algorithm != jose.ES256 || !got.NotBefore.Equal(t0) || !got.Public.(*ecdsa.PublicKey).Equal(&ecKey.PublicKey) {
+		t.Errorf("read back %+v", got)
+	}
+	now := t0.Add(time.Minute)
+	if _, err := Verify(mustSign(t, es, sample(now)), ks, now); err != nil {
+		t.Errorf("ES256 document: %v", err)
+	}
+	_, edPriv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := NewKeySigner(kid, jose.EdDSA, edPriv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(mustSign(t, forged, sample(now)), ks, now); !errors.Is(err, ErrAlgorithm) {
+		t.Errorf("EdDSA document under the P-256 key's id: %v, want ErrAlgorithm", err)
+	}
+	x, y := b64.EncodeToString(ecKey.X.FillBytes(make([]byte, 32))), b64.EncodeToString(ecKey.Y.FillBytes(make([]byte, 32)))
+	offCurve := b64.EncodeToString(make([]byte, 32))
+	for _, c := range []struct{ name, jwk string }{
+		{"another alg", `{"kty":"EC","crv":"P-256","kid":"k","alg":"EdDSA","x":"` + x + `","y":"` + y + `"}`},
+		{"no y", `{"kty":"EC","crv":"P-256","kid":"k","x":"` + x + `"}`},
+		{"off the curve", `{"kty":"EC","crv":"P-256","kid":"k","x":"` + x + `","y":"` + offCurve + `"}`},
+	} {
+		if _, err := ParseJWKS([]byte(`{"keys":[` + c.jwk + `]}`)); err == nil {
+			t.Errorf("%s: parsed", c.name)
+		}
+	}
+	if _, err := ParseJWKS([]byte(`{"keys":[{"kty":"EC","crv":"P-384","kid":"p384","x":"AA","y":"AA"}]}`)); err == nil {
+		t.Error("a set of only P-384 keys parsed")
 	}
 }

@@ -16,7 +16,8 @@ const Type = "biogate-result+jws"
 
 // Signer signs documents: the one thing a signing key must do, so that a
 // key in an HSM or a signature under the national CA (GOST, through
-// NCALayer) can replace the default Ed25519 key without changing callers.
+// NCALayer) or a PKCS#11 token (gateway/document/token) can replace the
+// default Ed25519 key without changing callers.
 type Signer interface {
 	// Sign returns payload as a JWS in compact serialisation whose
 	// protected header names the algorithm ("alg"), the key ("kid") and

@@ -74,6 +74,12 @@ type Config struct {
 	ReplayWindow time.Duration
 	// KeyRotation is the document signing key's lifetime; 0 never rotates.
 	KeyRotation time.Duration
+	// SigningKey is where the document signing key lives: "" for the
+	// Ed25519 keyring in DATA/keys (made on the first start), or a PKCS#11
+	// URI (RFC 7512, pkcs11:token=...;object=...?module-path=...&pin-source=...)
+	// naming a key made on an HSM or TPM with biogate keys init: ES256,
+	// the private key never leaving the token.
+	SigningKey string
 	// MaxAttempts failed attempts within Lockout, across sessions, lock an
 	// IIN out [3] (gateway.Config.MaxAttempts).
 	MaxAttempts int

@@ -28,6 +28,7 @@ import (
 
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/gateway"
+	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/gateway/iin"
@@ -215,7 +216,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Evidence:           rec.store,
 		SubjectKey:         rec.subjectKey,
 		ID:                 rec.gatewayID,
-		JWKS:               rec.keys.Handler(),
+		JWKS:               document.JWKSHandler(rec.keys.Keys),
 		UI:                 web.Handler(), // the kiosk page at /; its sessions need a key
 		Version:            cfg.Version,
 		Logger:             log.With("part", "gateway"),

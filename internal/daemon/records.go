@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/biogate/biogate/gateway/document"
+	"github.com/biogate/biogate/gateway/document/token"
 	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/evidence/checkpoint"
 )
@@ -25,9 +26,19 @@ const witnessQueue = 1024
 // are appended to.
 const CheckpointFile = "evidence-checkpoints.jsonl"
 
+// signingKeys are the document signing keys: the file keyring
+// (*document.Keyring) or a PKCS#11 token's (*token.Keyring).
+type signingKeys interface {
+	document.Signer
+	// KeyID is the current key's id.
+	KeyID() (string, error)
+	// Keys are the public keys with their validity periods, for the JWKS.
+	Keys() (document.KeySet, error)
+}
+
 // records are the daemon's signing keys and evidence store.
 type records struct {
-	keys       *document.Keyring
+	keys       signingKeys
 	store      evidence.Store // checkpointed
 	subjectKey []byte
 	// gatewayID names this daemon's gateway on the store (its leases).
@@ -39,15 +50,22 @@ type records struct {
 // first start), the evidence store (migrated) and the keys of images and
 // subjects.
 func openRecords(ctx context.Context, cfg Config, log *slog.Logger) (*records, error) {
-	keys, err := document.NewKeyring(document.KeyringConfig{Dir: filepath.Join(cfg.Data, "keys"), RotateEvery: cfg.KeyRotation})
+	keys, closeKeys, where, err := openSigningKeys(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("signing keys: %w", err)
+		return nil, err
 	}
 	kid, err := keys.KeyID()
 	if err != nil {
+		closeKeys()
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	log.Info("loaded", "part", "signing key", "kid", kid, "rotate_every", cfg.KeyRotation)
+	log.Info("loaded", "part", "signing key", "kid", kid, "where", where, "rotate_every", cfg.KeyRotation)
+	ok := false
+	defer func() {
+		if !ok {
+			closeKeys()
+		}
+	}()
 
 	orDefault := func(v, name string) string {
 		if v == "" {
@@ -76,7 +94,8 @@ func openRecords(ctx context.Context, cfg Config, log *slog.Logger) (*records, e
 		return nil, fmt.Errorf("--evidence: %w", err)
 	}
 	log.Info("loaded", "part", "evidence store", "kind", strings.SplitN(dsn, ":", 2)[0])
-	r := &records{keys: keys, subjectKey: subjectKey, gatewayID: gatewayID, closers: []func() error{store.Close}}
+	r := &records{keys: keys, subjectKey: subjectKey, gatewayID: gatewayID, closers: []func() error{store.Close, closeKeys}}
+	ok = true // r.close closes the keys from here on
 
 	// Every append is followed by a signed checkpoint in the data folder
 	// (and at the witness): the chain's end, anchored outside the database.
@@ -120,6 +139,29 @@ func openRecords(ctx context.Context, cfg Config, log *slog.Logger) (*records, e
 	r.store = checkpoint.NewStore(store, cpLog, func(err error) { log.Error("evidence checkpoint not kept", "error", err) })
 	log.Info("loaded", "part", "evidence checkpoints", "witness", cfg.CheckpointWitness != "")
 	return r, nil
+}
+
+// openSigningKeys opens the keyring cfg.SigningKey names: the file keyring
+// in DATA/keys by default, else the key on a PKCS#11 token. where says
+// which for the log, without the PIN; closeKeys releases the token.
+func openSigningKeys(cfg Config) (keys signingKeys, closeKeys func() error, where string, err error) {
+	if cfg.SigningKey == "" {
+		dir := filepath.Join(cfg.Data, "keys")
+		k, err := document.NewKeyring(document.KeyringConfig{Dir: dir, RotateEvery: cfg.KeyRotation})
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("signing keys: %w", err)
+		}
+		return k, func() error { return nil }, "file", nil
+	}
+	u, err := token.ParseURI(cfg.SigningKey)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("--signing-key: %w", err)
+	}
+	k, err := token.Open(token.Config{URI: u, RotateEvery: cfg.KeyRotation})
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("--signing-key %s: %w", u, err)
+	}
+	return k, k.Close, u.String(), nil
 }
 
 // loadOrCreateID reads the gateway's id from path, or makes one (random,
@@ -172,7 +214,7 @@ func loadOrCreateID(path string) (string, error) {
 // refuse to start: restoring a backup is legitimate, and biogate evidence
 // verify is the full check. A head past the checkpoint is normal (other
 // gateways on the store, a checkpoint lost to a power cut).
-func checkHead(ctx context.Context, store evidence.Store, path string, keys *document.Keyring, log *slog.Logger) {
+func checkHead(ctx context.Context, store evidence.Store, path string, keys signingKeys, log *slog.Logger) {
 	ks, err := keys.Keys()
 	if err != nil {
 		log.Error("evidence checkpoints not checked", "error", err)

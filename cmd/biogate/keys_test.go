@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/biogate/biogate/gateway/document"
+	"github.com/biogate/biogate/gateway/document/token"
+	"github.com/biogate/biogate/gateway/document/token/tokentest"
+)
+
+// keysCLI runs biogate keys ... --json and returns its keys.
+func keysCLI(t *testing.T, sub, uri string, extra ...string) []keyReport {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, append([]string{"keys", sub, "--token", uri, "--json"}, extra...)...)
+	if code != exitOK {
+		t.Fatalf("keys %s: exit %d\n%s%s", sub, code, stdout, stderr)
+	}
+	var keys []keyReport
+	if err := json.Unmarshal([]byte(stdout), &keys); err != nil {
+		t.Fatalf("keys %s: not JSON: %v\n%s", sub, err, stdout)
+	}
+	return keys
+}
+
+// The key lifecycle on a SoftHSM2 token: init makes one current ES256 key,
+// rotate retires it (kept for --verify-for) and adds a new one, and a
+// document signed before the rotation still verifies with biogate doc
+// verify against the JWKS keys --jwks prints.
+func TestKeysLifecycleOnToken(t *testing.T) {
+	tok := tokentest.New(t, "doc-2026")
+	uri := tok.URI.String()
+	keys := keysCLI(t, "init", uri)
+	if len(keys) != 1 || !keys[0].Current || keys[0].Algorithm != "ES256" {
+		t.Fatalf("after init: %+v", keys)
+	}
+	if code, _, stderr := runCLI(t, "keys", "init", "--token", uri); code != exitFailure || !strings.Contains(stderr, "exists") {
+		t.Errorf("init twice: exit %d, %s", code, stderr)
+	}
+
+	k, err := token.Open(token.Config{URI: tok.URI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := document.Sign(k, testDocument(time.Now()))
+	k.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docFile := writeFile(t, "doc.jws", jws)
+
+	keys = keysCLI(t, "rotate", uri, "--verify-for", "24h")
+	if len(keys) != 2 || keys[0].Current || !keys[1].Current || keys[0].RetiredAt.IsZero() ||
+		keys[0].NotAfter.Sub(keys[0].RetiredAt) != 24*time.Hour || keys[1].KeyID == keys[0].KeyID {
+		t.Fatalf("after rotate: %+v", keys)
+	}
+	if listed := keysCLI(t, "list", uri); len(listed) != 2 || listed[1].KeyID != keys[1].KeyID {
+		t.Errorf("list: %+v, want the rotated keys", listed)
+	}
+	code, jwks, stderr := runCLI(t, "keys", "list", "--token", uri, "--jwks")
+	if code != exitOK {
+		t.Fatalf("list --jwks: exit %d %s", code, stderr)
+	}
+	rep := verifyDocCLI(t, []string{docFile, "--jwks", writeFile(t, "jwks.json", jwks)}, exitOK, "")
+	if rep.Algorithm != "ES256" || rep.KeyID != keys[0].KeyID {
+		t.Errorf("verified with %s %s, want the retired key %s", rep.Algorithm, rep.KeyID, keys[0].KeyID)
+	}
+}
+
+func TestKeysErrors(t *testing.T) {
+	tok := tokentest.New(t, "doc")
+	const wrong = "wrong-pin-7741"
+	u := tok.URI
+	u.PINSource, u.PINValue = "", wrong
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"keys"}, exitUsage, "usage"},
+		{[]string{"keys", "delete", "--token", tok.URI.String()}, exitUsage, "usage"},
+		{[]string{"keys", "list", "--token", "file:/x"}, exitUsage, "PKCS#11 URI"},
+		{[]string{"keys", "list", "--token", tok.URI.String()}, exitFailure, "biogate keys init"},
+		{[]string{"keys", "init", "--token", u.String()}, exitFailure, "refused the PIN"},
+	} {
+		code, stdout, stderr := runCLI(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, %q; want %d and %q", c.args, code, stderr, c.code, c.want)
+		}
+		if strings.Contains(stdout+stderr, wrong) {
+			t.Errorf("%v: the output shows the PIN", c.args)
+		}
+	}
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/miekg/pkcs11"
+
+	"github.com/biogate/biogate/gateway/document"
+	"github.com/biogate/biogate/gateway/document/token"
+	"github.com/biogate/biogate/gateway/document/token/tokentest"
+	"github.com/biogate/biogate/gateway/evidence"
+	"github.com/biogate/biogate/gateway/evidence/checkpoint"
+	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/internal/daemon"
+)
+
+// syncBuffer is a log sink safe for the daemon's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startDaemonLog is startDaemon with the daemon's log kept in a buffer.
+func startDaemonLog(t *testing.T, log *syncBuffer, extra ...string) string {
+	t.Helper()
+	args := append(daemonArgs(t), extra...)
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, func(string) string { return "" }, log, ready) }()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("biogated exited %d", code)
+		}
+	})
+	select {
+	case addr := <-ready:
+		return addr
+	case code := <-done:
+		t.Fatalf("biogated exited %d before listening:\n%s", code, log)
+	case <-time.After(60 * time.Second):
+		t.Fatal("biogated did not start")
+	}
+	return ""
+}
+
+// End to end with the signing key on a SoftHSM2 token: biogated
+// --signing-key pkcs11:... signs a session's document and the evidence
+// checkpoints through the token (ES256); the document, every document of
+// the chain and the last checkpoint verify with the JWKS it serves. Then
+// the token is removed while the daemon runs: the next session gets
+// evidence_unavailable and no result, the daemon keeps serving, and no log
+// line carries the PIN.
+func TestSessionSignsThroughToken(t *testing.T) {
+	tok := tokentest.New(t, "doc-2026")
+	k, err := token.Init(token.Config{URI: tok.URI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid, _ := k.KeyID()
+	k.Close()
+	var log syncBuffer
+	data := t.TempDir()
+	addr := startDaemonLog(t, &log, "--data", data, "--signing-key", tok.URI.String(), "--log-level", "info")
+	attack := clipFrames(t, "minivision/minivision_live_replay_print.mp4")[34:]
+
+	res, fatal := streamSession(t, addr, bidenIIN, attack)
+	if res == nil || res.Document == "" {
+		t.Fatalf("session: result %+v, error %+v; want a signed result", res, fatal)
+	}
+	keys := jwks(t, addr)
+	if len(keys) != 1 || keys[0].ID != kid || keys[0].Algorithm != jose.ES256 {
+		t.Fatalf("JWKS %+v, want the token's ES256 key %s only", keys, kid)
+	}
+	doc, err := document.Verify(res.Document, keys, time.Now())
+	if err != nil {
+		t.Fatalf("the result's document: %v", err)
+	}
+	if h, _ := document.ParseHeader(res.Document); h.Algorithm != "ES256" || h.KeyID != kid || string(doc.Decision) != string(res.Decision) {
+		t.Errorf("document header %+v, decision %s for result %s", h, doc.Decision, res.Decision)
+	}
+
+	store := dataStore(t, data)
+	rep, err := store.VerifyDocuments(context.Background(), func(_ evidence.Entry, r evidence.Record) error {
+		_, err := document.Verify(string(r.Document), keys, time.Now())
+		return err
+	})
+	if err != nil || rep.FirstBroken != nil || rep.Checked != 1 {
+		t.Errorf("the chain: %+v, %v; want 1 document intact, signed by the token", rep, err)
+	}
+	cp, ok, err := checkpoint.Tail(filepath.Join(data, daemon.CheckpointFile), keys, time.Now())
+	if err != nil || !ok || cp.Seq != 1 {
+		t.Errorf("the last checkpoint: %+v, %v, %v; want one verifying with the token's key", cp, ok, err)
+	}
+
+	// The token goes away (its folder removed, its library reset).
+	removeToken(t, tok)
+	res, fatal = streamSession(t, addr, bidenIIN, attack)
+	if res != nil || fatal == nil || fatal.Code != protocol.CodeEvidenceUnavailable {
+		t.Errorf("session with the token removed: result %+v, error %+v; want evidence_unavailable and no result", res, fatal)
+	}
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz after the token failed: %v, %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	logs := log.String()
+	if !strings.Contains(logs, "token unavailable") {
+		t.Errorf("the log does not say the token is unavailable:\n%s", logs)
+	}
+	if strings.Contains(logs, tokentest.PIN) || strings.Contains(logs, tokentest.SOPIN) {
+		t.Errorf("a log line carries the PIN:\n%s", logs)
+	}
+}
+
+// A daemon pointed at a token it cannot use does not start, and says why.
+func TestSigningKeyFailuresStopStart(t *testing.T) {
+	tok := tokentest.New(t, "doc")
+	k, err := token.Init(token.Config{URI: tok.URI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	for _, c := range []struct {
+		name string
+		edit func(u *token.URI)
+		want string
+	}{
+		{"wrong PIN", func(u *token.URI) { u.PINSource, u.PINValue = "", "not-the-pin-8812" }, "refused the PIN"},
+		{"missing token", func(u *token.URI) { u.Token = "elsewhere" }, "token not found"},
+		{"missing object", func(u *token.URI) { u.Object = "doc-1999" }, "biogate keys init"},
+		{"missing module", func(u *token.URI) { u.ModulePath = "/nonexistent/lib.so" }, "module unavailable"},
+	} {
+		u := tok.URI
+		c.edit(&u)
+		var log syncBuffer
+		args := append(daemonArgs(t), "--signing-key", u.String())
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		code := run(ctx, args, func(string) string { return "" }, &log, nil)
+		cancel()
+		if code == 0 || !strings.Contains(log.String(), c.want) {
+			t.Errorf("%s: exit %d, log:\n%s\nwant it to say %q", c.name, code, log.String(), c.want)
+		}
+		if strings.Contains(log.String(), "not-the-pin-8812") || strings.Contains(log.String(), tokentest.PIN) {
+			t.Errorf("%s: the log carries a PIN", c.name)
+		}
+	}
+}
+
+// removeToken deletes the token's folder and resets the library, as when
+// an HSM goes away.
+func removeToken(t *testing.T, tok *tokentest.Token) {
+	t.Helper()
+	if err := os.RemoveAll(tok.Dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := pkcs11.New(tok.URI.ModulePath).Finalize(); err != nil && !errors.Is(err, pkcs11.Error(pkcs11.CKR_CRYPTOKI_NOT_INITIALIZED)) {
+		t.Fatal(err)
+	}
+}

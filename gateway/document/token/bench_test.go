@@ -1,0 +1,48 @@
+package token_test
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/biogate/biogate/gateway/document"
+	"github.com/biogate/biogate/gateway/document/token"
+	"github.com/biogate/biogate/gateway/document/token/tokentest"
+)
+
+// docPayload is the size of a result document's JSON (about 2 KiB with
+// cues and an IDEC section): what a Signer signs per result.
+var docPayload = bytes.Repeat([]byte("x"), 2048)
+
+// BenchmarkSignToken measures one document's signature through a SoftHSM2
+// token: SHA-256 in Go, C_SignInit and C_Sign (ECDSA P-256) on the token,
+// the JWS around it.
+func BenchmarkSignToken(b *testing.B) {
+	tok := tokentest.New(b, "bench")
+	k, err := token.Init(token.Config{URI: tok.URI, RotateEvery: 24 * time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer k.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := k.Sign(docPayload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSignFileKeyring is BenchmarkSignToken with the default file
+// keyring (Ed25519 in Go), for comparison.
+func BenchmarkSignFileKeyring(b *testing.B) {
+	k, err := document.NewKeyring(document.KeyringConfig{Dir: b.TempDir(), RotateEvery: 24 * time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := k.Sign(docPayload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
