@@ -7,6 +7,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/biogate/biogate/capture"
 	"github.com/biogate/biogate/outcome"
 )
 
@@ -75,6 +76,9 @@ const (
 	flatMaxFloor = 4.0
 	// flatMinFloor bounds the floor below (a clip with no noise at all).
 	flatMinFloor = 0.5
+	// flatBlur is the Gaussian's sigma, in pixels of the flatFace-wide
+	// face, both faces are blurred with before they are compared.
+	flatBlur = 2.0
 	// flatMinMatches is the least number of ORB matches a homography is
 	// fitted to.
 	flatMinMatches = 12
@@ -90,12 +94,16 @@ const (
 // MiniFASNet says.
 var flatCurve = Curve{{1, 0.05}, {1.5, flatDecideBelow}, {2.5, 0.5}}
 
-// Departure thresholds: a movement is a yaw of flatYaw degrees, a roll of
-// flatRoll degrees or a scale of flatScale against the rest frame.
+// Departure thresholds: a planar movement is a roll of flatRoll degrees
+// or a scale of flatScale (either way) against the rest frame. The rest
+// pair is steady when its second frame is within flatSteadyYaw and
+// flatSteadyRoll degrees and a flatSteadyScale of the first.
 const (
-	flatYaw   = 15.0
-	flatRoll  = 10.0
-	flatScale = 1.15
+	flatRoll        = 10.0
+	flatScale       = 1.15
+	flatSteadyYaw   = 5.0
+	flatSteadyRoll  = 3.0
+	flatSteadyScale = 1.05
 )
 
 // flatShot is a frame kept for the measure: grey, scaled so that the rest
@@ -109,21 +117,42 @@ type flatShot struct {
 	ied  float64
 }
 
+// flatKind is the direction of a planar movement away from the rest pose:
+// which of roll and scale departs most, and its sign.
+type flatKind int
+
+const (
+	flatNone flatKind = iota
+	flatRollPlus
+	flatRollMinus
+	flatCloser
+	flatAway
+)
+
 // FlatCue is the flat-presentation cue, a SessionCue and a Decider
 // (reason flat_presentation). Not safe for concurrent use; one per
 // session (Config.Cues makes a fresh one each time).
 type FlatCue struct {
-	rest, next, peak *flatShot
-	scale            float64 // the rest frame's scaling
-	peakDep          float64
-	ratio            float64   // smallest ratio so far; NaN before any
-	moves            int       // movements measured
-	all              []float64 // every movement's ratio, in order (tests)
-	unmeasured       int       // movements seen but not measured (tests)
+	rest, next *flatShot
+	floor      float64 // the rest pair's residual, set with next
+	scale      float64 // the rest frame's scaling
+
+	// The current planar movement: its direction, its peak so far and
+	// whether that peak is measured yet (cur is its ratio once it is).
+	kind    flatKind
+	peak    *flatShot
+	peakDep float64
+	pending bool
+	cur     float64
+
+	ratio      float64   // smallest ratio of the ended movements; NaN before any
+	moves      int       // movements measured, the current one included
+	all        []float64 // every ended movement's ratio, in order (tests)
+	unmeasured int       // movements seen but not measured (tests)
 }
 
 // NewFlatCue returns a flat-presentation cue with an empty session.
-func NewFlatCue() *FlatCue { return &FlatCue{ratio: math.NaN()} }
+func NewFlatCue() *FlatCue { return &FlatCue{ratio: math.NaN(), cur: math.NaN()} }
 
 // Name implements Cue.
 func (c *FlatCue) Name() string { return CueFlat }
@@ -139,19 +168,28 @@ func (c *FlatCue) Reason() outcome.Reason { return outcome.ReasonFlatPresentatio
 func (c *FlatCue) DecideBelow() float64 { return flatDecideBelow }
 
 // Ratio returns the session's smallest movement ratio (residual over noise
-// floor; NaN before a movement was measured) and how many movements were.
-func (c *FlatCue) Ratio() (float64, int) { return c.ratio, c.moves }
+// floor; NaN before a movement was measured) and how many movements were,
+// measuring the current movement's peak first if it is not yet.
+func (c *FlatCue) Ratio() (float64, int) {
+	c.settle()
+	r := c.ratio
+	if !math.IsNaN(c.cur) && (math.IsNaN(r) || c.cur < r) {
+		r = c.cur
+	}
+	return r, c.moves
+}
 
 // Score implements SessionCue.
 func (c *FlatCue) Score() (float64, bool) {
-	if c.moves == 0 {
+	r, n := c.Ratio()
+	if n == 0 {
 		return 0.5, false
 	}
-	return flatCurve.At(c.ratio), true
+	return flatCurve.At(r), true
 }
 
 // Reset implements SessionCue.
-func (c *FlatCue) Reset() { *c = FlatCue{ratio: math.NaN()} }
+func (c *FlatCue) Reset() { *c = *NewFlatCue() }
 
 // SkipFrame implements SessionCue: a rest frame without its next frame is
 // dropped (the floor needs two consecutive frames).
@@ -177,21 +215,92 @@ func (c *FlatCue) ObserveFrame(f *CueFrame) {
 		return
 	case c.next == nil:
 		c.next = c.shot(f)
+		floor, ok := 0.0, false
+		if c.next != nil {
+			floor, ok = flatResidual(c.rest, c.next)
+		}
+		if !ok || floor > flatMaxFloor || !flatSteady(c.rest, g) {
+			// Not at rest, or too noisy to measure against: try the
+			// next pair.
+			c.rest, c.next = nil, nil
+			return
+		}
+		c.floor = math.Max(floor, flatMinFloor)
 		return
 	}
-	d := math.Max(math.Abs(g.Yaw-c.rest.yaw)/flatYaw, math.Abs(angleDiff(g.Roll, c.rest.roll))/flatRoll)
-	d = math.Max(d, math.Abs(math.Log(g.InterEye/c.rest.ied))/math.Log(flatScale))
+	kind, dep := flatKindOf(g, c.rest)
 	switch {
-	case d >= 1 && d > c.peakDep:
+	case dep >= 1 && kind != c.kind:
+		// A new movement (a tilt right after a tilt the other way, a
+		// move_closer right after a tilt: the gateway issues commands
+		// back to back, so the pose need not come back to rest between).
+		c.end()
+		c.kind, c.peak, c.peakDep = kind, nil, 0
+		fallthrough
+	case dep >= 1 && dep > c.peakDep:
 		if s := c.shot(f); s != nil {
-			c.peak, c.peakDep = s, d
+			c.peak, c.peakDep, c.pending = s, dep, true
 		}
-	case d < 0.5 && c.peak != nil:
-		c.measure()
-		c.peak, c.peakDep = nil, 0
-		c.scale = flatFace / float64(f.Face.W)
-		c.rest, c.next = c.shot(f), nil
+	case dep < 0.5:
+		// Back to rest: the movement has ended.
+		c.end()
 	}
+}
+
+// flatSteady reports whether the frame after the rest frame, whose pose
+// is g, holds the rest pose: a floor taken while the face moves would be
+// the movement's, not the noise's.
+func flatSteady(rest *flatShot, g capture.Geometry) bool {
+	return math.Abs(g.Yaw-rest.yaw) < flatSteadyYaw && math.Abs(angleDiff(g.Roll, rest.roll)) < flatSteadyRoll &&
+		math.Abs(math.Log(g.InterEye/rest.ied)) < math.Log(flatSteadyScale)
+}
+
+// flatKindOf returns the planar movement g shows against the rest pose:
+// the larger of its roll and scale departures, in units of flatRoll and
+// log(flatScale), with its direction.
+func flatKindOf(g capture.Geometry, rest *flatShot) (flatKind, float64) {
+	roll := angleDiff(g.Roll, rest.roll) / flatRoll
+	scale := math.Log(g.InterEye/rest.ied) / math.Log(flatScale)
+	switch {
+	case math.Abs(roll) >= math.Abs(scale) && roll >= 0:
+		return flatRollPlus, roll
+	case math.Abs(roll) >= math.Abs(scale):
+		return flatRollMinus, -roll
+	case scale > 0:
+		return flatCloser, scale
+	}
+	return flatAway, -scale
+}
+
+// settle measures the current movement's peak if it is not measured yet.
+func (c *FlatCue) settle() {
+	if !c.pending {
+		return
+	}
+	c.pending = false
+	if r, ok := c.measure(c.peak); ok {
+		if math.IsNaN(c.cur) {
+			c.moves++
+		}
+		c.cur = r
+	}
+}
+
+// end ends the current movement: its peak is measured and its ratio kept.
+func (c *FlatCue) end() {
+	if c.kind == flatNone {
+		return
+	}
+	c.settle()
+	if math.IsNaN(c.cur) {
+		c.unmeasured++
+	} else {
+		c.all = append(c.all, c.cur)
+		if math.IsNaN(c.ratio) || c.cur < c.ratio {
+			c.ratio = c.cur
+		}
+	}
+	c.kind, c.peak, c.peakDep, c.cur = flatNone, nil, 0, math.NaN()
 }
 
 // angleDiff is a-b in degrees, within (-180, 180].
@@ -229,28 +338,17 @@ func (c *FlatCue) shot(f *CueFrame) *flatShot {
 	return &flatShot{pix: small.ToBytes(), w: w, h: h, face: face, yaw: g.Yaw, roll: g.Roll, ied: g.InterEye}
 }
 
-// measure takes the movement from the rest frame to the peak.
-func (c *FlatCue) measure() {
-	if c.rest == nil || c.next == nil || c.peak == nil {
-		c.unmeasured++
-		return
+// measure returns the ratio of the movement from the rest frame to peak:
+// its residual over the rest pair's floor.
+func (c *FlatCue) measure(peak *flatShot) (float64, bool) {
+	if c.rest == nil || c.next == nil || peak == nil {
+		return 0, false
 	}
-	floor, ok := flatResidual(c.rest, c.next)
-	if !ok || floor > flatMaxFloor {
-		c.unmeasured++
-		return
-	}
-	res, ok := flatResidual(c.rest, c.peak)
+	res, ok := flatResidual(c.rest, peak)
 	if !ok {
-		c.unmeasured++
-		return
+		return 0, false
 	}
-	r := res / math.Max(floor, flatMinFloor)
-	c.all = append(c.all, r)
-	if c.moves == 0 || r < c.ratio {
-		c.ratio = r
-	}
-	c.moves++
+	return res / c.floor, true
 }
 
 // flatInner is the inner face of a box: the part measured.
@@ -317,6 +415,11 @@ func flatResidual(a, b *flatShot) (float64, bool) {
 		gocv.WarpPerspectiveWithParams(cb, &cw, w, image.Pt(fw, fh), gocv.InterpolationLinear|gocv.WarpInverseMap, gocv.BorderReplicate, color.RGBA{})
 		w.Close()
 	}
+	// Compared at the scale of a face's shape: the blur takes out sensor
+	// noise, JPEG blocks and the resampling of both warps, which differ
+	// between any two frames, and keeps what a head's depth does.
+	gocv.GaussianBlur(ca, &ca, image.Pt(0, 0), flatBlur, flatBlur, gocv.BorderReplicate)
+	gocv.GaussianBlur(cw, &cw, image.Pt(0, 0), flatBlur, flatBlur, gocv.BorderReplicate)
 	pa, pb := ca.ToBytes(), cw.ToBytes()
 	var sum float64
 	n := 0

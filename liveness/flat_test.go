@@ -45,11 +45,12 @@ type flatOutcome struct {
 	all       []float64 // every movement's ratio
 	// unmeasured counts movements seen but not measured.
 	unmeasured int
+	floor      float64 // the rest pair's residual
 }
 
 func (o flatOutcome) String() string {
-	return fmt.Sprintf("ratio %.2f over %d movements %.2f (%d unmeasured), score %.2f (available %v), decided by %q",
-		o.ratio, o.moves, o.all, o.unmeasured, o.score, o.available, o.decidedBy)
+	return fmt.Sprintf("ratio %.2f over %d movements %.2f (%d unmeasured), floor %.2f, score %.2f (available %v), decided by %q",
+		o.ratio, o.moves, o.all, o.unmeasured, o.floor, o.score, o.available, o.decidedBy)
 }
 
 // flatSession runs frames through a Passive with a FlatCue and returns
@@ -79,7 +80,7 @@ func (r *rig) flatSession(t testing.TB, next func() (gocv.Mat, time.Time, bool))
 		img.Close()
 	}
 	res := p.Result()
-	o := flatOutcome{decidedBy: res.DecidedBy, reason: res.Reason, all: cue.all, unmeasured: cue.unmeasured}
+	o := flatOutcome{decidedBy: res.DecidedBy, reason: res.Reason, all: cue.all, unmeasured: cue.unmeasured, floor: cue.floor}
 	o.ratio, o.moves = cue.Ratio()
 	for _, c := range res.Cues {
 		if c.Name == CueFlat {
