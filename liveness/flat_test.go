@@ -306,8 +306,10 @@ func flatBenchFrames(b *testing.B) (*rig, []gocv.Mat, []time.Time) {
 }
 
 // BenchmarkFlatObserve is the flat cue's cost over a whole generated
-// session (about 100 frames at 10 fps, three movements measured), per
-// frame: what it adds to the capture loop. Analysis is done beforehand.
+// session (about 100 frames at 10 fps), per frame, its score read after
+// every frame as Passive reads it (a movement's peak is measured each
+// time it grows): what it adds to the capture loop. Analysis is done
+// beforehand.
 //
 //	taskset -c 0 go test ./liveness -run '^$' -bench Flat -benchtime 20x
 func BenchmarkFlatObserve(b *testing.B) {
@@ -337,6 +339,7 @@ func BenchmarkFlatObserve(b *testing.B) {
 				continue
 			}
 			c.ObserveFrame(&CueFrame{Image: img, Face: boxes[i], Analysis: &ans[i]})
+			c.Score() // as Passive reads it on every scored frame
 		}
 		_, n := c.Ratio()
 		moves += n

@@ -25,10 +25,10 @@ import (
 // of cap12_closer, relayed at 10 fps, still matches.
 //
 // The commands are fixed (one of each kind of movement), so the test says
-// the same thing on every run: the flat cue does not catch every warp yet
-// (hack/attack-eval.sh with random commands: 1 of 20 warp and 1 of 20
-// print sessions matched), and a test of random sessions would fail now
-// and then. The rate is measured by attack-eval, not here.
+// the same thing on every run; random commands are tested offline with
+// whole sessions (liveness's TestFlatAttackSessions) and measured against
+// the daemon by hack/attack-eval.sh (20 warp and 20 print sessions, none
+// matched).
 func TestWarpAttackDecidedFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs real sessions of seconds")
