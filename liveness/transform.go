@@ -45,6 +45,9 @@ func Transforms() []Transform {
 		{Name: "wb-warm", Doc: "white balance shifted warm: red x1.25, blue x0.75 (tungsten light uncorrected)", apply: pointwise(func(b, g, r float64, _ *rand.Rand) (float64, float64, float64) {
 			return 0.75 * b, g, 1.25 * r
 		})},
+		{Name: "wb-warm-mild", Doc: "a mild warm cast: red x1.1, blue x0.9 (a lamp's tint)", apply: pointwise(func(b, g, r float64, _ *rand.Rand) (float64, float64, float64) {
+			return 0.9 * b, g, 1.1 * r
+		})},
 		{Name: "wb-cool", Doc: "white balance shifted cool: red x0.75, blue x1.25 (daylight through a window)", apply: pointwise(func(b, g, r float64, _ *rand.Rand) (float64, float64, float64) {
 			return 1.25 * b, g, 0.75 * r
 		})},

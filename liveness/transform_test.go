@@ -60,7 +60,7 @@ func TestTransforms(t *testing.T) {
 				if math.Abs(c-0.3*c0) > 0.1*c0 {
 					t.Errorf("chroma %.1f, want about 30 %% of %.1f", c, c0)
 				}
-			case "wb-warm", "wb-cool":
+			case "wb-warm", "wb-warm-mild", "wb-cool":
 				if math.Abs(c-c0) < 3 {
 					t.Errorf("chroma %.1f against %.1f: white balance did not move", c, c0)
 				}

@@ -3,6 +3,8 @@
 #include "antispoof_shim.h"
 #include "shim_errors.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -77,13 +79,30 @@ void biogate_antispoof_free(biogate_antispoof* a) {
     delete_quietly(a);
 }
 
-int biogate_antispoof_run(biogate_antispoof* a, void* img, const int* crops, float* logits) {
+int biogate_antispoof_run(biogate_antispoof* a, void* img, const int* crops, int published, float* logits) {
     try {
         a->err.clear();
         const cv::Mat& src = *static_cast<const cv::Mat*>(img);
         const int side = BIOGATE_ANTISPOOF_SIDE;
         const int plane = side * side;
         float* b = a->blob.ptr<float>();
+        // The warm cast cap: gains for blue and red, 1 unless the face
+        // region is warmer than the cap.
+        float gain_b = 1, gain_r = 1;
+        const int* f = crops + 4 * BIOGATE_ANTISPOOF_NETS;
+        const cv::Rect region = cv::Rect(f[0], f[1], f[2], f[3]) & cv::Rect(0, 0, src.cols, src.rows);
+        if (!published && region.area() > 0) {
+            const cv::Scalar m = cv::mean(src(region));
+            if (m[0] > 0 && m[2] > 0) {
+                const double cast = std::log(m[0] / m[2]);
+                const double cap = std::log(BIOGATE_ANTISPOOF_WARM_CAP);
+                if (cast < -cap) {
+                    const double excess = cast + cap; // < 0
+                    gain_b = static_cast<float>(std::exp(-excess / 2));
+                    gain_r = static_cast<float>(std::exp(excess / 2));
+                }
+            }
+        }
         for (int i = 0; i < BIOGATE_ANTISPOOF_NETS; i++) {
             if (a->net[i].empty()) {
                 throw std::runtime_error("network not loaded");
@@ -91,16 +110,19 @@ int biogate_antispoof_run(biogate_antispoof* a, void* img, const int* crops, flo
             const int* c = crops + 4 * i;
             // Throws (an error, not a crash) when the rectangle leaves src.
             const cv::Mat roi = src(cv::Rect(c[0], c[1], c[2], c[3]));
-            // INTER_LINEAR: what cv2.resize does by default in the original.
-            cv::resize(roi, a->resized, cv::Size(side, side), 0, 0, cv::INTER_LINEAR);
+            // INTER_AREA, not the original's INTER_LINEAR (cv2.resize's
+            // default): the crop is 2-8 times the input's side, and a
+            // bilinear downscale samples a few pixels and keeps their
+            // noise and aliasing (see models/antispoof.go).
+            cv::resize(roi, a->resized, cv::Size(side, side), 0, 0, published ? cv::INTER_LINEAR : cv::INTER_AREA);
             // Interleaved BGR bytes to planar floats, 0-255 unscaled.
             for (int y = 0; y < side; y++) {
                 const uchar* p = a->resized.ptr<uchar>(y);
                 float* o = b + y * side;
                 for (int x = 0; x < side; x++, p += 3) {
-                    o[x] = p[0];
+                    o[x] = std::min(255.0f, p[0] * gain_b);
                     o[plane + x] = p[1];
-                    o[2 * plane + x] = p[2];
+                    o[2 * plane + x] = std::min(255.0f, p[2] * gain_r);
                 }
             }
             run_net(a, i, logits + BIOGATE_ANTISPOOF_CLASSES * i);

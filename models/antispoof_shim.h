@@ -17,6 +17,9 @@ extern "C" {
 #define BIOGATE_ANTISPOOF_NETS 2
 #define BIOGATE_ANTISPOOF_CLASSES 3
 #define BIOGATE_ANTISPOOF_SIDE 80
+// BIOGATE_ANTISPOOF_WARM_CAP: a face region bluer than 1/CAP of its red
+// (mean B over mean R) is cooled to that ratio (see biogate_antispoof_run).
+#define BIOGATE_ANTISPOOF_WARM_CAP 1.35
 
 typedef struct biogate_antispoof biogate_antispoof;
 
@@ -35,14 +38,22 @@ int biogate_antispoof_load(biogate_antispoof* a, int i, const char* path);
 // allowed.
 void biogate_antispoof_free(biogate_antispoof* a);
 
-// biogate_antispoof_run needs both networks loaded. It crops img (a cv::Mat*, CV_8UC3) to the rectangle
-// crops[4*i .. 4*i+3] = x, y, width, height for network i, resizes the crop
-// to BIOGATE_ANTISPOOF_SIDE squared (bilinear) into a buffer a reuses,
-// feeds it as raw BGR 0-255 NCHW floats and writes the network's logits to
-// logits[BIOGATE_ANTISPOOF_CLASSES*i ..]. It does not keep img. It returns
-// 0, or -1 on error (see biogate_antispoof_error); a rectangle outside img
-// is an error, not a crash.
-int biogate_antispoof_run(biogate_antispoof* a, void* img, const int* crops, float* logits);
+// biogate_antispoof_run needs both networks loaded. It crops img (a
+// cv::Mat*, CV_8UC3) to the rectangle crops[4*i .. 4*i+3] = x, y, width,
+// height for network i, resizes the crop to BIOGATE_ANTISPOOF_SIDE squared
+// (area averaging) into a buffer a reuses, feeds it as raw BGR 0-255 NCHW
+// floats and writes the network's logits to logits[BIOGATE_ANTISPOOF_CLASSES*i
+// ..]. crops[4*NETS .. 4*NETS+3] is the face region whose colour cast is
+// measured: when its mean blue over mean red is below
+// 1/BIOGATE_ANTISPOOF_WARM_CAP (a warm cast), blue is raised and red
+// lowered by reciprocal gains in every crop fed, so that the region would
+// sit at that ratio (green untouched; values capped at 255). An empty
+// region (or one outside img) measures nothing. It does not keep img. It
+// returns 0, or -1 on error (see biogate_antispoof_error); a crop
+// rectangle outside img is an error, not a crash. published != 0 feeds the
+// crops as Silent-Face-Anti-Spoofing's test.py does instead: a bilinear
+// resize and no cast cap.
+int biogate_antispoof_run(biogate_antispoof* a, void* img, const int* crops, int published, float* logits);
 
 // biogate_antispoof_error returns the last error message, owned by a and
 // valid until the next call on a.

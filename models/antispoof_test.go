@@ -96,14 +96,27 @@ func checkScore(t *testing.T, s AntiSpoofScore) {
 // YuNet at the image's own resolution (MaxWidth 640 >= 480) and boxes
 // truncated to integers, it reproduces the published p(real) (0.14, 0.006,
 // 0.998); measured 0.1401, 0.0057, 0.9976. Every other variant (float boxes,
-// the default MaxWidth 320) must still classify all three with a margin.
+// the default MaxWidth 320) must still classify all three with a margin,
+// and so must the default preprocessing (area-averaged crops, the warm
+// cast cap), which is not the published one: 0.143-0.218, 0.0014-0.0026,
+// 0.9922-0.9952.
 func TestAntiSpoofPAD(t *testing.T) {
-	a := newAntiSpoof(t)
+	for _, published := range []bool{true, false} {
+		a, err := NewAntiSpoof(AntiSpoofConfig{ModelDir: testenv.Models(t), AsPublished: published})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		testAntiSpoofPAD(t, a, published)
+	}
+}
+
+func testAntiSpoofPAD(t *testing.T, a *AntiSpoof, published bool) {
 	for _, maxWidth := range []int{640, 0} {
 		d := newDetector(t, DetectorConfig{MaxWidth: maxWidth})
 		for _, trunc := range []bool{true, false} {
 			for _, p := range padImages {
-				t.Run(fmt.Sprintf("MaxWidth=%d/int=%v/%s", maxWidth, trunc, p.file), func(t *testing.T) {
+				t.Run(fmt.Sprintf("published=%v/MaxWidth=%d/int=%v/%s", published, maxWidth, trunc, p.file), func(t *testing.T) {
 					img := readPad(t, p.file)
 					box := largestBox(t, d, img)
 					if trunc {
@@ -115,7 +128,7 @@ func TestAntiSpoofPAD(t *testing.T) {
 					}
 					t.Logf("box %+v: Live %.4f, V2 %v, V1SE %v", box, s.Live, s.V2, s.V1SE)
 					checkScore(t, s)
-					if maxWidth == 640 && trunc && math.Abs(s.Live-p.ref) > p.tol {
+					if published && maxWidth == 640 && trunc && math.Abs(s.Live-p.ref) > p.tol {
 						t.Errorf("Live %.4f, want the published %v +- %v", s.Live, p.ref, p.tol)
 					}
 					if p.live {
@@ -135,12 +148,14 @@ func TestAntiSpoofPAD(t *testing.T) {
 }
 
 // TestAntiSpoofFaces: every single-person photo in shared/data/faces is a
-// live face. Measured Live at MaxWidth 320 / 640: 0.97-1.00 for all but
-// train_biden_biden2.jpg, a studio portrait with a painting behind, which
-// MiniFASNetV2 finds half print-like: 0.53 / 0.65. The shared README's
-// "0.49-1.00" (13 photos, another set) has the same kind of outlier: Live
-// just above 0.5 is a real possibility for a real face, so a caller's
-// threshold belongs well below 0.9.
+// live face. Measured Live at MaxWidth 320 / 640: 0.94-1.00 for all but
+// obama2.jpg at 320 (0.87). As published (bilinear crops), they were
+// 0.97-1.00 but for train_biden_biden2.jpg, a studio portrait with a
+// painting behind, which MiniFASNetV2 found half print-like: 0.53 / 0.65
+// (0.99 / 0.98 now). The shared README's "0.49-1.00" (13 photos, another
+// set) has the same kind of outlier: Live just above 0.5 is a real
+// possibility for a real face, so a caller's threshold belongs well below
+// 0.85.
 func TestAntiSpoofFaces(t *testing.T) {
 	a := newAntiSpoof(t)
 	photos := []struct {
@@ -152,7 +167,7 @@ func TestAntiSpoofFaces(t *testing.T) {
 			photos = append(photos, struct {
 				file    string
 				minLive float64
-			}{p.file, 0.9})
+			}{p.file, 0.85})
 		}
 	}
 	if len(photos) < 8 {

@@ -213,7 +213,7 @@ func TestPADEvalTextTableAndUsage(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	for _, want := range []string{"APCER print", "BPCER", "ACER", "threshold", "*    0.50",
-		"species  p(live) model         screen        print         motion        source", "print    0.233   0.233 (-1.19) 0.500 (+0.00) 0.500 (+0.00) n/a"} {
+		"species  p(live) model         screen        print         motion        source", "print    0.218   0.218 (-1.28) 0.500 (+0.00) 0.500 (+0.00) n/a"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
