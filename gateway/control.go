@@ -20,7 +20,13 @@ func (s *session) control() {
 	select {
 	case st := <-s.startCh:
 		wait.Stop()
+		if s.srv.isDraining() {
+			s.abort() // a start that came as the gateway began to drain
+			return
+		}
 		s.run(st)
+	case <-s.srv.draining:
+		s.abort()
 	case <-wait.C:
 		s.srv.m.refused.WithLabelValues("start_timeout").Inc()
 		s.fail(protocol.CodeStartTimeout, 0)

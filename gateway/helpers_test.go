@@ -221,6 +221,17 @@ func newHarnessCameras(t *testing.T, pipe *testPipeline, cams Cameras, configure
 	return h
 }
 
+// get returns the status of GET path on the gateway's handler.
+func (h *harness) get(path string) int {
+	h.t.Helper()
+	resp, err := http.Get(h.ts.URL + path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func (h *harness) dialHeader(hdr http.Header) (*websocket.Conn, *http.Response, error) {
 	ws, resp, err := websocket.DefaultDialer.Dial(h.url, hdr)
 	if ws != nil {

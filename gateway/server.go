@@ -38,6 +38,10 @@ type Server struct {
 
 	ctx    context.Context // cancelled with errShutdown by Shutdown
 	cancel context.CancelCauseFunc
+	// draining is closed when Drain begins: sessions not yet started are
+	// aborted.
+	draining  chan struct{}
+	drainOnce sync.Once
 
 	mu       sync.Mutex // guards stopping and wg.Add against wg.Wait
 	stopping bool
@@ -81,6 +85,7 @@ func New(cfg Config, pipeline Pipeline, verifier Verifier, cameras Cameras) (*Se
 		}
 	}
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	s.draining = make(chan struct{})
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   4 << 10,
@@ -133,6 +138,31 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ready\n"))
 }
 
+// Drain stops taking sessions and lets the running ones finish, as a
+// gateway behind a load balancer is stopped: /readyz fails at once, a new
+// connection is refused (503), a connected session that has not started
+// yet is aborted (aborted, reason shutdown) and so is a start that comes
+// now; sessions already started run to their result. It returns nil once
+// every session has ended, or ctx's error when ctx ends first: Shutdown
+// then aborts the sessions left.
+func (s *Server) Drain(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
+	s.drainOnce.Do(func() { close(s.draining) })
+	return s.waitSessions(ctx, "drain")
+}
+
+// isDraining reports whether Drain has begun.
+func (s *Server) isDraining() bool {
+	select {
+	case <-s.draining:
+		return true
+	default:
+		return false
+	}
+}
+
 // Shutdown stops accepting sessions, sends aborted to the running ones and
 // closes them with 1001, and returns when every session's goroutines are
 // gone, or with ctx's error when ctx ends first (the sessions still stop).
@@ -141,6 +171,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopping = true
 	s.mu.Unlock()
 	s.cancel(errShutdown)
+	return s.waitSessions(ctx, "shutdown")
+}
+
+// waitSessions waits for every session handler to return, or for ctx.
+func (s *Server) waitSessions(ctx context.Context, what string) error {
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
@@ -150,7 +185,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("gateway: shutdown: %w", ctx.Err())
+		return fmt.Errorf("gateway: %s: %w", what, ctx.Err())
 	}
 }
 

@@ -258,16 +258,22 @@ func (s *session) result(d protocol.Decision, reasons []string, similarity *floa
 func (s *session) ctxEnded() {
 	switch cause := context.Cause(s.ctx); {
 	case errors.Is(cause, errShutdown):
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.end("aborted") {
-			s.c.send(&protocol.Aborted{Reason: protocol.AbortShutdown}, false)
-			s.c.close(protocol.CloseGoingAway, true)
-		}
+		s.abort()
 	case errors.Is(cause, errSessionTimeout):
 		s.fail(protocol.CodeSessionTimeout, 0)
 	}
 	// errEnded, errClientGone: nothing left to say.
+}
+
+// abort ends the session because the gateway is stopping: aborted, then
+// the close (going away).
+func (s *session) abort() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.end("aborted") {
+		s.c.send(&protocol.Aborted{Reason: protocol.AbortShutdown}, false)
+		s.c.close(protocol.CloseGoingAway, true)
+	}
 }
 
 // onMessage handles one message from the client, in the reader's

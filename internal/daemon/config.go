@@ -72,6 +72,12 @@ type Config struct {
 	// replayed_frames); kept no longer than Retention when that is set.
 	// 0 means DefaultReplayWindow, negative turns replay checks off.
 	ReplayWindow time.Duration
+	// DrainGrace is how long running sessions may go on after the daemon
+	// is told to stop (its context ends: SIGTERM, SIGINT): /readyz fails
+	// at once and no session starts (see gateway.Server.Drain); those
+	// still running after it are aborted. 0 means DefaultDrainGrace,
+	// negative aborts them at once.
+	DrainGrace time.Duration
 	// KeyRotation is the document signing key's lifetime; 0 never rotates.
 	KeyRotation time.Duration
 	// SigningKey is where the document signing key lives: "" for the
@@ -180,6 +186,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ReplayWindow == 0 {
 		c.ReplayWindow = DefaultReplayWindow
+	}
+	if c.DrainGrace == 0 {
+		c.DrainGrace = DefaultDrainGrace
 	}
 	if c.Retention > 0 && c.ReplayWindow > c.Retention {
 		c.ReplayWindow = c.Retention // the hashes go with the images

@@ -44,6 +44,11 @@ import (
 // get their aborted message and the listener drains.
 const shutdownTimeout = 15 * time.Second
 
+// DefaultDrainGrace is Config.DrainGrace's default: a liveness session
+// takes 5-30 s, and Kubernetes waits 30 s by default before SIGKILL (the
+// Helm chart gives the pod DrainGrace plus shutdownTimeout).
+const DefaultDrainGrace = 25 * time.Second
+
 // Daemon is biogated assembled from a Config. Run it once.
 type Daemon struct {
 	cfg   Config
@@ -95,8 +100,9 @@ func (d *Daemon) MetricsAddr() string {
 }
 
 // Run opens every part in order, serves until ctx ends, then shuts down in
-// reverse: running sessions get a final aborted message, the listener
-// drains (within 15 s), retention stops, the store closes, the readers and
+// reverse: the gateway drains (/readyz fails, no session starts, running
+// ones may finish within DrainGrace), sessions still running get a final
+// aborted message, the listener drains (within 15 s), retention stops, the store closes, the readers and
 // the models are freed. It returns only when every goroutine it started
 // has exited: nil after a shutdown by ctx, else the error that stopped it
 // (a part that would not open, or the listener failing).
@@ -290,9 +296,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 	case failed = <-errc: // a listener failed: the daemon stops
 		serving--
 	}
+	if failed == nil && cfg.DrainGrace > 0 {
+		log.Info("draining", "grace", cfg.DrainGrace)
+		dctx, cancel := context.WithTimeout(context.Background(), cfg.DrainGrace)
+		if err := gw.Drain(dctx); err != nil {
+			log.Warn("sessions still running after the grace period are aborted", "error", err)
+		}
+		cancel()
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	gw.Shutdown(sctx) // sessions get aborted and end
+	gw.Shutdown(sctx) // sessions left get aborted and end
 	for _, srv := range servers {
 		srv.Shutdown(sctx)
 	}
