@@ -3,8 +3,8 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"github.com/biogate/biogate/outcome"
 	"io"
 	"net/http"
