@@ -3,6 +3,7 @@ package liveness
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -30,6 +31,10 @@ type performerCam struct {
 	fps   float64
 	start time.Time
 	end   time.Duration
+	// exposure changes the frame's brightness with the pose, as a
+	// camera's exposure follows a photo moved closer (or an attacker's
+	// app could): x(1 - 0.8 (scale-1) + 0.012 |roll|), within 0.5-1.5.
+	exposure bool
 
 	mu  sync.Mutex
 	seq uint64
@@ -64,6 +69,11 @@ func (c *performerCam) Read(ctx context.Context) (*devices.Frame, error) {
 		return nil, err
 	}
 	defer img.Close()
+	if c.exposure {
+		p := c.pf.PoseAt(at)
+		g := min(max(1-0.8*(p.Scale-1)+0.012*math.Abs(p.Roll), 0.5), 1.5)
+		img.MultiplyFloat(float32(g))
+	}
 	data := append([]byte(nil), img.ToBytes()...)
 	f := devices.NewFrame(c.seq, c.start.Add(at), "performer", devices.BGR24, img.Cols(), img.Rows(), img.Cols()*3, data, nil)
 	c.seq++
@@ -93,8 +103,9 @@ var flatSessionPhotos = []string{"obama.jpg", "obama_small.jpg", "train_alex_lac
 // TestFlatAttackSessions runs generated warp and print attacks through a
 // whole Checker with random commands, the performer following each
 // command as it is issued (back to back, as the gateway issues them), with
-// the generator's noise and JPEG and with the cleanest frames an attacker
-// could send (no noise, JPEG quality 95): every session that got its
+// the generator's noise and JPEG, with the cleanest frames an attacker
+// could send (no noise, JPEG quality 95), and with the brightness changing
+// with the pose (performerCam.exposure): every session that got its
 // commands is a spoof decided flat. BIOGATE_FLAT_SEEDS sets the seeds per
 // photo, species and variant; BIOGATE_FLAT_PHOTOS (comma-separated names
 // in data/faces) the photos.
@@ -127,19 +138,20 @@ func TestFlatAttackSessions(t *testing.T) {
 	for _, name := range photos {
 		photo, face := loadAttackPhoto(t, name)
 		for _, sp := range []attack.Species{attack.Warp, attack.Print} {
-			for _, clean := range []bool{false, true} {
+			for _, variant := range []string{"generator", "clean", "exposure"} {
 				for s := range seeds {
 					seed := uint64(7919*s + 101)
 					fps := []float64{10, 12, 8, 15, 9, 11}[s%6]
 					prm := attack.NewParams(seed, fps)
-					if clean {
+					if variant == "clean" {
 						prm.Noise, prm.JPEGQuality = 0, 95
 					}
 					pf, err := attack.NewPerformer(sp, photo, face, prm)
 					if err != nil {
 						t.Fatal(err)
 					}
-					cam = &performerCam{pf: pf, fps: fps, start: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), end: 40 * time.Second}
+					cam = &performerCam{pf: pf, fps: fps, start: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), end: 40 * time.Second,
+						exposure: variant == "exposure"}
 					rnd.r = rand.New(rand.NewPCG(seed, 0x636d64))
 					res, err := chk.Run(context.Background(), cam)
 					if err != nil {
@@ -153,7 +165,7 @@ func TestFlatAttackSessions(t *testing.T) {
 							cmds = append(cmds, string(c.Command)+":"+string(c.Outcome))
 						}
 					}
-					desc := fmt.Sprintf("%s %s seed %d fps %.0f clean %v", name, sp, seed, fps, clean)
+					desc := fmt.Sprintf("%s %s seed %d fps %.0f %s", name, sp, seed, fps, variant)
 					t.Logf("%s: %s %v decided by %q; flat ratio %.2f over %d %.2f (%d unmeasured); %v",
 						desc, res.Verdict, res.Reasons, res.Passive.DecidedBy, r, n, flat.all, flat.unmeasured, cmds)
 					if len(cmds) == 0 {

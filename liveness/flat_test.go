@@ -347,3 +347,28 @@ func BenchmarkFlatObserve(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(imgs))/1e6, "ms/frame")
 	b.ReportMetric(float64(moves)/float64(b.N), "movements/session")
 }
+
+// TestToneMatch: the map that gives one histogram another's shape undoes a
+// gain and an offset, and is the identity between equal histograms.
+func TestToneMatch(t *testing.T) {
+	var a, b, same [256]int
+	for v := 40; v < 200; v++ {
+		a[v] = 3 + v%5
+		b[(v-40)*6/10+80] += 3 + v%5 // a darkened: x0.6, then +56
+	}
+	lut := toneMatch(&b, &a)
+	for v := 40; v < 200; v++ {
+		if w := (v-40)*6/10 + 80; math.Abs(float64(lut[w])-float64(v)) > 2 {
+			t.Errorf("level %d (darkened to %d) maps back to %d", v, w, lut[w])
+		}
+	}
+	for v := range same {
+		same[v] = 1 + v%7
+	}
+	id := toneMatch(&same, &same)
+	for v := range id {
+		if int(id[v]) != v {
+			t.Fatalf("identity: %d maps to %d", v, id[v])
+		}
+	}
+}
