@@ -163,7 +163,9 @@ describe("kiosk page", { skip: why || false, timeout: 15 * 60 * 1000 }, () => {
   });
 
   test("a gateway stopped mid-session shows a clear message", async () => {
-    const doomed = await h.startGateway("biogated-doomed");
+    // No drain (biogated's own tests cover it): on SIGTERM a running
+    // session is aborted at once, which is what this page must explain.
+    const doomed = await h.startGateway("biogated-doomed", ["--drain-grace=-1s"]);
     const { browser, page } = await open(h.clips.genuine, doomed, { commands: "move_closer" });
     await page.click("button.lang[data-lang=en]");
     await enterIIN(page, h.ENROLLED_IIN);
