@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -113,14 +112,7 @@ func TestFlatAttackSessions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("renders and scores whole attack sessions")
 	}
-	seeds := 1
-	if s := os.Getenv("BIOGATE_FLAT_SEEDS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("BIOGATE_FLAT_SEEDS %q", s)
-		}
-		seeds = n
-	}
+	seeds := flatSeeds(t)
 	photos := flatSessionPhotos
 	if p := os.Getenv("BIOGATE_FLAT_PHOTOS"); p != "" {
 		photos = strings.Split(p, ",")

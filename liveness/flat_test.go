@@ -209,6 +209,21 @@ func TestFlatGenuineClips(t *testing.T) {
 	}
 }
 
+// flatSeeds is BIOGATE_FLAT_SEEDS, the seeds per photo and species the
+// attack tests run (default 1).
+func flatSeeds(t *testing.T) int {
+	t.Helper()
+	s := os.Getenv("BIOGATE_FLAT_SEEDS")
+	if s == "" {
+		return 1
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("BIOGATE_FLAT_SEEDS %q", s)
+	}
+	return n
+}
+
 // TestFlatAttacks: generated warp and print attacks (package attack, the
 // photo warped to follow three random commands) are decided
 // flat_presentation. BIOGATE_FLAT_SEEDS sets how many seeds per photo and
@@ -217,14 +232,7 @@ func TestFlatAttacks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("renders and scores attack sessions")
 	}
-	seeds := 1
-	if s := os.Getenv("BIOGATE_FLAT_SEEDS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("BIOGATE_FLAT_SEEDS %q", s)
-		}
-		seeds = n
-	}
+	seeds := flatSeeds(t)
 	photos := flatPhotos[:3]
 	if seeds > 1 {
 		photos = flatPhotos
