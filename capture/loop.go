@@ -148,8 +148,13 @@ type Result struct {
 	Frames int `json:"frames"`
 	// FacesDetected is the number of frames with exactly one subject face.
 	FacesDetected int `json:"faces_detected"`
-	// Dropped counts frames the queue discarded to stay fresh.
+	// Dropped counts frames the queue discarded to stay fresh (the
+	// analysis was busy: for liveness, with the previous frame).
 	Dropped int `json:"dropped"`
+	// Discarded counts frames read from the camera but never scored
+	// because the run ended first (the decision was made, or the time was
+	// up). Frames + Dropped + Discarded + BadFrames is every frame read.
+	Discarded int `json:"discarded"`
 	// BadFrames counts frames that could not be decoded and were skipped.
 	BadFrames  int           `json:"bad_frames"`
 	Best       *Best         `json:"best"`
@@ -205,7 +210,9 @@ func (l *Loop) Close() error {
 //
 // Errors are for failures only: a cancelled ctx, a camera that fails or
 // disconnects (wrapping the devices sentinel). Not reaching the threshold or
-// seeing no face is an Outcome.
+// seeing no face is an Outcome. With an error, the Result is nil, or, once
+// the camera was read, holds only the frame counts (Frames, FacesDetected,
+// Dropped, Discarded, BadFrames), so every frame read is accounted for.
 func (l *Loop) Run(ctx context.Context, cam devices.Camera) (*Result, error) {
 	return l.RunObserved(ctx, cam, nil)
 }
@@ -214,7 +221,7 @@ func (l *Loop) Run(ctx context.Context, cam devices.Camera) (*Result, error) {
 // every scored frame. With an observer, reaching MinQuality does not end the
 // run; the observer, the timeout or the source does. The best frame is still
 // selected. obs is used only during the call.
-func (l *Loop) RunObserved(ctx context.Context, cam devices.Camera, obs Observer) (*Result, error) {
+func (l *Loop) RunObserved(ctx context.Context, cam devices.Camera, obs Observer) (out *Result, err error) {
 	if l.an == nil {
 		return nil, errors.New("capture: loop closed")
 	}
@@ -250,6 +257,10 @@ func (l *Loop) RunObserved(ctx context.Context, cam devices.Camera, obs Observer
 		cancel()
 		wg.Wait()
 		q.drain()
+		if err != nil { // the frames read are still accounted for
+			out = &Result{Frames: res.Frames, FacesDetected: res.FacesDetected, Dropped: int(q.dropped.Load()),
+				Discarded: int(q.discarded.Load()), BadFrames: res.BadFrames + badRead, MinQuality: res.MinQuality}
+		}
 	}()
 
 	timer := time.NewTimer(l.cfg.Timeout)
@@ -286,6 +297,7 @@ loop:
 					res.BadFrames++
 					continue
 				}
+				q.discarded.Add(1)
 				return nil, err
 			}
 			res.Frames++
@@ -346,10 +358,13 @@ loop:
 		res.Best = &best
 	}
 	res.Elapsed = time.Since(start)
-	// The reader's count is safe to read once it has exited.
+	// The reader's counts are safe to read once it has exited; what it
+	// queued and the loop never took is discarded.
 	cancel()
 	wg.Wait()
+	q.drain()
 	res.BadFrames += badRead
+	res.Discarded = int(q.discarded.Load())
 	return res, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -231,5 +232,44 @@ func TestLiveSourceDropsStaleFrames(t *testing.T) {
 	}
 	if res.Outcome != NoUsableFrame || res.Stop != StopEndOfStream {
 		t.Errorf("outcome %s stop %s on a test pattern", res.Outcome, res.Stop)
+	}
+}
+
+// countingCamera counts the frames its Read hands out.
+type countingCamera struct {
+	devices.Camera
+	read atomic.Int64
+}
+
+func (c *countingCamera) Read(ctx context.Context) (*devices.Frame, error) {
+	f, err := c.Camera.Read(ctx)
+	if err == nil {
+		c.read.Add(1)
+	}
+	return f, err
+}
+
+// Every frame the loop reads is accounted for: scored, dropped to stay
+// fresh, discarded when the run ended first, or bad. A file source waits
+// for the loop, so a run stopped at the threshold leaves read frames in
+// the queue: they are the discarded ones.
+func TestEveryFrameReadIsAccountedFor(t *testing.T) {
+	cam := &countingCamera{Camera: openCamera(t, "file:"+video(t, steadyClip))}
+	l := newLoop(t, Config{QueueSize: 4})
+	res, err := l.Run(context.Background(), cam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stop != StopThreshold {
+		t.Fatalf("stop %s, want threshold (the clip goes on)", res.Stop)
+	}
+	read := int(cam.read.Load())
+	t.Logf("read %d: scored %d, dropped %d, discarded %d, bad %d", read, res.Frames, res.Dropped, res.Discarded, res.BadFrames)
+	if got := res.Frames + res.Dropped + res.Discarded + res.BadFrames; got != read {
+		t.Errorf("scored %d + dropped %d + discarded %d + bad %d = %d, want the %d read",
+			res.Frames, res.Dropped, res.Discarded, res.BadFrames, got, read)
+	}
+	if res.Discarded == 0 {
+		t.Error("nothing discarded: the queue was empty when the threshold was reached")
 	}
 }

@@ -15,8 +15,11 @@ import (
 type frameQueue struct {
 	ch      chan *devices.Frame
 	live    bool
-	dropped atomic.Int64
-	err     error // why the producer stopped; written before ch is closed
+	dropped atomic.Int64 // frames dropped from a full queue
+	// discarded counts frames read but never taken by the consumer: the
+	// producer's last frame when ctx ended, and those drain closed.
+	discarded atomic.Int64
+	err       error // why the producer stopped; written before ch is closed
 }
 
 func newFrameQueue(size int, live bool) *frameQueue {
@@ -32,6 +35,7 @@ func (q *frameQueue) push(ctx context.Context, f *devices.Frame) bool {
 			return true
 		case <-ctx.Done():
 			f.Close()
+			q.discarded.Add(1)
 			return false
 		}
 	}
@@ -59,10 +63,11 @@ func (q *frameQueue) finish(err error) {
 	close(q.ch)
 }
 
-// drain closes every frame still queued. Call it after the producer has
-// exited.
+// drain closes every frame still queued, counting them as discarded. Call
+// it after the producer has exited.
 func (q *frameQueue) drain() {
 	for f := range q.ch {
 		f.Close()
+		q.discarded.Add(1)
 	}
 }

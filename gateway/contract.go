@@ -25,7 +25,7 @@ import (
 // reached: wrapping ctx's error when cancelled, and the camera's
 // devices.Err* sentinel when the camera failed (devices.ErrEndOfStream when
 // a relay client ended its frames early, devices.ErrTimeout when no frame
-// came in time).
+// came in time). With an error, only the outcome's Capture counts are set.
 type Pipeline interface {
 	Run(ctx context.Context, cam devices.Camera, opt PipelineOptions, ev PipelineEvents) (PipelineOutcome, error)
 }
@@ -54,7 +54,8 @@ type PipelineOptions struct {
 // quality to QualityMaxPerSecond and progress to ProgressMaxPerSecond.
 type PipelineEvents interface {
 	// Quality reports the hints (most pressing first) and the unified
-	// quality score, 0-100, of the latest frame.
+	// quality score, 0-100, of the latest frame: one call per frame
+	// analysed (counted in biogate_gateway_frames_analysed_total).
 	Quality(hints []string, score float64)
 	// Baseline says a baseline was taken: the session enters liveness.
 	Baseline()
@@ -120,9 +121,23 @@ type PipelineOutcome struct {
 	Commands []CommandRecord
 	// Passive is the passive liveness outcome; Decision "" if none.
 	Passive PassiveOutcome
-	// CaptureDropped counts the camera frames the capture loop discarded
-	// to stay fresh (biogate_gateway_capture_frames_dropped_total).
-	CaptureDropped int
+	// Capture counts the camera frames the capture loop read and did not
+	// analyse (biogate_gateway_capture_frames_dropped_total).
+	Capture CaptureCounts
+}
+
+// CaptureCounts are the frames a capture loop read and did not analyse;
+// with the frames analysed (PipelineEvents.Quality, one call per frame)
+// they are every frame it read.
+type CaptureCounts struct {
+	// Dropped: its queue was full, the analysis busy with an earlier
+	// frame; the oldest queued frame was dropped.
+	Dropped int
+	// Discarded: still queued when liveness ended (the decision was made,
+	// or the time was up).
+	Discarded int
+	// Undecodable frames were skipped.
+	Undecodable int
 }
 
 // CommandRecord is one issued command's outcome, for the result document.

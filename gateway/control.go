@@ -52,7 +52,7 @@ func (s *session) run(st *protocol.Start) {
 		CommandTimeout: time.Duration(s.srv.cfg.Limits.CommandTimeoutMS) * time.Millisecond}
 	out, err := s.srv.pipeline.Run(s.ctx, cam, opt, &events{s: s, preview: opt.Preview})
 	s.srv.m.stage.WithLabelValues("liveness").Observe(time.Since(t0).Seconds())
-	s.srv.m.captureDropped.Add(float64(max(out.CaptureDropped, 0)))
+	s.srv.m.captureStats(out.Capture)
 	s.mu.Lock()
 	s.over = true
 	if err == nil {

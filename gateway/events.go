@@ -21,10 +21,12 @@ type events struct {
 
 var _ PipelineEvents = (*events)(nil)
 
-// Quality implements PipelineEvents: at most one per 200 ms, and a repeat
-// of the same hints at most once a second.
+// Quality implements PipelineEvents: it counts the frame analysed, and
+// sends at most one message per 200 ms, and a repeat of the same hints at
+// most once a second.
 func (e *events) Quality(hints []string, score float64) {
 	s := e.s
+	s.srv.m.framesAnalysed.Inc()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {

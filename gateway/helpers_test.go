@@ -67,7 +67,7 @@ type testPipeline struct {
 	Block bool
 	// Flood: send command messages as fast as possible until ctx ends.
 	Flood bool
-	// Dropped is the outcome's CaptureDropped.
+	// Dropped is the outcome's Capture.Dropped.
 	Dropped int
 	// Failed attempts come first, each failing its first command; then
 	// Hold reads on until the camera or ctx ends, or the next attempt
@@ -147,7 +147,7 @@ func (p *testPipeline) Run(ctx context.Context, cam devices.Camera, opt Pipeline
 	}
 	ev.Passive(outcome.Live, 0.97, p.Frames)
 	return PipelineOutcome{Verdict: p.Verdict, Token: token, Best: token, BestWidth: 32, BestHeight: 24, Quality: 81.5, CapturedAt: at, FixedCommands: opt.Commands != nil,
-		CaptureDropped: p.Dropped, Attempts: attempt}, nil
+		Capture: CaptureCounts{Dropped: p.Dropped}, Attempts: attempt}, nil
 }
 
 // testVerifier answers like IDEC: match or no-match, and keeps the requests.

@@ -15,7 +15,8 @@ type metrics struct {
 	framesReceived prometheus.Counter
 	framesDropped  *prometheus.CounterVec // by reason
 	messagesDrop   *prometheus.CounterVec // outbound, by reason
-	captureDropped prometheus.Counter     // frames the capture loop's queue discarded
+	captureDropped *prometheus.CounterVec // frames the capture loop read and did not analyse, by reason
+	framesAnalysed prometheus.Counter     // frames the capture loop analysed
 	errors         *prometheus.CounterVec // error messages sent, by code
 	attestations   *prometheus.CounterVec // app attestations checked, by platform and verdict
 }
@@ -55,9 +56,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "biogate_gateway_relay_frames_dropped_total",
 			Help: "Relay frames dropped, by reason.",
 		}, []string{"reason"}),
-		captureDropped: prometheus.NewCounter(prometheus.CounterOpts{
+		captureDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "biogate_gateway_capture_frames_dropped_total",
-			Help: "Camera frames the capture loop discarded to stay fresh: the vision could not keep up with the camera (kiosk and relay).",
+			Help: "Camera frames (kiosk and relay) the capture loop read and did not analyse, by reason: queue_full (the analysis was busy with an earlier frame), after_decision (still queued when liveness ended), undecodable.",
+		}, []string{"reason"}),
+		framesAnalysed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "biogate_gateway_frames_analysed_total",
+			Help: "Camera frames (kiosk and relay) the capture loop analysed: detection, quality and liveness.",
 		}),
 		messagesDrop: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "biogate_gateway_messages_dropped_total",
@@ -74,13 +79,22 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.sessions, m.active, m.pending, m.refused, m.stage, m.busy,
-			m.framesReceived, m.framesDropped, m.captureDropped, m.messagesDrop, m.errors, m.attestations} {
+			m.framesReceived, m.framesDropped, m.captureDropped, m.framesAnalysed, m.messagesDrop, m.errors, m.attestations} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return m, nil
+}
+
+// captureStats adds what a finished capture loop read and did not analyse.
+func (m *metrics) captureStats(c CaptureCounts) {
+	for reason, n := range map[string]int{"queue_full": c.Dropped, "after_decision": c.Discarded, "undecodable": c.Undecodable} {
+		if n > 0 {
+			m.captureDropped.WithLabelValues(reason).Add(float64(n))
+		}
+	}
 }
 
 // relayStats adds a finished relay camera's counters.

@@ -95,7 +95,7 @@ func TestCaptureDropsAreCounted(t *testing.T) {
 	if r := c.wantResult(); r.Decision != protocol.DecisionSpoof {
 		t.Fatalf("second session: %+v", r)
 	}
-	if n := testutil.ToFloat64(h.srv.m.captureDropped); n != 6 {
+	if n := testutil.ToFloat64(h.srv.m.captureDropped.WithLabelValues("queue_full")); n != 6 {
 		t.Errorf("capture_frames_dropped_total = %v, want 6", n)
 	}
 }

@@ -139,7 +139,8 @@ func (c *Checker) Close() error { return c.loop.Close() }
 // the session times out or the source ends. It returns only after every
 // goroutine it started has exited; cam is used, not closed. Errors are for
 // failures (a cancelled ctx, a failing camera); spoofs and refusals are
-// verdicts.
+// verdicts. With an error, the Result is nil or holds only Capture's frame
+// counts.
 func (c *Checker) Run(ctx context.Context, cam devices.Camera) (*Result, error) {
 	ch, err := challenge.New(c.cfg.Challenge)
 	if err != nil {
@@ -157,6 +158,9 @@ func (c *Checker) Run(ctx context.Context, cam devices.Camera) (*Result, error) 
 
 	cres, err := c.loop.RunObserved(ctx, cam, s)
 	if err != nil {
+		if cres != nil { // the frame counts, for the caller's accounting
+			return &Result{Capture: cres}, err
+		}
 		return nil, err
 	}
 	res := &Result{Challenge: ch.Result(), Passive: passive.Result(), Capture: cres}

@@ -22,6 +22,12 @@ type Presentation struct {
 	Score float64
 	// Source names where the presentation came from, for reports.
 	Source string
+	// NoResponse: the system gave no decision, its Score aside: no frame
+	// met the quality gate (the person was shown hints, such as more
+	// light, instead). ISO/IEC 30107-3 counts such presentations in the
+	// non-response rates (BPNRR, APNRR), not as classification errors;
+	// for an attack it is a defence (no decision is never a match).
+	NoResponse bool
 }
 
 // bonaFide reports whether p is a bona fide presentation.
@@ -33,10 +39,17 @@ type Report struct {
 	// Threshold the rates were computed at.
 	Threshold float64
 	// BPCER is the bona fide presentation classification error rate: the
-	// fraction of bona fide presentations rejected (0 when there are none).
+	// fraction of bona fide presentations that got a decision and were
+	// rejected (0 when there are none).
 	BPCER float64
+	// BPNRR is the bona fide presentation non-response rate: the fraction
+	// of bona fide presentations that got no decision (Presentation's
+	// NoResponse); APNRR, per attack species, the same for attacks.
+	BPNRR float64
+	APNRR map[string]float64
 	// APCER is, per attack species, the attack presentation classification
-	// error rate: the fraction of that species' presentations accepted.
+	// error rate: the fraction of that species' presentations that got a
+	// decision and were accepted.
 	// Only species with at least one presentation appear.
 	APCER map[string]float64
 	// APCERMax is the largest APCER over the species, the headline figure
@@ -48,32 +61,37 @@ type Report struct {
 	// ACER is (APCERMax + BPCER) / 2, the OULU-NPU convention.
 	ACER float64
 	// Counts holds the number of presentations under Genuine and under each
-	// attack species.
+	// attack species, non-responses included.
 	Counts map[string]int
 }
 
 // Evaluate computes the error rates of ps at threshold. It does not modify
 // ps.
 func Evaluate(ps []Presentation, threshold float64) Report {
-	r := Report{Threshold: threshold, APCER: map[string]float64{}, Counts: map[string]int{}}
-	accepted := map[string]int{}
+	r := Report{Threshold: threshold, APCER: map[string]float64{}, APNRR: map[string]float64{}, Counts: map[string]int{}}
+	accepted, silent := map[string]int{}, map[string]int{}
 	rejected := 0
 	for _, p := range ps {
 		ok := p.Score >= threshold // false for NaN
+		s := p.Species
 		if p.bonaFide() {
-			r.Counts[Genuine]++
-			if !ok {
-				rejected++
-			}
-			continue
+			s = Genuine
 		}
-		r.Counts[p.Species]++
-		if ok {
-			accepted[p.Species]++
+		r.Counts[s]++
+		switch {
+		case p.NoResponse:
+			silent[s]++
+		case s == Genuine && !ok:
+			rejected++
+		case s != Genuine && ok:
+			accepted[s]++
 		}
 	}
 	if n := r.Counts[Genuine]; n > 0 {
-		r.BPCER = float64(rejected) / float64(n)
+		r.BPNRR = float64(silent[Genuine]) / float64(n)
+		if d := n - silent[Genuine]; d > 0 {
+			r.BPCER = float64(rejected) / float64(d)
+		}
 	}
 	species := make([]string, 0, len(r.Counts))
 	for s := range r.Counts {
@@ -84,7 +102,11 @@ func Evaluate(ps []Presentation, threshold float64) Report {
 	sort.Strings(species)
 	r.APCERMax = math.Inf(-1)
 	for _, s := range species {
-		a := float64(accepted[s]) / float64(r.Counts[s])
+		r.APNRR[s] = float64(silent[s]) / float64(r.Counts[s])
+		a := 0.0
+		if d := r.Counts[s] - silent[s]; d > 0 {
+			a = float64(accepted[s]) / float64(d)
+		}
 		r.APCER[s] = a
 		if a > r.APCERMax {
 			r.APCERMax, r.WorstSpecies = a, s

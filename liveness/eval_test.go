@@ -75,6 +75,21 @@ func TestEvaluate(t *testing.T) {
 				WorstSpecies: "replay", ACER: 0.5, Counts: map[string]int{"replay": 1}},
 		},
 		{
+			// No decision is neither an error nor a success: out of BPCER
+			// and APCER, into the non-response rates, whatever the score.
+			name: "no response", thr: 0.5,
+			ps: []Presentation{{Score: 0, NoResponse: true}, {Score: 0.9}, {Score: 0.2}, {Score: 0.1, NoResponse: true},
+				{Species: "print", Score: 0.9, NoResponse: true}, {Species: "print", Score: 0.1}, {Species: "print", Score: 0.7}},
+			want: Report{Threshold: 0.5, BPCER: 0.5, BPNRR: 0.5, APCER: map[string]float64{"print": 0.5},
+				APNRR: map[string]float64{"print": 1.0 / 3}, APCERMax: 0.5, WorstSpecies: "print", ACER: 0.5,
+				Counts: map[string]int{Genuine: 4, "print": 3}},
+		},
+		{
+			name: "all silent", thr: 0.5, ps: []Presentation{{NoResponse: true}, {Species: "print", Score: 1, NoResponse: true}},
+			want: Report{Threshold: 0.5, BPNRR: 1, APCER: map[string]float64{"print": 0}, APNRR: map[string]float64{"print": 1},
+				WorstSpecies: "print", Counts: map[string]int{Genuine: 1, "print": 1}},
+		},
+		{
 			name: "empty", thr: 0.5,
 			want: Report{Threshold: 0.5, APCER: map[string]float64{}, Counts: map[string]int{}},
 		},
@@ -117,6 +132,16 @@ func reportsEqual(a, b Report) bool {
 		w, ok := b.APCER[k]
 		if !ok || !near(v, w) {
 			return false
+		}
+	}
+	if !near(a.BPNRR, b.BPNRR) {
+		return false
+	}
+	for _, m := range []map[string]float64{a.APNRR, b.APNRR} { // a missing species is 0
+		for k := range m {
+			if !near(a.APNRR[k], b.APNRR[k]) {
+				return false
+			}
 		}
 	}
 	return true

@@ -219,7 +219,7 @@ type Recording struct {
 // bona fide) from source, in group.
 func NewRecording(r PassiveResult, species, source, group string) Recording {
 	return Recording{
-		Presentation: Presentation{Species: species, Score: r.Live, Source: source},
+		Presentation: Presentation{Species: species, Score: r.Live, Source: source, NoResponse: r.Decision == DecisionUndecided},
 		Group:        group, Frames: r.Measures, MotionRatio: r.MotionRatio, MotionAvailable: r.MotionAvailable,
 	}
 }

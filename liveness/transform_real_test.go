@@ -21,13 +21,15 @@ import (
 var modelFailures = map[string]string{
 	"grey":    "MiniFASNet rejects every greyscale genuine face: it was trained on colour",
 	"wb-cool": "a cool cast pulls MiniFASNet below 0.5 on one genuine face of 16",
-	"dark":    "at 30 % of the light MiniFASNet rejects one genuine face of 16",
 }
 
 // TestTransformsRealData scores the shared presentations through every
 // camera transform: genuine presentations must stay live (BPCER at most
 // 5 %) and attacks spoof, except where MiniFASNet itself fails
-// (modelFailures); everywhere, the fusion must be no worse than MiniFASNet
+// (modelFailures). A presentation none of whose frames meets the quality
+// gate gets no decision (at 30 % of the light, every frame of the fsanet
+// clip is below it); it counts in the non-response rates, logged, not in
+// BPCER or APCER; everywhere, the fusion must be no worse than MiniFASNet
 // alone (the cues may only lower p(live) where they are confident).
 // Sub-sampled to keep it near a minute: every photo and pad sample, the
 // minivision clip's three parts, the first 1.5 s of each genuine clip.
@@ -110,17 +112,17 @@ func TestTransformsRealData(t *testing.T) {
 		return recs
 	}
 	base := score(t, nil)
-	if rep := Evaluate(Rescore(DefaultCalibration(), base), DefaultPassiveThreshold); rep.BPCER != 0 || rep.APCERMax != 0 ||
+	if rep := Evaluate(Rescore(DefaultCalibration(), base), DefaultPassiveThreshold); rep.BPCER != 0 || rep.APCERMax != 0 || rep.BPNRR != 0 ||
 		rep.Counts[Genuine] != 16 || rep.Counts[speciesPrt] != 2 || rep.Counts[speciesRepl] != 2 {
 		t.Fatalf("untransformed: %+v, want 16 genuine, 2 prints, 2 replays, no error", rep)
 	}
-	t.Logf("%-12s %7s %11s %12s | %-28s", "transform", "BPCER", "APCER print", "APCER replay", "MiniFASNet alone")
+	t.Logf("%-12s %7s %11s %12s %12s | %-28s", "transform", "BPCER", "APCER print", "APCER replay", "no decision", "MiniFASNet alone")
 	for _, tr := range Transforms() {
 		recs := score(t, &tr)
 		fused := Evaluate(Rescore(DefaultCalibration(), recs), DefaultPassiveThreshold)
 		model := Evaluate(Rescore(ModelOnly(), recs), DefaultPassiveThreshold)
-		t.Logf("%-12s %6.1f%% %10.1f%% %11.1f%% | BPCER %5.1f%%, APCER print %5.1f%%, replay %5.1f%%", tr.Name,
-			100*fused.BPCER, 100*fused.APCER[speciesPrt], 100*fused.APCER[speciesRepl],
+		t.Logf("%-12s %6.1f%% %10.1f%% %11.1f%% %11.1f%% | BPCER %5.1f%%, APCER print %5.1f%%, replay %5.1f%%", tr.Name,
+			100*fused.BPCER, 100*fused.APCER[speciesPrt], 100*fused.APCER[speciesRepl], 100*fused.BPNRR,
 			100*model.BPCER, 100*model.APCER[speciesPrt], 100*model.APCER[speciesRepl])
 		if fused.BPCER > model.BPCER || fused.APCER[speciesPrt] > model.APCER[speciesPrt] || fused.APCER[speciesRepl] > model.APCER[speciesRepl] {
 			t.Errorf("%s: the fusion (BPCER %.3f, APCER %v) is worse than MiniFASNet alone (BPCER %.3f, APCER %v)",

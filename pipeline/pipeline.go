@@ -127,12 +127,16 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 	}
 	res, err := chk.Run(ctx, cam)
 	if err != nil {
-		return gateway.PipelineOutcome{}, err
+		var out gateway.PipelineOutcome
+		if res != nil && res.Capture != nil {
+			out.Capture = captureCounts(res.Capture)
+		}
+		return out, err
 	}
 	ev.Passive(res.Passive.Decision, res.Passive.Live, res.Passive.Frames)
 	out := gateway.PipelineOutcome{Verdict: res.Verdict, Reasons: res.Reasons, FixedCommands: !res.Challenge.Random,
 		Attempts: res.Challenge.Attempts, Commands: commandRecords(res),
-		Passive: passiveOutcome(res.Passive), CaptureDropped: res.Capture.Dropped}
+		Passive: passiveOutcome(res.Passive), Capture: captureCounts(res.Capture)}
 	if b := res.Capture.Best; b != nil {
 		out.Token, out.Quality, out.CapturedAt = b.Token, b.Quality.Score, b.Time
 		out.Best, out.BestWidth, out.BestHeight = b.JPEG, b.Width, b.Height
@@ -255,4 +259,9 @@ func previewImage(f *devices.Frame) image.Image {
 		}
 	}
 	return out
+}
+
+// captureCounts are the frames the capture loop read and did not analyse.
+func captureCounts(r *capture.Result) gateway.CaptureCounts {
+	return gateway.CaptureCounts{Dropped: r.Dropped, Discarded: r.Discarded, Undecodable: r.BadFrames}
 }

@@ -59,13 +59,19 @@ func TestLoad(t *testing.T) {
 	if r.SessionsStarted < 2 {
 		t.Errorf("%d sessions started, want 2", r.SessionsStarted)
 	}
+	// Every frame the gateway received is analysed or dropped for a
+	// counted reason, sessions cut at the end of the run included.
+	if r.Analysed <= 0 || r.Unaccounted != 0 || r.AnalysedShare <= 0 || r.AnalysedShare > 1 || r.AnalysedPerSession <= 0 {
+		t.Errorf("analysed %g (share %g, %g per session per second), unaccounted %g; want every frame accounted for",
+			r.Analysed, r.AnalysedShare, r.AnalysedPerSession, r.Unaccounted)
+	}
 	if r.ClipFrames == 0 || r.MeanFrameBytes < 5000 {
 		t.Errorf("clip frames %d, mean frame %d bytes", r.ClipFrames, r.MeanFrameBytes)
 	}
 
 	var table bytes.Buffer
 	r.WriteTable(&table)
-	for _, want := range []string{"event latency", "p99", "memory", "backlog"} {
+	for _, want := range []string{"event latency", "p99", "memory", "backlog", "frames analysed"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table has no %q:\n%s", want, table.String())
 		}

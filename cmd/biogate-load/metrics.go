@@ -14,6 +14,8 @@ const (
 	metricRSS            = "process_resident_memory_bytes"
 	metricFramesReceived = "biogate_gateway_relay_frames_received_total"
 	metricFramesDropped  = "biogate_gateway_relay_frames_dropped_total"
+	metricCaptureDropped = "biogate_gateway_capture_frames_dropped_total"
+	metricFramesAnalysed = "biogate_gateway_frames_analysed_total"
 	metricMessagesDrop   = "biogate_gateway_messages_dropped_total"
 	metricBusy           = "biogate_gateway_busy_rejections_total"
 	metricActive         = "biogate_gateway_sessions_active"
@@ -28,6 +30,8 @@ type sample struct {
 	framesReceived, framesDropped        float64
 	messagesDropped, busyRejections      float64
 	droppedByReason                      map[string]float64
+	captureDropped, framesAnalysed       float64
+	captureByReason                      map[string]float64
 	active, cpu                          float64
 	ended                                float64 // connections whose handler ended
 	hasRSS, hasFramesRecv, hasFramesDrop bool
@@ -53,7 +57,7 @@ func (c *metricsClient) scrape(ctx context.Context) (sample, error) {
 	if resp.StatusCode != http.StatusOK {
 		return sample{}, fmt.Errorf("GET /metrics: %s", resp.Status)
 	}
-	s := sample{droppedByReason: map[string]float64{}}
+	s := sample{droppedByReason: map[string]float64{}, captureByReason: map[string]float64{}}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
@@ -75,6 +79,11 @@ func (c *metricsClient) scrape(ctx context.Context) (sample, error) {
 			s.framesDropped += v
 			s.hasFramesDrop = true
 			s.droppedByReason[labels] += v
+		case metricCaptureDropped:
+			s.captureDropped += v
+			s.captureByReason[labels] += v
+		case metricFramesAnalysed:
+			s.framesAnalysed += v
 		case metricMessagesDrop:
 			s.messagesDropped += v
 		case metricCPU:

@@ -29,11 +29,14 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // padReport is the JSON printed by `biogate pad-eval --json`.
 type padReport struct {
-	Threshold     float64            `json:"threshold"`
-	BPCER         float64            `json:"bpcer"`
-	APCER         map[string]float64 `json:"apcer"`
-	APCERMax      float64            `json:"apcer_max"`
-	WorstSpecies  string             `json:"worst_species"`
+	Threshold    float64            `json:"threshold"`
+	BPCER        float64            `json:"bpcer"`
+	APCER        map[string]float64 `json:"apcer"`
+	APCERMax     float64            `json:"apcer_max"`
+	WorstSpecies string             `json:"worst_species"`
+	// BPNRR and APNRR: see padRates.
+	BPNRR         float64            `json:"bpnrr"`
+	APNRR         map[string]float64 `json:"apnrr"`
 	ACER          float64            `json:"acer"`
 	Presentations map[string]int     `json:"presentations"`
 	Table         []padRow           `json:"table"`
@@ -55,10 +58,15 @@ type padRates struct {
 	APCER    map[string]float64 `json:"apcer"`
 	APCERMax float64            `json:"apcer_max"`
 	Counts   map[string]int     `json:"presentations"`
+	// BPNRR and APNRR are the non-response rates: presentations that got
+	// no decision (no frame met the quality gate), left out of BPCER and
+	// APCER (liveness.Presentation's NoResponse).
+	BPNRR float64            `json:"bpnrr"`
+	APNRR map[string]float64 `json:"apnrr"`
 }
 
 func ratesOf(r liveness.Report) padRates {
-	return padRates{BPCER: r.BPCER, APCER: r.APCER, APCERMax: r.APCERMax, Counts: r.Counts}
+	return padRates{BPCER: r.BPCER, APCER: r.APCER, APCERMax: r.APCERMax, Counts: r.Counts, BPNRR: r.BPNRR, APNRR: r.APNRR}
 }
 
 // padCV is liveness.CrossValidation as JSON.
@@ -86,6 +94,8 @@ type padHeld struct {
 	Species string  `json:"species"`
 	Source  string  `json:"source"`
 	Live    float64 `json:"live"`
+	// NoResponse: no decision (no frame met the quality gate).
+	NoResponse bool `json:"no_response,omitempty"`
 }
 
 type padAblation struct {
@@ -278,6 +288,7 @@ func runPADEval(args []string, stdout, stderr io.Writer) int {
 	out := padReport{
 		Threshold: rep.Threshold, BPCER: rep.BPCER, APCER: rep.APCER, APCERMax: rep.APCERMax,
 		WorstSpecies: rep.WorstSpecies, ACER: rep.ACER, Presentations: rep.Counts, FusionBias: bias, Scores: scores,
+		BPNRR: rep.BPNRR, APNRR: rep.APNRR,
 	}
 	for _, r := range liveness.Sweep(ps, sweepThresholds(*threshold)) {
 		out.Table = append(out.Table, padRow{Threshold: r.Threshold, BPCER: r.BPCER, APCER: r.APCER, APCERMax: r.APCERMax, ACER: r.ACER})
@@ -306,7 +317,7 @@ func runPADEval(args []string, stdout, stderr io.Writer) int {
 		fr, mr := liveness.Evaluate(fused, *threshold), liveness.Evaluate(model, *threshold)
 		tr.Fusion, tr.Model, tr.NoWorse = ratesOf(fr), ratesOf(mr), noWorse(fr, mr)
 		for _, p := range fused {
-			tr.Scores = append(tr.Scores, padHeld{Species: speciesName(p.Species), Source: p.Source, Live: p.Score})
+			tr.Scores = append(tr.Scores, padHeld{Species: speciesName(p.Species), Source: p.Source, Live: p.Score, NoResponse: p.NoResponse})
 		}
 		out.Transforms = append(out.Transforms, tr)
 	}
@@ -501,6 +512,11 @@ func printPAD(w io.Writer, r *padReport) {
 	}
 	fmt.Fprintf(w, "APCER worst    %6.2f %% (%s)\n", 100*r.APCERMax, r.WorstSpecies)
 	fmt.Fprintf(w, "BPCER          %6.2f %%\n", 100*r.BPCER)
+	fmt.Fprintf(w, "no decision    genuine %.2f %%", 100*r.BPNRR)
+	for _, s := range species {
+		fmt.Fprintf(w, ", %s %.2f %%", s, 100*r.APNRR[s])
+	}
+	fmt.Fprintln(w, " (no frame met the quality gate: not counted above)")
 	fmt.Fprintf(w, "ACER           %6.2f %%\n\n", 100*r.ACER)
 	fmt.Fprintf(w, "%-9s %8s", "threshold", "BPCER")
 	for _, s := range species {
@@ -550,6 +566,14 @@ func printRates(w io.Writer, label string, r padRates) {
 	fmt.Fprintf(w, "  %-28s BPCER %6.2f %% (%d genuine)", label, 100*r.BPCER, r.Counts[liveness.Genuine])
 	for _, s := range species {
 		fmt.Fprintf(w, "  APCER %s %6.2f %% (%d)", s, 100*r.APCER[s], r.Counts[s])
+	}
+	if r.BPNRR > 0 {
+		fmt.Fprintf(w, "  no decision: genuine %.2f %%", 100*r.BPNRR)
+	}
+	for _, s := range species {
+		if r.APNRR[s] > 0 {
+			fmt.Fprintf(w, ", %s %.2f %%", s, 100*r.APNRR[s])
+		}
 	}
 	fmt.Fprintln(w)
 }
