@@ -204,7 +204,7 @@ func TestAddedCues(t *testing.T) {
 		t.Fatal(err)
 	}
 	lag, run := &relayLag{weight: 2}, &frameCount{}
-	p, err := NewPassive(PassiveConfig{MinFrames: 1}, r.spoof, lag, run)
+	p, err := NewPassive(PassiveConfig{MinFrames: 1, EveryN: 1}, r.spoof, lag, run)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 
 // Defaults of PassiveConfig.
 const (
-	DefaultPassiveEveryN     = 1
+	DefaultPassiveEveryN     = 3
 	DefaultPassiveThreshold  = 0.5
 	DefaultPassiveMinQuality = 20
 	DefaultPassiveMinFrames  = 3
@@ -24,9 +24,13 @@ const (
 
 // PassiveConfig configures a Passive. Zero fields take the defaults.
 type PassiveConfig struct {
-	// EveryN scores every Nth counted frame (default 1: every frame).
-	// Motion is followed on every counted frame regardless: it is cheap
-	// and needs consecutive frames.
+	// EveryN scores every Nth counted frame (default 3): MiniFASNet's two
+	// networks are two thirds of a frame's time, and a session's verdict
+	// is the median over dozens of frames, which a third of them gives
+	// (every decision on the shared data is the same as with every frame:
+	// pad-eval, the clips, the relay and attack tests). Session cues
+	// (motion, replayed frames, the flat cue) see every counted frame
+	// regardless. A single image is scored (its first counted frame is).
 	EveryN int
 	// Threshold is the fused p(live), in (0, 1), a session needs to be
 	// live (default 0.5, MiniFASNet's own boundary: on the shared data
