@@ -28,6 +28,8 @@ PKGS=(
   # the Debian packages (hack/package.sh: dpkg-shlibdeps; hack/package-test.sh:
   # adduser, systemd-analyze)
   dpkg-dev adduser systemd
+  # the fleet test (hack/fleet.sh): three gateways behind a load balancer
+  haproxy
 )
 
 SUDO=""

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/internal/pgtest"
@@ -16,7 +18,8 @@ import (
 
 // Two gateways on one PostgreSQL evidence store (a fleet): an IIN has one
 // session at a time across both, failures counted by either lock the IIN
-// out on both, and both append to one chain.
+// out on both, both append to one chain, and each signs with its own key
+// while the JWKS of either verifies the documents of both.
 func TestFleetSharesLockoutAndChain(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	subjectKey := filepath.Join(t.TempDir(), "subject.key") // shared by the fleet
@@ -80,6 +83,51 @@ func TestFleetSharesLockoutAndChain(t *testing.T) {
 	if err != nil || st.Attempts != 5 || st.Spoofs != 3 || st.LockedOut != 2 {
 		t.Errorf("stats %+v, %v; want 5 attempts: 3 spoofs, 2 lockouts", st, err)
 	}
+
+	// The documents' keys: two, one per gateway; each gateway's JWKS
+	// verifies every document.
+	var docs []string
+	kids := map[string]bool{}
+	if _, err := store.VerifyDocuments(context.Background(), func(_ evidence.Entry, r evidence.Record) error {
+		h, err := document.ParseHeader(string(r.Document))
+		if err != nil {
+			return err
+		}
+		docs, kids[h.KeyID] = append(docs, string(r.Document)), true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(kids) != 2 {
+		t.Fatalf("documents signed with %d keys %v, want one per gateway", len(kids), kids)
+	}
+	for _, addr := range []string{a, b} {
+		ks := fetchJWKS(t, "http://"+addr+document.JWKSPath)
+		for i, d := range docs {
+			if _, _, err := document.VerifySignature(d, ks); err != nil {
+				t.Errorf("%s's JWKS: document %d: %v", addr, i+1, err)
+			}
+		}
+	}
+}
+
+// fetchJWKS reads the JWKS at url as a loan system would.
+func fetchJWKS(t *testing.T, url string) document.KeySet {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d, %v", url, resp.StatusCode, err)
+	}
+	ks, err := document.ParseJWKS(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
 }
 
 // When the evidence store cannot answer, the daemon says so: /readyz turns

@@ -232,6 +232,15 @@ type Store interface {
 	// how many.
 	PruneFrames(ctx context.Context, before time.Time) (int, error)
 
+	// PublishKeys records a gateway's public signing keys, replacing what
+	// it published before (PublishedKeys says whom to trust).
+	// ErrInvalidRecord for an empty or '/'-holding gateway, an empty or
+	// over 64 KiB JWKS, or an empty tag.
+	PublishKeys(ctx context.Context, p PublishedKeys) error
+	// PublishedKeys returns every gateway's last published keys, by
+	// gateway id.
+	PublishedKeys(ctx context.Context) ([]PublishedKeys, error)
+
 	// Close releases the store's connections; it waits for calls in
 	// progress. Idempotent.
 	Close() error

@@ -30,6 +30,7 @@ func testStore(t *testing.T, newDSN func(testing.TB) string) {
 	t.Run("stats", func(t *testing.T) { testStats(t, newDSN(t)) })
 	t.Run("verify documents", func(t *testing.T) { testVerifyDocuments(t, newDSN(t)) })
 	t.Run("frame hashes", func(t *testing.T) { testFrameHashes(t, newDSN(t)) })
+	t.Run("published keys", func(t *testing.T) { testPublishedKeys(t, newDSN(t)) })
 }
 
 // VerifyDocuments hands each entry with its row's columns, document and

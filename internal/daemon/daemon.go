@@ -199,6 +199,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		log.Info("skipped", "part", "kiosk camera", "why", "no --camera: relay sessions only")
 	}
 
+	fleet := newFleetKeys(rec.keys.Keys, rec.store, rec.gatewayID, rec.subjectKey, log.With("part", "fleet keys"))
+
 	// The one gateway.New of the project.
 	gw, err := gateway.New(gateway.Config{
 		AllowFixedCommands: cfg.AllowFixedCommands,
@@ -222,7 +224,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Evidence:           rec.store,
 		SubjectKey:         rec.subjectKey,
 		ID:                 rec.gatewayID,
-		JWKS:               document.JWKSHandler(rec.keys.Keys),
+		JWKS:               document.JWKSHandler(fleet.Keys),
 		UI:                 web.Handler(), // the kiosk page at /; its sessions need a key
 		Version:            cfg.Version,
 		Logger:             log.With("part", "gateway"),
@@ -285,6 +287,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		rec.retain(rctx, cfg.Retention, cfg.ReplayWindow, cfg.Lockout, log.With("part", "retention"))
 	}()
 	defer func() { stopRetain(); <-retainDone }()
+	fleetDone := make(chan struct{})
+	fctx, stopFleet := context.WithCancel(context.Background())
+	go func() {
+		defer close(fleetDone)
+		fleet.Run(fctx)
+	}()
+	defer func() { stopFleet(); <-fleetDone }()
 	d.addr = ln.Addr().String()
 	close(d.ready)
 
