@@ -65,8 +65,8 @@ echo "$KEY relay" > "$out/api-keys"
 chmod 600 "$out/api-keys"
 # The fleet's shared secrets, made once: the subject key (lockout, leases,
 # the endorsement of published signing keys) and the image key.
-head -c 32 /dev/urandom > "$out/subject.key"
-head -c 32 /dev/urandom > "$out/evidence.key"
+head -c 32 /dev/urandom | base64 > "$out/subject.key"
+head -c 32 /dev/urandom | base64 > "$out/evidence.key"
 chmod 600 "$out/subject.key" "$out/evidence.key"
 
 places=$((SESSIONS))
@@ -101,6 +101,10 @@ defaults
   timeout server 60s
   timeout tunnel 10m
   timeout http-request 10s
+  # a connection refused (a gateway killed, before the next check sees
+  # it) is tried again on another gateway
+  retries 2
+  option redispatch
 frontend relay
   bind 127.0.0.1:$lb_port
   default_backend gateways
@@ -180,6 +184,22 @@ for i in 1 2 3; do
   if "$bin/biogate" evidence verify --store "$dsn" --jwks "http://127.0.0.1:${gw_port[$i]}/.well-known/jwks.json" > "$out/verify-gw$i.txt" 2>&1; then r=0; else r=1; fi
   check "evidence verify --jwks from gw$i: $(grep -m1 -i 'intact\|broken' "$out/verify-gw$i.txt" || tail -n1 "$out/verify-gw$i.txt")" "$r"
 done
+# Which keys signed the documents: one per gateway (each kept its key
+# across its restart), every one served by every gateway's JWKS.
+psql="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)/psql"
+"$psql" "$dsn" -Atc "SELECT encode(document, 'escape') FROM documents" > "$out/documents.txt"
+signers=$(/usr/bin/python3 - "$out/documents.txt" <<'PY'
+import base64, json, sys
+kids = set()
+for line in open(sys.argv[1]):
+    head = line.strip().split(".")[0]
+    if head:
+        kids.add(json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))["kid"])
+print(len(kids))
+PY
+)
+check "the documents were signed by the three gateways' keys ($signers keys)" "$([ "$signers" -eq 3 ]; echo $?)"
+
 if [ "$failures" -ne 0 ]; then
   log "$failures check(s) failed; logs in $out/"
   exit 1

@@ -55,6 +55,12 @@ if [ "${#pkgs[@]}" -eq 1 ] && [ "${pkgs[0]}" = "./..." ]; then
   tail -n 3 /tmp/biogate-demo.txt
 fi
 
+if [ "${#pkgs[@]}" -eq 1 ] && [ "${pkgs[0]}" = "./..." ]; then
+  echo "== the fleet: three gateways on one PostgreSQL behind HAProxy (hack/fleet.sh, short: about 2 minutes)"
+  SHORT=1 bash hack/fleet.sh > /tmp/biogate-fleet.txt 2>&1 || { cat /tmp/biogate-fleet.txt; exit 1; }
+  grep -E '^(PASS|FAIL)' /tmp/biogate-fleet.txt
+fi
+
 echo "== fuzz: the relay frame and JPEG header checks (500,000 inputs, about 10 s)"
 # Seeds run in go test above; this explores beyond them for a short time.
 # A count, not a duration: with -fuzztime 15s the fuzzer itself sometimes

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -209,7 +210,10 @@ func (w *worker) session(ctx context.Context) time.Duration {
 	for {
 		_, data, err := conn.ReadMessage()
 		if err != nil {
-			if ctx.Err() == nil {
+			// "closed": the connection ended with no result and no fatal
+			// error first (a fatal error is followed by the gateway's
+			// close, and counted as itself).
+			if ctx.Err() == nil && backoff == 0 {
 				w.st.addError("closed", false)
 			}
 			return backoff
@@ -273,7 +277,7 @@ func (w *worker) send(ctx context.Context, write func(int, []byte) error, lastSe
 type iinSource struct {
 	fixed string
 	mu    sync.Mutex
-	n     int
+	n     int // 0: not started
 }
 
 func (s *iinSource) next() string {
@@ -282,6 +286,12 @@ func (s *iinSource) next() string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.n == 0 {
+		// A run starts at a random place, so that runs one after another
+		// against one gateway do not claim the IINs an earlier run's
+		// failed sessions locked out.
+		s.n = 1 + mrand.IntN(1_000_000)
+	}
 	for {
 		s.n++
 		// 1990-2009, male and female, a serial number from the counter;

@@ -147,6 +147,12 @@ func TestIINSourceValid(t *testing.T) {
 	if got := (&iinSource{fixed: obamaIIN}).next(); got != obamaIIN {
 		t.Errorf("fixed IIN: got %s", got)
 	}
+	// Another run starts elsewhere (one in a million starts would
+	// coincide): it does not claim the IINs this one's failures locked.
+	other := (&iinSource{}).next()
+	if seen[other] {
+		t.Errorf("a second run's first IIN %s was handed out by the first run", other)
+	}
 }
 
 func TestParseLine(t *testing.T) {
