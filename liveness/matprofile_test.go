@@ -25,7 +25,9 @@ func TestPassiveLeaksNoMat(t *testing.T) {
 			t.Fatalf("%d segments", len(ss))
 		}
 		whole := r.scoreClip(t, minivision, []window{{name: "whole"}}, false)
-		if len(whole) != 1 || whole[0].res.Frames < 80 {
+		// About 90 counted frames, MiniFASNet on every third
+		// (PassiveConfig.EveryN).
+		if len(whole) != 1 || whole[0].res.Frames < 27 {
 			t.Fatalf("whole clip: %+v", whole)
 		}
 		p := r.passive(t, PassiveConfig{})
