@@ -30,6 +30,8 @@ PKGS=(
   dpkg-dev adduser systemd
   # the fleet test (hack/fleet.sh): three gateways behind a load balancer
   haproxy
+  # promtool: the alert rules' checks and unit tests (deploy/monitoring)
+  prometheus
 )
 
 SUDO=""
@@ -49,5 +51,15 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The tests want only the programs of prometheus (promtool) and haproxy (run
+# by hack/fleet.sh): on a machine that runs systemd, the services of those
+# being installed now are masked first, so the install starts no server.
+if [ -d /run/systemd/system ]; then
+  for unit in prometheus haproxy; do
+    if [[ " ${missing[*]} " == *" $unit "* ]] && [ ! -e "/etc/systemd/system/$unit.service" ]; then
+      $SUDO ln -s /dev/null "/etc/systemd/system/$unit.service"
+    fi
+  done
+fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
