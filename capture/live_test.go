@@ -81,3 +81,50 @@ func TestLiveRelayDropsStaleFramesOnTime(t *testing.T) {
 		}
 	})
 }
+
+// A live source that goes on after the loop stops (here at MaxFrames): the
+// reader keeps taking frames into the full queue, dropping the oldest,
+// until the loop has finished. Those frames came after the decision and
+// count as discarded, so scored + dropped + discarded + bad is still
+// every frame read.
+func TestLiveFramesAfterTheStopAreAccountedFor(t *testing.T) {
+	jpeg, err := os.ReadFile(face(t, "obama_small.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLoop(t, Config{MinQuality: 101, Timeout: time.Minute, MaxFrames: 5, QueueSize: 2})
+	l.cfg.OnFrame = func(FrameReport) { time.Sleep(20 * time.Millisecond) } // a slow scorer
+	rc, err := relay.New(relay.Config{ID: "test", Queue: 2, MaxFPS: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	cam := &countingCamera{Camera: rc}
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { // a client far faster than the scorer, until the test ends
+		var msg []byte
+		for i := uint32(0); ctx.Err() == nil; i++ {
+			msg = relay.AppendMessage(msg[:0], relay.Header{Seq: i, CaptureMillis: time.Now().UnixMilli()}, jpeg)
+			if rc.Push(msg) != nil {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+	res, err := l.Run(context.Background(), cam)
+	read := int(cam.read.Load())
+	stop()
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("read %d: scored %d, dropped %d, discarded %d, bad %d", read, res.Frames, res.Dropped, res.Discarded, res.BadFrames)
+	if res.Stop != StopMaxFrames || res.Frames != 5 {
+		t.Fatalf("stop %s after %d frames, want max_frames after 5", res.Stop, res.Frames)
+	}
+	if got := res.Frames + res.Dropped + res.Discarded + res.BadFrames; got != read {
+		t.Errorf("scored %d + dropped %d + discarded %d + bad %d = %d, want the %d read",
+			res.Frames, res.Dropped, res.Discarded, res.BadFrames, got, read)
+	}
+}

@@ -337,7 +337,7 @@ loop:
 	}
 
 	res.Stop = stop
-	res.Dropped = int(q.dropped.Load())
+	res.Dropped = int(q.dropped.Load()) // while the loop ran
 	res.PerFrameMS = l.hist.percentiles()
 	res.Outcome = NoUsableFrame
 	if haveBest {
@@ -364,7 +364,9 @@ loop:
 	wg.Wait()
 	q.drain()
 	res.BadFrames += badRead
-	res.Discarded = int(q.discarded.Load())
+	// Frames the reader dropped from the full queue after the loop had
+	// stopped taking them were dropped after the decision: discarded.
+	res.Discarded = int(q.discarded.Load()) + int(q.dropped.Load()) - res.Dropped
 	return res, nil
 }
 
