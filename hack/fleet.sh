@@ -53,16 +53,9 @@ check() { # check NAME CONDITION-EXIT-STATUS
 }
 
 dsn="$(bash hack/pg.sh start "$pgdir")"
-"$bin/idec-emulator" certs --out "$out/pki" > /dev/null
 "$bin/idec-emulator" enroll --gallery "$out/gallery" --iin 790303402568 --photo "$BIOGATE_SHARED/data/faces/obama2.jpg" > /dev/null
-idec_port=$(free_port)
-"$bin/idec-emulator" serve --listen "127.0.0.1:$idec_port" --gallery "$out/gallery" --tls "$out/pki" > "$out/idec-emulator.log" 2>&1 &
-pids+=($!)
-wait_port "$idec_port" idec-emulator "$!"
-
-KEY="fleet-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-echo "$KEY relay" > "$out/api-keys"
-chmod 600 "$out/api-keys"
+idec_serve "$bin"
+api_key fleet
 # The fleet's shared secrets, made once: the subject key (lockout, leases,
 # the endorsement of published signing keys) and the image key.
 head -c 32 /dev/urandom | base64 > "$out/subject.key"

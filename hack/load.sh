@@ -40,16 +40,9 @@ source hack/procs.sh
 
 # The sessions claim fresh IINs that nobody enrolled (the load is in
 # liveness, not in IDEC); one person is enrolled so the gallery exists.
-"$bin/idec-emulator" certs --out "$out/pki" > /dev/null
 "$bin/idec-emulator" enroll --gallery "$out/gallery" --iin 790303402568 --photo "$BIOGATE_SHARED/data/faces/obama2.jpg" > /dev/null
-idec_port=$(free_port)
-"$bin/idec-emulator" serve --listen "127.0.0.1:$idec_port" --gallery "$out/gallery" --tls "$out/pki" > "$out/idec-emulator.log" 2>&1 &
-pids+=($!)
-wait_port "$idec_port" idec-emulator "${pids[0]}"
-
-KEY="load-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-echo "$KEY relay" > "$out/api-keys"
-chmod 600 "$out/api-keys"
+idec_serve "$bin"
+api_key load
 gw_port=$(free_port)
 metrics_port=$(free_port)
 run=()

@@ -45,7 +45,17 @@ func (m *fleetMember) kid(t *testing.T) string {
 // party reads it.
 func (m *fleetMember) served(t *testing.T) document.KeySet {
 	t.Helper()
-	ks, err := m.fleet.Keys()
+	out, err := document.ParseJWKS(marshalJWKS(t, m.fleet.Keys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// marshalJWKS is the JWKS of the keys that keys returns.
+func marshalJWKS(t *testing.T, keys func() (document.KeySet, error)) []byte {
+	t.Helper()
+	ks, err := keys()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,11 +63,7 @@ func (m *fleetMember) served(t *testing.T) document.KeySet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := document.ParseJWKS(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return b
 }
 
 func openFleetStore(t *testing.T) evidence.Store {
@@ -135,14 +141,7 @@ func TestFleetJWKSRefusesRowsWithoutTheEndorsement(t *testing.T) {
 		t.Fatal(err)
 	}
 	evil := newFleetMember(t, store, "gw-evil", bytes.Repeat([]byte{9}, 32)) // another subject key
-	evilKS, err := evil.keys.Keys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	evilJWKS, err := document.MarshalJWKS(evilKS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	evilJWKS := marshalJWKS(t, evil.keys.Keys)
 
 	// A row of their own, with a made-up tag; one endorsed by another
 	// fleet's key.
