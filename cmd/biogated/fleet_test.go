@@ -19,7 +19,8 @@ import (
 // Two gateways on one PostgreSQL evidence store (a fleet): an IIN has one
 // session at a time across both, failures counted by either lock the IIN
 // out on both, both append to one chain, and each signs with its own key
-// while the JWKS of either verifies the documents of both.
+// while the JWKS of either verifies the documents of both and serves no
+// key that a database writer without the subject key published.
 func TestFleetSharesLockoutAndChain(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	subjectKey := filepath.Join(t.TempDir(), "subject.key") // shared by the fleet
@@ -101,8 +102,26 @@ func TestFleetSharesLockoutAndChain(t *testing.T) {
 	if len(kids) != 2 {
 		t.Fatalf("documents signed with %d keys %v, want one per gateway", len(kids), kids)
 	}
+	// Someone who can write to the database, without the fleet's subject
+	// key, publishes a key of their own: no gateway serves it.
+	forger, err := document.NewKeyring(document.KeyringConfig{Dir: filepath.Join(t.TempDir(), "forger")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := forger.JWKS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgedKid, _ := forger.KeyID()
+	if err := store.PublishKeys(context.Background(), evidence.PublishedKeys{Gateway: "gw-forged", JWKS: forged,
+		Tag: make([]byte, 32), At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	for _, addr := range []string{a, b} {
 		ks := fetchJWKS(t, "http://"+addr+document.JWKSPath)
+		if _, ok := ks.Lookup(forgedKid); ok {
+			t.Errorf("%s serves a key published without the fleet's endorsement", addr)
+		}
 		for i, d := range docs {
 			if _, _, err := document.VerifySignature(d, ks); err != nil {
 				t.Errorf("%s's JWKS: document %d: %v", addr, i+1, err)
