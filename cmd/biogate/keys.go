@@ -8,11 +8,13 @@ import (
 	"os"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/document/token"
 )
 
-const keysUsage = "usage: biogate keys init|list|rotate --token pkcs11:URI [--verify-for D] [--json|--jwks]"
+const keysUsage = "usage: biogate keys init|list|rotate --token pkcs11:URI [--alg auto|EdDSA|ES256] [--verify-for D] [--json|--jwks]"
 
 // keyReport is one key of `biogate keys ... --json`.
 type keyReport struct {
@@ -38,6 +40,7 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	uri := fs.String("token", os.Getenv("BIOGATE_SIGNING_KEY"), "the key on its token, an RFC 7512 URI: 'pkcs11:token=LABEL;object=KEY?module-path=LIB.so&pin-source=file:PINFILE' (default $BIOGATE_SIGNING_KEY)")
+	alg := fs.String("alg", "auto", "init, rotate: the new key's algorithm: EdDSA (Ed25519), ES256 (P-256), or auto (EdDSA where the token offers it, else ES256)")
 	verifyFor := fs.Duration("verify-for", 0, "rotate: how long a retired key still verifies its documents (0: 5 years; set it to the evidence's retention)")
 	asJSON := fs.Bool("json", false, "print the keys as JSON")
 	asJWKS := fs.Bool("jwks", false, "print the keys' JWKS, as biogated serves it (for biogate doc verify --jwks FILE)")
@@ -58,6 +61,14 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	cfg := token.Config{URI: u, VerifyFor: *verifyFor}
+	switch a := jose.SignatureAlgorithm(*alg); a {
+	case "auto":
+	case jose.EdDSA, jose.ES256:
+		cfg.Algorithm = a
+	default:
+		fmt.Fprintf(stderr, "biogate keys: --alg %q: want auto, EdDSA or ES256\n", *alg)
+		return exitUsage
+	}
 	var k *token.Keyring
 	if sub == "init" {
 		k, err = token.Init(cfg)

@@ -25,16 +25,24 @@ func keysCLI(t *testing.T, sub, uri string, extra ...string) []keyReport {
 	return keys
 }
 
-// The key lifecycle on a SoftHSM2 token: init makes one current ES256 key,
-// rotate retires it (kept for --verify-for) and adds a new one, and a
-// document signed before the rotation still verifies with biogate doc
-// verify against the JWKS keys --jwks prints.
+// The key lifecycle on a SoftHSM2 token: init makes one current key
+// (EdDSA, the token offering it; ES256 when asked), rotate retires it
+// (kept for --verify-for) and adds a new one, and a document signed before
+// the rotation still verifies with biogate doc verify against the JWKS
+// keys --jwks prints.
 func TestKeysLifecycleOnToken(t *testing.T) {
+	for _, alg := range []string{"auto", "ES256"} {
+		t.Run(alg, func(t *testing.T) { testKeysLifecycle(t, alg) })
+	}
+}
+
+func testKeysLifecycle(t *testing.T, alg string) {
+	want := map[string]string{"auto": "EdDSA", "ES256": "ES256"}[alg]
 	tok := tokentest.New(t, "doc-2026")
 	uri := tok.URI.String()
-	keys := keysCLI(t, "init", uri)
-	if len(keys) != 1 || !keys[0].Current || keys[0].Algorithm != "ES256" {
-		t.Fatalf("after init: %+v", keys)
+	keys := keysCLI(t, "init", uri, "--alg", alg)
+	if len(keys) != 1 || !keys[0].Current || keys[0].Algorithm != want {
+		t.Fatalf("after init --alg %s: %+v, want one %s key", alg, keys, want)
 	}
 	if code, _, stderr := runCLI(t, "keys", "init", "--token", uri); code != exitFailure || !strings.Contains(stderr, "exists") {
 		t.Errorf("init twice: exit %d, %s", code, stderr)
@@ -51,7 +59,7 @@ func TestKeysLifecycleOnToken(t *testing.T) {
 	}
 	docFile := writeFile(t, "doc.jws", jws)
 
-	keys = keysCLI(t, "rotate", uri, "--verify-for", "24h")
+	keys = keysCLI(t, "rotate", uri, "--verify-for", "24h", "--alg", alg)
 	if len(keys) != 2 || keys[0].Current || !keys[1].Current || keys[0].RetiredAt.IsZero() ||
 		keys[0].NotAfter.Sub(keys[0].RetiredAt) != 24*time.Hour || keys[1].KeyID == keys[0].KeyID {
 		t.Fatalf("after rotate: %+v", keys)
@@ -64,7 +72,7 @@ func TestKeysLifecycleOnToken(t *testing.T) {
 		t.Fatalf("list --jwks: exit %d %s", code, stderr)
 	}
 	rep := verifyDocCLI(t, []string{docFile, "--jwks", writeFile(t, "jwks.json", jwks)}, exitOK, "")
-	if rep.Algorithm != "ES256" || rep.KeyID != keys[0].KeyID {
+	if rep.Algorithm != want || keys[1].Algorithm != want || rep.KeyID != keys[0].KeyID {
 		t.Errorf("verified with %s %s, want the retired key %s", rep.Algorithm, rep.KeyID, keys[0].KeyID)
 	}
 }
@@ -84,6 +92,7 @@ func TestKeysErrors(t *testing.T) {
 		{[]string{"keys", "list", "--token", "file:/x"}, exitUsage, "PKCS#11 URI"},
 		{[]string{"keys", "list", "--token", tok.URI.String()}, exitFailure, "biogate keys init"},
 		{[]string{"keys", "init", "--token", u.String()}, exitFailure, "refused the PIN"},
+		{[]string{"keys", "init", "--token", tok.URI.String(), "--alg", "RS256"}, exitUsage, "want auto, EdDSA or ES256"},
 	} {
 		code, stdout, stderr := runCLI(t, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {

@@ -69,7 +69,7 @@ func startDaemonLog(t *testing.T, log *syncBuffer, extra ...string) string {
 
 // End to end with the signing key on a SoftHSM2 token: biogated
 // --signing-key pkcs11:... signs a session's document and the evidence
-// checkpoints through the token (ES256); the document, every document of
+// checkpoints through the token (EdDSA, which SoftHSM2 offers); the document, every document of
 // the chain and the last checkpoint verify with the JWKS it serves. Then
 // the token is removed while the daemon runs: the next session gets
 // evidence_unavailable and no result, the daemon keeps serving, and no log
@@ -92,14 +92,14 @@ func TestSessionSignsThroughToken(t *testing.T) {
 		t.Fatalf("session: result %+v, error %+v; want a signed result", res, fatal)
 	}
 	keys := jwks(t, addr)
-	if len(keys) != 1 || keys[0].ID != kid || keys[0].Algorithm != jose.ES256 {
-		t.Fatalf("JWKS %+v, want the token's ES256 key %s only", keys, kid)
+	if len(keys) != 1 || keys[0].ID != kid || keys[0].Algorithm != jose.EdDSA {
+		t.Fatalf("JWKS %+v, want the token's EdDSA key %s only", keys, kid)
 	}
 	doc, err := document.Verify(res.Document, keys, time.Now())
 	if err != nil {
 		t.Fatalf("the result's document: %v", err)
 	}
-	if h, _ := document.ParseHeader(res.Document); h.Algorithm != "ES256" || h.KeyID != kid || string(doc.Decision) != string(res.Decision) {
+	if h, _ := document.ParseHeader(res.Document); h.Algorithm != "EdDSA" || h.KeyID != kid || string(doc.Decision) != string(res.Decision) {
 		t.Errorf("document header %+v, decision %s for result %s", h, doc.Decision, res.Decision)
 	}
 

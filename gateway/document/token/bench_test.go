@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/document/token"
 	"github.com/biogate/biogate/gateway/document/token/tokentest"
@@ -15,11 +17,18 @@ import (
 var docPayload = bytes.Repeat([]byte("x"), 2048)
 
 // BenchmarkSignToken measures one document's signature through a SoftHSM2
-// token: SHA-256 in Go, C_SignInit and C_Sign (ECDSA P-256) on the token,
-// the JWS around it.
+// token, for each algorithm: C_SignInit and C_Sign on the token (EdDSA on
+// the signing input; ECDSA P-256 on its SHA-256, taken in Go), the JWS
+// around it.
 func BenchmarkSignToken(b *testing.B) {
+	for _, alg := range []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256} {
+		b.Run(string(alg), func(b *testing.B) { benchmarkSignToken(b, alg) })
+	}
+}
+
+func benchmarkSignToken(b *testing.B, alg jose.SignatureAlgorithm) {
 	tok := tokentest.New(b, "bench")
-	k, err := token.Init(token.Config{URI: tok.URI, RotateEvery: 24 * time.Hour})
+	k, err := token.Init(token.Config{URI: tok.URI, RotateEvery: 24 * time.Hour, Algorithm: alg})
 	if err != nil {
 		b.Fatal(err)
 	}

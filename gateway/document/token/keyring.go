@@ -1,7 +1,9 @@
 package token
 
 import (
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
@@ -42,8 +44,23 @@ var (
 // its URI sees the same keys.
 const jwksApplication = "biogate-jwks"
 
-// p256 is the DER of the P-256 curve's OID, CKA_EC_PARAMS.
-var p256 = []byte{0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07}
+// CKA_EC_PARAMS of the two curves: the DER of P-256's OID and of
+// Ed25519's (RFC 8410, id-Ed25519), as PKCS#11 3.0 names them.
+var (
+	p256         = []byte{0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07}
+	edwards25519 = []byte{0x06, 0x03, 0x2b, 0x65, 0x70}
+)
+
+// PKCS#11 3.0's EdDSA, which miekg/pkcs11 v1.1.1 does not name.
+const (
+	ckkECEdwards           = 0x40   // CKK_EC_EDWARDS
+	ckmECEdwardsKeyPairGen = 0x1055 // CKM_EC_EDWARDS_KEY_PAIR_GEN
+	ckmEdDSA               = 0x1057 // CKM_EDDSA
+)
+
+// ErrAlgorithm: the token cannot make or use keys of the asked algorithm
+// (Config.Algorithm), or of either that the Keyring knows.
+var ErrAlgorithm = errors.New("token lacks the signing mechanism")
 
 // Config configures a Keyring.
 type Config struct {
@@ -57,10 +74,17 @@ type Config struct {
 	VerifyFor time.Duration
 	// Now is the clock [time.Now].
 	Now func() time.Time
+	// Algorithm is the algorithm of the keys generated on the token:
+	// jose.EdDSA (Ed25519, CKM_EDDSA) or jose.ES256 (P-256, CKM_ECDSA).
+	// Empty chooses EdDSA where the token offers both its key generation
+	// and signing mechanisms (SoftHSM2 2.6, newer HSMs), else ES256 (a
+	// TPM 2.0, older HSMs). The key in use keeps its own algorithm until
+	// it is rotated.
+	Algorithm jose.SignatureAlgorithm
 }
 
 // Keyring is the document signing keys of one label on a PKCS#11 token:
-// ES256 (P-256) key pairs generated on the token, the private halves
+// EdDSA (Ed25519) or ES256 (P-256) key pairs generated on the token, the private halves
 // sensitive and not extractable, so they never leave it. A key's CKA_ID is
 // its RFC 7638 thumbprint, the documents' kid. A data object under the same
 // label (application "biogate-jwks") keeps the JWKS of the label's keys and
@@ -80,6 +104,7 @@ type Keyring struct {
 	mu      sync.Mutex
 	closed  bool
 	open    bool // sh is an open, logged-in session
+	slot    uint
 	sh      pkcs11.SessionHandle
 	keys    document.KeySet
 	current *document.KeySigner // nil: no key yet
@@ -124,6 +149,9 @@ func Init(cfg Config) (*Keyring, error) {
 func dial(cfg Config) (*Keyring, error) {
 	if cfg.RotateEvery < 0 || cfg.VerifyFor < 0 {
 		return nil, errors.New("token: negative RotateEvery or VerifyFor")
+	}
+	if a := cfg.Algorithm; a != "" && a != jose.EdDSA && a != jose.ES256 {
+		return nil, fmt.Errorf("token: algorithm %q: want EdDSA or ES256", a)
 	}
 	if cfg.VerifyFor == 0 {
 		cfg.VerifyFor = document.DefaultVerifyFor
@@ -312,7 +340,7 @@ func (k *Keyring) connect() error {
 		return fmt.Errorf("token %s: login: %w", u.tokenName(), err)
 	}
 	k.mod.setPIN(slot, k.pin)
-	k.sh, k.open = sh, true
+	k.slot, k.sh, k.open = slot, sh, true
 	return nil
 }
 
@@ -344,8 +372,8 @@ func (k *Keyring) load() error {
 		return fmt.Errorf("token %s: key %q: %w", u.tokenName(), u.Object, err)
 	}
 	cur := keys[len(keys)-1]
-	if !cur.RetiredAt.IsZero() || cur.Algorithm != jose.ES256 {
-		return fmt.Errorf("%w: token %s: the last key of %q is retired or not ES256", ErrNoKey, u.tokenName(), u.Object)
+	if !cur.RetiredAt.IsZero() {
+		return fmt.Errorf("%w: token %s: the last key of %q is retired", ErrNoKey, u.tokenName(), u.Object)
 	}
 	if k.current != nil && k.current.KeyID() == cur.ID && k.priv != 0 {
 		k.keys = keys
@@ -358,11 +386,8 @@ func (k *Keyring) load() error {
 	if priv == 0 {
 		return fmt.Errorf("%w: token %s: the private key of %q (kid %s) is missing", ErrNoKey, u.tokenName(), u.Object, cur.ID)
 	}
-	pub, ok := cur.Public.(*ecdsa.PublicKey)
-	if !ok {
-		return fmt.Errorf("%w: token %s: key %s is not P-256", ErrNoKey, u.tokenName(), cur.ID)
-	}
-	s, err := document.NewKeySigner(cur.ID, jose.ES256, &opaque{k: k, kid: cur.ID, pub: pub})
+	// ParseJWKS has checked that the key is of its algorithm.
+	s, err := document.NewKeySigner(cur.ID, cur.Algorithm, &opaque{k: k, kid: cur.ID, alg: cur.Algorithm, pub: cur.Public})
 	if err != nil {
 		return err
 	}
@@ -377,23 +402,31 @@ func (k *Keyring) load() error {
 func (k *Keyring) rotate() error {
 	ctx, sh, u := k.mod.ctx, k.sh, k.cfg.URI
 	now := k.cfg.Now().UTC().Truncate(time.Millisecond)
+	alg, err := k.algorithm()
+	if err != nil {
+		return err
+	}
+	gen, keyType, params := pkcs11.CKM_EC_KEY_PAIR_GEN, pkcs11.CKK_EC, p256
+	if alg == jose.EdDSA {
+		gen, keyType, params = ckmECEdwardsKeyPairGen, ckkECEdwards, edwards25519
+	}
 	tmpID := make([]byte, 16)
 	rand.Read(tmpID)
 	label := []byte(u.Object)
 	pubH, privH, err := ctx.GenerateKeyPair(sh,
-		[]*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_EC_KEY_PAIR_GEN, nil)},
+		[]*pkcs11.Mechanism{pkcs11.NewMechanism(uint(gen), nil)},
 		[]*pkcs11.Attribute{
 			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PUBLIC_KEY),
-			pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_EC),
+			pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, keyType),
 			pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
 			pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true),
-			pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, p256),
+			pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, params),
 			pkcs11.NewAttribute(pkcs11.CKA_LABEL, label),
 			pkcs11.NewAttribute(pkcs11.CKA_ID, tmpID),
 		},
 		[]*pkcs11.Attribute{
 			pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
-			pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_EC),
+			pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, keyType),
 			pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
 			pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, true),
 			pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
@@ -403,10 +436,10 @@ func (k *Keyring) rotate() error {
 			pkcs11.NewAttribute(pkcs11.CKA_ID, tmpID),
 		})
 	if err != nil {
-		return fmt.Errorf("token %s: generate a P-256 key pair: %w", u.tokenName(), err)
+		return fmt.Errorf("token %s: generate a %s key pair: %w", u.tokenName(), curveName(alg), err)
 	}
 	undo := func() { ctx.DestroyObject(sh, privH); ctx.DestroyObject(sh, pubH) }
-	pub, err := k.publicKey(pubH)
+	pub, err := k.publicKey(pubH, alg)
 	if err != nil {
 		undo()
 		return err
@@ -431,7 +464,7 @@ func (k *Keyring) rotate() error {
 			keys = append(keys, old)
 		}
 	}
-	keys = append(keys, document.Key{ID: kid, Algorithm: jose.ES256, Public: pub, NotBefore: now})
+	keys = append(keys, document.Key{ID: kid, Algorithm: alg, Public: pub, NotBefore: now})
 	data, err := document.MarshalJWKS(keys)
 	if err != nil {
 		undo()
@@ -441,7 +474,7 @@ func (k *Keyring) rotate() error {
 		undo()
 		return err
 	}
-	s, err := document.NewKeySigner(kid, jose.ES256, &opaque{k: k, kid: kid, pub: pub})
+	s, err := document.NewKeySigner(kid, alg, &opaque{k: k, kid: kid, alg: alg, pub: pub})
 	if err != nil {
 		return err
 	}
@@ -474,13 +507,56 @@ func (k *Keyring) destroyOthers(keys document.KeySet, kid string) error {
 	return nil
 }
 
-// publicKey reads a P-256 public key object's point.
-func (k *Keyring) publicKey(h pkcs11.ObjectHandle) (*ecdsa.PublicKey, error) {
+// algorithm returns the algorithm of the next key: Config.Algorithm, or
+// the best the token offers. Called with mu held and the session open.
+func (k *Keyring) algorithm() (jose.SignatureAlgorithm, error) {
+	mechs, err := k.mod.ctx.GetMechanismList(k.slot)
+	if err != nil {
+		return "", fmt.Errorf("token %s: mechanisms: %w", k.cfg.URI.tokenName(), err)
+	}
+	has := map[uint]bool{}
+	for _, m := range mechs {
+		has[m.Mechanism] = true
+	}
+	eddsa := has[ckmECEdwardsKeyPairGen] && has[ckmEdDSA]
+	es256 := has[pkcs11.CKM_EC_KEY_PAIR_GEN] && has[pkcs11.CKM_ECDSA]
+	switch want := k.cfg.Algorithm; {
+	case want == jose.EdDSA && eddsa, want == "" && eddsa:
+		return jose.EdDSA, nil
+	case want == jose.ES256 && es256, want == "" && es256:
+		return jose.ES256, nil
+	case want != "":
+		return "", fmt.Errorf("%w: token %s cannot generate and sign with %s keys", ErrAlgorithm, k.cfg.URI.tokenName(), curveName(want))
+	}
+	return "", fmt.Errorf("%w: token %s has neither EdDSA (Ed25519) nor ECDSA (P-256) key generation and signing", ErrAlgorithm, k.cfg.URI.tokenName())
+}
+
+func curveName(alg jose.SignatureAlgorithm) string {
+	if alg == jose.EdDSA {
+		return "Ed25519"
+	}
+	return "P-256"
+}
+
+// publicKey reads a public key object's point: an Ed25519 key for EdDSA,
+// a P-256 one for ES256.
+func (k *Keyring) publicKey(h pkcs11.ObjectHandle, alg jose.SignatureAlgorithm) (crypto.PublicKey, error) {
 	attrs, err := k.mod.ctx.GetAttributeValue(k.sh, h, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_EC_POINT, nil)})
 	if err != nil {
 		return nil, fmt.Errorf("token %s: read the public key: %w", k.cfg.URI.tokenName(), err)
 	}
 	pt := attrs[0].Value
+	if alg == jose.EdDSA {
+		// A DER OCTET STRING around the 32-byte encoding (PKCS#11 3.0),
+		// or the bare encoding.
+		if len(pt) == 34 && pt[0] == 0x04 && pt[1] == 32 {
+			pt = pt[2:]
+		}
+		if len(pt) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("token %s: the public key is not an Ed25519 key (%d bytes)", k.cfg.URI.tokenName(), len(pt))
+		}
+		return ed25519.PublicKey(append([]byte(nil), pt...)), nil
+	}
 	// CKA_EC_POINT is a DER OCTET STRING around the uncompressed point;
 	// some libraries give the bare point.
 	if len(pt) == 67 && pt[0] == 0x04 && pt[1] == 65 {
@@ -584,25 +660,31 @@ func (k *Keyring) findTemplate(t []*pkcs11.Attribute) ([]pkcs11.ObjectHandle, er
 }
 
 // opaque is the current key as a jose.OpaqueSigner: go-jose builds the
-// JWS, the token signs its SHA-256 digest (CKM_ECDSA, whose r||s is the
-// JWS form of an ES256 signature).
+// JWS and the token signs it. EdDSA signs the signing input itself
+// (CKM_EDDSA, pure Ed25519); ES256 signs its SHA-256 digest (CKM_ECDSA,
+// whose r||s is the JWS form of the signature).
 type opaque struct {
 	k   *Keyring
 	kid string
-	pub *ecdsa.PublicKey
+	alg jose.SignatureAlgorithm
+	pub crypto.PublicKey
 }
 
 func (o *opaque) Public() *jose.JSONWebKey {
-	return &jose.JSONWebKey{Key: o.pub, KeyID: o.kid, Algorithm: string(jose.ES256), Use: "sig"}
+	return &jose.JSONWebKey{Key: o.pub, KeyID: o.kid, Algorithm: string(o.alg), Use: "sig"}
 }
 
-func (o *opaque) Algs() []jose.SignatureAlgorithm { return []jose.SignatureAlgorithm{jose.ES256} }
+func (o *opaque) Algs() []jose.SignatureAlgorithm { return []jose.SignatureAlgorithm{o.alg} }
 
 func (o *opaque) SignPayload(payload []byte, alg jose.SignatureAlgorithm) ([]byte, error) {
-	if alg != jose.ES256 {
-		return nil, fmt.Errorf("token: algorithm %s, the key signs ES256", alg)
+	if alg != o.alg {
+		return nil, fmt.Errorf("token: algorithm %s, the key signs %s", alg, o.alg)
 	}
-	digest := sha256.Sum256(payload)
+	mech, data := uint(ckmEdDSA), payload
+	if alg == jose.ES256 {
+		digest := sha256.Sum256(payload)
+		mech, data = pkcs11.CKM_ECDSA, digest[:]
+	}
 	k := o.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -610,14 +692,14 @@ func (o *opaque) SignPayload(payload []byte, alg jose.SignatureAlgorithm) ([]byt
 		return nil, fmt.Errorf("%w: session lost or key %s rotated", ErrUnavailable, o.kid)
 	}
 	ctx := k.mod.ctx
-	if err := ctx.SignInit(k.sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_ECDSA, nil)}, k.priv); err != nil {
+	if err := ctx.SignInit(k.sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(mech, nil)}, k.priv); err != nil {
 		return nil, fmt.Errorf("C_SignInit: %w", err)
 	}
-	sig, err := ctx.Sign(k.sh, digest[:])
+	sig, err := ctx.Sign(k.sh, data)
 	if err != nil {
 		return nil, fmt.Errorf("C_Sign: %w", err)
 	}
-	if len(sig) != 64 {
+	if len(sig) != 64 { // Ed25519's R||S, or P-256's r||s
 		return nil, fmt.Errorf("C_Sign: %d-byte signature, want 64", len(sig))
 	}
 	return sig, nil

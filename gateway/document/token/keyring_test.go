@@ -2,6 +2,11 @@ package token_test
 
 import (
 	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"os"
 	"strings"
@@ -37,21 +42,31 @@ func verify(t *testing.T, jws string, keys document.KeySet) string {
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
-	if string(got) != string(payload) || key.Algorithm != jose.ES256 {
-		t.Fatalf("verified %q with a %s key", got, key.Algorithm)
+	if h, _ := document.ParseHeader(jws); string(got) != string(payload) || string(key.Algorithm) != h.Algorithm {
+		t.Fatalf("verified %q with a %s key, header alg %s", got, key.Algorithm, h.Algorithm)
 	}
 	return key.ID
 }
 
+// SoftHSM2 2.6 offers both CKM_EDDSA and CKM_ECDSA: the keyring chooses
+// EdDSA, and ES256 is there when asked for (a TPM's only choice).
 func TestInitSignVerify(t *testing.T) {
+	for _, c := range []struct {
+		ask, want jose.SignatureAlgorithm
+	}{{"", jose.EdDSA}, {jose.EdDSA, jose.EdDSA}, {jose.ES256, jose.ES256}} {
+		t.Run("ask="+string(c.ask), func(t *testing.T) { testInitSignVerify(t, c.ask, c.want) })
+	}
+}
+
+func testInitSignVerify(t *testing.T, ask, want jose.SignatureAlgorithm) {
 	tok := tokentest.New(t, "doc-2026")
-	k := mustInit(t, token.Config{URI: tok.URI})
+	k := mustInit(t, token.Config{URI: tok.URI, Algorithm: ask})
 	jws, err := k.Sign(payload)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h, _ := document.ParseHeader(jws); h.Algorithm != "ES256" || h.Type != document.Type {
-		t.Errorf("header %+v", h)
+	if h, _ := document.ParseHeader(jws); h.Algorithm != string(want) || h.Type != document.Type {
+		t.Errorf("header %+v, want alg %s", h, want)
 	}
 	keys, err := k.Keys()
 	if err != nil || len(keys) != 1 {
@@ -61,8 +76,26 @@ func TestInitSignVerify(t *testing.T) {
 	if cur, _ := k.KeyID(); cur != kid {
 		t.Errorf("KeyID %s, signed with %s", cur, kid)
 	}
-	if tp, _ := document.Thumbprint(keys[0].Public.(*ecdsa.PublicKey)); tp != kid {
+	switch pub := keys[0].Public.(type) {
+	case ed25519.PublicKey:
+		if want != jose.EdDSA {
+			t.Errorf("an Ed25519 key for %s", want)
+		}
+	case *ecdsa.PublicKey:
+		if want != jose.ES256 {
+			t.Errorf("a P-256 key for %s", want)
+		}
+	default:
+		t.Fatalf("public key %T", pub)
+	}
+	if tp, _ := document.Thumbprint(keys[0].Public); tp != kid {
 		t.Errorf("kid %s is not the key's thumbprint %s", kid, tp)
+	}
+	// A signature from another key of the same algorithm, under this
+	// kid, is refused: the token's signature is really checked.
+	forged := jws[:strings.LastIndexByte(jws, '.')+1] + otherSignature(t, jws, want)
+	if _, _, err := document.VerifySignature(forged, keys); err == nil {
+		t.Error("a signature by another key verifies")
 	}
 	// The JWKS published from the token reads back as the same key set.
 	data, err := document.MarshalJWKS(keys)
@@ -133,6 +166,70 @@ func TestPrivateKeyStaysOnToken(t *testing.T) {
 		return
 	}
 	t.Fatalf("no slot with token %s", tok.Label)
+}
+
+// otherSignature signs jws's signing input with a new key of alg, made in
+// Go, and returns the signature's base64url.
+func otherSignature(t *testing.T, jws string, alg jose.SignatureAlgorithm) string {
+	t.Helper()
+	input := []byte(jws[:strings.LastIndexByte(jws, '.')])
+	var sig []byte
+	if alg == jose.EdDSA {
+		_, priv, _ := ed25519.GenerateKey(rand.Reader)
+		sig = ed25519.Sign(priv, input)
+	} else {
+		priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		d := sha256.Sum256(input)
+		r, s, err := ecdsa.Sign(rand.Reader, priv, d[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig = append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
+	}
+	return base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// A keyring made with ES256 (an older token's key) rotates to EdDSA when
+// left to choose: documents of both keys verify with the one JWKS.
+func TestRotateToEdDSA(t *testing.T) {
+	tok := tokentest.New(t, "doc")
+	old := mustInit(t, token.Config{URI: tok.URI, Algorithm: jose.ES256})
+	first, err := old.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	k, err := token.Open(token.Config{URI: tok.URI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	// The key in use keeps its algorithm until it is rotated.
+	if jws, err := k.Sign(payload); err != nil {
+		t.Fatal(err)
+	} else if h, _ := document.ParseHeader(jws); h.Algorithm != "ES256" {
+		t.Errorf("before rotation: alg %s, want ES256", h.Algorithm)
+	}
+	if err := k.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := k.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := k.Keys()
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("keys %d, %v", len(keys), err)
+	}
+	if keys[0].Algorithm != jose.ES256 || keys[1].Algorithm != jose.EdDSA {
+		t.Errorf("algorithms %s, %s: want ES256 retired, EdDSA current", keys[0].Algorithm, keys[1].Algorithm)
+	}
+	if verify(t, first, keys) != keys[0].ID || verify(t, second, keys) != keys[1].ID {
+		t.Error("documents verify with the wrong keys")
+	}
+	if _, err := token.Init(token.Config{URI: tok.URI, Algorithm: "RS256"}); err == nil {
+		t.Error("Init with RS256: no error")
+	}
 }
 
 func TestRotateKeepsOldPublicKeys(t *testing.T) {
