@@ -21,6 +21,9 @@ PKGS=(
   # the document signing key on a PKCS#11 token: SoftHSM2 tokens made in a
   # temporary folder by gateway/document/token's tests and biogated's
   softhsm2
+  # ... and on a software TPM 2.0 (a kiosk's TPM): swtpm, the tpm2-abrmd
+  # resource manager on a private D-Bus, tpm2-pkcs11 and its TCTIs
+  swtpm tpm2-abrmd dbus-daemon dbus-bin libtpm2-pkcs11-1 libtss2-tcti-swtpm0 libtss2-tcti-tabrmd0
   # the kiosk page's browser tests (hack/web-test.sh): Debian's browser and
   # a font with Kazakh and Russian letters for legible screenshots. Node.js
   # and npm come with the machine (Node 20; Debian 12's own is too old).
@@ -51,11 +54,12 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# The tests want only the programs of prometheus (promtool) and haproxy (run
-# by hack/fleet.sh): on a machine that runs systemd, the services of those
+# The tests want only the programs of prometheus (promtool), haproxy (run
+# by hack/fleet.sh) and tpm2-abrmd (run by the TPM tests on their own
+# swtpm): on a machine that runs systemd, the services of those
 # being installed now are masked first, so the install starts no server.
 if [ -d /run/systemd/system ]; then
-  for unit in prometheus haproxy; do
+  for unit in prometheus haproxy tpm2-abrmd; do
     if [[ " ${missing[*]} " == *" $unit "* ]] && [ ! -e "/etc/systemd/system/$unit.service" ]; then
       $SUDO ln -s /dev/null "/etc/systemd/system/$unit.service"
     fi

@@ -25,20 +25,26 @@ func keysCLI(t *testing.T, sub, uri string, extra ...string) []keyReport {
 	return keys
 }
 
-// The key lifecycle on a SoftHSM2 token: init makes one current key
-// (EdDSA, the token offering it; ES256 when asked), rotate retires it
+// The key lifecycle on a SoftHSM2 token and on a software TPM: init makes
+// one current key (EdDSA where the token offers it, else ES256; ES256 when
+// asked), rotate retires it
 // (kept for --verify-for) and adds a new one, and a document signed before
 // the rotation still verifies with biogate doc verify against the JWKS
 // keys --jwks prints.
 func TestKeysLifecycleOnToken(t *testing.T) {
-	for _, alg := range []string{"auto", "ES256"} {
-		t.Run(alg, func(t *testing.T) { testKeysLifecycle(t, alg) })
+	for _, c := range []struct {
+		name, alg, want string
+		token           func(testing.TB, string) *tokentest.Token
+	}{
+		{"hsm", "auto", "EdDSA", tokentest.New},
+		{"hsm-es256", "ES256", "ES256", tokentest.New},
+		{"tpm", "auto", "ES256", tokentest.NewTPM}, // a TPM has no Ed25519
+	} {
+		t.Run(c.name, func(t *testing.T) { testKeysLifecycle(t, c.token(t, "doc-2026"), c.alg, c.want) })
 	}
 }
 
-func testKeysLifecycle(t *testing.T, alg string) {
-	want := map[string]string{"auto": "EdDSA", "ES256": "ES256"}[alg]
-	tok := tokentest.New(t, "doc-2026")
+func testKeysLifecycle(t *testing.T, tok *tokentest.Token, alg, want string) {
 	uri := tok.URI.String()
 	keys := keysCLI(t, "init", uri, "--alg", alg)
 	if len(keys) != 1 || !keys[0].Current || keys[0].Algorithm != want {

@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,7 +11,6 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/miekg/pkcs11"
 
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/document/token"
@@ -67,15 +64,21 @@ func startDaemonLog(t *testing.T, log *syncBuffer, extra ...string) string {
 	return ""
 }
 
-// End to end with the signing key on a SoftHSM2 token: biogated
-// --signing-key pkcs11:... signs a session's document and the evidence
-// checkpoints through the token (EdDSA, which SoftHSM2 offers); the document, every document of
-// the chain and the last checkpoint verify with the JWKS it serves. Then
-// the token is removed while the daemon runs: the next session gets
+// End to end with the signing key on a token: biogated --signing-key
+// pkcs11:... signs a session's document and the evidence checkpoints
+// through the token; the document, every document of the chain and the
+// last checkpoint verify with the JWKS it serves. Then the token is
+// removed while the daemon runs: the next session gets
 // evidence_unavailable and no result, the daemon keeps serving, and no log
-// line carries the PIN.
+// line carries the PIN. The bank's HSM is a SoftHSM2 token (EdDSA, which
+// it offers); the kiosk's TPM is a software TPM through tpm2-pkcs11
+// (ES256, a TPM having no Ed25519).
 func TestSessionSignsThroughToken(t *testing.T) {
-	tok := tokentest.New(t, "doc-2026")
+	t.Run("hsm", func(t *testing.T) { testSessionSignsThroughToken(t, tokentest.New(t, "doc-2026"), jose.EdDSA) })
+	t.Run("tpm", func(t *testing.T) { testSessionSignsThroughToken(t, tokentest.NewTPM(t, "doc-2026"), jose.ES256) })
+}
+
+func testSessionSignsThroughToken(t *testing.T, tok *tokentest.Token, alg jose.SignatureAlgorithm) {
 	k, err := token.Init(token.Config{URI: tok.URI})
 	if err != nil {
 		t.Fatal(err)
@@ -92,14 +95,14 @@ func TestSessionSignsThroughToken(t *testing.T) {
 		t.Fatalf("session: result %+v, error %+v; want a signed result", res, fatal)
 	}
 	keys := jwks(t, addr)
-	if len(keys) != 1 || keys[0].ID != kid || keys[0].Algorithm != jose.EdDSA {
-		t.Fatalf("JWKS %+v, want the token's EdDSA key %s only", keys, kid)
+	if len(keys) != 1 || keys[0].ID != kid || keys[0].Algorithm != alg {
+		t.Fatalf("JWKS %+v, want the token's %s key %s only", keys, alg, kid)
 	}
 	doc, err := document.Verify(res.Document, keys, time.Now())
 	if err != nil {
 		t.Fatalf("the result's document: %v", err)
 	}
-	if h, _ := document.ParseHeader(res.Document); h.Algorithm != "EdDSA" || h.KeyID != kid || string(doc.Decision) != string(res.Decision) {
+	if h, _ := document.ParseHeader(res.Document); h.Algorithm != string(alg) || h.KeyID != kid || string(doc.Decision) != string(res.Decision) {
 		t.Errorf("document header %+v, decision %s for result %s", h, doc.Decision, res.Decision)
 	}
 
@@ -116,8 +119,9 @@ func TestSessionSignsThroughToken(t *testing.T) {
 		t.Errorf("the last checkpoint: %+v, %v, %v; want one verifying with the token's key", cp, ok, err)
 	}
 
-	// The token goes away (its folder removed, its library reset).
-	removeToken(t, tok)
+	// The token goes away (its folder removed, or the TPM gone; its
+	// library reset).
+	tokentest.Remove(t, tok)
 	res, fatal = streamSession(t, addr, bidenIIN, attack)
 	if res != nil || fatal == nil || fatal.Code != protocol.CodeEvidenceUnavailable {
 		t.Errorf("session with the token removed: result %+v, error %+v; want evidence_unavailable and no result", res, fatal)
@@ -168,17 +172,5 @@ func TestSigningKeyFailuresStopStart(t *testing.T) {
 		if strings.Contains(log.String(), "not-the-pin-8812") || strings.Contains(log.String(), tokentest.PIN) {
 			t.Errorf("%s: the log carries a PIN", c.name)
 		}
-	}
-}
-
-// removeToken deletes the token's folder and resets the library, as when
-// an HSM goes away.
-func removeToken(t *testing.T, tok *tokentest.Token) {
-	t.Helper()
-	if err := os.RemoveAll(tok.Dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := pkcs11.New(tok.URI.ModulePath).Finalize(); err != nil && !errors.Is(err, pkcs11.Error(pkcs11.CKR_CRYPTOKI_NOT_INITIALIZED)) {
-		t.Fatal(err)
 	}
 }

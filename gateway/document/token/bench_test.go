@@ -17,17 +17,18 @@ import (
 var docPayload = bytes.Repeat([]byte("x"), 2048)
 
 // BenchmarkSignToken measures one document's signature through a SoftHSM2
-// token, for each algorithm: C_SignInit and C_Sign on the token (EdDSA on
+// token, for each algorithm, and through a software TPM: C_SignInit and C_Sign on the token (EdDSA on
 // the signing input; ECDSA P-256 on its SHA-256, taken in Go), the JWS
 // around it.
 func BenchmarkSignToken(b *testing.B) {
 	for _, alg := range []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256} {
-		b.Run(string(alg), func(b *testing.B) { benchmarkSignToken(b, alg) })
+		b.Run("softhsm-"+string(alg), func(b *testing.B) { benchmarkSignToken(b, tokentest.New(b, "bench"), alg) })
 	}
+	// A TPM signs ES256 only; swtpm through tpm2-abrmd, on loopback.
+	b.Run("swtpm-ES256", func(b *testing.B) { benchmarkSignToken(b, tokentest.NewTPM(b, "bench"), jose.ES256) })
 }
 
-func benchmarkSignToken(b *testing.B, alg jose.SignatureAlgorithm) {
-	tok := tokentest.New(b, "bench")
+func benchmarkSignToken(b *testing.B, tok *tokentest.Token, alg jose.SignatureAlgorithm) {
 	k, err := token.Init(token.Config{URI: tok.URI, RotateEvery: 24 * time.Hour, Algorithm: alg})
 	if err != nil {
 		b.Fatal(err)

@@ -569,38 +569,47 @@ func (k *Keyring) publicKey(h pkcs11.ObjectHandle, alg jose.SignatureAlgorithm) 
 	return pub, nil
 }
 
-// jwksObject returns the value and handle of the label's JWKS data object;
-// nil data when there is none.
-func (k *Keyring) jwksObject() ([]byte, pkcs11.ObjectHandle, error) {
+// jwksObject returns the value of the label's JWKS data object, nil
+// when there is none, and the handles of all of them. There is one but
+// for a moment in writeJWKS, or after a crash in it: then the newest set
+// (its current key the latest) is the value.
+func (k *Keyring) jwksObject() ([]byte, []pkcs11.ObjectHandle, error) {
 	hs, err := k.findTemplate([]*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_DATA),
 		pkcs11.NewAttribute(pkcs11.CKA_LABEL, []byte(k.cfg.URI.Object)),
 		pkcs11.NewAttribute(pkcs11.CKA_APPLICATION, []byte(jwksApplication)),
 	})
 	if err != nil || len(hs) == 0 {
-		return nil, 0, err
+		return nil, nil, err
 	}
-	attrs, err := k.mod.ctx.GetAttributeValue(k.sh, hs[0], []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_VALUE, nil)})
-	if err != nil {
-		return nil, 0, fmt.Errorf("token %s: read the keys: %w", k.cfg.URI.tokenName(), err)
+	var newest []byte
+	var newestAt time.Time
+	for _, h := range hs {
+		attrs, err := k.mod.ctx.GetAttributeValue(k.sh, h, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_VALUE, nil)})
+		if err != nil {
+			return nil, nil, fmt.Errorf("token %s: read the keys: %w", k.cfg.URI.tokenName(), err)
+		}
+		data := attrs[0].Value
+		at := time.Time{}
+		if keys, err := document.ParseJWKS(data); err == nil {
+			at = keys[len(keys)-1].NotBefore
+		}
+		if newest == nil || at.After(newestAt) {
+			newest, newestAt = data, at
+		}
 	}
-	return attrs[0].Value, hs[0], nil
+	return newest, hs, nil
 }
 
-// writeJWKS replaces the label's JWKS data object's value, or creates it.
+// writeJWKS replaces the label's JWKS data object by a new one holding
+// data. It never changes an object's value in place: tpm2-pkcs11 accepts
+// C_SetAttributeValue on CKA_VALUE but does not keep it past the process.
 func (k *Keyring) writeJWKS(data []byte) error {
 	ctx, sh := k.mod.ctx, k.sh
-	_, h, err := k.jwksObject()
+	_, old, err := k.jwksObject()
 	if err != nil {
 		return err
 	}
-	if h != 0 {
-		if err := ctx.SetAttributeValue(sh, h, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_VALUE, data)}); err == nil {
-			return nil
-		}
-	}
-	// No object yet, or one whose value cannot change: a new one, then
-	// the old one destroyed.
 	if _, err := ctx.CreateObject(sh, []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_DATA),
 		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
@@ -611,7 +620,7 @@ func (k *Keyring) writeJWKS(data []byte) error {
 	}); err != nil {
 		return fmt.Errorf("token %s: write the keys: %w", k.cfg.URI.tokenName(), err)
 	}
-	if h != 0 {
+	for _, h := range old {
 		if err := ctx.DestroyObject(sh, h); err != nil {
 			return fmt.Errorf("token %s: replace the keys: %w", k.cfg.URI.tokenName(), err)
 		}

@@ -1,7 +1,8 @@
-// Package tokentest makes SoftHSM2 tokens in a temporary folder for tests
-// of PKCS#11 signing (gateway/document/token). Without SoftHSM2 (Debian
-// package softhsm2, hack/install-deps.sh) a test is skipped, and fails
-// under CI=true.
+// Package tokentest makes PKCS#11 tokens for tests of signing through them
+// (gateway/document/token): SoftHSM2 tokens in a temporary folder (New,
+// an HSM) and tokens on a software TPM through tpm2-pkcs11 (NewTPM, a
+// kiosk's TPM). Without their Debian packages (hack/install-deps.sh) a
+// test is skipped, and fails under CI=true.
 package tokentest
 
 import (

@@ -1,0 +1,82 @@
+package token_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/biogate/biogate/gateway/document"
+	"github.com/biogate/biogate/gateway/document/token"
+	"github.com/biogate/biogate/gateway/document/token/tokentest"
+)
+
+// The kiosk path: a key in a TPM 2.0 (swtpm) through tpm2-pkcs11. A TPM
+// has no Ed25519, so the keyring left to choose makes an ES256 key, and
+// one asked for EdDSA says the token lacks it; the key signs, rotates
+// with the old public key kept, and a wrong PIN is refused by the TPM.
+func TestTPMKeyring(t *testing.T) {
+	tok := tokentest.NewTPM(t, "doc-2026")
+	if _, err := token.Init(token.Config{URI: tok.URI, Algorithm: jose.EdDSA}); !errors.Is(err, token.ErrAlgorithm) {
+		t.Fatalf("Init EdDSA on a TPM: %v, want ErrAlgorithm", err)
+	}
+	k := mustInit(t, token.Config{URI: tok.URI})
+	first, err := k.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := k.Keys()
+	if err != nil || len(keys) != 1 || keys[0].Algorithm != jose.ES256 {
+		t.Fatalf("keys %+v, %v; want one ES256 key", keys, err)
+	}
+	verify(t, first, keys)
+	forged := first[:strings.LastIndexByte(first, '.')+1] + otherSignature(t, first, jose.ES256)
+	if _, _, err := document.VerifySignature(forged, keys); err == nil {
+		t.Error("a signature by another key verifies")
+	}
+
+	// Rotation on the TPM: a new key generated and loaded beside the old
+	// one (the resource manager swaps them in and out of the TPM).
+	if err := k.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := k.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err = k.Keys()
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("keys after rotation: %d, %v", len(keys), err)
+	}
+	if verify(t, first, keys) != keys[0].ID || verify(t, second, keys) != keys[1].ID {
+		t.Error("documents verify with the wrong keys")
+	}
+
+	// Another process's view: with the library finalised (the last
+	// keyring closed) and initialised again, the token's store holds the
+	// rotation, and Open signs with the new key. (tpm2-pkcs11 kept a data
+	// object's changed value only in memory: the JWKS is written anew.)
+	k.Close()
+	k2, err := token.Open(token.Config{URI: tok.URI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	third, err := k2.Sign(payload)
+	k2.Close()
+	if err != nil || verify(t, third, keys) != keys[1].ID {
+		t.Errorf("Open after the rotation: signed (%v) with another key", err)
+	}
+
+	u := tok.URI
+	u.PINSource, u.PINValue = "", "wrong-tpm-pin-5521"
+	// Logged out: the TPM's token itself checks the PIN.
+	if k3, err := token.Open(token.Config{URI: u}); !errors.Is(err, token.ErrPIN) {
+		if err == nil {
+			k3.Close()
+		}
+		t.Errorf("wrong PIN: %v, want ErrPIN", err)
+	} else if strings.Contains(err.Error(), "wrong-tpm-pin") {
+		t.Errorf("the error shows the PIN: %v", err)
+	}
+}
