@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/biogate/biogate/gateway/document/token"
 	"github.com/biogate/biogate/internal/daemon"
 	"github.com/biogate/biogate/models"
 )
@@ -47,10 +48,20 @@ func run(ctx context.Context, args []string, env func(string) string, stderr io.
 	models.QuietNativeLogs()
 	if err := serve(ctx, cfg, log, ready); err != nil {
 		log.Error("biogated stopped", "err", err)
+		if errors.Is(err, token.ErrPIN) {
+			return exitPINRefused
+		}
 		return 1
 	}
 	return 0
 }
+
+// exitPINRefused (EX_CONFIG) is biogated's exit status when the signing
+// key's token refused the PIN. The systemd unit does not restart on it
+// (RestartPreventExitStatus): every try with a wrong PIN counts towards
+// the token's lockout (an HSM's retry counter, a TPM's dictionary-attack
+// protection), and a restart loop would lock the token within minutes.
+const exitPINRefused = 78
 
 func logLevel(s string) slog.Level {
 	var l slog.Level

@@ -153,11 +153,13 @@ func TestSigningKeyFailuresStopStart(t *testing.T) {
 		name string
 		edit func(u *token.URI)
 		want string
+		code int
 	}{
-		{"wrong PIN", func(u *token.URI) { u.PINSource, u.PINValue = "", "not-the-pin-8812" }, "refused the PIN"},
-		{"missing token", func(u *token.URI) { u.Token = "elsewhere" }, "token not found"},
-		{"missing object", func(u *token.URI) { u.Object = "doc-1999" }, "biogate keys init"},
-		{"missing module", func(u *token.URI) { u.ModulePath = "/nonexistent/lib.so" }, "module unavailable"},
+		// Not restarted by systemd: each try counts towards the lockout.
+		{"wrong PIN", func(u *token.URI) { u.PINSource, u.PINValue = "", "not-the-pin-8812" }, "refused the PIN", exitPINRefused},
+		{"missing token", func(u *token.URI) { u.Token = "elsewhere" }, "token not found", 1},
+		{"missing object", func(u *token.URI) { u.Object = "doc-1999" }, "biogate keys init", 1},
+		{"missing module", func(u *token.URI) { u.ModulePath = "/nonexistent/lib.so" }, "module unavailable", 1},
 	} {
 		u := tok.URI
 		c.edit(&u)
@@ -166,8 +168,8 @@ func TestSigningKeyFailuresStopStart(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		code := run(ctx, args, func(string) string { return "" }, &log, nil)
 		cancel()
-		if code == 0 || !strings.Contains(log.String(), c.want) {
-			t.Errorf("%s: exit %d, log:\n%s\nwant it to say %q", c.name, code, log.String(), c.want)
+		if code != c.code || !strings.Contains(log.String(), c.want) {
+			t.Errorf("%s: exit %d, log:\n%s\nwant exit %d and it to say %q", c.name, code, log.String(), c.code, c.want)
 		}
 		if strings.Contains(log.String(), "not-the-pin-8812") || strings.Contains(log.String(), tokentest.PIN) {
 			t.Errorf("%s: the log carries a PIN", c.name)

@@ -83,7 +83,7 @@ type Config struct {
 	// SigningKey is where the document signing key lives: "" for the
 	// Ed25519 keyring in DATA/keys (made on the first start), or a PKCS#11
 	// URI (RFC 7512, pkcs11:token=...;object=...?module-path=...&pin-source=...)
-	// naming a key made on an HSM or TPM with biogate keys init: ES256,
+	// naming a key made on an HSM or TPM with biogate keys init: EdDSA or ES256,
 	// the private key never leaving the token.
 	SigningKey string
 	// MaxAttempts failed attempts within Lockout, across sessions, lock an
