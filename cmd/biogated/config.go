@@ -65,6 +65,8 @@ type Config struct {
 	// SigningKey is a PKCS#11 URI of the document signing key on an HSM
 	// or TPM; empty: the Ed25519 key file in DATA/keys.
 	SigningKey string `yaml:"signing_key" help:"document signing key on a PKCS#11 token (HSM, TPM): 'pkcs11:token=LABEL;object=KEY?module-path=LIB.so&pin-source=file:PINFILE', made with 'biogate keys init --token URI' (default: the Ed25519 key file in DATA/keys)"`
+	// SigningTimeout bounds each call on the signing key's token.
+	SigningTimeout time.Duration `yaml:"signing_timeout" help:"with --signing-key: how long a signature may wait for the token before the session gets evidence_unavailable (0: 10s)"`
 	// MaxAttempts failed attempts within Lockout lock an IIN out.
 	MaxAttempts int `yaml:"max_attempts" help:"failed attempts (a failed command, a spoof, a no_match), across sessions, that lock an IIN out"`
 	// Lockout is how long failures count and an IIN stays locked.
@@ -171,6 +173,7 @@ func (c Config) daemon() daemon.Config {
 		DrainGrace:         c.DrainGrace,
 		KeyRotation:        c.KeyRotation,
 		SigningKey:         c.SigningKey,
+		SigningTimeout:     c.SigningTimeout,
 		MaxAttempts:        c.MaxAttempts,
 		Lockout:            c.Lockout,
 		AllowFixedCommands: c.AllowFixedCommands,

@@ -86,6 +86,10 @@ type Config struct {
 	// naming a key made on an HSM or TPM with biogate keys init: EdDSA or ES256,
 	// the private key never leaving the token.
 	SigningKey string
+	// SigningTimeout bounds each call on SigningKey's token
+	// [token.DefaultTimeout]: a token that stops answering gives the
+	// session evidence_unavailable after it.
+	SigningTimeout time.Duration
 	// MaxAttempts failed attempts within Lockout, across sessions, lock an
 	// IIN out [3] (gateway.Config.MaxAttempts).
 	MaxAttempts int

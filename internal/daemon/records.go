@@ -157,7 +157,7 @@ func openSigningKeys(cfg Config) (keys signingKeys, closeKeys func() error, wher
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("--signing-key: %w", err)
 	}
-	k, err := token.Open(token.Config{URI: u, RotateEvery: cfg.KeyRotation})
+	k, err := token.Open(token.Config{URI: u, RotateEvery: cfg.KeyRotation, Timeout: cfg.SigningTimeout})
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("--signing-key %s: %w", u, err)
 	}

@@ -81,7 +81,18 @@ type Config struct {
 	// TPM 2.0, older HSMs). The key in use keeps its own algorithm until
 	// it is rotated.
 	Algorithm jose.SignatureAlgorithm
+	// Timeout bounds each call on the token once it is open (a signature,
+	// reading the keys, a rotation, closing) [DefaultTimeout]. A token that
+	// stops answering (a network HSM behind a dead link, a wedged TPM) gives
+	// ErrUnavailable after it instead of holding every session: the call
+	// stays pending in the library, and until it returns every other call
+	// fails after Timeout too.
+	Timeout time.Duration
 }
+
+// DefaultTimeout is Config.Timeout's default: far above a signature's
+// few milliseconds on a TPM, below a session's patience.
+const DefaultTimeout = 10 * time.Second
 
 // Keyring is the document signing keys of one label on a PKCS#11 token:
 // EdDSA (Ed25519) or ES256 (P-256) key pairs generated on the token, the private halves
@@ -100,6 +111,11 @@ type Keyring struct {
 	cfg Config
 	mod *module
 	pin string
+
+	// calls holds a token while a public method's call is in flight, so
+	// that one call pending in a hung library blocks no other past
+	// Timeout.
+	calls chan struct{}
 
 	mu      sync.Mutex
 	closed  bool
@@ -147,8 +163,11 @@ func Init(cfg Config) (*Keyring, error) {
 }
 
 func dial(cfg Config) (*Keyring, error) {
-	if cfg.RotateEvery < 0 || cfg.VerifyFor < 0 {
-		return nil, errors.New("token: negative RotateEvery or VerifyFor")
+	if cfg.RotateEvery < 0 || cfg.VerifyFor < 0 || cfg.Timeout < 0 {
+		return nil, errors.New("token: negative RotateEvery, VerifyFor or Timeout")
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
 	}
 	if a := cfg.Algorithm; a != "" && a != jose.EdDSA && a != jose.ES256 {
 		return nil, fmt.Errorf("token: algorithm %q: want EdDSA or ES256", a)
@@ -167,7 +186,7 @@ func dial(cfg Config) (*Keyring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
-	k := &Keyring{cfg: cfg, mod: mod, pin: pin}
+	k := &Keyring{cfg: cfg, mod: mod, pin: pin, calls: make(chan struct{}, 1)}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if err := k.connect(); err != nil {
@@ -181,12 +200,39 @@ func dial(cfg Config) (*Keyring, error) {
 	return k, nil
 }
 
-// Close closes the session and releases the library. Idempotent.
+// Close closes the session and releases the library. Idempotent. A token
+// that does not answer within Timeout is left as it is (ErrUnavailable).
 func (k *Keyring) Close() error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.closeLocked()
-	return nil
+	return k.bounded("close", func() error {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		k.closeLocked()
+		return nil
+	})
+}
+
+// bounded runs fn, one call on the token at a time, and gives up after
+// Config.Timeout: fn goes on in the background until the library returns,
+// holding k.calls, so the calls after it give up too until then.
+func (k *Keyring) bounded(what string, fn func() error) error {
+	timer := time.NewTimer(k.cfg.Timeout)
+	defer timer.Stop()
+	select {
+	case k.calls <- struct{}{}:
+	case <-timer.C:
+		return fmt.Errorf("token %s: %w: %s: an earlier call on the token has not returned in %s", k.cfg.URI.tokenName(), ErrUnavailable, what, k.cfg.Timeout)
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer func() { <-k.calls }()
+		done <- fn()
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+		return fmt.Errorf("token %s: %w: %s: no answer in %s", k.cfg.URI.tokenName(), ErrUnavailable, what, k.cfg.Timeout)
+	}
 }
 
 func (k *Keyring) closeLocked() {
@@ -202,6 +248,18 @@ func (k *Keyring) closeLocked() {
 // when it is older than RotateEvery. A token failure is retried once on a
 // new session; if that fails too the error wraps ErrUnavailable.
 func (k *Keyring) Sign(payload []byte) (string, error) {
+	var jws string
+	err := k.bounded("sign", func() (err error) {
+		jws, err = k.sign(payload)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return jws, nil
+}
+
+func (k *Keyring) sign(payload []byte) (string, error) {
 	var last error
 	for range 2 {
 		s, err := k.signer()
@@ -222,39 +280,56 @@ func (k *Keyring) Sign(payload []byte) (string, error) {
 
 // KeyID returns the current key's id.
 func (k *Keyring) KeyID() (string, error) {
-	s, err := k.signer()
+	var kid string
+	err := k.bounded("key id", func() error {
+		s, err := k.signer()
+		if err == nil {
+			kid = s.KeyID()
+		}
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
-	return s.KeyID(), nil
+	return kid, nil
 }
 
 // Keys returns the label's keys with their validity periods, read from the
 // token, the current one last.
 func (k *Keyring) Keys() (document.KeySet, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if err := k.ready(); err != nil {
+	var keys document.KeySet
+	err := k.bounded("read the keys", func() error {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if err := k.ready(); err != nil {
+			return err
+		}
+		if err := k.load(); err != nil {
+			k.disconnect()
+			return err
+		}
+		keys = append(document.KeySet(nil), k.keys...)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := k.load(); err != nil {
-		k.disconnect()
-		return nil, err
-	}
-	return append(document.KeySet(nil), k.keys...), nil
+	return keys, nil
 }
 
 // Rotate retires the current key and generates a new one, now.
 func (k *Keyring) Rotate() error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if err := k.ready(); err != nil {
-		return err
-	}
-	if err := k.load(); err != nil {
-		return err
-	}
-	return k.rotate()
+	return k.bounded("rotate", func() error {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if err := k.ready(); err != nil {
+			return err
+		}
+		if err := k.load(); err != nil {
+			return err
+		}
+		return k.rotate()
+	})
 }
 
 // signer returns the key to sign with now.

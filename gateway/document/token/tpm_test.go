@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -79,4 +80,53 @@ func TestTPMKeyring(t *testing.T) {
 	} else if strings.Contains(err.Error(), "wrong-tpm-pin") {
 		t.Errorf("the error shows the PIN: %v", err)
 	}
+}
+
+// A TPM that stops answering (swtpm stopped): a signature gives
+// ErrUnavailable after the keyring's Timeout instead of hanging the
+// session, calls behind the pending one give up too, and once the TPM
+// answers again the keyring signs as before.
+func TestTPMStopsAnswering(t *testing.T) {
+	tok := tokentest.NewTPM(t, "doc")
+	const timeout = 300 * time.Millisecond
+	k := mustInit(t, token.Config{URI: tok.URI, Timeout: timeout})
+	if _, err := k.Sign(payload); err != nil {
+		t.Fatal(err)
+	}
+	thaw := tokentest.Freeze(t, tok)
+	for _, c := range []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"sign", func() error { _, err := k.Sign(payload); return err }, "no answer in"},
+		{"sign behind it", func() error { _, err := k.Sign(payload); return err }, "earlier call"},
+		{"keys behind it", func() error { _, err := k.Keys(); return err }, "earlier call"},
+	} {
+		start := time.Now()
+		err := c.call()
+		took := time.Since(start)
+		if !errors.Is(err, token.ErrUnavailable) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s on a stopped TPM: %v, want ErrUnavailable (%s)", c.name, err, c.want)
+		}
+		if took < timeout || took > timeout+2*time.Second {
+			t.Errorf("%s: gave up after %v, want about %v", c.name, took, timeout)
+		}
+	}
+	thaw()
+	var jws string
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if jws, err = k.Sign(payload); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("sign after the TPM answers again: %v", err)
+	}
+	keys, err := k.Keys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify(t, jws, keys)
 }

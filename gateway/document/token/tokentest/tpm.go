@@ -208,6 +208,23 @@ func start(dir, name, prog string, args ...string) (*exec.Cmd, error) {
 	return cmd, nil
 }
 
+// Freeze stops the software TPM (SIGSTOP) as a wedged TPM or a network
+// HSM behind a dead link: calls on every TPM token of the process hang
+// until the returned thaw is called (also at the test's end).
+func Freeze(t testing.TB, tok *Token) (thaw func()) {
+	t.Helper()
+	if tok.Dir != "" {
+		t.Fatal("tokentest: Freeze is for TPM tokens")
+	}
+	if err := tpmSim.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	thaw = func() { once.Do(func() { tpmSim.Process.Signal(syscall.SIGCONT) }) }
+	t.Cleanup(thaw)
+	return thaw
+}
+
 // Remove takes the token away while its keyrings run, as an HSM that goes
 // off the network or a TPM that stops answering does: a SoftHSM2 token's
 // folder is deleted, the software TPM is killed (every TPM token of the
