@@ -124,6 +124,9 @@ func (a *Analyzer) Analyze(img gocv.Mat) (Analysis, error) {
 		roi := img.Region(r)
 		gocv.Resize(roi, &a.small, image.Pt(PatchSize, PatchSize), 0, 0, gocv.InterpolationArea)
 		roi.Close()
+		if p, err := a.small.DataPtrUint8(); err == nil && len(p) >= PatchSize*PatchSize*3 {
+			patchColour(p, q)
+		}
 		gocv.CvtColor(a.small, &a.patch, gocv.ColorBGRToGray)
 		if p, err := a.patch.DataPtrUint8(); err == nil && len(p) >= PatchSize*PatchSize {
 			patchStats(p, q)

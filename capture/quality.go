@@ -47,6 +47,63 @@ type Quality struct {
 	// Faces: number of faces in view that count (the subject plus any other
 	// face at least OtherFaceMinRatio of its width); score 100 only for 1.
 	Faces Measure `json:"faces"`
+	// Colour: mean chroma magnitude of the inner face (MeanChroma, YCrCb
+	// units; 0 for a grey image, 15 and more for skin under a colour
+	// camera). Not in the unified score: a greyscale or infrared camera's
+	// frames are sharp and well lit, and only liveness's anti-spoofing
+	// model, trained on colour, cannot use them (Colourless).
+	Colour Measure `json:"colour"`
+
+	colourMeasured bool
+}
+
+// ColourlessBelow is the face chroma under which a frame has no colour to
+// speak of: a greyscale or infrared camera (0, also through JPEG), far
+// below a colour camera's faces (24-39 on the shared photos; 6 on a
+// heavily desaturated, colour-graded one).
+const ColourlessBelow = 2
+
+// Colourless reports whether the subject face was measured and has no
+// colour (Colour below ColourlessBelow): the no_colour hint, and a frame
+// liveness does not score.
+func (q *Quality) Colourless() bool { return q.colourMeasured && q.Colour.Value < ColourlessBelow }
+
+// MeanChroma returns the mean chroma magnitude of px (packed BGR), with
+// OpenCV's YCrCb coefficients: Cr-128 = 0.713 (R-Y), Cb-128 = 0.564 (B-Y).
+func MeanChroma(px []byte) float64 {
+	sum, n := chromaSum(px, 1)
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
+
+// chromaSum sums the chroma magnitude of every step-th pixel of px
+// (packed BGR) and counts them.
+func chromaSum(px []byte, step int) (sum float64, n int) {
+	for i := 0; i+2 < len(px); i += 3 * step {
+		b, g, r := float64(px[i]), float64(px[i+1]), float64(px[i+2])
+		y := 0.299*r + 0.587*g + 0.114*b
+		sum += math.Hypot(0.713*(r-y), 0.564*(b-y))
+		n++
+	}
+	return sum, n
+}
+
+// patchColour measures Colour on a PatchSize x PatchSize BGR patch of the
+// face box: the inner face of patchStats, every other pixel of every
+// other row.
+func patchColour(p []byte, q *Quality) {
+	const n = PatchSize
+	lo, hi := n/5, n-n/5
+	var sum float64
+	var cnt int
+	for y := lo; y < hi; y += 2 {
+		s, c := chromaSum(p[(y*n+lo)*3:(y*n+hi)*3], 2)
+		sum, cnt = sum+s, cnt+c
+	}
+	q.Colour.Value = math.Round(sum/float64(cnt)*10) / 10
+	q.colourMeasured = true
 }
 
 // Weights of the unified score (they sum to 1). Sharpness and eye distance
@@ -97,6 +154,8 @@ var (
 	sizeBand = band{0.06, 0.18, 0.55, 0.85}
 	// Centring offset: 100 up to 0.25, 0 at 0.8.
 	centringRange = ramp{0.8, 0.25}
+	// Face chroma: 0 at ColourlessBelow, 100 from 6.
+	colourRange = ramp{ColourlessBelow, 6}
 )
 
 // blurryBelow is the Laplacian variance under which the blurry hint shows.
@@ -196,6 +255,7 @@ func (q *Quality) scoreAll() {
 	q.Roll.Score = rollRange.score(math.Abs(q.Roll.Value))
 	q.FaceSize.Score = sizeBand.score(q.FaceSize.Value)
 	q.Centring.Score = centringRange.score(q.Centring.Value)
+	q.Colour.Score = colourRange.score(q.Colour.Value)
 	if q.Faces.Value == 1 {
 		q.Faces.Score = 100
 	} else {
@@ -237,6 +297,7 @@ type Hint string
 const (
 	HintNoFace        Hint = "no_face"
 	HintMultipleFaces Hint = "multiple_faces"
+	HintNoColour      Hint = "no_colour"
 	HintTooDark       Hint = "too_dark"
 	HintTooBright     Hint = "too_bright"
 	HintTooFar        Hint = "too_far"
@@ -255,6 +316,10 @@ func (q *Quality) Hints(dst []Hint) []Hint {
 		return append(dst, HintNoFace)
 	case q.Faces.Value > 1:
 		dst = append(dst, HintMultipleFaces)
+	}
+	// The camera, not the person: liveness cannot decide on these frames.
+	if q.Colourless() {
+		dst = append(dst, HintNoColour)
 	}
 	if q.LuminanceMean.Value < lumBand.Lo1 && q.LuminanceMean.Score < 60 || q.UnderExposure.Score < 50 {
 		dst = append(dst, HintTooDark)

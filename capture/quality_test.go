@@ -3,6 +3,7 @@ package capture
 import (
 	"image"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -241,5 +242,83 @@ func TestScoreMappings(t *testing.T) {
 	}
 	if math.Abs(sum-1) > 1e-9 {
 		t.Errorf("weights sum to %v, want 1", sum)
+	}
+}
+
+// A greyscale or infrared camera: every shared face photo turned grey (and
+// JPEG-compressed, as a relay sends it) has no colour, gets the no_colour
+// hint and is Colourless; in colour none is, and none has the hint.
+func TestGreyFramesAreColourless(t *testing.T) {
+	an := newAnalyzer(t, 0)
+	for _, name := range singlePersonPhotos {
+		img := readImage(t, face(t, name))
+		colour := analyzeOne(t, an, img).Quality
+		if colour.Colourless() || colour.Colour.Value < 3*ColourlessBelow {
+			t.Errorf("%s in colour: chroma %v, colourless %v", name, colour.Colour.Value, colour.Colourless())
+		}
+		grey, back := gocv.NewMat(), gocv.NewMat()
+		gocv.CvtColor(img, &grey, gocv.ColorBGRToGray)
+		gocv.CvtColor(grey, &back, gocv.ColorGrayToBGR)
+		buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, back, []int{gocv.IMWriteJpegQuality, 60})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jpg, err := gocv.IMDecode(buf.GetBytes(), gocv.IMReadColor)
+		buf.Close()
+		grey.Close()
+		for _, m := range []struct {
+			name string
+			img  gocv.Mat
+		}{{"grey", back}, {"grey jpeg60", jpg}} {
+			a := analyzeOne(t, an, m.img)
+			t.Logf("%s: face chroma %.1f in colour, %.1f %s", name, colour.Colour.Value, a.Quality.Colour.Value, m.name)
+			if !a.Quality.Colourless() || !slices.Contains(a.Hints, HintNoColour) {
+				t.Errorf("%s %s: chroma %v, hints %v; want colourless and no_colour", name, m.name, a.Quality.Colour.Value, a.Hints)
+			}
+			if a.Quality.Score != 0 && math.Abs(a.Quality.Score-colour.Score) > 15 {
+				t.Errorf("%s %s: unified score %v against %v in colour: colour is not in the score", name, m.name, a.Quality.Score, colour.Score)
+			}
+		}
+		back.Close()
+		jpg.Close()
+	}
+	// No face, nothing measured: not colourless.
+	var q Quality
+	if q.Colourless() {
+		t.Error("an unmeasured Quality is colourless")
+	}
+}
+
+func TestMeanChroma(t *testing.T) {
+	if got := MeanChroma([]byte{7, 7, 7, 200, 200, 200}); math.Abs(got) > 1e-9 {
+		t.Errorf("greys: %v, want 0", got)
+	}
+	// Against OpenCV's own BGR->YCrCb on random mid-range colours (no
+	// 8-bit saturation there): equal up to OpenCV's rounding to integers.
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 64
+	b := make([]byte, n*n*3)
+	for i := range b {
+		b[i] = byte(64 + rng.IntN(128))
+	}
+	m, err := gocv.NewMatFromBytes(n, n, gocv.MatTypeCV8UC3, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ycc := gocv.NewMat()
+	defer ycc.Close()
+	gocv.CvtColor(m, &ycc, gocv.ColorBGRToYCrCb)
+	yb, err := ycc.DataPtrUint8()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want float64
+	for i := 0; i < len(yb); i += 3 {
+		want += math.Hypot(float64(yb[i+1])-128, float64(yb[i+2])-128)
+	}
+	want /= n * n
+	if got := MeanChroma(b); math.Abs(got-want) > 0.5 {
+		t.Errorf("MeanChroma %v, OpenCV %v", got, want)
 	}
 }

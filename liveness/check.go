@@ -12,7 +12,6 @@ import (
 	"github.com/biogate/biogate/capture"
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/liveness/challenge"
-	"github.com/biogate/biogate/models"
 	"github.com/biogate/biogate/outcome"
 )
 
@@ -99,11 +98,11 @@ type Result struct {
 type Checker struct {
 	cfg   Config
 	loop  *capture.Loop
-	spoof *models.AntiSpoof
+	spoof AntiSpoofer
 }
 
 // New makes a checker over det and spoof, which it uses but does not own.
-func New(cfg Config, det capture.Detector, spoof *models.AntiSpoof) (*Checker, error) {
+func New(cfg Config, det capture.Detector, spoof AntiSpoofer) (*Checker, error) {
 	if spoof == nil {
 		return nil, errors.New("liveness: nil anti-spoofing model")
 	}

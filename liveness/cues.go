@@ -8,6 +8,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/biogate/biogate/capture"
 	"github.com/biogate/biogate/models"
 )
 
@@ -234,6 +235,6 @@ func (c *stillCues) measure(f frame, box models.Rect) (m stillMeasures, ok bool)
 	}
 	f.sample(r, stillPatch, c.patch)
 	m.Glare = glareFraction(c.patch)
-	m.Chroma = meanChroma(c.patch)
+	m.Chroma = capture.MeanChroma(c.patch)
 	return m, true
 }

@@ -3,7 +3,6 @@ package liveness
 import (
 	"image"
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -76,40 +75,6 @@ func TestGlareFraction(t *testing.T) {
 		if got := glareFraction(tc.px); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
-	}
-}
-
-func TestMeanChroma(t *testing.T) {
-	if got := meanChroma([]byte{7, 7, 7, 200, 200, 200}); math.Abs(got) > 1e-9 {
-		t.Errorf("greys: %v, want 0", got)
-	}
-	// Against OpenCV's own BGR->YCrCb on random mid-range colours (no
-	// 8-bit saturation there): equal up to OpenCV's rounding to integers.
-	rng := rand.New(rand.NewPCG(1, 2))
-	const n = 64
-	b := make([]byte, n*n*3)
-	for i := range b {
-		b[i] = byte(64 + rng.IntN(128))
-	}
-	m, err := gocv.NewMatFromBytes(n, n, gocv.MatTypeCV8UC3, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	ycc := gocv.NewMat()
-	defer ycc.Close()
-	gocv.CvtColor(m, &ycc, gocv.ColorBGRToYCrCb)
-	yb, err := ycc.DataPtrUint8()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want float64
-	for i := 0; i < len(yb); i += 3 {
-		want += math.Hypot(float64(yb[i+1])-128, float64(yb[i+2])-128)
-	}
-	want /= n * n
-	if got := meanChroma(b); math.Abs(got-want) > 0.5 {
-		t.Errorf("meanChroma %v, OpenCV %v", got, want)
 	}
 }
 

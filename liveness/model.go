@@ -3,13 +3,22 @@ package liveness
 import (
 	"fmt"
 
+	"gocv.io/x/gocv"
+
 	"github.com/biogate/biogate/models"
 )
+
+// AntiSpoofer scores the face at box in img (CV_8UC3 BGR, read during the
+// call only) for presentation attacks: *models.AntiSpoof (MiniFASNet), or
+// a pool of them that sessions share frame by frame.
+type AntiSpoofer interface {
+	Score(img gocv.Mat, box models.Rect) (models.AntiSpoofScore, error)
+}
 
 // antiSpoof is MiniFASNet (models.AntiSpoof) as the primary FrameCue: its
 // score is the model's Live.
 type antiSpoof struct {
-	spoof  *models.AntiSpoof // used, not owned
+	spoof  AntiSpoofer // used, not owned
 	weight float64
 }
 

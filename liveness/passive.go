@@ -10,7 +10,6 @@ import (
 
 	"github.com/biogate/biogate/capture"
 	"github.com/biogate/biogate/devices"
-	"github.com/biogate/biogate/models"
 	"github.com/biogate/biogate/outcome"
 )
 
@@ -138,7 +137,7 @@ type Passive struct {
 // FrameCue or a SessionCue with its own name and weight, are fused after
 // the built-in ones; the Passive uses them for its sessions (Reset resets
 // the session cues) and does not close them.
-func NewPassive(cfg PassiveConfig, spoof *models.AntiSpoof, extra ...Cue) (*Passive, error) {
+func NewPassive(cfg PassiveConfig, spoof AntiSpoofer, extra ...Cue) (*Passive, error) {
 	if spoof == nil {
 		return nil, errors.New("liveness: nil AntiSpoof")
 	}
@@ -178,7 +177,8 @@ func (p *Passive) Config() PassiveConfig { return p.cfg }
 // Observe scores one frame: img is the frame (CV_8UC3 BGR, not kept), an
 // is its capture analysis and t its capture time (motion is measured on
 // it; times must not go backwards within a session). A frame without a
-// subject face, or below MinQuality, does not count (Scored false, no
+// subject face, below MinQuality or colourless (capture's
+// Quality.Colourless) does not count (Scored false, no
 // error) and breaks the motion chain. Errors: ErrBadImage for an unusable
 // img, ErrClosed, and the cues' errors (MiniFASNet's wrapped as
 // "anti-spoofing"); the session stays usable after an error. Blocks for
@@ -207,8 +207,12 @@ func (p *Passive) observe(img gocv.Mat, an *capture.Analysis, t time.Time, seq u
 	if err := checkImage(img); err != nil {
 		return FrameScore{}, err
 	}
+	// A colourless face (a greyscale or infrared camera) is not scored:
+	// MiniFASNet, trained on colour, calls real grey faces spoofs. A
+	// session of such frames is undecided, a non-response the person is
+	// told of (no_colour), never a match.
 	face, ok := an.SubjectFace()
-	if !ok || !finiteBox(face.Box) || (p.cfg.MinQuality > 0 && an.Quality.Score < p.cfg.MinQuality) {
+	if !ok || !finiteBox(face.Box) || an.Quality.Colourless() || (p.cfg.MinQuality > 0 && an.Quality.Score < p.cfg.MinQuality) {
 		p.skip()
 		return p.frameScore(FrameScore{}, nil), nil
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/biogate/biogate/capture"
 	"github.com/biogate/biogate/devices"
-	"github.com/biogate/biogate/models"
 )
 
 // PresentationScorer scores presentations passively, one at a time, the way
@@ -20,7 +19,7 @@ import (
 type PresentationScorer struct {
 	cfg   PassiveConfig
 	cues  func() []Cue // added cues, new ones per presentation; nil: none
-	spoof *models.AntiSpoof
+	spoof AntiSpoofer
 	an    *capture.Analyzer
 	loop  *capture.Loop
 }
@@ -30,7 +29,7 @@ type PresentationScorer struct {
 // the cues fused after the built-in ones, as Config.Cues does for a
 // session: called once here to validate them and once per presentation,
 // it must return new cues each time.
-func NewPresentationScorer(cfg PassiveConfig, det capture.Detector, spoof *models.AntiSpoof, cues func() []Cue) (*PresentationScorer, error) {
+func NewPresentationScorer(cfg PassiveConfig, det capture.Detector, spoof AntiSpoofer, cues func() []Cue) (*PresentationScorer, error) {
 	s := &PresentationScorer{cfg: cfg, cues: cues, spoof: spoof}
 	p, err := s.newPassive(cfg)
 	if err != nil {

@@ -1,7 +1,5 @@
 package liveness
 
-import "math"
-
 // The print cue: chroma lost in reproduction.
 //
 // Why: a print's inks (and a screen's primaries) cover a smaller colour
@@ -36,22 +34,6 @@ var printCurve = Curve{{5.5, 0.1}, {11, 0.5}}
 
 // printCue returns the print cue for a mean chroma.
 func printCue(chroma float64) float64 { return printCurve.At(chroma) }
-
-// meanChroma returns the mean chroma magnitude of px (packed BGR), with
-// OpenCV's YCrCb coefficients: Cr-128 = 0.713 (R-Y), Cb-128 = 0.564 (B-Y).
-func meanChroma(px []byte) float64 {
-	n := len(px) / 3
-	if n == 0 {
-		return 0
-	}
-	var sum float64
-	for i := 0; i+2 < len(px); i += 3 {
-		b, g, r := float64(px[i]), float64(px[i+1]), float64(px[i+2])
-		y := 0.299*r + 0.587*g + 0.114*b
-		sum += math.Hypot(0.713*(r-y), 0.564*(b-y))
-	}
-	return sum / float64(n)
-}
 
 // printChroma is the print cue as a FrameCue.
 type printChroma struct{ weight float64 }

@@ -19,14 +19,20 @@ import (
 // failure is still MiniFASNet's own: once a change fixes one, its entry
 // must go and the 5 % rule applies.
 var modelFailures = map[string]string{
-	"grey":    "MiniFASNet rejects every greyscale genuine face: it was trained on colour",
 	"wb-cool": "a cool cast pulls MiniFASNet below 0.5 on one genuine face of 16",
 }
+
+// colourless are the transforms that leave no colour (a greyscale or
+// infrared camera): MiniFASNet, trained on colour, called every grey
+// genuine face a spoof, so no frame of theirs is scored
+// (capture.Quality.Colourless) and every presentation, genuine or attack,
+// is a non-response: the no_colour hint, never a match.
+var colourless = map[string]bool{"grey": true}
 
 // TestTransformsRealData scores the shared presentations through every
 // camera transform: genuine presentations must stay live (BPCER at most
 // 5 %) and attacks spoof, except where MiniFASNet itself fails
-// (modelFailures). A presentation none of whose frames meets the quality
+// (modelFailures) and where no colour is left to judge (colourless). A presentation none of whose frames meets the quality
 // gate gets no decision (at 30 % of the light, every frame of the fsanet
 // clip is below it); it counts in the non-response rates, logged, not in
 // BPCER or APCER; everywhere, the fusion must be no worse than MiniFASNet
@@ -127,6 +133,12 @@ func TestTransformsRealData(t *testing.T) {
 		if fused.BPCER > model.BPCER || fused.APCER[speciesPrt] > model.APCER[speciesPrt] || fused.APCER[speciesRepl] > model.APCER[speciesRepl] {
 			t.Errorf("%s: the fusion (BPCER %.3f, APCER %v) is worse than MiniFASNet alone (BPCER %.3f, APCER %v)",
 				tr.Name, fused.BPCER, fused.APCER, model.BPCER, model.APCER)
+		}
+		if colourless[tr.Name] {
+			if fused.BPNRR != 1 || fused.APNRR[speciesPrt] != 1 || fused.APNRR[speciesRepl] != 1 {
+				t.Errorf("%s: non-response %.3f genuine, %v attacks; want every presentation undecided", tr.Name, fused.BPNRR, fused.APNRR)
+			}
+			continue
 		}
 		modelFails := model.BPCER > 0.05 || model.APCERMax > 0
 		if why, known := modelFailures[tr.Name]; known {

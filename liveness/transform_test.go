@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"gocv.io/x/gocv"
+
+	"github.com/biogate/biogate/capture"
 )
 
 // TestTransforms checks each transform on a synthetic frame: what it must
@@ -23,7 +25,7 @@ func TestTransforms(t *testing.T) {
 	}
 	chroma := func(m gocv.Mat) float64 {
 		b := m.ToBytes()
-		return meanChroma(b)
+		return capture.MeanChroma(b)
 	}
 	mean := func(m gocv.Mat) float64 {
 		s := m.Mean()

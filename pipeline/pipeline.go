@@ -14,6 +14,8 @@ import (
 	"image/jpeg"
 	"time"
 
+	"gocv.io/x/gocv"
+
 	"github.com/biogate/biogate/capture"
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/gateway"
@@ -25,24 +27,31 @@ import (
 )
 
 // Pipeline implements gateway.Pipeline over the real capture loop and
-// liveness check. The models are not safe for concurrent use, so it keeps
-// one set per concurrent session in a pool, loaded once at start.
+// liveness check. The models are not safe for concurrent use, and each
+// holds its weights and its working memory (megabytes at 640x480), so the
+// pipeline loads a few sets at start and lends them frame by frame: a
+// session's detection borrows a detector for one frame, its MiniFASNet a
+// model pair for one face. Sessions share the sets: memory follows the
+// number of sets (about the number of cores), not of sessions.
 type Pipeline struct {
 	cfg  liveness.Config
 	sets chan *modelSet
 	all  []*modelSet
 }
 
-// modelSet is what one session needs: a face detector and the
-// anti-spoofing models.
+// modelSet is a face detector and the anti-spoofing models.
 type modelSet struct {
 	det   *models.FaceDetector
 	spoof *models.AntiSpoof
 }
 
-// New loads n model sets from dir; cfg configures every session's check.
+// New loads n model sets from dir (n: at most as many frames analysed at
+// once; the cores, or a few more); cfg configures every session's check.
 // The caller must Close the pipeline after the gateway has shut down.
 func New(dir string, n int, cfg liveness.Config) (*Pipeline, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("pipeline: %d model sets, want at least 1", n)
+	}
 	p := &Pipeline{cfg: cfg, sets: make(chan *modelSet, n)}
 	for range n {
 		det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: dir})
@@ -63,6 +72,24 @@ func New(dir string, n int, cfg liveness.Config) (*Pipeline, error) {
 	return p, nil
 }
 
+// borrow takes a free set, waiting for one; give it back with p.sets <- s.
+// A set is held for one inference (milliseconds), never across frames.
+func (p *Pipeline) borrow() *modelSet { return <-p.sets }
+
+// Detect implements capture.Detector on a borrowed set.
+func (p *Pipeline) Detect(img gocv.Mat, dst []models.Face) ([]models.Face, error) {
+	s := p.borrow()
+	defer func() { p.sets <- s }()
+	return s.det.Detect(img, dst)
+}
+
+// Score implements liveness.AntiSpoofer on a borrowed set.
+func (p *Pipeline) Score(img gocv.Mat, box models.Rect) (models.AntiSpoofScore, error) {
+	s := p.borrow()
+	defer func() { p.sets <- s }()
+	return s.spoof.Score(img, box)
+}
+
 // Close frees every model set. Call it after the gateway has shut down.
 func (p *Pipeline) Close() {
 	for _, s := range p.all {
@@ -74,14 +101,6 @@ func (p *Pipeline) Close() {
 
 // Run implements gateway.Pipeline.
 func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.PipelineOptions, ev gateway.PipelineEvents) (gateway.PipelineOutcome, error) {
-	var set *modelSet
-	select {
-	case set = <-p.sets:
-	case <-ctx.Done():
-		return gateway.PipelineOutcome{}, ctx.Err()
-	}
-	defer func() { p.sets <- set }()
-
 	cfg := p.cfg
 	cfg.Challenge.Fixed = append(cfg.Challenge.Fixed, opt.Commands...)
 	if opt.Attempts > 0 {
@@ -117,7 +136,7 @@ func (p *Pipeline) Run(ctx context.Context, cam devices.Camera, opt gateway.Pipe
 		}
 		ev.Quality(hints, r.Quality.Score)
 	}
-	chk, err := liveness.New(cfg, set.det, set.spoof)
+	chk, err := liveness.New(cfg, p, p)
 	if err != nil {
 		return gateway.PipelineOutcome{}, fmt.Errorf("liveness: %w", err)
 	}

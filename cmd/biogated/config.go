@@ -111,6 +111,9 @@ type Config struct {
 	// concurrent sessions run side by side on the cores instead of
 	// contending for one shared pool.
 	OpenCVThreads int `yaml:"opencv_threads" help:"OpenCV threads for the process (0: OpenCV's default)"`
+	// ModelSets is how many model sets are loaded, shared by all sessions
+	// frame by frame; 0: one per core, at most MaxSessions.
+	ModelSets int `yaml:"model_sets" help:"model sets (face detector and MiniFASNet, a few MiB each) that sessions share frame by frame: how many frames are analysed at once (0: one per core, at most --max-sessions)"`
 	// AttestAndroidApps are the Android apps app attestation trusts,
 	// comma separated, each PACKAGE:SHA256HEX[:SHA256HEX...].
 	AttestAndroidApps string `yaml:"attest_android_apps" help:"Android apps trusted by app attestation (API keys with attestation=report|require), comma separated, each PACKAGE:SHA256 of a signing certificate (64 hex digits; more after further colons)"`
@@ -190,6 +193,7 @@ func (c Config) daemon() daemon.Config {
 		CommandTimeout:     c.CommandTimeout,
 		MaxFPS:             c.MaxFPS,
 		OpenCVThreads:      c.OpenCVThreads,
+		ModelSets:          c.ModelSets,
 
 		AttestAndroidApps:    splitList(c.AttestAndroidApps),
 		AttestIOSApps:        splitList(c.AttestIOSApps),

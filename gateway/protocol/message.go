@@ -289,6 +289,7 @@ type State struct {
 const (
 	HintNoFace        = "no_face"
 	HintMultipleFaces = "multiple_faces"
+	HintNoColour      = "no_colour"
 	HintTooDark       = "too_dark"
 	HintTooBright     = "too_bright"
 	HintTooFar        = "too_far"

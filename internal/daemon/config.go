@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"time"
 
 	"github.com/biogate/biogate/gateway/evidence/checkpoint"
@@ -111,8 +112,7 @@ type Config struct {
 	// Origins are the allowed WebSocket Origins.
 	Origins []string
 	// MaxSessions caps concurrent sessions, counted from their accepted
-	// start; one set of models is loaded per session
-	// [protocol.DefaultMaxSessions, 16].
+	// start [protocol.DefaultMaxSessions, 16].
 	MaxSessions int
 	// MaxSessionsPerKey caps one API key's concurrent sessions
 	// [MaxSessions/2, at least 1].
@@ -136,6 +136,11 @@ type Config struct {
 	// OpenCVThreads is OpenCV's thread count for the whole process (a
 	// process-wide setting); 0 leaves OpenCV's default.
 	OpenCVThreads int
+	// ModelSets is how many model sets (face detector, MiniFASNet) are
+	// loaded; sessions share them frame by frame (pipeline.Pipeline), so
+	// it bounds the frames analysed at once and the models' memory
+	// [runtime.NumCPU(), at most MaxSessions].
+	ModelSets int
 	// Version is signed into every document [the module version and VCS
 	// revision the binary was built from].
 	Version string
@@ -184,6 +189,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxSessions == 0 {
 		c.MaxSessions = protocol.DefaultMaxSessions
+	}
+	if c.ModelSets == 0 {
+		c.ModelSets = max(1, min(runtime.NumCPU(), c.MaxSessions))
 	}
 	if c.Lockout == 0 {
 		c.Lockout = DefaultLockout
@@ -242,8 +250,8 @@ func (c Config) withDefaults() (Config, error) {
 	for _, v := range []struct {
 		flag string
 		n    int
-	}{ // one model set per session: a negative pool cannot be made
-		{"--max-sessions", c.MaxSessions}, {"--max-sessions-per-key", c.MaxSessionsPerKey}, {"--max-pending", c.MaxPending},
+	}{
+		{"--model-sets", c.ModelSets}, {"--max-sessions", c.MaxSessions}, {"--max-sessions-per-key", c.MaxSessionsPerKey}, {"--max-pending", c.MaxPending},
 		{"--rate-per-key", c.RatePerKey}, {"--rate-per-iin", c.RatePerIIN},
 	} {
 		if v.n < 0 {

@@ -154,13 +154,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// The evidence store opens below, before any session: the cues of a
 	// session see it (New validates cues made before, without it).
 	var history *frameHistory
-	pipe, err := pipeline.New(models.Dir(cfg.Models), cfg.MaxSessions,
+	pipe, err := pipeline.New(models.Dir(cfg.Models), cfg.ModelSets,
 		liveness.Config{Cues: func() []liveness.Cue { return sessionCues(history) }})
 	if err != nil {
 		return fmt.Errorf("models: %w", err)
 	}
 	defer pipe.Close()
-	log.Info("loaded", "part", "models", "sets", cfg.MaxSessions)
+	log.Info("loaded", "part", "models", "sets", cfg.ModelSets)
 
 	rec, err := openRecords(ctx, cfg, log)
 	if err != nil {

@@ -29,7 +29,8 @@ type Options struct {
 	// Persons maps IINs to reference photos, as idecemutest.Start takes
 	// them (a name in shared/data/faces, or an absolute path).
 	Persons map[string]string
-	// MaxSessions is the gateway's concurrent sessions and model sets [2].
+	// MaxSessions is the gateway's concurrent sessions [2]; it loads one
+	// model set per core, at most that many.
 	MaxSessions int
 	// AllowFixedCommands honours start.commands.
 	AllowFixedCommands bool

@@ -7,7 +7,7 @@ export type LivenessCommand = "turn_left" | "turn_right" | "tilt_left" | "tilt_r
 /** All liveness commands, in the order the protocol lists them. */
 export declare const LIVENESS_COMMANDS: readonly LivenessCommand[];
 /** Quality hints the protocol knows; new ones may come: ignore unknown. */
-export type QualityHint = "no_face" | "multiple_faces" | "too_dark" | "too_bright" | "too_far" | "too_close" | "not_centered" | "blurry" | "turn_to_camera";
+export type QualityHint = "no_face" | "multiple_faces" | "no_colour" | "too_dark" | "too_bright" | "too_far" | "too_close" | "not_centered" | "blurry" | "turn_to_camera";
 /** Outcomes of a verification. */
 export type Decision = "match" | "no_match" | "spoof" | "refused" | "error";
 /** Where a session's frames come from. */

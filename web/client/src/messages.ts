@@ -16,7 +16,7 @@ export const LIVENESS_COMMANDS: readonly LivenessCommand[] = ["turn_left", "turn
 
 /** Quality hints the protocol knows; new ones may come: ignore unknown. */
 export type QualityHint =
-  | "no_face" | "multiple_faces" | "too_dark" | "too_bright" | "too_far" | "too_close"
+  | "no_face" | "multiple_faces" | "no_colour" | "too_dark" | "too_bright" | "too_far" | "too_close"
   | "not_centered" | "blurry" | "turn_to_camera";
 
 /** Outcomes of a verification. */
