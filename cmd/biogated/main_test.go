@@ -327,25 +327,34 @@ func tryStreamSession(t *testing.T, addr, iin string, frames [][]byte, commands 
 
 // tryStreamSessionKey is tryStreamSession with API key key.
 func tryStreamSessionKey(t *testing.T, addr, key, iin string, frames [][]byte, commands ...string) (*protocol.Result, *protocol.ErrorMessage, error) {
-	return tryStreamSessionWith(t, addr, key, iin, frames, nil, nil, commands...)
+	return tryStreamSessionWith(t, addr, key, iin, frames, streamOptions{}, commands...)
 }
 
 // tryStreamSessionHello is tryStreamSessionKey that, when edit is not
 // nil, reads hello first and lets edit change the start with it (an app
 // attesting the session's challenge).
 func tryStreamSessionHello(t *testing.T, addr, key, iin string, frames [][]byte, edit func(*protocol.Hello, *protocol.Start), commands ...string) (*protocol.Result, *protocol.ErrorMessage, error) {
-	return tryStreamSessionWith(t, addr, key, iin, frames, edit, nil, commands...)
+	return tryStreamSessionWith(t, addr, key, iin, frames, streamOptions{edit: edit}, commands...)
 }
 
 // streamClock is tryStreamSessionKey whose frame i carries the capture time
 // clock(i, now) (nil: now, as a phone would).
 func streamClock(t *testing.T, addr, key, iin string, frames [][]byte, clock func(i int, now time.Time) time.Time, commands ...string) (*protocol.Result, *protocol.ErrorMessage, error) {
-	return tryStreamSessionWith(t, addr, key, iin, frames, nil, clock, commands...)
+	return tryStreamSessionWith(t, addr, key, iin, frames, streamOptions{clock: clock}, commands...)
+}
+
+// streamOptions are tryStreamSessionWith's: edit and clock as for
+// tryStreamSessionHello and streamClock, and onQuality, if not nil, sees
+// every quality message.
+type streamOptions struct {
+	edit      func(*protocol.Hello, *protocol.Start)
+	clock     func(i int, now time.Time) time.Time
+	onQuality func(*protocol.Quality)
 }
 
 // tryStreamSessionWith is tryStreamSessionHello and streamClock in one.
-func tryStreamSessionWith(t *testing.T, addr, key, iin string, frames [][]byte, edit func(*protocol.Hello, *protocol.Start),
-	clock func(i int, now time.Time) time.Time, commands ...string) (*protocol.Result, *protocol.ErrorMessage, error) {
+func tryStreamSessionWith(t *testing.T, addr, key, iin string, frames [][]byte, o streamOptions, commands ...string) (*protocol.Result, *protocol.ErrorMessage, error) {
+	edit, clock := o.edit, o.clock
 	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/session", http.Header{"Authorization": {"Bearer " + key}})
 	if err != nil {
 		return nil, nil, err
@@ -408,6 +417,10 @@ func tryStreamSessionWith(t *testing.T, addr, key, iin string, frames [][]byte, 
 			return nil, nil, fmt.Errorf("no result: %w", err)
 		}
 		switch m, _ := protocol.DecodeServer(data); m := m.(type) {
+		case *protocol.Quality:
+			if o.onQuality != nil {
+				o.onQuality(m)
+			}
 		case *protocol.Command:
 			if m.Status == protocol.CommandFailed {
 				t.Logf("relay session: attempt %d: %s failed: %s", m.Attempt, m.Command, m.Reason)
