@@ -1,15 +1,7 @@
 package capture
 
 import (
-	"bytes"
-	"encoding/json"
-	"flag"
-	"fmt"
 	"image"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -17,7 +9,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/biogate/biogate/devices"
-	"github.com/biogate/biogate/internal/testenv"
+	"github.com/biogate/biogate/internal/peertest"
 	"github.com/biogate/biogate/models"
 )
 
@@ -168,90 +160,13 @@ func rusage(t testing.TB) usage {
 func (u usage) sub(v usage) usage { return usage{u.cpu - v.cpu, u.faults - v.faults} }
 
 // peerResult is the JSON line capture_peer.py prints.
-type peerResult struct {
-	MSPerFrame     float64 `json:"ms_per_frame"`
-	P50            float64 `json:"p50"`
-	Frames         int     `json:"frames"`
-	CPUMSPerFrame  float64 `json:"cpu_ms_per_frame"`
-	FaultsPerFrame float64 `json:"faults_per_frame"`
-	FramesWithFace int     `json:"frames_with_face"`
-}
-
-const python = "/usr/bin/python3"
-
-// requirePython skips (fails under CI=true) when Debian's python3 with cv2
-// and numpy is missing; hack/install-deps.sh installs python3-opencv.
-func requirePython(b *testing.B) {
-	b.Helper()
-	out, err := exec.Command(python, "-c", "import cv2, numpy; print(cv2.__version__)").CombinedOutput()
-	if err == nil {
-		return
-	}
-	msg := fmt.Sprintf("%s with cv2 and numpy is needed for the peer (apt-get install python3-opencv, see hack/install-deps.sh): %v: %s",
-		python, err, bytes.TrimSpace(out))
-	if os.Getenv("CI") == "true" {
-		b.Fatal(msg)
-	}
-	b.Skip(msg)
-}
-
-// runPeer runs capture_peer.py once on frames of the named size, timing
-// frames for at least budget (and at least benchFrames of them).
-func runPeer(b *testing.B, size string, budget time.Duration, tuned bool) peerResult {
-	b.Helper()
-	model, err := models.Path(testenv.Models(b), models.YuNet)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(python, filepath.Join("..", "hack", "peer", "capture_peer.py"),
-		"--model", model, "--video", video(b, benchClip), "--frames", strconv.Itoa(benchFrames),
-		"--size", size, "--iters", strconv.Itoa(benchFrames), "--seconds", strconv.FormatFloat(budget.Seconds(), 'f', -1, 64),
-		// The detector settings newDetector gets by default.
-		"--score-threshold", strconv.FormatFloat(models.DefaultScoreThreshold, 'f', -1, 64),
-		"--nms-threshold", strconv.FormatFloat(models.DefaultNMSThreshold, 'f', -1, 64),
-		"--top-k", strconv.Itoa(models.DefaultTopK), "--max-width", strconv.Itoa(models.DefaultMaxWidth))
-	if tuned {
-		// The same malloc thresholds the Go shim sets (models/yunet_shim.cpp),
-		// given to Python the only way it can take them.
-		cmd.Env = append(os.Environ(), "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=8388608:glibc.malloc.trim_threshold=33554432")
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		b.Fatalf("capture_peer.py %s: %v: %s", size, err, bytes.TrimSpace(stderr.Bytes()))
-	}
-	var r peerResult
-	if err := json.Unmarshal(out, &r); err != nil || r.Frames < 1 || r.MSPerFrame <= 0 {
-		b.Fatalf("capture_peer.py %s: bad output %q: %v", size, out, err)
-	}
-	// A peer that finds no face skips most of the work and looks fast.
-	if r.FramesWithFace < r.Frames*9/10 {
-		b.Fatalf("capture_peer.py %s: a face in %d of %d frames; the clip has one in every frame", size, r.FramesWithFace, r.Frames)
-	}
-	return r
-}
-
-// peerBudget is how long the peer times frames: -benchtime when it is a
-// duration (so the framework, seeing the run last that long, calls the
-// benchmark only once), and at least 2 s.
-func peerBudget() time.Duration {
-	budget := 2 * time.Second
-	if f := flag.Lookup("test.benchtime"); f != nil {
-		if d, err := time.ParseDuration(f.Value.String()); err == nil && d > budget {
-			budget = d
-		}
-	}
-	return budget
-}
-
 // BenchmarkPeerPython runs the Python peer once per size (not b.N times:
 // the script times itself) and reports its ms per frame and, when
 // BenchmarkFrame ran first in the same process, the ratio go/py (below 1:
 // Go is faster). The built-in ns/op is suppressed as meaningless here.
 func BenchmarkPeerPython(b *testing.B) {
-	requirePython(b)
-	peer := map[string]peerResult{}
+	peertest.Require(b)
+	peer := map[string]peertest.Result{}
 	for _, v := range peerVariants() {
 		sz := v
 		b.Run(sz.name, func(b *testing.B) {
@@ -261,7 +176,7 @@ func BenchmarkPeerPython(b *testing.B) {
 			// and report the same figures on any other.
 			r, ok := peer[sz.name]
 			if b.N == 1 || !ok {
-				r = runPeer(b, sz.size, peerBudget(), sz.tuned)
+				r = peertest.Run{Video: video(b, benchClip), Frames: benchFrames, Size: sz.size, Budget: peertest.Budget(), Tuned: sz.tuned}.Do(b)
 				peer[sz.name] = r
 			}
 			b.ReportMetric(0, "ns/op")

