@@ -35,6 +35,16 @@ func mustInit(t *testing.T, cfg token.Config) *token.Keyring {
 	return k
 }
 
+// mustSign signs payload with k.
+func mustSign(t *testing.T, k *token.Keyring) string {
+	t.Helper()
+	jws, err := k.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jws
+}
+
 // verify checks jws against the keyring's keys and returns its kid.
 func verify(t *testing.T, jws string, keys document.KeySet) string {
 	t.Helper()
@@ -61,10 +71,7 @@ func TestInitSignVerify(t *testing.T) {
 func testInitSignVerify(t *testing.T, ask, want jose.SignatureAlgorithm) {
 	tok := tokentest.New(t, "doc-2026")
 	k := mustInit(t, token.Config{URI: tok.URI, Algorithm: ask})
-	jws, err := k.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
+	jws := mustSign(t, k)
 	if h, _ := document.ParseHeader(jws); h.Algorithm != string(want) || h.Type != document.Type {
 		t.Errorf("header %+v, want alg %s", h, want)
 	}
@@ -117,10 +124,7 @@ func testInitSignVerify(t *testing.T, ask, want jose.SignatureAlgorithm) {
 		t.Fatal(err)
 	}
 	defer k2.Close()
-	jws2, err := k2.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
+	jws2 := mustSign(t, k2)
 	if verify(t, jws2, keys) != kid {
 		t.Error("Open signs with another key")
 	}
@@ -194,10 +198,7 @@ func otherSignature(t *testing.T, jws string, alg jose.SignatureAlgorithm) strin
 func TestRotateToEdDSA(t *testing.T) {
 	tok := tokentest.New(t, "doc")
 	old := mustInit(t, token.Config{URI: tok.URI, Algorithm: jose.ES256})
-	first, err := old.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := mustSign(t, old)
 	old.Close()
 	k, err := token.Open(token.Config{URI: tok.URI})
 	if err != nil {
@@ -213,10 +214,7 @@ func TestRotateToEdDSA(t *testing.T) {
 	if err := k.Rotate(); err != nil {
 		t.Fatal(err)
 	}
-	second, err := k.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := mustSign(t, k)
 	keys, err := k.Keys()
 	if err != nil || len(keys) != 2 {
 		t.Fatalf("keys %d, %v", len(keys), err)
@@ -238,15 +236,9 @@ func TestRotateKeepsOldPublicKeys(t *testing.T) {
 	clock := func() time.Time { return now }
 	cfg := token.Config{URI: tok.URI, VerifyFor: 48 * time.Hour, RotateEvery: 24 * time.Hour, Now: clock}
 	k := mustInit(t, cfg)
-	first, err := k.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := mustSign(t, k)
 	now = now.Add(25 * time.Hour) // past RotateEvery: the next Sign rotates
-	second, err := k.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := mustSign(t, k)
 	keys, err := k.Keys()
 	if err != nil || len(keys) != 2 {
 		t.Fatalf("keys after rotation: %d, %v", len(keys), err)
@@ -353,9 +345,7 @@ func finalize(t *testing.T, module string) {
 func TestTokenFailsMidRun(t *testing.T) {
 	tok := tokentest.New(t, "doc")
 	k := mustInit(t, token.Config{URI: tok.URI})
-	if _, err := k.Sign(payload); err != nil {
-		t.Fatal(err)
-	}
+	mustSign(t, k)
 	// The library is finalised (reset): the keyring initialises it again
 	// and signs on a new session.
 	finalize(t, tok.URI.ModulePath)

@@ -23,10 +23,7 @@ func TestTPMKeyring(t *testing.T) {
 		t.Fatalf("Init EdDSA on a TPM: %v, want ErrAlgorithm", err)
 	}
 	k := mustInit(t, token.Config{URI: tok.URI})
-	first, err := k.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := mustSign(t, k)
 	keys, err := k.Keys()
 	if err != nil || len(keys) != 1 || keys[0].Algorithm != jose.ES256 {
 		t.Fatalf("keys %+v, %v; want one ES256 key", keys, err)
@@ -42,10 +39,7 @@ func TestTPMKeyring(t *testing.T) {
 	if err := k.Rotate(); err != nil {
 		t.Fatal(err)
 	}
-	second, err := k.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := mustSign(t, k)
 	keys, err = k.Keys()
 	if err != nil || len(keys) != 2 {
 		t.Fatalf("keys after rotation: %d, %v", len(keys), err)
@@ -90,9 +84,7 @@ func TestTPMStopsAnswering(t *testing.T) {
 	tok := tokentest.NewTPM(t, "doc")
 	const timeout = 300 * time.Millisecond
 	k := mustInit(t, token.Config{URI: tok.URI, Timeout: timeout})
-	if _, err := k.Sign(payload); err != nil {
-		t.Fatal(err)
-	}
+	mustSign(t, k)
 	thaw := tokentest.Freeze(t, tok)
 	for _, c := range []struct {
 		name string
