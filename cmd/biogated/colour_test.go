@@ -8,6 +8,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/outcome"
 )
 
@@ -42,23 +43,28 @@ func TestGreyCameraIsNeverAMatch(t *testing.T) {
 	}
 }
 
-// greyJPEGs re-encodes JPEG frames in greyscale, three equal channels, as
-// a greyscale camera's app would send them.
+// greyJPEGs re-encodes JPEG frames through liveness's grey transform
+// (three equal channels), as a greyscale camera's app would send them.
 func greyJPEGs(t *testing.T, frames [][]byte) [][]byte {
 	t.Helper()
+	grey, err := liveness.TransformByName("grey")
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := make([][]byte, 0, len(frames))
-	grey, back := gocv.NewMat(), gocv.NewMat()
-	defer grey.Close()
-	defer back.Close()
+	dst := gocv.NewMat()
+	defer dst.Close()
 	for _, f := range frames {
 		m, err := gocv.IMDecode(f, gocv.IMReadColor)
 		if err != nil || m.Empty() {
 			t.Fatalf("decode: %v", err)
 		}
-		gocv.CvtColor(m, &grey, gocv.ColorBGRToGray)
+		err = grey.Apply(m, &dst, 0)
 		m.Close()
-		gocv.CvtColor(grey, &back, gocv.ColorGrayToBGR)
-		buf, err := gocv.IMEncode(gocv.JPEGFileExt, back)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf, err := gocv.IMEncode(gocv.JPEGFileExt, dst)
 		if err != nil {
 			t.Fatal(err)
 		}
