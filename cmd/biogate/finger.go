@@ -36,6 +36,8 @@ func runFinger(args []string, stdout, stderr io.Writer) int {
 	usage := func() {
 		fmt.Fprintln(stderr, "usage: biogate finger devices [--json]")
 		fmt.Fprintln(stderr, "       biogate finger capture [--device SPEC] --out FILE.png [--timeout D] [--json]")
+		fmt.Fprintln(stderr, "       biogate finger match A B [--ppi N] [--threshold T] [--json]")
+		fmt.Fprintln(stderr, "       biogate finger eval --db DIR[=PPI]... [--ppi N] [--json]")
 		fmt.Fprintln(stderr, "\nSPEC: usb:VVVV:PPPP (USB ids) or a bus path (usb:1-10); default: the first supported reader.")
 		fmt.Fprintln(stderr, "FP_DEVICE_EMULATION=1 seeds the drivers' random numbers as libfprint does under emulation, so that libfprint's umockdev recordings replay.")
 	}
@@ -48,6 +50,10 @@ func runFinger(args []string, stdout, stderr io.Writer) int {
 		return runFingerDevices(args[1:], stdout, stderr)
 	case "capture":
 		return runFingerCapture(args[1:], stdout, stderr)
+	case "match":
+		return runFingerMatch(args[1:], stdout, stderr)
+	case "eval":
+		return runFingerEval(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		usage()
 		return exitOK

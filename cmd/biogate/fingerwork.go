@@ -1,0 +1,174 @@
+package main
+
+// biogate finger quality|template|match|eval: the fingerprint pipeline by
+// hand, for operators and for scripts (the JSON forms are stable).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/biogate/biogate/fingerprint"
+)
+
+// fingerEvalReport is `biogate finger eval --json`: one entry per database
+// and, with more than one, their mean.
+type fingerEvalReport struct {
+	Databases []*fingerprint.Evaluation `json:"databases"`
+	Mean      *fingerEvalMean           `json:"mean,omitempty"`
+}
+
+type fingerEvalMean struct {
+	EER     float64 `json:"eer"`
+	FMR100  float64 `json:"fmr100"`
+	FMR1000 float64 `json:"fmr1000"`
+	ZeroFMR float64 `json:"zero_fmr"`
+}
+
+func runFingerEval(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("finger eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var dbs stringList
+	fs.Var(&dbs, "db", "a database folder of <finger>_<impression>.<png|tif|bmp|jpg|wsq> images, FVC layout (repeat for several)")
+	ppi := fs.Int("ppi", fingerprint.PPI, "the images' resolution in pixels per inch (FVC2002 DB2 is 569); DIR=PPI in --db overrides it per folder, e.g. --db DB2_B=569")
+	asJSON := fs.Bool("json", false, "print one JSON report on stdout instead of text")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	if len(dbs) == 0 || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: biogate finger eval --db DIR[=PPI] [--db DIR[=PPI]...] [--ppi N] [--json]")
+		fs.PrintDefaults()
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var rep fingerEvalReport
+	for _, db := range dbs {
+		dir, res := db, *ppi
+		if d, p, ok := strings.Cut(db, "="); ok {
+			if _, err := fmt.Sscan(p, &res); err != nil {
+				fmt.Fprintf(stderr, "biogate finger eval: --db %s: the resolution after = is not a number\n", db)
+				return exitUsage
+			}
+			dir = d
+		}
+		ev, err := fingerprint.Evaluate(ctx, dir, res)
+		if err != nil {
+			fmt.Fprintf(stderr, "biogate finger eval: %v\n", err)
+			return exitFailure
+		}
+		rep.Databases = append(rep.Databases, ev)
+	}
+	if n := float64(len(rep.Databases)); n > 1 {
+		rep.Mean = &fingerEvalMean{}
+		for _, ev := range rep.Databases {
+			rep.Mean.EER += ev.EER / n
+			rep.Mean.FMR100 += ev.FMR100 / n
+			rep.Mean.FMR1000 += ev.FMR1000 / n
+			rep.Mean.ZeroFMR += ev.ZeroFMR / n
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return exitFailure
+		}
+		return exitOK
+	}
+	pct := func(f float64) string { return fmt.Sprintf("%6.2f%%", 100*f) }
+	fmt.Fprintf(stdout, "%-28s %7s %7s %8s %8s %8s  %s\n", "database", "images", "EER", "FMR100", "FMR1000", "ZeroFMR", "extract / compare")
+	for _, ev := range rep.Databases {
+		fmt.Fprintf(stdout, "%-28s %7d %7s %8s %8s %8s  %.1f ms / %.2f ms\n", shortPath(ev.Dir, 28), ev.Images,
+			pct(ev.EER), pct(ev.FMR100), pct(ev.FMR1000), pct(ev.ZeroFMR),
+			float64(ev.ExtractTime.Microseconds())/1000, float64(ev.CompareTime.Microseconds())/1000)
+	}
+	if m := rep.Mean; m != nil {
+		fmt.Fprintf(stdout, "%-28s %7s %7s %8s %8s %8s\n", "mean", "", pct(m.EER), pct(m.FMR100), pct(m.FMR1000), pct(m.ZeroFMR))
+	}
+	for _, ev := range rep.Databases {
+		fmt.Fprintf(stdout, "%s: %d genuine, %d impostor comparisons, %d failed to extract; at the threshold %.2f: FNMR %s, FMR %s\n",
+			shortPath(ev.Dir, 28), ev.GenuineCount, ev.ImpostorCount, ev.FailedToExtract, ev.Threshold, strings.TrimSpace(pct(ev.FNMRAtThreshold)), strings.TrimSpace(pct(ev.FMRAtThreshold)))
+	}
+	return exitOK
+}
+
+// shortPath keeps the end of a path that is longer than n.
+func shortPath(p string, n int) string {
+	if len(p) <= n {
+		return p
+	}
+	return "…" + p[len(p)-n+1:]
+}
+
+// fingerMatchReport is `biogate finger match --json`. It carries scores
+// and counts only, no minutiae.
+type fingerMatchReport struct {
+	Score     float64 `json:"score"`
+	Threshold float64 `json:"threshold"`
+	Decision  string  `json:"decision"` // "match" or "no_match"
+	MinutiaeA int     `json:"minutiae_a"`
+	MinutiaeB int     `json:"minutiae_b"`
+}
+
+func runFingerMatch(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("finger match", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ppi := fs.Int("ppi", fingerprint.PPI, "the images' resolution in pixels per inch (templates carry their own)")
+	threshold := fs.Float64("threshold", fingerprint.DefaultThreshold, "score at or above which the two are the same finger (18.22: FMR 1/100, 22.39: 1/1000, 27.24: 1/10000)")
+	asJSON := fs.Bool("json", false, "print one JSON report on stdout instead of text")
+	pos, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil || len(pos) != 2 {
+		fmt.Fprintln(stderr, "usage: biogate finger match A B [--ppi N] [--threshold T] [--json]\n\nA and B: fingerprint images (PNG, TIFF, BMP, JPEG, WSQ) or minutiae templates (ISO/IEC 19794-2, ANSI INCITS 378).")
+		fs.PrintDefaults()
+		return exitUsage
+	}
+	var ts [2]*fingerprint.Template
+	for i, p := range pos {
+		if ts[i], err = loadTemplate(p, *ppi); err != nil {
+			fmt.Fprintf(stderr, "biogate finger match: %v\n", err)
+			return exitFailure
+		}
+	}
+	score, err := fingerprint.Compare(ts[0], ts[1])
+	if err != nil {
+		fmt.Fprintf(stderr, "biogate finger match: %v\n", err)
+		return exitFailure
+	}
+	rep := fingerMatchReport{Score: score, Threshold: *threshold, Decision: "no_match", MinutiaeA: len(ts[0].Minutiae), MinutiaeB: len(ts[1].Minutiae)}
+	if score >= *threshold {
+		rep.Decision = "match"
+	}
+	if *asJSON {
+		if err := json.NewEncoder(stdout).Encode(rep); err != nil {
+			return exitFailure
+		}
+	} else {
+		fmt.Fprintf(stdout, "%s: score %.2f (threshold %.2f; %d and %d minutiae)\n", rep.Decision, rep.Score, rep.Threshold, rep.MinutiaeA, rep.MinutiaeB)
+	}
+	if rep.Decision != "match" {
+		return exitNoResult
+	}
+	return exitOK
+}
+
+// loadTemplate reads a file as a minutiae record if it is one, else as an
+// image from which it extracts a template.
+func loadTemplate(path string, ppi int) (*fingerprint.Template, error) {
+	img, err := fingerprint.ReadImage(path)
+	if err != nil {
+		return nil, err
+	}
+	img.PPI = ppi
+	return fingerprint.Extract(img)
+}
