@@ -28,14 +28,16 @@ var livenessEndings = map[outcome.Liveness]ending{
 // ends as aborted or timed out). Every IDEC outcome of package outcome is
 // here (outcomes_test.go).
 var idecEndings = map[outcome.IDEC]ending{
-	outcome.IDECMatch:            {decision: outcome.Match},
-	outcome.IDECNoMatch:          {decision: outcome.NoMatch, reason: outcome.ReasonBelowThreshold},
-	outcome.IDECUnknownIIN:       {decision: outcome.Error, reason: outcome.ReasonUnknownIIN},
-	outcome.IDECNoReferencePhoto: {decision: outcome.Error, reason: outcome.ReasonNoReferencePhoto},
-	outcome.IDECNoFace:           {decision: outcome.Error, reason: outcome.ReasonNoFace},
-	outcome.IDECTimeout:          {code: protocol.CodeIDECTimeout},
-	outcome.IDECUnavailable:      {code: protocol.CodeIDECUnavailable},
-	outcome.IDECBreakerOpen:      {code: protocol.CodeIDECUnavailable},
+	outcome.IDECMatch:             {decision: outcome.Match},
+	outcome.IDECNoMatch:           {decision: outcome.NoMatch, reason: outcome.ReasonBelowThreshold},
+	outcome.IDECUnknownIIN:        {decision: outcome.Error, reason: outcome.ReasonUnknownIIN},
+	outcome.IDECNoReferencePhoto:  {decision: outcome.Error, reason: outcome.ReasonNoReferencePhoto},
+	outcome.IDECNoFace:            {decision: outcome.Error, reason: outcome.ReasonNoFace},
+	outcome.IDECNoFinger:          {decision: outcome.Error, reason: outcome.ReasonNoFinger},
+	outcome.IDECNoReferenceFinger: {decision: outcome.Error, reason: outcome.ReasonNoReferenceFinger},
+	outcome.IDECTimeout:           {code: protocol.CodeIDECTimeout},
+	outcome.IDECUnavailable:       {code: protocol.CodeIDECUnavailable},
+	outcome.IDECBreakerOpen:       {code: protocol.CodeIDECUnavailable},
 	// Ours to fix, not the person's: logged as errors.
 	outcome.IDECInvalidRequest: {code: protocol.CodeInternal},
 	outcome.IDECBadResponse:    {code: protocol.CodeInternal},

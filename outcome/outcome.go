@@ -60,6 +60,11 @@ const (
 	ReasonNoReferencePhoto Reason = "no_reference_photo"
 	// ReasonNoFace: IDEC found no face in the image sent.
 	ReasonNoFace Reason = "no_face"
+	// ReasonNoReferenceFinger: IDEC holds no fingerprint of that finger
+	// for the IIN.
+	ReasonNoReferenceFinger Reason = "no_reference_finger"
+	// ReasonNoFinger: IDEC found no usable fingerprint in the sample sent.
+	ReasonNoFinger Reason = "no_finger"
 	// ReasonLockedOut: the subject is locked out after too many failed
 	// sessions; the evidence store's statistics count these apart.
 	ReasonLockedOut Reason = "locked_out"
@@ -68,7 +73,7 @@ const (
 // Reasons lists every Reason.
 func Reasons() []Reason {
 	return []Reason{ReasonPassiveSpoof, ReasonFlatPresentation, ReasonInjectionSuspected, ReasonReplayedFrames, ReasonAttemptsExhausted, ReasonPassiveUndecided, ReasonTimeout,
-		ReasonSourceEnded, ReasonBelowThreshold, ReasonUnknownIIN, ReasonNoReferencePhoto, ReasonNoFace, ReasonLockedOut}
+		ReasonSourceEnded, ReasonBelowThreshold, ReasonUnknownIIN, ReasonNoReferencePhoto, ReasonNoFace, ReasonNoReferenceFinger, ReasonNoFinger, ReasonLockedOut}
 }
 
 // Liveness is a liveness verdict: the whole check's (live, spoof,
@@ -196,7 +201,8 @@ func Departures() []Departure { return []Departure{FixedCommands, FewerThan3Comm
 type IDEC string
 
 const (
-	// IDECMatch: IDEC matched the face with the reference photo.
+	// IDECMatch: IDEC matched the face with the reference photo, or the
+	// fingerprint with the reference fingerprint.
 	IDECMatch IDEC = "match"
 	// IDECNoMatch: IDEC answered, below its threshold.
 	IDECNoMatch IDEC = "no_match"
@@ -209,6 +215,11 @@ const (
 	IDECUnknownIIN IDEC = "unknown_iin"
 	// IDECNoReferencePhoto: IDEC has no reference photo for the IIN.
 	IDECNoReferencePhoto IDEC = "no_reference_photo"
+	// IDECNoFinger: IDEC found no usable fingerprint in the sample.
+	IDECNoFinger IDEC = "no_finger"
+	// IDECNoReferenceFinger: IDEC has no fingerprint of that finger for
+	// the IIN.
+	IDECNoReferenceFinger IDEC = "no_reference_finger"
 	// IDECUnavailable: IDEC could not be reached or answered 5xx, after
 	// the retries.
 	IDECUnavailable IDEC = "unavailable"
@@ -226,7 +237,7 @@ const (
 // IDECs lists every IDEC outcome.
 func IDECs() []IDEC {
 	return []IDEC{IDECMatch, IDECNoMatch, IDECInvalidRequest, IDECNoFace, IDECUnknownIIN,
-		IDECNoReferencePhoto, IDECUnavailable, IDECTimeout, IDECBadResponse, IDECBreakerOpen, IDECCanceled}
+		IDECNoReferencePhoto, IDECNoFinger, IDECNoReferenceFinger, IDECUnavailable, IDECTimeout, IDECBadResponse, IDECBreakerOpen, IDECCanceled}
 }
 
 // Strings returns the words of vs as plain strings, in order (for joining

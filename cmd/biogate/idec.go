@@ -42,6 +42,8 @@ var idecErrorCodes = []struct {
 	{idec.ErrNoFace, "no_face"},
 	{idec.ErrUnknownIIN, "unknown_iin"},
 	{idec.ErrNoReferencePhoto, "no_reference_photo"},
+	{idec.ErrNoFinger, "no_finger"},
+	{idec.ErrNoReferenceFinger, "no_reference_finger"},
 	{idec.ErrUnavailable, "unavailable"},
 	{idec.ErrTimeout, "timeout"},
 	{idec.ErrBadResponse, "bad_response"},

@@ -23,6 +23,8 @@ func TestClassify(t *testing.T) {
 		{"no face", Result{}, &Error{Kind: ErrNoFace}, outcome.IDECNoFace},
 		{"unknown IIN, wrapped", Result{}, wrap(&Error{Kind: ErrUnknownIIN}), outcome.IDECUnknownIIN},
 		{"no reference photo, bare sentinel", Result{}, ErrNoReferencePhoto, outcome.IDECNoReferencePhoto},
+		{"no finger", Result{}, &Error{Kind: ErrNoFinger}, outcome.IDECNoFinger},
+		{"no reference finger, wrapped", Result{}, wrap(&Error{Kind: ErrNoReferenceFinger}), outcome.IDECNoReferenceFinger},
 		{"unavailable", Result{}, &Error{Kind: ErrUnavailable, Code: "internal"}, outcome.IDECUnavailable},
 		{"breaker open", Result{}, &Error{Kind: ErrUnavailable, Code: CodeBreakerOpen}, outcome.IDECBreakerOpen},
 		{"timeout", Result{}, &Error{Kind: ErrTimeout, Err: context.DeadlineExceeded}, outcome.IDECTimeout},

@@ -57,7 +57,8 @@ func (c *Client) Close() {
 // BreakerState returns the circuit breaker's state now.
 func (c *Client) BreakerState() BreakerState { return c.breaker.current() }
 
-// Verify asks IDEC whether req.Photo shows the person with req.IIN. It
+// Verify asks IDEC whether req.Photo (or req.Finger) is of the person with
+// req.IIN. It
 // blocks until IDEC decides, the call fails, or the deadline passes: the
 // earlier of ctx's deadline and Config.Timeout. It generates the request
 // id, retries only where a retry is safe (a failed connection, an attempt
@@ -66,7 +67,8 @@ func (c *Client) BreakerState() BreakerState { return c.breaker.current() }
 // while the circuit breaker is open.
 //
 // Every error is an *Error that matches one of ErrInvalidRequest,
-// ErrNoFace, ErrUnknownIIN, ErrNoReferencePhoto, ErrUnavailable, ErrTimeout,
+// ErrNoFace, ErrUnknownIIN, ErrNoReferencePhoto, ErrNoFinger,
+// ErrNoReferenceFinger, ErrUnavailable, ErrTimeout,
 // ErrBadResponse or context.Canceled with errors.Is.
 func (c *Client) Verify(ctx context.Context, req Request) (Result, error) {
 	start := time.Now()
@@ -162,12 +164,16 @@ func validate(req Request) error {
 		return errors.New("consent reference is required")
 	case len(req.ConsentRef) > MaxConsentRef:
 		return fmt.Errorf("consent reference longer than %d bytes", MaxConsentRef)
+	case !(req.Capture.Quality >= 0 && req.Capture.Quality <= 100): // also NaN
+		return errors.New("capture quality outside 0-100")
+	case req.Finger != nil && len(req.Photo) > 0:
+		return errors.New("a request carries a photo or a fingerprint, not both")
+	case req.Finger != nil:
+		return req.Finger.validate()
 	case len(req.Photo) == 0:
 		return errors.New("photo is required")
 	case !bytes.HasPrefix(req.Photo, []byte{0xff, 0xd8, 0xff}):
 		return errors.New("photo is not a JPEG")
-	case !(req.Capture.Quality >= 0 && req.Capture.Quality <= 100): // also NaN
-		return errors.New("capture quality outside 0-100")
 	}
 	return nil
 }

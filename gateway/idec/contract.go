@@ -1,7 +1,9 @@
 package idec
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/biogate/biogate/gateway/iin"
@@ -19,14 +21,63 @@ type Request struct {
 	// ConsentRef identifies the person's recorded consent; required, at
 	// most MaxConsentRef bytes.
 	ConsentRef string
-	// Photo is the JPEG of the face (the token-frontal crop); required.
+	// Photo is the JPEG of the face (the token-frontal crop); required
+	// unless Finger is set.
 	Photo []byte
+	// Finger is a fingerprint to verify instead of a face; nil for a
+	// face. Its record is biometric data like Photo.
+	Finger *Finger
 	// Capture describes the capture; Quality must be within 0-100.
 	Capture CaptureMeta
 }
 
 // MaxConsentRef bounds Request.ConsentRef, in bytes.
 const MaxConsentRef = 256
+
+// Finger is a fingerprint sample for IDEC to compare with the fingerprint
+// it holds of that finger: a standard record, of the image or of its
+// minutiae (IDEC may accept either; the gateway sends the image unless
+// configured otherwise).
+type Finger struct {
+	// Position is the finger, as ISO/IEC 19794 numbers it: 1 right thumb,
+	// 2 right index, ... 6 left thumb, ... 10 left little.
+	Position int
+	// Format is FormatFingerImage or FormatFingerMinutiae.
+	Format string
+	// Record is the ISO/IEC 19794-4 or 19794-2 record.
+	Record []byte
+}
+
+// Fingerprint sample formats.
+const (
+	// FormatFingerImage: an ISO/IEC 19794-4:2005 finger image record
+	// ("FIR"), the image WSQ-compressed.
+	FormatFingerImage = "iso19794-4"
+	// FormatFingerMinutiae: an ISO/IEC 19794-2:2005 finger minutiae
+	// record ("FMR").
+	FormatFingerMinutiae = "iso19794-2"
+)
+
+// MaxFingerRecord bounds Finger.Record: an uncompressed 1,000 ppi image
+// of a whole finger fits; a WSQ one is some 30 KiB.
+const MaxFingerRecord = 2 << 20
+
+// validate checks a Finger's shape (not its content: IDEC decodes it).
+func (f *Finger) validate() error {
+	magic := map[string]string{FormatFingerImage: "FIR\x00", FormatFingerMinutiae: "FMR\x00"}
+	m, ok := magic[f.Format]
+	switch {
+	case f.Position < 1 || f.Position > 10:
+		return fmt.Errorf("finger position %d outside 1-10", f.Position)
+	case !ok:
+		return fmt.Errorf("fingerprint format %q is not %s or %s", f.Format, FormatFingerImage, FormatFingerMinutiae)
+	case len(f.Record) > MaxFingerRecord:
+		return fmt.Errorf("fingerprint record longer than %d bytes", MaxFingerRecord)
+	case !bytes.HasPrefix(f.Record, []byte(m)):
+		return fmt.Errorf("fingerprint record is not an %s record", f.Format)
+	}
+	return nil
+}
 
 // CaptureMeta is what the gateway tells IDEC about the capture.
 type CaptureMeta struct {

@@ -21,6 +21,12 @@ var (
 	ErrUnknownIIN = errors.New("unknown IIN")
 	// ErrNoReferencePhoto: the person has no usable reference photo.
 	ErrNoReferencePhoto = errors.New("no reference photo")
+	// ErrNoFinger: IDEC found no usable fingerprint in the sample.
+	// Capture again.
+	ErrNoFinger = errors.New("no fingerprint in sample")
+	// ErrNoReferenceFinger: IDEC holds no fingerprint of that finger for
+	// the person.
+	ErrNoReferenceFinger = errors.New("no reference fingerprint")
 	// ErrUnavailable: IDEC could not be reached or could not serve: a
 	// connection or TLS failure, a 5xx (502, 503 and 504 after the
 	// retries), or the circuit breaker is open. Try again later.

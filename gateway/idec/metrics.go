@@ -13,17 +13,19 @@ import (
 // Outcomes, the values of the outcome label of biogate_idec_requests_total
 // (one per Verify call): the words of package outcome's IDEC.
 const (
-	OutcomeMatch            = string(outcome.IDECMatch)
-	OutcomeNoMatch          = string(outcome.IDECNoMatch)
-	OutcomeInvalidRequest   = string(outcome.IDECInvalidRequest)
-	OutcomeNoFace           = string(outcome.IDECNoFace)
-	OutcomeUnknownIIN       = string(outcome.IDECUnknownIIN)
-	OutcomeNoReferencePhoto = string(outcome.IDECNoReferencePhoto)
-	OutcomeUnavailable      = string(outcome.IDECUnavailable)
-	OutcomeTimeout          = string(outcome.IDECTimeout)
-	OutcomeBadResponse      = string(outcome.IDECBadResponse)
-	OutcomeBreakerOpen      = string(outcome.IDECBreakerOpen)
-	OutcomeCanceled         = string(outcome.IDECCanceled) // the caller's ctx was canceled
+	OutcomeMatch             = string(outcome.IDECMatch)
+	OutcomeNoMatch           = string(outcome.IDECNoMatch)
+	OutcomeInvalidRequest    = string(outcome.IDECInvalidRequest)
+	OutcomeNoFace            = string(outcome.IDECNoFace)
+	OutcomeUnknownIIN        = string(outcome.IDECUnknownIIN)
+	OutcomeNoReferencePhoto  = string(outcome.IDECNoReferencePhoto)
+	OutcomeNoFinger          = string(outcome.IDECNoFinger)
+	OutcomeNoReferenceFinger = string(outcome.IDECNoReferenceFinger)
+	OutcomeUnavailable       = string(outcome.IDECUnavailable)
+	OutcomeTimeout           = string(outcome.IDECTimeout)
+	OutcomeBadResponse       = string(outcome.IDECBadResponse)
+	OutcomeBreakerOpen       = string(outcome.IDECBreakerOpen)
+	OutcomeCanceled          = string(outcome.IDECCanceled) // the caller's ctx was canceled
 )
 
 // outcomes are the label's values, each exported at 0 from the start.
@@ -107,6 +109,10 @@ func Classify(res Result, err error) outcome.IDEC {
 		return outcome.IDECUnknownIIN
 	case ErrNoReferencePhoto:
 		return outcome.IDECNoReferencePhoto
+	case ErrNoFinger:
+		return outcome.IDECNoFinger
+	case ErrNoReferenceFinger:
+		return outcome.IDECNoReferenceFinger
 	case ErrUnavailable:
 		if e != nil && e.Code == CodeBreakerOpen {
 			return outcome.IDECBreakerOpen
@@ -122,5 +128,5 @@ func Classify(res Result, err error) outcome.IDEC {
 }
 
 // sentinels are the kinds of error Verify returns.
-var sentinels = []error{ErrInvalidRequest, ErrNoFace, ErrUnknownIIN, ErrNoReferencePhoto,
+var sentinels = []error{ErrInvalidRequest, ErrNoFace, ErrUnknownIIN, ErrNoReferencePhoto, ErrNoFinger, ErrNoReferenceFinger,
 	ErrUnavailable, ErrTimeout, ErrBadResponse, context.Canceled}

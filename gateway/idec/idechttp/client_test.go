@@ -1,6 +1,7 @@
 package idechttp
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -541,6 +542,88 @@ func TestCanceledByCaller(t *testing.T) {
 	}
 }
 
+// testFingerRequest is testRequest with a fingerprint instead of a photo:
+// a minutiae record's header and some bytes (the client does not parse
+// records; IDEC does).
+func testFingerRequest(tb testing.TB) idec.Request {
+	req := testRequest(tb)
+	req.Photo = nil
+	req.Capture.Liveness = ""
+	req.Finger = &idec.Finger{Position: 7, Format: idec.FormatFingerMinutiae, Record: append([]byte("FMR\x00 20\x00"), bytes.Repeat([]byte{1}, 300)...)}
+	return req
+}
+
+func TestVerifyFinger(t *testing.T) {
+	p := newPKI(t)
+	f := startIDEC(t, p.server.tls, p.ca, func(w http.ResponseWriter, _ *http.Request, req VerifyRequest, _ int) {
+		answer(w, req, DecisionMatch, 0.9)
+	})
+	c := newTestClient(t, f.srv.URL, p, nil)
+	want := testFingerRequest(t)
+	res, err := c.Verify(context.Background(), want)
+	if err != nil || !res.Match {
+		t.Fatalf("Verify = %+v, %v", res, err)
+	}
+	f.mu.Lock()
+	got := f.fingers
+	f.mu.Unlock()
+	if len(got) != 1 || got[0].Position != 7 || got[0].Format != "iso19794-2" || !bytes.Equal(got[0].Record, want.Finger.Record) {
+		t.Fatalf("the server's finger path got %d samples, first %+v", len(got), got)
+	}
+	if outcomeCount(t, c, idec.OutcomeMatch) != 1 {
+		t.Error("the finger verification was not counted")
+	}
+}
+
+func TestFingerCodes(t *testing.T) {
+	p := newPKI(t)
+	for code, want := range map[string]error{CodeNoFinger: idec.ErrNoFinger, CodeNoReferenceFinger: idec.ErrNoReferenceFinger} {
+		status := map[string]int{CodeNoFinger: http.StatusUnprocessableEntity, CodeNoReferenceFinger: http.StatusConflict}[code]
+		f := startIDEC(t, p.server.tls, p.ca, func(w http.ResponseWriter, _ *http.Request, _ VerifyRequest, _ int) {
+			writeError(w, status, code)
+		})
+		c := newTestClient(t, f.srv.URL, p, nil)
+		_, err := c.Verify(context.Background(), testFingerRequest(t))
+		if !errors.Is(err, want) {
+			t.Errorf("%s: error %v, want %v", code, err, want)
+		}
+		if f.hits() != 1 {
+			t.Errorf("%s: %d attempts, want 1 (not retried)", code, f.hits())
+		}
+	}
+}
+
+func TestInvalidFingerRequestIsNotSent(t *testing.T) {
+	p := newPKI(t)
+	f := startIDEC(t, p.server.tls, p.ca, match)
+	c := newTestClient(t, f.srv.URL, p, nil)
+	for name, edit := range map[string]func(*idec.Request){
+		"position 0":        func(r *idec.Request) { r.Finger.Position = 0 },
+		"position 11":       func(r *idec.Request) { r.Finger.Position = 11 },
+		"unknown format":    func(r *idec.Request) { r.Finger.Format = "wsq" },
+		"image record as 2": func(r *idec.Request) { r.Finger.Record = []byte("FIR\x00 10\x00") },
+		"minutiae as 4":     func(r *idec.Request) { r.Finger.Format = idec.FormatFingerImage },
+		"empty record":      func(r *idec.Request) { r.Finger.Record = nil },
+		"record too long": func(r *idec.Request) {
+			r.Finger.Record = append(r.Finger.Record, make([]byte, idec.MaxFingerRecord)...)
+		},
+		"photo and finger":   func(r *idec.Request) { r.Photo = testRequest(t).Photo },
+		"finger, quality -1": func(r *idec.Request) { r.Capture.Quality = -1 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			req := testFingerRequest(t)
+			edit(&req)
+			_, err := c.Verify(context.Background(), req)
+			if !errors.Is(err, idec.ErrInvalidRequest) {
+				t.Fatalf("error = %v, want ErrInvalidRequest", err)
+			}
+		})
+	}
+	if f.hits() != 0 {
+		t.Errorf("invalid requests reached the server %d times", f.hits())
+	}
+}
+
 func TestInvalidRequestIsNotSent(t *testing.T) {
 	p := newPKI(t)
 	f := startIDEC(t, p.server.tls, p.ca, match)
@@ -576,7 +659,7 @@ func TestInvalidRequestIsNotSent(t *testing.T) {
 // allOutcomes are the values of the outcome label.
 var allOutcomes = []string{
 	idec.OutcomeMatch, idec.OutcomeNoMatch, idec.OutcomeInvalidRequest, idec.OutcomeNoFace,
-	idec.OutcomeUnknownIIN, idec.OutcomeNoReferencePhoto, idec.OutcomeUnavailable,
+	idec.OutcomeUnknownIIN, idec.OutcomeNoReferencePhoto, idec.OutcomeNoFinger, idec.OutcomeNoReferenceFinger, idec.OutcomeUnavailable,
 	idec.OutcomeTimeout, idec.OutcomeBadResponse, idec.OutcomeBreakerOpen, idec.OutcomeCanceled,
 }
 

@@ -72,9 +72,9 @@ func LoadTLS(dir string) (TLS, error) {
 // PathVerify per attempt over mutual TLS with a pinned CA, no proxy and no
 // redirects. It is safe for concurrent use.
 type Transport struct {
-	verifyURL string
-	http      *http.Client
-	transport *http.Transport
+	verifyURL, verifyFingerURL string
+	http                       *http.Client
+	transport                  *http.Transport
 }
 
 var _ idec.Transport = (*Transport)(nil)
@@ -133,7 +133,8 @@ func NewTransport(rawURL string, tlsm TLS, maxIdle int) (*Transport, error) {
 		IdleConnTimeout:     90 * time.Second,
 	}
 	return &Transport{
-		verifyURL: strings.TrimSuffix(rawURL, "/") + PathVerify,
+		verifyURL:       strings.TrimSuffix(rawURL, "/") + PathVerify,
+		verifyFingerURL: strings.TrimSuffix(rawURL, "/") + PathVerifyFinger,
 		http: &http.Client{
 			Transport: tr,
 			// A redirect is not part of the contract, and following one

@@ -76,7 +76,7 @@ func loadOpenAPI(t *testing.T) openAPI {
 // format matching the Go type, and required unless omitempty.
 func TestOpenAPIDescribesEveryField(t *testing.T) {
 	doc := loadOpenAPI(t)
-	for _, v := range []any{VerifyRequest{}, VerifyResponse{}, ErrorResponse{}, EnrollRequest{}, CaptureMeta{}} {
+	for _, v := range []any{VerifyRequest{}, FingerVerifyRequest{}, FingerSample{}, VerifyResponse{}, ErrorResponse{}, EnrollRequest{}, FingerEnrollRequest{}, CaptureMeta{}} {
 		typ := reflect.TypeOf(v)
 		schema, ok := doc.Components.Schemas[typ.Name()]
 		if !ok {
@@ -135,6 +135,8 @@ func jsonType(t reflect.Type) (typ, format string) {
 		return "string", ""
 	case t.Kind() == reflect.Float64:
 		return "number", "double"
+	case t.Kind() == reflect.Int:
+		return "integer", "int32"
 	case t.Kind() == reflect.Struct:
 		return "object", ""
 	}
@@ -181,20 +183,25 @@ func contractCodes(t *testing.T) map[string]int {
 }
 
 // TestOpenAPIListsEveryCode: every Code* constant is in the ErrorResponse
-// enum and under its status in the verify responses, the client classifies
-// it as a sentinel, and x-retryable agrees with the client's retry rule.
+// enum and under its status in the responses of a verify path (face or
+// finger), the client classifies it as a sentinel, and x-retryable agrees
+// with the client's retry rule on both paths.
 func TestOpenAPIListsEveryCode(t *testing.T) {
 	doc := loadOpenAPI(t)
 	codes := contractCodes(t)
 	enum := doc.Components.Schemas["ErrorResponse"].Properties["code"].Enum
-	verify := doc.Paths[PathVerify]["post"]
+	verifies := []openAPIOp{doc.Paths[PathVerify]["post"], doc.Paths[PathVerifyFinger]["post"]}
 	for code, status := range codes {
 		if !slices.Contains(enum, code) {
 			t.Errorf("code %s not in the ErrorResponse enum", code)
 		}
-		resp, ok := verify.Responses[strconv.Itoa(status)]
-		if !ok || !slices.Contains(resp.ErrorCodes, code) {
-			t.Errorf("code %s not listed under verify response %d", code, status)
+		listed := false
+		for _, verify := range verifies {
+			resp, ok := verify.Responses[strconv.Itoa(status)]
+			listed = listed || ok && slices.Contains(resp.ErrorCodes, code)
+		}
+		if !listed {
+			t.Errorf("code %s not listed under a verify response %d", code, status)
 		}
 		if kind := classifyStatus(status, code); kind == idec.ErrBadResponse {
 			t.Errorf("the client does not classify code %s", code)
@@ -208,34 +215,40 @@ func TestOpenAPIListsEveryCode(t *testing.T) {
 			t.Errorf("enum code %s is not a Code constant", code)
 		}
 	}
-	for status, resp := range verify.Responses {
-		n, err := strconv.Atoi(status)
-		if err != nil {
-			t.Fatalf("response %q", status)
+	for _, verify := range verifies {
+		if len(verify.Responses) == 0 {
+			t.Fatal("a verify path has no responses")
 		}
-		if resp.Retryable == nil || *resp.Retryable != retryableStatus(n) {
-			t.Errorf("verify response %d: x-retryable missing or not %v, as the client retries", n, retryableStatus(n))
-		}
-		for _, code := range resp.ErrorCodes {
-			if codes[code] != n {
-				t.Errorf("verify response %d lists code %s, which wire.go gives status %d", n, code, codes[code])
+		for status, resp := range verify.Responses {
+			n, err := strconv.Atoi(status)
+			if err != nil {
+				t.Fatalf("response %q", status)
 			}
-		}
-		if resp.Description == "" {
-			t.Errorf("verify response %d: no description", n)
+			if resp.Retryable == nil || *resp.Retryable != retryableStatus(n) {
+				t.Errorf("verify response %d: x-retryable missing or not %v, as the client retries", n, retryableStatus(n))
+			}
+			for _, code := range resp.ErrorCodes {
+				if codes[code] != n {
+					t.Errorf("verify response %d lists code %s, which wire.go gives status %d", n, code, codes[code])
+				}
+			}
+			if resp.Description == "" {
+				t.Errorf("verify response %d: no description", n)
+			}
 		}
 	}
 }
 
 func TestOpenAPIPaths(t *testing.T) {
 	doc := loadOpenAPI(t)
-	for path, method := range map[string]string{PathVerify: "post", PathEnroll: "post", PathHealth: "get"} {
+	paths := map[string]string{PathVerify: "post", PathVerifyFinger: "post", PathEnroll: "post", PathEnrollFinger: "post", PathHealth: "get"}
+	for path, method := range paths {
 		if _, ok := doc.Paths[path][method]; !ok {
 			t.Errorf("no %s %s", method, path)
 		}
 	}
-	if len(doc.Paths) != 3 {
-		t.Errorf("%d paths, want 3", len(doc.Paths))
+	if len(doc.Paths) != len(paths) {
+		t.Errorf("%d paths, want %d", len(doc.Paths), len(paths))
 	}
 	if _, ok := doc.Paths[PathVerify]["post"].Responses["200"]; !ok {
 		t.Error("verify has no 200")
@@ -247,8 +260,10 @@ func TestOpenAPIPaths(t *testing.T) {
 	if p.Name != HeaderRequestID || p.In != "header" || !p.Required {
 		t.Errorf("request id parameter = %+v", p)
 	}
-	if refs := doc.Paths[PathVerify]["post"].Parameters; len(refs) != 1 || refs[0].Ref != "#/components/parameters/RequestID" {
-		t.Errorf("verify parameters = %+v", refs)
+	for _, path := range []string{PathVerify, PathVerifyFinger} {
+		if refs := doc.Paths[path]["post"].Parameters; len(refs) != 1 || refs[0].Ref != "#/components/parameters/RequestID" {
+			t.Errorf("%s parameters = %+v", path, refs)
+		}
 	}
 	if doc.MutualTLS == nil || doc.MutualTLS.MinTLSVersion != "1.2" {
 		t.Error("x-mutual-tls missing or not TLS 1.2+")

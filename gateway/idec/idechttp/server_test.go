@@ -37,6 +37,8 @@ type fakeIDEC struct {
 	logged      chan struct{} // signalled after each write to tlsErrors
 	inFlight    int
 	maxInFlight int
+	// fingers are the samples of the requests to PathVerifyFinger.
+	fingers []FingerSample
 }
 
 type pki struct {
@@ -88,12 +90,24 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 }
 
 func (f *fakeIDEC) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != PathVerify || r.Method != http.MethodPost {
+	if r.URL.Path != PathVerify && r.URL.Path != PathVerifyFinger || r.Method != http.MethodPost {
 		http.NotFound(w, r)
 		return
 	}
 	var req VerifyRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+	if r.URL.Path == PathVerifyFinger {
+		// A finger request reaches behave as a VerifyRequest without a
+		// photo; its sample is kept in fingers.
+		var fr FingerVerifyRequest
+		if err := json.NewDecoder(r.Body).Decode(&fr); err != nil {
+			writeError(w, http.StatusBadRequest, CodeInvalidRequest)
+			return
+		}
+		req = VerifyRequest{RequestID: fr.RequestID, IIN: fr.IIN, BIN: fr.BIN, ConsentRef: fr.ConsentRef, Capture: fr.Capture}
+		f.mu.Lock()
+		f.fingers = append(f.fingers, fr.Finger)
+		f.mu.Unlock()
+	} else if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		writeError(w, http.StatusBadRequest, CodeInvalidRequest)
 		return
 	}

@@ -24,27 +24,41 @@ const maxBody = 64 << 10
 // maxMessage bounds the ErrorResponse message kept in an Error.
 const maxMessage = 256
 
-// Send implements idec.Transport: one POST of the verify request, over
+// Send implements idec.Transport: one POST of the verify request (of a
+// face to PathVerify, of a fingerprint to PathVerifyFinger), over
 // mutual TLS, bounded by timeout. A connection failure or an attempt with
 // no response in time is retried (IDEC deduplicates by request id), as are
 // 502, 503 and 504; nothing else is, and never once a response was read.
 func (t *Transport) Send(ctx context.Context, id string, req idec.Request, timeout time.Duration) (a idec.Attempt) {
 	a.Health = idec.NoEvidence
-	body, err := json.Marshal(VerifyRequest{
-		RequestID:  id,
-		IIN:        req.IIN.String(),
-		BIN:        req.BIN.String(),
-		ConsentRef: req.ConsentRef,
-		Photo:      req.Photo,
-		Capture:    wireCapture(req.Capture),
-	})
+	url, body, err := t.verifyURL, []byte(nil), error(nil)
+	if f := req.Finger; f != nil {
+		url = t.verifyFingerURL
+		body, err = json.Marshal(FingerVerifyRequest{
+			RequestID:  id,
+			IIN:        req.IIN.String(),
+			BIN:        req.BIN.String(),
+			ConsentRef: req.ConsentRef,
+			Finger:     FingerSample{Position: f.Position, Format: f.Format, Record: f.Record},
+			Capture:    wireCapture(req.Capture),
+		})
+	} else {
+		body, err = json.Marshal(VerifyRequest{
+			RequestID:  id,
+			IIN:        req.IIN.String(),
+			BIN:        req.BIN.String(),
+			ConsentRef: req.ConsentRef,
+			Photo:      req.Photo,
+			Capture:    wireCapture(req.Capture),
+		})
+	}
 	if err != nil {
 		a.Err = &idec.Error{Kind: idec.ErrInvalidRequest, RequestID: id, Err: err}
 		return a
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	hreq, err := http.NewRequestWithContext(actx, http.MethodPost, t.verifyURL, bytes.NewReader(body))
+	hreq, err := http.NewRequestWithContext(actx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		a.Err = &idec.Error{Kind: idec.ErrInvalidRequest, RequestID: id, Err: err}
 		return a
@@ -201,6 +215,10 @@ func classifyStatus(status int, code string) error {
 		return idec.ErrUnknownIIN
 	case CodeNoReferencePhoto:
 		return idec.ErrNoReferencePhoto
+	case CodeNoFinger:
+		return idec.ErrNoFinger
+	case CodeNoReferenceFinger:
+		return idec.ErrNoReferenceFinger
 	case CodeUnavailable, CodeInternal:
 		return idec.ErrUnavailable
 	}

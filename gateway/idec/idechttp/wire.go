@@ -16,9 +16,15 @@ const (
 	// PathVerify takes a VerifyRequest and answers a VerifyResponse (200) or
 	// an ErrorResponse.
 	PathVerify = "/v1/verify"
+	// PathVerifyFinger takes a FingerVerifyRequest and answers as
+	// PathVerify does.
+	PathVerifyFinger = "/v1/verify/finger"
 	// PathEnroll is the emulator's admin endpoint (not part of the real
 	// IDEC): it takes an EnrollRequest and answers 204.
 	PathEnroll = "/admin/v1/enroll"
+	// PathEnrollFinger is the emulator's admin endpoint for fingerprints:
+	// it takes a FingerEnrollRequest and answers 204.
+	PathEnrollFinger = "/admin/v1/enroll/finger"
 	// PathHealth answers 200 while the service accepts requests.
 	PathHealth = "/healthz"
 )
@@ -43,6 +49,35 @@ type VerifyRequest struct {
 	Photo []byte `json:"photo"`
 	// Capture describes how the photo was taken.
 	Capture CaptureMeta `json:"capture"`
+}
+
+// FingerVerifyRequest asks IDEC to compare a fingerprint with the one the
+// state holds of that finger of the person with that IIN. Finger is
+// biometric data: never log it.
+type FingerVerifyRequest struct {
+	// RequestID, IIN, BIN and ConsentRef are as in a VerifyRequest.
+	RequestID  string `json:"request_id"`
+	IIN        string `json:"iin"`
+	BIN        string `json:"bin"`
+	ConsentRef string `json:"consent_ref"`
+	// Finger is the sample.
+	Finger FingerSample `json:"finger"`
+	// Capture describes how the sample was taken: Quality is the
+	// fingerprint's quality score, Liveness is empty (the gateway does not
+	// assess a fingerprint's liveness).
+	Capture CaptureMeta `json:"capture"`
+}
+
+// FingerSample is one finger's record: the wire form of idec.Finger.
+type FingerSample struct {
+	// Position is the finger, ISO/IEC 19794 numbering: 1 right thumb ...
+	// 5 right little, 6 left thumb ... 10 left little.
+	Position int `json:"position"`
+	// Format is "iso19794-4" (a finger image record, WSQ inside) or
+	// "iso19794-2" (a finger minutiae record).
+	Format string `json:"format"`
+	// Record is the record, base64 in JSON.
+	Record []byte `json:"record"`
 }
 
 // CaptureMeta is what the gateway tells IDEC about the capture: the wire
@@ -98,13 +133,15 @@ type ErrorResponse struct {
 
 // Error codes and the HTTP status each comes with.
 const (
-	CodeInvalidRequest   = "invalid_request"    // 400: malformed body, bad IIN or BIN, photo not a JPEG
-	CodeNoFace           = "no_face"            // 422: no single face found in the photo
-	CodeUnknownIIN       = "unknown_iin"        // 404: no person with this IIN
-	CodeNoReferencePhoto = "no_reference_photo" // 409: the person has no usable reference photo
-	CodeConflict         = "request_id_reused"  // 409: the request id was used for a different request
-	CodeUnavailable      = "unavailable"        // 503: IDEC cannot serve now; retry later
-	CodeInternal         = "internal"           // 500
+	CodeInvalidRequest    = "invalid_request"     // 400: malformed body, bad IIN or BIN, photo not a JPEG
+	CodeNoFace            = "no_face"             // 422: no single face found in the photo
+	CodeUnknownIIN        = "unknown_iin"         // 404: no person with this IIN
+	CodeNoReferencePhoto  = "no_reference_photo"  // 409: the person has no usable reference photo
+	CodeNoFinger          = "no_finger"           // 422: no usable fingerprint in the sample
+	CodeNoReferenceFinger = "no_reference_finger" // 409: no reference fingerprint of that finger for the person
+	CodeConflict          = "request_id_reused"   // 409: the request id was used for a different request
+	CodeUnavailable       = "unavailable"         // 503: IDEC cannot serve now; retry later
+	CodeInternal          = "internal"            // 500
 )
 
 // EnrollRequest puts a reference photo into the emulator's gallery (the
@@ -114,4 +151,13 @@ type EnrollRequest struct {
 	IIN string `json:"iin"`
 	// Photo is the reference photo, JPEG or PNG, base64 in JSON.
 	Photo []byte `json:"photo"`
+}
+
+// FingerEnrollRequest puts a reference fingerprint of one finger into the
+// emulator's gallery (the emulator only).
+type FingerEnrollRequest struct {
+	// IIN of the person, 12 digits.
+	IIN string `json:"iin"`
+	// Finger is the reference: an image record or a minutiae record.
+	Finger FingerSample `json:"finger"`
 }
