@@ -70,8 +70,11 @@ type Evaluation struct {
 	Dir         string       `json:"dir"`
 	PPI         int          `json:"ppi"`
 	Impressions []Impression `json:"-"`
-	// Templates, parallel to Impressions; nil where extraction failed.
-	Templates   []*Template  `json:"-"`
+	// Templates, parallel to Impressions; without minutiae where
+	// extraction failed.
+	Templates []*Template `json:"-"`
+	// Qualities, parallel to Impressions: each image's Assess.
+	Qualities   []Quality    `json:"-"`
 	Comparisons []Comparison `json:"-"`
 
 	Fingers int `json:"fingers"`
@@ -95,6 +98,12 @@ type Evaluation struct {
 	FNMRAtThreshold float64 `json:"fnmr_at_threshold"`
 	FMRAtThreshold  float64 `json:"fmr_at_threshold"`
 	Threshold       float64 `json:"threshold"`
+
+	// ERC is the error-versus-reject curve of the quality score (ISO/IEC
+	// 29794-1): the FNMR at Threshold after rejecting the genuine
+	// comparisons of lowest quality (a comparison's quality is the lower
+	// of its two images'). A score that means something makes it fall.
+	ERC []ERCPoint `json:"erc"`
 
 	// ExtractTime and CompareTime are the mean wall time of one extraction
 	// and one (symmetric) comparison.
@@ -126,6 +135,11 @@ func Evaluate(ctx context.Context, dir string, ppi int) (*Evaluation, error) {
 			return nil, err
 		}
 		img.PPI = ev.PPI
+		q, err := Assess(img, QualityConfig{})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", imp.Path, err)
+		}
+		ev.Qualities = append(ev.Qualities, q)
 		t0 := time.Now()
 		t, err := Extract(img)
 		extract += time.Since(t0)
@@ -188,7 +202,52 @@ func Evaluate(ctx context.Context, dir string, ppi int) (*Evaluation, error) {
 	ev.EER, ev.EERLow, ev.EERHigh = r.EER, r.EERLow, r.EERHigh
 	ev.FMR100, ev.FMR1000, ev.ZeroFMR = r.FNMRAtFMR(0.01), r.FNMRAtFMR(0.001), r.FNMRAtFMR(0)
 	ev.FNMRAtThreshold, ev.FMRAtThreshold = r.At(DefaultThreshold)
+	ev.ERC = ErrorVersusReject(ev, DefaultThreshold, ercFractions)
 	return ev, nil
+}
+
+// ercFractions are the rejected fractions Evaluate reports.
+var ercFractions = []float64{0, 0.05, 0.1, 0.2, 0.3}
+
+// ERCPoint is one point of an error-versus-reject curve.
+type ERCPoint struct {
+	// Rejected is the fraction of genuine comparisons rejected for low
+	// quality; FNMR the false non-match rate of the rest.
+	Rejected float64 `json:"rejected"`
+	FNMR     float64 `json:"fnmr"`
+}
+
+// ErrorVersusReject computes the FNMR at threshold after rejecting each
+// fraction of ev's genuine comparisons, lowest pairwise quality first
+// (ties broken by the comparison order, so the curve is deterministic).
+func ErrorVersusReject(ev *Evaluation, threshold float64, fractions []float64) []ERCPoint {
+	type pair struct {
+		q     int
+		match bool
+	}
+	var gen []pair
+	for _, c := range ev.Comparisons {
+		if c.Genuine {
+			gen = append(gen, pair{min(ev.Qualities[c.A].Score, ev.Qualities[c.B].Score), c.Score >= threshold})
+		}
+	}
+	sort.SliceStable(gen, func(i, j int) bool { return gen[i].q < gen[j].q })
+	out := make([]ERCPoint, 0, len(fractions))
+	for _, f := range fractions {
+		kept := gen[min(len(gen), int(math.Round(f*float64(len(gen))))):]
+		miss := 0
+		for _, p := range kept {
+			if !p.match {
+				miss++
+			}
+		}
+		p := ERCPoint{Rejected: f}
+		if len(kept) > 0 {
+			p.FNMR = float64(miss) / float64(len(kept))
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // ErrorRates holds genuine and impostor scores, sorted, and answers the

@@ -96,8 +96,84 @@ func runFingerEval(args []string, stdout, stderr io.Writer) int {
 	for _, ev := range rep.Databases {
 		fmt.Fprintf(stdout, "%s: %d genuine, %d impostor comparisons, %d failed to extract; at the threshold %.2f: FNMR %s, FMR %s\n",
 			shortPath(ev.Dir, 28), ev.GenuineCount, ev.ImpostorCount, ev.FailedToExtract, ev.Threshold, strings.TrimSpace(pct(ev.FNMRAtThreshold)), strings.TrimSpace(pct(ev.FMRAtThreshold)))
+		var erc []string
+		for _, p := range ev.ERC {
+			erc = append(erc, fmt.Sprintf("%.0f%%: %s", 100*p.Rejected, strings.TrimSpace(pct(p.FNMR))))
+		}
+		fmt.Fprintf(stdout, "  error versus reject (lowest quality rejected: FNMR): %s\n", strings.Join(erc, ", "))
 	}
 	return exitOK
+}
+
+// fingerQualityReport is one image of `biogate finger quality --json`:
+// scores and feature values, no pixels.
+type fingerQualityReport struct {
+	File  string `json:"file"`
+	Score int    `json:"score"`
+	Hint  string `json:"hint"`
+	// AreaMM2 is the finger's area on the sensor, square millimetres.
+	AreaMM2    float64 `json:"area_mm2"`
+	Foreground float64 `json:"foreground"`
+	OCL        float64 `json:"ocl"`
+	LCS        float64 `json:"lcs"`
+	FDA        float64 `json:"fda"`
+	RVU        float64 `json:"rvu"`
+	OF         float64 `json:"of"`
+	Error      string  `json:"error,omitempty"`
+}
+
+func runFingerQuality(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("finger quality", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ppi := fs.Int("ppi", fingerprint.PPI, "the images' resolution in pixels per inch")
+	asJSON := fs.Bool("json", false, "print a JSON array instead of text")
+	pos, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil || len(pos) == 0 {
+		fmt.Fprintln(stderr, "usage: biogate finger quality IMAGE... [--ppi N] [--json]\n\nScore 0-100 (NFIQ 2's features, not its trained model) and the hint a person can act on:\nno_finger, off_centre, too_small, press_harder, press_lighter, dry_or_wet, or none.")
+		fs.PrintDefaults()
+		return exitUsage
+	}
+	code := exitOK
+	var reps []fingerQualityReport
+	for _, p := range pos {
+		rep := fingerQualityReport{File: p}
+		img, err := fingerprint.ReadImage(p)
+		if err == nil {
+			img.PPI = *ppi
+			var q fingerprint.Quality
+			if q, err = fingerprint.Assess(img, fingerprint.QualityConfig{}); err == nil {
+				rep.Score, rep.Hint, rep.AreaMM2, rep.Foreground = q.Score, string(q.Hint), q.Area, q.Foreground
+				rep.OCL, rep.LCS, rep.FDA, rep.RVU, rep.OF = q.OCL, q.LCS, q.FDA, q.RVU, q.OF
+			}
+		}
+		if err != nil {
+			rep.Error = err.Error()
+			code = exitFailure
+		}
+		reps = append(reps, rep)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(reps); err != nil {
+			return exitFailure
+		}
+		return code
+	}
+	for _, r := range reps {
+		switch {
+		case r.Error != "":
+			fmt.Fprintf(stderr, "biogate finger quality: %s\n", r.Error)
+		case r.Hint != "":
+			fmt.Fprintf(stdout, "%s: quality %d, %s (%.0f mm²)\n", r.File, r.Score, r.Hint, r.AreaMM2)
+		default:
+			fmt.Fprintf(stdout, "%s: quality %d (%.0f mm²)\n", r.File, r.Score, r.AreaMM2)
+		}
+	}
+	return code
 }
 
 // shortPath keeps the end of a path that is longer than n.
