@@ -249,3 +249,51 @@ func Strings[T ~string](vs []T) []string {
 	}
 	return out
 }
+
+// Finger names a finger, as the protocol and the document name it. Its
+// Code is the ISO/IEC 19794 finger position.
+type Finger string
+
+// Fingers, in ISO/IEC 19794 order (codes 1-10).
+const (
+	RightThumb  Finger = "right_thumb"
+	RightIndex  Finger = "right_index"
+	RightMiddle Finger = "right_middle"
+	RightRing   Finger = "right_ring"
+	RightLittle Finger = "right_little"
+	LeftThumb   Finger = "left_thumb"
+	LeftIndex   Finger = "left_index"
+	LeftMiddle  Finger = "left_middle"
+	LeftRing    Finger = "left_ring"
+	LeftLittle  Finger = "left_little"
+)
+
+// Fingers lists every Finger, in ISO/IEC 19794 order.
+func Fingers() []Finger {
+	return []Finger{RightThumb, RightIndex, RightMiddle, RightRing, RightLittle,
+		LeftThumb, LeftIndex, LeftMiddle, LeftRing, LeftLittle}
+}
+
+// Code is f's ISO/IEC 19794 finger position, 1 (right thumb) to 10 (left
+// little); 0 for a name that is not a finger.
+func (f Finger) Code() int {
+	for i, g := range Fingers() {
+		if f == g {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// Modality is what a session verifies: the protocol's start.modality and
+// the document's modality.
+type Modality string
+
+// Modalities.
+const (
+	// ModalityFace: a face, with liveness, against the reference photo.
+	ModalityFace Modality = "face"
+	// ModalityFinger: a fingerprint from the kiosk's reader against the
+	// reference fingerprint of that finger.
+	ModalityFinger Modality = "finger"
+)

@@ -34,6 +34,7 @@ var serverTypes = map[Type]func() ServerMessage{
 	TypeQuality:    func() ServerMessage { return new(Quality) },
 	TypeCommand:    func() ServerMessage { return new(Command) },
 	TypePassive:    func() ServerMessage { return new(Passive) },
+	TypeFinger:     func() ServerMessage { return new(Finger) },
 	TypeSubmitting: func() ServerMessage { return new(Submitting) },
 	TypeResult:     func() ServerMessage { return new(Result) },
 	TypeError:      func() ServerMessage { return new(ErrorMessage) },
@@ -49,7 +50,7 @@ func ClientTypes() []Type {
 // ServerTypes lists the gateway → client message types.
 func ServerTypes() []Type {
 	return []Type{TypeHello, TypeState, TypeQuality, TypeCommand, TypePassive,
-		TypeSubmitting, TypeResult, TypeError, TypeAborted, TypePreview}
+		TypeFinger, TypeSubmitting, TypeResult, TypeError, TypeAborted, TypePreview}
 }
 
 // envelope is what every message carries. Pointers tell a missing field

@@ -31,6 +31,7 @@ var samples = []Message{
 	&Command{Status: CommandFailed, Command: CommandTiltLeft, Attempt: 2, Index: 1, Count: 3,
 		TimeoutMS: 5000, Progress: 0.25, Reason: ReasonWrongDirection, AttemptsLeft: 1},
 	&Passive{Decision: PassiveLive, PLive: 0.97, Frames: 143},
+	&Finger{Status: FingerRejected, Position: FingerRightIndex, Impression: 2, Count: 3, Quality: 12, Hint: HintPressHarder},
 	&Submitting{RequestID: "req-1"},
 	&Result{SessionID: "s-1", Decision: DecisionMatch, Similarity: ptr(0.982), Reasons: []string{"x"},
 		IDECRequestID: "IDEC-1", ClientNonce: "q7Lx0d3J-2fKq9wZr1Tb", FixedCommands: true, Attempts: 2,

@@ -26,6 +26,7 @@ const (
 	CodeLockedOut               ErrorCode = "locked_out"
 	CodeIINInSession            ErrorCode = "iin_in_session"
 	CodeCameraUnavailable       ErrorCode = "camera_unavailable"
+	CodeReaderUnavailable       ErrorCode = "reader_unavailable"
 	CodeBusy                    ErrorCode = "busy"
 	CodeKeyBusy                 ErrorCode = "key_busy"
 	CodeAttestationRequired     ErrorCode = "attestation_required"
@@ -87,7 +88,7 @@ var errorCodes = []ErrorCode{
 	CodeUnauthorized, CodeForbiddenScope, CodeOriginNotAllowed, CodeRateLimited,
 	CodeBadMessage, CodeUnknownType, CodeUnsupportedVersion, CodeUnexpectedMessage,
 	CodeInvalidIIN, CodeConsentRequired, CodeConsentInvalid, CodeFixedCommandsNotAllowed,
-	CodeLockedOut, CodeIINInSession, CodeCameraUnavailable, CodeBusy, CodeKeyBusy,
+	CodeLockedOut, CodeIINInSession, CodeCameraUnavailable, CodeReaderUnavailable, CodeBusy, CodeKeyBusy,
 	CodeAttestationRequired, CodeAttestationFailed,
 	CodeFrameTooLarge, CodeFrameNotJPEG, CodeFrameTooFast, CodeFrameBadHeader, CodeWrongMode,
 	CodeSessionTimeout, CodeStartTimeout, CodeIdleTimeout, CodeIDECUnavailable, CodeIDECTimeout, CodeEvidenceUnavailable, CodeInternal,
@@ -127,6 +128,8 @@ var errorTable = map[ErrorCode]ErrorInfo{
 		Message: "A check for this IIN is already running. Finish it, or wait for it to end, and start again."},
 	CodeCameraUnavailable: {Fatal: true, CloseStatus: CloseTryAgainLater,
 		Message: "The camera is not available. Check that it is connected and try again."},
+	CodeReaderUnavailable: {Fatal: true, CloseStatus: CloseTryAgainLater,
+		Message: "The fingerprint reader is not available. Check that it is connected and not in use, and try again."},
 	CodeBusy: {Fatal: true, CloseStatus: CloseTryAgainLater,
 		Message: "The gateway is busy with other sessions. Try again in a moment."},
 	CodeKeyBusy: {Fatal: true, CloseStatus: CloseTryAgainLater,

@@ -39,7 +39,11 @@ const (
 	TypeCommand Type = "command"
 	// TypePassive reports the passive liveness outcome (Passive).
 	TypePassive Type = "passive"
-	// TypeSubmitting says the face is being sent to IDEC (Submitting).
+	// TypeFinger guides a fingerprint capture: place the finger, lift it,
+	// an impression kept or refused (Finger).
+	TypeFinger Type = "finger"
+	// TypeSubmitting says the face or fingerprint is being sent to IDEC
+	// (Submitting).
 	TypeSubmitting Type = "submitting"
 	// TypeResult is the verification's outcome (Result); sent exactly once
 	// by every session that left waiting_start, unless it was aborted or
@@ -85,15 +89,22 @@ const (
 	CameraRelay CameraMode = "relay"
 )
 
-// ModalityFace is the only modality of version 1.
-const ModalityFace = "face"
+// Modalities of a start.
+const (
+	// ModalityFace: a face, from a kiosk camera or the relay, with
+	// liveness.
+	ModalityFace = string(outcome.ModalityFace)
+	// ModalityFinger: a fingerprint from a reader attached to the gateway
+	// (Start.Finger); kiosk only.
+	ModalityFinger = string(outcome.ModalityFinger)
+)
 
 // Start begins a verification. Start.Validate checks it.
 type Start struct {
 	// IIN of the person to verify, 12 digits. Personal data: never log it
 	// unmasked.
 	IIN string `json:"iin"`
-	// Modality is ModalityFace.
+	// Modality is ModalityFace or ModalityFinger.
 	Modality string `json:"modality"`
 	// Consent is the person's recorded consent; nil if the client sent
 	// none (consent_required).
@@ -102,8 +113,11 @@ type Start struct {
 	// [A-Za-z0-9_-], echoed in the Result and signed into its document, so
 	// the client can bind the result to its own request.
 	ClientNonce string `json:"client_nonce"`
-	// Camera says where the frames come from.
+	// Camera says where the frames come from (face); absent with
+	// ModalityFinger.
 	Camera Camera `json:"camera"`
+	// Finger chooses the finger and the reader (ModalityFinger only).
+	Finger *FingerStart `json:"finger,omitempty"`
 	// Commands fixes the liveness commands instead of drawing them at
 	// random; honoured only when the daemon runs with
 	// --allow-fixed-commands, and then Result.FixedCommands is true. For
@@ -143,6 +157,41 @@ type Attestation struct {
 	// KeyID (ios) is the attested key's identifier; optional.
 	KeyID string `json:"key_id,omitempty"`
 }
+
+// FingerStart chooses what a finger session captures.
+type FingerStart struct {
+	// Position is the finger to capture, a Finger* value ("right_index");
+	// IDEC compares it with the reference of that finger.
+	Position outcome.Finger `json:"position"`
+	// Reader is a fingerprint reader's id as GET /v1/devices lists it
+	// (kind fingerprint); empty for the daemon's default reader.
+	Reader string `json:"reader,omitempty"`
+	// Impressions is how many good impressions to take, of which the best
+	// by quality is sent: 1-MaxImpressions, 0 for DefaultImpressions.
+	Impressions int `json:"impressions,omitempty"`
+}
+
+// Finger positions, as package outcome names them.
+const (
+	FingerRightThumb  = outcome.RightThumb
+	FingerRightIndex  = outcome.RightIndex
+	FingerRightMiddle = outcome.RightMiddle
+	FingerRightRing   = outcome.RightRing
+	FingerRightLittle = outcome.RightLittle
+	FingerLeftThumb   = outcome.LeftThumb
+	FingerLeftIndex   = outcome.LeftIndex
+	FingerLeftMiddle  = outcome.LeftMiddle
+	FingerLeftRing    = outcome.LeftRing
+	FingerLeftLittle  = outcome.LeftLittle
+)
+
+// Impressions of a finger session.
+const (
+	// DefaultImpressions is FingerStart.Impressions when 0.
+	DefaultImpressions = 3
+	// MaxImpressions bounds FingerStart.Impressions.
+	MaxImpressions = 5
+)
 
 // Camera chooses the session's camera.
 type Camera struct {
@@ -258,7 +307,12 @@ const (
 	StateCapturing SessionState = "capturing"
 	// StateLiveness: commands are issued and judged; quality hints go on.
 	StateLiveness SessionState = "liveness"
-	// StateSubmitting: liveness passed; the best frame is with IDEC.
+	// StateFinger: a finger session's reader is claimed; finger messages
+	// guide the person through the impressions (instead of capturing and
+	// liveness).
+	StateFinger SessionState = "finger"
+	// StateSubmitting: liveness passed (or the impressions were taken);
+	// the best frame (or impression) is with IDEC.
 	StateSubmitting SessionState = "submitting"
 	// StateDone: final; State.Reason says how the session ended.
 	StateDone SessionState = "done"
@@ -382,6 +436,49 @@ type Passive struct {
 	Frames int `json:"frames"`
 }
 
+// FingerStatus says what a Finger message reports.
+type FingerStatus string
+
+// Finger statuses, in the order one impression meets them.
+const (
+	// FingerPlace: ask the person to place the finger on the reader.
+	FingerPlace FingerStatus = "place"
+	// FingerLift: the reader has the finger: hold it still, then lift it.
+	FingerLift FingerStatus = "lift"
+	// FingerCaptured: the impression was kept (Quality); the next place
+	// follows unless it was the last.
+	FingerCaptured FingerStatus = "captured"
+	// FingerRejected: the image was not kept (Hint says why); the person
+	// places the finger again for the same impression.
+	FingerRejected FingerStatus = "rejected"
+)
+
+// Fingerprint hints, as package fingerprint reports them: what the person
+// can do about a print it did not keep, most pressing first.
+const (
+	HintNoFinger     = "no_finger"
+	HintOffCentre    = "off_centre"
+	HintTooSmall     = "too_small"
+	HintPressHarder  = "press_harder"
+	HintPressLighter = "press_lighter"
+	HintDryOrWet     = "dry_or_wet"
+)
+
+// Finger guides a finger session.
+type Finger struct {
+	Status FingerStatus `json:"status"`
+	// Position is the finger being captured.
+	Position outcome.Finger `json:"position"`
+	// Impression is the impression being taken, 1-based, of Count.
+	Impression int `json:"impression"`
+	Count      int `json:"count"`
+	// Quality is the image's quality, 0-100 (captured, rejected).
+	Quality int `json:"quality,omitempty"`
+	// Hint is a Hint* fingerprint value (rejected; captured when the print
+	// could still be better).
+	Hint string `json:"hint,omitempty"`
+}
+
 // Submitting says the chosen frame is being sent to IDEC.
 type Submitting struct {
 	// RequestID is the gateway's id of the IDEC request (its idempotency
@@ -414,6 +511,9 @@ type Result struct {
 	Decision  Decision `json:"decision"`
 	// Similarity is IDEC's similarity, 0-1; nil unless IDEC answered.
 	Similarity *float64 `json:"similarity,omitempty"`
+	// Finger is what a finger session sent to IDEC; nil for a face, or
+	// when no impression was kept.
+	Finger *FingerResult `json:"finger,omitempty"`
 	// Reasons explain the decision (docs/protocol.md lists them); clients
 	// must accept reasons they do not know. Absent when empty.
 	Reasons []string `json:"reasons,omitempty"`
@@ -436,6 +536,21 @@ type Result struct {
 	// serialisation (gateway/document); stored in the evidence store
 	// before the result is sent. Empty only without a signer.
 	Document string `json:"document,omitempty"`
+}
+
+// FingerResult is what a finger session sent to IDEC, as its document
+// signs it.
+type FingerResult struct {
+	Position outcome.Finger `json:"position"`
+	// Quality is the sent impression's quality, 0-100.
+	Quality int `json:"quality"`
+	// Impressions is the number of impressions kept, of which the best was
+	// sent.
+	Impressions int `json:"impressions"`
+	// TemplateSHA256 is the SHA-256 of the sent impression's ISO/IEC
+	// 19794-2 minutiae record, 64 hex digits: the same finger gives
+	// different templates, so it identifies this capture, not the person.
+	TemplateSHA256 string `json:"template_sha256"`
 }
 
 // ErrorMessage reports an error. NewError fills it from the code's table
@@ -491,6 +606,9 @@ func (Command) MessageType() Type { return TypeCommand }
 func (Passive) MessageType() Type { return TypePassive }
 
 // MessageType implements Message.
+func (Finger) MessageType() Type { return TypeFinger }
+
+// MessageType implements Message.
 func (Submitting) MessageType() Type { return TypeSubmitting }
 
 // MessageType implements Message.
@@ -511,6 +629,7 @@ func (State) serverMessage()        {}
 func (Quality) serverMessage()      {}
 func (Command) serverMessage()      {}
 func (Passive) serverMessage()      {}
+func (Finger) serverMessage()       {}
 func (Submitting) serverMessage()   {}
 func (Result) serverMessage()       {}
 func (ErrorMessage) serverMessage() {}

@@ -55,8 +55,8 @@ func (s *Start) Validate(now time.Time, rules StartRules) error {
 	if _, err := iin.Parse(s.IIN); err != nil {
 		return &FieldError{Code: CodeInvalidIIN, Field: "iin", Reason: "not a valid IIN", Err: err}
 	}
-	if s.Modality != ModalityFace {
-		return fieldErr(CodeBadMessage, "modality", `must be "face"`)
+	if s.Modality != ModalityFace && s.Modality != ModalityFinger {
+		return fieldErr(CodeBadMessage, "modality", `must be "face" or "finger"`)
 	}
 	if s.Consent == nil {
 		return fieldErr(CodeConsentRequired, "consent", "missing")
@@ -66,6 +66,12 @@ func (s *Start) Validate(now time.Time, rules StartRules) error {
 	}
 	if !validNonce(s.ClientNonce) {
 		return fieldErr(CodeBadMessage, "client_nonce", "must be 16-128 characters of A-Z a-z 0-9 _ -")
+	}
+	if s.Modality == ModalityFinger {
+		return s.validateFinger()
+	}
+	if s.Finger != nil {
+		return fieldErr(CodeBadMessage, "finger", `only with modality "finger"`)
 	}
 	switch s.Camera.Mode {
 	case CameraKiosk:
@@ -94,6 +100,28 @@ func (s *Start) Validate(now time.Time, rules StartRules) error {
 				return fieldErr(CodeBadMessage, fmt.Sprintf("commands[%d]", i), "repeated command")
 			}
 		}
+	}
+	return nil
+}
+
+// validateFinger checks the rest of a finger start: a known finger, a
+// reader id like a camera's, 1-MaxImpressions impressions, and no camera
+// or commands (the reader is the gateway's; there are no liveness
+// commands).
+func (s *Start) validateFinger() error {
+	switch f := s.Finger; {
+	case f == nil:
+		return fieldErr(CodeBadMessage, "finger", `required with modality "finger"`)
+	case f.Position.Code() == 0:
+		return fieldErr(CodeBadMessage, "finger.position", "unknown finger")
+	case len(f.Reader) > 128 || !printable(f.Reader):
+		return fieldErr(CodeBadMessage, "finger.reader", "must be at most 128 printable characters")
+	case f.Impressions < 0 || f.Impressions > MaxImpressions:
+		return fieldErr(CodeBadMessage, "finger.impressions", fmt.Sprintf("must be 1-%d, or 0 for %d", MaxImpressions, DefaultImpressions))
+	case s.Camera != Camera{}:
+		return fieldErr(CodeBadMessage, "camera", `must be absent with modality "finger"`)
+	case s.Commands != nil:
+		return fieldErr(CodeBadMessage, "commands", `must be absent with modality "finger"`)
 	}
 	return nil
 }

@@ -67,6 +67,12 @@ func validStart() *Start {
 	}
 }
 
+// validFinger makes s a valid finger start: no camera, the right index.
+func validFinger(s *Start) {
+	s.Modality, s.Camera = ModalityFinger, Camera{}
+	s.Finger = &FingerStart{Position: FingerRightIndex}
+}
+
 func TestStartValidate(t *testing.T) {
 	allow := StartRules{AllowFixedCommands: true}
 	cases := []struct {
@@ -87,7 +93,21 @@ func TestStartValidate(t *testing.T) {
 		{"empty IIN", func(s *Start) { s.IIN = "" }, StartRules{}, CodeInvalidIIN, "iin", iin.ErrLength},
 		{"IIN check digit", func(s *Start) { s.IIN = "790303402569" }, StartRules{}, CodeInvalidIIN, "iin", iin.ErrCheckDigit},
 		{"IIN letters", func(s *Start) { s.IIN = "79030340256a" }, StartRules{}, CodeInvalidIIN, "iin", iin.ErrNotDigits},
-		{"modality finger", func(s *Start) { s.Modality = "finger" }, StartRules{}, CodeBadMessage, "modality", nil},
+		{"modality fingers", func(s *Start) { s.Modality = "fingers" }, StartRules{}, CodeBadMessage, "modality", nil},
+		{"valid finger", validFinger, StartRules{}, "", "", nil},
+		{"valid finger, reader and impressions", func(s *Start) {
+			validFinger(s)
+			s.Finger.Reader, s.Finger.Impressions = "usb:1-10", MaxImpressions
+		}, StartRules{}, "", "", nil},
+		{"finger without finger", func(s *Start) { validFinger(s); s.Finger = nil }, StartRules{}, CodeBadMessage, "finger", nil},
+		{"finger unknown position", func(s *Start) { validFinger(s); s.Finger.Position = "right_toe" }, StartRules{}, CodeBadMessage, "finger.position", nil},
+		{"finger position empty", func(s *Start) { validFinger(s); s.Finger.Position = "" }, StartRules{}, CodeBadMessage, "finger.position", nil},
+		{"finger impressions 6", func(s *Start) { validFinger(s); s.Finger.Impressions = MaxImpressions + 1 }, StartRules{}, CodeBadMessage, "finger.impressions", nil},
+		{"finger impressions negative", func(s *Start) { validFinger(s); s.Finger.Impressions = -1 }, StartRules{}, CodeBadMessage, "finger.impressions", nil},
+		{"finger reader control", func(s *Start) { validFinger(s); s.Finger.Reader = "usb:1\x00" }, StartRules{}, CodeBadMessage, "finger.reader", nil},
+		{"finger with camera", func(s *Start) { validFinger(s); s.Camera = Camera{Mode: CameraRelay} }, StartRules{}, CodeBadMessage, "camera", nil},
+		{"finger with commands", func(s *Start) { validFinger(s); s.Commands = []string{"turn_left"} }, allow, CodeBadMessage, "commands", nil},
+		{"finger object on a face start", func(s *Start) { s.Finger = &FingerStart{Position: FingerRightIndex} }, StartRules{}, CodeBadMessage, "finger", nil},
 		{"no consent", func(s *Start) { s.Consent = nil }, StartRules{}, CodeConsentRequired, "consent", nil},
 		{"consent old", func(s *Start) { s.Consent.AcceptedAt = t0.Add(-time.Hour) }, StartRules{}, CodeConsentInvalid, "consent.accepted_at", nil},
 		{"consent old, longer max age", func(s *Start) { s.Consent.AcceptedAt = t0.Add(-time.Hour) },
