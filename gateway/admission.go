@@ -28,8 +28,13 @@ func (s *session) onStart(st *protocol.Start) {
 	}
 	s.start, s.subject = st, subject
 	s.srv.m.stage.WithLabelValues("waiting_start").Observe(time.Since(s.stageStart).Seconds())
-	s.log.Info("session started", "mode", st.Camera.Mode, "fixed_commands", st.Commands != nil)
-	s.setState(protocol.StateCapturing)
+	if st.Modality == protocol.ModalityFinger {
+		s.log.Info("session started", "modality", st.Modality, "finger", st.Finger.Position)
+		s.setState(protocol.StateFinger)
+	} else {
+		s.log.Info("session started", "mode", st.Camera.Mode, "fixed_commands", st.Commands != nil)
+		s.setState(protocol.StateCapturing)
+	}
 	s.startCh <- st
 }
 
@@ -50,13 +55,16 @@ func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
 		s.sendError(protocol.ErrorFor(err))
 		return iin.IIN{}, false
 	}
-	need := ScopeKiosk
-	if st.Camera.Mode == protocol.CameraRelay {
+	need, field := ScopeKiosk, "camera.mode"
+	switch {
+	case st.Modality == protocol.ModalityFinger:
+		field = "modality" // the gateway's reader: a kiosk's
+	case st.Camera.Mode == protocol.CameraRelay:
 		need = ScopeRelay
 	}
 	if !s.key.has(need) {
 		e := protocol.NewError(protocol.CodeForbiddenScope)
-		e.Fatal, e.Field = false, "camera.mode" // a rejected start: the client may pick the other mode
+		e.Fatal, e.Field = false, field // a rejected start: the client may pick the other mode
 		s.sendError(e)
 		return iin.IIN{}, false
 	}
@@ -118,6 +126,13 @@ func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
 // Cameras, and control opens the camera (openCamera), since opening may
 // block. On failure the session ends and ok is false. s.mu is held.
 func (s *session) prepareCamera(st *protocol.Start) bool {
+	if st.Modality == protocol.ModalityFinger {
+		if s.srv.cfg.Readers == nil || s.srv.cfg.Fingers == nil {
+			s.failLocked(protocol.CodeReaderUnavailable, 0)
+			return false
+		}
+		return true // control opens the reader (openReader)
+	}
 	if st.Camera.Mode == protocol.CameraRelay {
 		if s.srv.cfg.Relay == nil {
 			s.failLocked(protocol.CodeCameraUnavailable, 0)

@@ -220,8 +220,8 @@ func TestAttestationRequire(t *testing.T) {
 		res, doc := relayResult(t, c)
 		want := document.Attestation{Policy: "require", Verdict: "valid", Platform: "android", AppID: attestPackage,
 			SecurityLevel: "strongbox", Nonce: hello.Attestation.Nonce}
-		if res.Decision != protocol.DecisionMatch || doc.V != 3 || doc.Attestation == nil || *doc.Attestation != want {
-			t.Errorf("decision %s, document v%d attestation %+v; want match, v3, %+v", res.Decision, doc.V, doc.Attestation, want)
+		if res.Decision != protocol.DecisionMatch || doc.V != document.Version || doc.Attestation == nil || *doc.Attestation != want {
+			t.Errorf("decision %s, document v%d attestation %+v; want match, v%d, %+v", res.Decision, doc.V, doc.Attestation, document.Version, want)
 		}
 	})
 

@@ -125,6 +125,14 @@ type Config struct {
 	// Relay makes the cameras of relay sessions (internal/relaycam over
 	// devices/relay); nil refuses relay sessions with camera_unavailable.
 	Relay RelayCameras
+	// Readers opens the fingerprint readers of finger sessions, and
+	// Fingers takes their impressions (package pipeline); with either nil,
+	// finger sessions are refused with reader_unavailable.
+	Readers FingerReaders
+	Fingers FingerPipeline
+	// FingerMinQuality is the lowest quality (0-100) a finger session
+	// keeps an impression at [20].
+	FingerMinQuality int
 	// Clock is the time for consent checks, lockouts and rate limits
 	// [time.Now]. Timeouts run on the runtime's timers.
 	Clock func() time.Time
@@ -133,6 +141,12 @@ type Config struct {
 	// does (Keys.Attesting), else unused.
 	Attester Attester
 }
+
+// DefaultFingerMinQuality is Config.FingerMinQuality's default: below it
+// an image is not kept. On the shared FVC2002 sets it refuses the 3 % of
+// prints whose genuine comparisons fail most (fingerprint's error versus
+// reject curve), and no print a person would call good.
+const DefaultFingerMinQuality = 20
 
 // Attester verifies an app's attestation for a challenge; ev is nil when
 // the app sent none. It is called with a session's lock held, so it must
@@ -150,6 +164,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SessionTimeout > 0 {
 		l.SessionSeconds = seconds(c.SessionTimeout)
+	}
+	switch {
+	case c.FingerMinQuality == 0:
+		c.FingerMinQuality = DefaultFingerMinQuality
+	case c.FingerMinQuality < 0 || c.FingerMinQuality > 100:
+		return c, fmt.Errorf("gateway: FingerMinQuality %d outside 0-100", c.FingerMinQuality)
 	}
 	if c.CommandTimeout < 0 {
 		return c, errors.New("gateway: negative CommandTimeout")

@@ -184,6 +184,86 @@ type CueOutcome struct {
 	Available                   bool
 }
 
+// FingerPipeline takes a finger session's impressions on a reader. It is
+// implemented in package pipeline over package fingerprint.
+//
+// Run captures from reader (it does not close it: the session does) until
+// opt.Impressions impressions were kept, ctx is done or the reader fails,
+// and reports progress to ev from its own goroutine. It returns an error
+// only when no impression could be sent: wrapping ctx's error when
+// cancelled; the reader's devices.Err* sentinel when it failed
+// (devices.ErrTimeout when no finger came within opt.IdleTimeout,
+// devices.ErrEndOfStream when a folder ran out before one impression was
+// kept); ErrNoUsableFinger after MaxRejects images in a row were refused.
+// A reader that ends after some impressions were kept is not an error:
+// the best of them is sent.
+type FingerPipeline interface {
+	Run(ctx context.Context, reader devices.FingerprintReader, opt FingerOptions, ev FingerEvents) (FingerOutcome, error)
+}
+
+// MaxRejects bounds the images in a row a finger session refuses for one
+// impression before it ends with ErrNoUsableFinger: a person who cannot
+// give a print after this many tries needs help, not more tries.
+const MaxRejects = 10
+
+// ErrNoUsableFinger: MaxRejects images in a row showed no usable finger.
+var ErrNoUsableFinger = errors.New("gateway: no usable fingerprint")
+
+// FingerOptions are a finger session's choices for its pipeline.
+type FingerOptions struct {
+	// Position is the finger asked for.
+	Position outcome.Finger
+	// Impressions is how many impressions to keep (1-5).
+	Impressions int
+	// MinQuality is the lowest quality (0-100) an impression is kept at.
+	MinQuality int
+	// IdleTimeout bounds the wait for each finger on the reader.
+	IdleTimeout time.Duration
+}
+
+// FingerEvents receives a finger pipeline's progress; like
+// PipelineEvents, its methods never block and turn into protocol messages.
+type FingerEvents interface {
+	// Place asks for the finger: impression (1-based) of count.
+	Place(impression, count int)
+	// Lift says the reader has the finger: hold still, then lift it.
+	Lift(impression, count int)
+	// Captured reports an impression kept, with its quality (0-100) and
+	// a hint if the print could still be better.
+	Captured(impression, count, quality int, hint string)
+	// Rejected reports an image not kept and why (a fingerprint hint).
+	Rejected(impression, count, quality int, hint string)
+}
+
+// FingerOutcome is what a finger session sends to IDEC.
+type FingerOutcome struct {
+	// Record is the best impression as an ISO/IEC 19794-4 finger image
+	// record (WSQ): biometric data, sent to IDEC and kept (encrypted) in
+	// the evidence store.
+	Record []byte
+	// Width and Height are the best impression's size in pixels.
+	Width, Height int
+	// Quality is the best impression's quality, 0-100.
+	Quality int
+	// TemplateSHA256 is the SHA-256 (hex) of the best impression's
+	// ISO/IEC 19794-2 minutiae record.
+	TemplateSHA256 string
+	// Impressions counts the impressions kept; Rejected the images not.
+	Impressions, Rejected int
+	// CapturedAt is when the best impression was captured.
+	CapturedAt time.Time
+	// Reader is the reader's backend ("usb", "dir"), for IDEC's device id.
+	Reader string
+}
+
+// FingerReaders opens fingerprint readers by the id a start gives (""
+// for the default reader). One session holds a reader at a time (a
+// reader another session holds gives an error wrapping devices.ErrBusy).
+// The session closes the reader it gets.
+type FingerReaders interface {
+	Open(ctx context.Context, id string) (devices.FingerprintReader, error)
+}
+
 // Verifier matches a face with the IIN's reference photo: *idec.Client.
 type Verifier interface {
 	Verify(ctx context.Context, req idec.Request) (idec.Result, error)

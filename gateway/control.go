@@ -36,6 +36,10 @@ func (s *session) control() {
 }
 
 func (s *session) run(st *protocol.Start) {
+	if st.Modality == protocol.ModalityFinger {
+		s.runFinger(st)
+		return
+	}
 	cam, ok := s.openCamera(st)
 	if !ok {
 		return
@@ -150,6 +154,12 @@ func (s *session) submit(st *protocol.Start, cam devices.Camera, out PipelineOut
 		Capture: idec.CaptureMeta{Time: at, Quality: min(max(out.Quality, 0), 100),
 			Liveness: VerdictLive, DeviceID: s.srv.cfg.DeviceID + "/" + cam.Info().Backend},
 	}
+	s.verify(req)
+}
+
+// verify sends req to IDEC and ends the session with its answer; the
+// session is in submitting.
+func (s *session) verify(req idec.Request) {
 	t0 := time.Now()
 	res, err := s.srv.verifier.Verify(s.ctx, req)
 	took := time.Since(t0)

@@ -291,7 +291,7 @@ func (c *client) skip() protocol.ServerMessage {
 	c.t.Helper()
 	for {
 		switch m := c.next(); m.(type) {
-		case *protocol.Quality, *protocol.Command, *protocol.Passive:
+		case *protocol.Quality, *protocol.Command, *protocol.Passive, *protocol.Finger:
 		default:
 			return m
 		}
@@ -318,8 +318,6 @@ func (c *client) wantError(code protocol.ErrorCode) *protocol.ErrorMessage {
 	return e
 }
 
-// wantResult reads up to the result, skipping progress, states before done
-// and submitting.
 // waitError reads up to an error message with code, skipping states,
 // submitting and progress.
 func (c *client) waitError(code protocol.ErrorCode) *protocol.ErrorMessage {
@@ -338,6 +336,8 @@ func (c *client) waitError(code protocol.ErrorCode) *protocol.ErrorMessage {
 	}
 }
 
+// wantResult reads up to the result, skipping progress, states before done
+// and submitting.
 func (c *client) wantResult() *protocol.Result {
 	c.t.Helper()
 	for {

@@ -43,6 +43,7 @@ func (s *session) recordLockout(st *protocol.Start) {
 // session's mu.
 type verification struct {
 	out         *PipelineOutcome
+	finger      *FingerOutcome
 	idec        *idec.Result
 	idecLatency time.Duration
 	camera      string // kiosk: the camera's backend
@@ -75,6 +76,10 @@ func (s *session) document(r *protocol.Result) (*document.Document, []evidence.I
 	doc.Liveness = document.Liveness{Random: st.Commands == nil, Attempts: r.Attempts}
 	doc.Gateway = document.Gateway{ID: s.srv.cfg.DeviceID, Version: s.srv.cfg.Version}
 	doc.Device = document.Device{Mode: string(st.Camera.Mode), Camera: v.camera}
+	if st.Modality == protocol.ModalityFinger {
+		// No face liveness: the reader is the gateway's own (a kiosk's).
+		doc.Modality, doc.Liveness, doc.Device = document.ModalityFinger, document.Liveness{}, document.Device{Mode: document.ModeKiosk}
+	}
 	doc.Attestation = s.attestationDoc()
 
 	var images []evidence.Image
@@ -111,6 +116,16 @@ func (s *session) document(r *protocol.Result) (*document.Document, []evidence.I
 			// the record, derived from the best frame.
 			images = append(images, evidence.Image{Name: "token", JPEG: out.Token})
 		}
+	}
+	if f := v.finger; f != nil {
+		// The record IDEC compared, chained with the document: its
+		// digest here, the record itself encrypted in the store.
+		name := "finger-" + string(st.Finger.Position)
+		sum := sha256.Sum256(f.Record)
+		images = append(images, evidence.Image{Name: name, JPEG: f.Record})
+		doc.Finger = &document.Finger{Position: st.Finger.Position, Quality: f.Quality, Impressions: f.Impressions,
+			TemplateSHA256: f.TemplateSHA256, Record: &document.ImageRef{Name: name, SHA256: hex.EncodeToString(sum[:]),
+				Bytes: int64(len(f.Record)), Width: f.Width, Height: f.Height, Quality: float64(f.Quality)}}
 	}
 	if x := v.idec; x != nil {
 		doc.IDEC = &document.IDEC{RequestID: x.IDECRequestID, Decision: document.Decision(x.Decision),

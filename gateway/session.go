@@ -245,12 +245,17 @@ func (s *session) finish(d protocol.Decision, reasons []string, similarity *floa
 
 // result builds the result message. s.mu is held and start was accepted.
 func (s *session) result(d protocol.Decision, reasons []string, similarity *float64, idecID string) *protocol.Result {
-	return &protocol.Result{
+	r := &protocol.Result{
 		SessionID: s.id, Decision: d, Similarity: similarity, Reasons: reasons,
 		IDECRequestID: idecID, ClientNonce: s.start.ClientNonce,
 		FixedCommands: s.start.Commands != nil, DepartsFromRules: departures(s.start), Attempts: s.attempts,
 		DecidedAt: s.srv.cfg.Clock().UTC().Truncate(time.Second),
 	}
+	if f := s.verif.finger; f != nil {
+		r.Finger = &protocol.FingerResult{Position: s.start.Finger.Position, Quality: f.Quality,
+			Impressions: f.Impressions, TemplateSHA256: f.TemplateSHA256}
+	}
+	return r
 }
 
 // ctxEnded handles the end of s.ctx: it says why, if the session did not

@@ -289,6 +289,9 @@ func (f Finger) Code() int {
 // the document's modality.
 type Modality string
 
+// Modalities lists every Modality.
+func Modalities() []Modality { return []Modality{ModalityFace, ModalityFinger} }
+
 // Modalities.
 const (
 	// ModalityFace: a face, with liveness, against the reference photo.

@@ -22,6 +22,8 @@ func tables() map[string][]string {
 		"CommandReason":  strs(CommandReasons()),
 		"Departure":      strs(Departures()),
 		"IDEC":           strs(IDECs()),
+		"Finger":         strs(Fingers()),
+		"Modality":       strs(Modalities()),
 	}
 }
 

@@ -77,6 +77,10 @@ type Config struct {
 	// Fingerprint polls USB for supported fingerprint readers and lists them
 	// in /v1/devices.
 	Fingerprint bool `yaml:"fingerprint" help:"poll USB for fingerprint readers (U.are.U 4000/4500, NB-1010-U, UPEK TouchChip) and list them in /v1/devices"`
+	// FingerReader is the default reader of finger sessions.
+	FingerReader string `yaml:"finger_reader" help:"default reader of finger sessions: usb: (the first USB reader, the default with --fingerprint), usb:BUSPATH, or a folder of images dir:PATH?ppi=N (tests, demos)"`
+	// FingerMinQuality is the lowest quality an impression is kept at.
+	FingerMinQuality int `yaml:"finger_min_quality" help:"lowest fingerprint quality (1-100) a finger session keeps an impression at (0: 20)"`
 	// Models is the models folder ("" : $BIOGATE_MODELS, else
 	// $BIOGATE_SHARED/models, else ../shared/models).
 	Models string `yaml:"models" help:"models folder"`
@@ -181,6 +185,8 @@ func (c Config) daemon() daemon.Config {
 		Lockout:            c.Lockout,
 		AllowFixedCommands: c.AllowFixedCommands,
 		Fingerprint:        c.Fingerprint,
+		FingerReader:       c.FingerReader,
+		FingerMinQuality:   c.FingerMinQuality,
 		Models:             c.Models,
 		BIN:                c.BIN,
 		Origins:            splitList(c.Origins),

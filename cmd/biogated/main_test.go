@@ -49,7 +49,14 @@ const (
 // extra are more flags for biogated.
 func startDaemon(t *testing.T, extra ...string) string {
 	t.Helper()
-	args := append(daemonArgs(t), extra...)
+	return startDaemonWith(t, daemonArgs(t), extra...)
+}
+
+// startDaemonWith is startDaemon with the flags of daemonArgs given (the
+// caller needs them: the emulator's address, the data folder).
+func startDaemonWith(t *testing.T, args []string, extra ...string) string {
+	t.Helper()
+	args = append(slices.Clip(args), extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan int, 1)

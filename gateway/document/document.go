@@ -18,9 +18,10 @@ import (
 // Version is the document format this package writes: the "v" member. A
 // verifier refuses members its version does not know, so a new member
 // means a new version. Version 2 added liveness.passive's fusion_bias and
-// cues; version 3 added liveness.passive.decided_by and attestation. This
-// package reads versions MinVersion to Version.
-const Version = 3
+// cues; version 3 added liveness.passive.decided_by and attestation;
+// version 4 added modality and finger. This package reads versions
+// MinVersion to Version.
+const Version = 4
 
 // MinVersion is the oldest document format this package still reads:
 // documents signed before an upgrade stay verifiable.
@@ -95,6 +96,9 @@ type Document struct {
 	IssuedAt time.Time `json:"issued_at"`
 	// Decision is the verification's outcome.
 	Decision Decision `json:"decision"`
+	// Modality (version 4) is what was verified: ModalityFace or
+	// ModalityFinger. Absent in older documents, which are all faces.
+	Modality outcome.Modality `json:"modality,omitempty"`
 	// Reasons explain the decision, as the protocol's result lists them.
 	Reasons []string `json:"reasons,omitempty"`
 	// Organization is the requesting organisation.
@@ -114,6 +118,9 @@ type Document struct {
 	DepartsFromRules []string `json:"departs_from_rules,omitempty"`
 	// BestFrame is the frame sent to IDEC; nil if none was chosen.
 	BestFrame *ImageRef `json:"best_frame,omitempty"`
+	// Finger (version 4) is what a finger session sent to IDEC; nil for
+	// a face, or when no impression was kept.
+	Finger *Finger `json:"finger,omitempty"`
 	// IDEC is IDEC's answer; nil when IDEC was not called or did not answer.
 	IDEC *IDEC `json:"idec,omitempty"`
 	// Gateway names the gateway that decided.
@@ -245,6 +252,30 @@ type ImageRef struct {
 	Quality float64 `json:"quality"`
 }
 
+// Modalities of a document (version 4).
+const (
+	ModalityFace   = outcome.ModalityFace
+	ModalityFinger = outcome.ModalityFinger
+)
+
+// Finger is what a finger session sent to IDEC (version 4).
+type Finger struct {
+	// Position is the finger ("right_index").
+	Position outcome.Finger `json:"position"`
+	// Quality is the sent impression's quality, 0-100.
+	Quality int `json:"quality"`
+	// Impressions is the number of impressions kept, of which the best
+	// was sent.
+	Impressions int `json:"impressions"`
+	// TemplateSHA256 is the SHA-256 of the sent impression's ISO/IEC
+	// 19794-2 minutiae record, 64 lowercase hex digits.
+	TemplateSHA256 string `json:"template_sha256"`
+	// Record names the ISO/IEC 19794-4 finger image record sent to IDEC
+	// (kept encrypted in the evidence store): its name, digest, size in
+	// bytes and the image's width and height; Quality as above.
+	Record *ImageRef `json:"record"`
+}
+
 // IDEC is the identity centre's answer.
 type IDEC struct {
 	// RequestID is IDEC's id of the request.
@@ -328,6 +359,7 @@ func New(sessionID string, issuedAt time.Time) *Document {
 	rand.Read(id[:]) // never fails (crypto/rand, Go 1.24+)
 	return &Document{
 		V:         Version,
+		Modality:  ModalityFace,
 		ID:        hex.EncodeToString(id[:]),
 		SessionID: sessionID,
 		IssuedAt:  issuedAt.UTC().Truncate(time.Millisecond),
@@ -366,7 +398,8 @@ func (d *Document) Validate() error {
 	for i, r := range d.DepartsFromRules {
 		p.check(r != "", fmt.Sprintf("departs_from_rules[%d]", i), "empty")
 	}
-	if !d.Liveness.Random && !slices.Contains(d.DepartsFromRules, DepartureFixedCommands) {
+	finger := d.validateModality(&p)
+	if !finger && !d.Liveness.Random && !slices.Contains(d.DepartsFromRules, DepartureFixedCommands) {
 		p.add("departs_from_rules", "must list %s when liveness.random is false", DepartureFixedCommands)
 	}
 	if d.BestFrame != nil {
@@ -381,7 +414,7 @@ func (d *Document) Validate() error {
 	case d.Decision == DecisionMatch || d.Decision == DecisionNoMatch:
 		p.add("idec", "missing with decision %s", d.Decision)
 	}
-	if d.Decision == DecisionMatch && d.BestFrame == nil {
+	if d.Decision == DecisionMatch && d.BestFrame == nil && !finger {
 		p.add("best_frame", "missing with decision match")
 	}
 	p.check(d.Gateway.ID != "", "gateway.id", "missing")
@@ -392,6 +425,46 @@ func (d *Document) Validate() error {
 	}
 	p.check(d.PrevHash == "" || isHex(d.PrevHash, 64), "prev_hash", "must be 64 lowercase hex digits, or empty for a chain's first entry")
 	return p.err()
+}
+
+// validateModality checks version 4's modality and finger, and reports
+// whether d is a finger document: none before version 4; a finger
+// document has no face liveness, frames or attestation, and has its
+// finger (with the record sent) when IDEC decided; a face document has no
+// finger.
+func (d *Document) validateModality(p *problems) (finger bool) {
+	if d.V < 4 {
+		p.check(d.Modality == "" && d.Finger == nil, "modality", "modality and finger are version 4 members")
+		return false
+	}
+	switch d.Modality {
+	case ModalityFace:
+		p.check(d.Finger == nil, "finger", "only with modality finger")
+		return false
+	case ModalityFinger:
+	default:
+		p.add("modality", "must be %s or %s", ModalityFace, ModalityFinger)
+		return false
+	}
+	l := d.Liveness
+	p.check(l.Attempts == 0 && len(l.Commands) == 0 && l.Passive == nil, "liveness", "must be empty with modality finger")
+	p.check(d.BestFrame == nil, "best_frame", "must be absent with modality finger")
+	p.check(d.Device.Mode == ModeKiosk, "device.mode", "must be %s with modality finger", ModeKiosk)
+	if d.Decision == DecisionMatch || d.Decision == DecisionNoMatch {
+		p.check(d.Finger != nil, "finger", "missing with decision %s", d.Decision)
+	}
+	if f := d.Finger; f != nil {
+		p.check(f.Position.Code() != 0, "finger.position", "unknown finger")
+		p.check(f.Quality >= 0 && f.Quality <= 100, "finger.quality", "must be 0-100")
+		p.check(f.Impressions >= 1 && f.Impressions <= 5, "finger.impressions", "must be 1-5")
+		p.check(isHex(f.TemplateSHA256, 64), "finger.template_sha256", "must be 64 lowercase hex digits")
+		if f.Record == nil {
+			p.add("finger.record", "missing")
+		} else {
+			f.Record.validate(p, "finger.record")
+		}
+	}
+	return true
 }
 
 func (l *Liveness) validate(p *problems, v int) {

@@ -146,7 +146,10 @@ func TestValidateRejects(t *testing.T) {
 		{"gateway.version", func(d *Document) { d.Gateway.Version = "" }},
 		{"device.mode", func(d *Document) { d.Device.Mode = "usb" }},
 		{"prev_hash", func(d *Document) { d.PrevHash = "ABC" }},
-		{"attestation", func(d *Document) { d.Attestation, d.V = attestation(), 2 }}, // a version 3 member
+		{"attestation", func(d *Document) { d.Attestation, d.V, d.Modality = attestation(), 2, "" }}, // a version 3 member
+		{"modality", func(d *Document) { d.V = 3 }},                                                  // a version 4 member
+		{"modality", func(d *Document) { d.Modality = "iris" }},
+		{"finger", func(d *Document) { d.Finger = fingerMember() }}, // on a face document
 		{"attestation.policy", func(d *Document) { d.Attestation = attestation(); d.Attestation.Policy = "off" }},
 		{"attestation.verdict", func(d *Document) { d.Attestation = attestation(); d.Attestation.Verdict = "maybe" }},
 		{"attestation.verdict", func(d *Document) {
@@ -256,6 +259,52 @@ func TestDecidedBy(t *testing.T) {
 		if err := d.Validate(); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "decided_by") {
 			t.Errorf("%s: %v, want ErrInvalid on decided_by", c.name, err)
 		}
+	}
+}
+
+// fingerMember is a valid version 4 finger member.
+func fingerMember() *Finger {
+	return &Finger{Position: "right_index", Quality: 71, Impressions: 3, TemplateSHA256: strings.Repeat("ab", 32),
+		Record: &ImageRef{Name: "finger-right_index", SHA256: strings.Repeat("cd", 32), Bytes: 21034, Width: 388, Height: 374, Quality: 71}}
+}
+
+// fingerDocument turns the sample into a finger session's document.
+func fingerDocument(d *Document) *Document {
+	d.Modality, d.Finger = ModalityFinger, fingerMember()
+	d.Liveness, d.BestFrame, d.Device = Liveness{}, nil, Device{Mode: ModeKiosk}
+	return d
+}
+
+func TestValidateFingerDocument(t *testing.T) {
+	if err := fingerDocument(sample(t0)).Validate(); err != nil {
+		t.Fatalf("a finger match: %v", err)
+	}
+	for _, c := range []struct {
+		member string
+		edit   func(*Document)
+	}{
+		{"finger", func(d *Document) { d.Finger = nil }}, // a match says what was matched
+		{"finger.position", func(d *Document) { d.Finger.Position = "right_toe" }},
+		{"finger.quality", func(d *Document) { d.Finger.Quality = 101 }},
+		{"finger.impressions", func(d *Document) { d.Finger.Impressions = 0 }},
+		{"finger.template_sha256", func(d *Document) { d.Finger.TemplateSHA256 = "x" }},
+		{"finger.record", func(d *Document) { d.Finger.Record = nil }},
+		{"finger.record.sha256", func(d *Document) { d.Finger.Record.SHA256 = "" }},
+		{"liveness", func(d *Document) { d.Liveness.Attempts = 1 }},
+		{"best_frame", func(d *Document) { d.BestFrame = sample(t0).BestFrame }},
+		{"device.mode", func(d *Document) { d.Device.Mode = ModeRelay }},
+	} {
+		d := fingerDocument(sample(t0))
+		c.edit(d)
+		if err := d.Validate(); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.member) {
+			t.Errorf("%s: Validate() = %v", c.member, err)
+		}
+	}
+	// An error with no impression kept has no finger member.
+	d := fingerDocument(sample(t0))
+	d.Decision, d.Reasons, d.IDEC, d.Finger = DecisionError, []string{"no_finger"}, nil, nil
+	if err := d.Validate(); err != nil {
+		t.Errorf("a finger error without a finger: %v", err)
 	}
 }
 

@@ -47,7 +47,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 func TestVerifyReadsVersion1(t *testing.T) {
 	s, key := newEd25519(t, t0.Add(-time.Hour))
 	d := sample(t0)
-	d.V, d.Liveness.Passive.Cues, d.Liveness.Passive.FusionBias = 1, nil, 0
+	d.V, d.Liveness.Passive.Cues, d.Liveness.Passive.FusionBias, d.Modality = 1, nil, 0, ""
 	payload, err := Marshal(d)
 	if err != nil {
 		t.Fatal(err)

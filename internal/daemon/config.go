@@ -103,6 +103,14 @@ type Config struct {
 	// Fingerprint polls USB for supported fingerprint readers and lists
 	// them in /v1/devices.
 	Fingerprint bool
+	// FingerReader is the default reader of finger sessions: "usb:" (the
+	// first USB reader; the default with Fingerprint), "usb:BUSPATH", or
+	// a folder "dir:PATH?ppi=N" (tests, demonstrations). "" with
+	// Fingerprint off refuses finger sessions.
+	FingerReader string
+	// FingerMinQuality is the lowest quality a finger session keeps an
+	// impression at [gateway.DefaultFingerMinQuality].
+	FingerMinQuality int
 	// Models is the models folder ("": $BIOGATE_MODELS, else
 	// $BIOGATE_SHARED/models, else ../shared/models; see models.Dir).
 	Models string

@@ -174,14 +174,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 
 	var others gateway.DeviceLister
-	if cfg.Fingerprint {
+	var usb *readers
+	if cfg.Fingerprint || strings.HasPrefix(cfg.FingerReader, "usb:") {
 		quietStdLog(log.With("part", "libusb"))
 		r, err := startReaders(log.With("part", "fingerprint"))
 		if err != nil {
 			return fmt.Errorf("--fingerprint: %w", err)
 		}
 		defer r.close()
-		others = r
+		others, usb = r, r
 		log.Info("loaded", "part", "fingerprint readers", "found", len(r.m.Readers()))
 	} else {
 		log.Info("skipped", "part", "fingerprint readers", "why", "no --fingerprint")
@@ -197,6 +198,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 		log.Info("loaded", "part", "kiosk camera", "backend", scheme)
 	} else {
 		log.Info("skipped", "part", "kiosk camera", "why", "no --camera: relay sessions only")
+	}
+
+	var (
+		fingerReader gateway.FingerReaders
+		fingerPipe   gateway.FingerPipeline
+	)
+	if spec := cfg.FingerReader; spec != "" || usb != nil {
+		if spec == "" {
+			spec = "usb:"
+		}
+		fingerReader, fingerPipe = &fingerReaders{usb: usb, spec: spec, held: map[string]bool{}}, pipeline.Fingers{}
+		log.Info("loaded", "part", "finger sessions", "reader", strings.SplitN(spec, ":", 2)[0])
+	} else {
+		log.Info("skipped", "part", "finger sessions", "why", "no --fingerprint or --finger-reader")
 	}
 
 	fleet := newFleetKeys(rec.keys.Keys, rec.store, rec.gatewayID, rec.subjectKey, log.With("part", "fleet keys"))
@@ -219,6 +234,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Lockout:            cfg.Lockout,
 		Devices:            others,
 		Relay:              relaycam.New(),
+		Readers:            fingerReader,
+		Fingers:            fingerPipe,
+		FingerMinQuality:   cfg.FingerMinQuality,
 		Signer:             rec.keys,
 		Attester:           attester,
 		Evidence:           rec.store,
