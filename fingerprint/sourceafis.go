@@ -117,6 +117,7 @@ func toLibraryAngle(a float64) float64   { return normaliseAngle(2*math.Pi - a) 
 // newSearchTemplate builds the library's search template (minutiae in a
 // total order, then the table of neighbouring edges) for t.
 func newSearchTemplate(t *Template) *searchTemplate {
+	configure()
 	ms := make([]*features.SearchMinutia, len(t.Minutiae))
 	for i, m := range t.Minutiae {
 		typ := features.ENDING
