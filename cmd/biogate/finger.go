@@ -37,6 +37,7 @@ func runFinger(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: biogate finger devices [--json]")
 		fmt.Fprintln(stderr, "       biogate finger capture [--device SPEC] --out FILE.png [--timeout D] [--json]")
 		fmt.Fprintln(stderr, "       biogate finger quality IMAGE... [--ppi N] [--json]")
+		fmt.Fprintln(stderr, "       biogate finger template IMAGE --out FILE [--format iso19794-2|ansi378] [--finger NAME] [--ppi N] [--json]")
 		fmt.Fprintln(stderr, "       biogate finger match A B [--ppi N] [--threshold T] [--json]")
 		fmt.Fprintln(stderr, "       biogate finger eval --db DIR[=PPI]... [--ppi N] [--json]")
 		fmt.Fprintln(stderr, "\nSPEC: usb:VVVV:PPPP (USB ids) or a bus path (usb:1-10); default: the first supported reader.")
@@ -53,6 +54,8 @@ func runFinger(args []string, stdout, stderr io.Writer) int {
 		return runFingerCapture(args[1:], stdout, stderr)
 	case "quality":
 		return runFingerQuality(args[1:], stdout, stderr)
+	case "template":
+		return runFingerTemplate(args[1:], stdout, stderr)
 	case "match":
 		return runFingerMatch(args[1:], stdout, stderr)
 	case "eval":

@@ -4,7 +4,10 @@ package main
 // hand, for operators and for scripts (the JSON forms are stable).
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,10 +15,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
+	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/fingerprint"
+	"github.com/biogate/biogate/fingerprint/record"
+	"github.com/biogate/biogate/outcome"
 )
 
 // fingerEvalReport is `biogate finger eval --json`: one entry per database
@@ -205,7 +212,7 @@ func runFingerMatch(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if err != nil || len(pos) != 2 {
-		fmt.Fprintln(stderr, "usage: biogate finger match A B [--ppi N] [--threshold T] [--json]\n\nA and B: fingerprint images (PNG, TIFF, BMP, JPEG, WSQ) or minutiae templates (ISO/IEC 19794-2, ANSI INCITS 378).")
+		fmt.Fprintln(stderr, "usage: biogate finger match A B [--ppi N] [--threshold T] [--json]\n\nA and B: fingerprint images (PNG, TIFF, BMP, JPEG, WSQ, an ISO/IEC 19794-4 record) or minutiae templates (ISO/IEC 19794-2, ANSI INCITS 378).")
 		fs.PrintDefaults()
 		return exitUsage
 	}
@@ -238,13 +245,119 @@ func runFingerMatch(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// loadTemplate reads a file as a minutiae record if it is one, else as an
-// image from which it extracts a template.
+// loadTemplate reads a file as a minutiae record (ISO/IEC 19794-2, ANSI
+// 378) if it is one, else as an image (an ISO/IEC 19794-4 record or an
+// image file) from which it extracts a template.
 func loadTemplate(path string, ppi int) (*fingerprint.Template, error) {
-	img, err := fingerprint.ReadImage(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	img.PPI = ppi
-	return fingerprint.Extract(img)
+	var img *devices.FingerprintImage
+	switch {
+	case bytes.HasPrefix(b, []byte("FMR\x00")):
+		t, err := fingerprint.TemplateFromRecord(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return t, nil
+	case bytes.HasPrefix(b, []byte("FIR\x00")):
+		if img, err = fingerprint.DecodeImageRecord(b); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	default:
+		if img, err = fingerprint.DecodeImage(bytes.NewReader(b)); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		img.PPI = ppi
+	}
+	t, err := fingerprint.Extract(img)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// fingerTemplateReport is `biogate finger template --json`: no minutiae.
+type fingerTemplateReport struct {
+	Out      string `json:"out"`
+	Format   string `json:"format"`
+	Bytes    int    `json:"bytes"`
+	Minutiae int    `json:"minutiae"`
+	Quality  int    `json:"quality"`
+	SHA256   string `json:"sha256"`
+}
+
+func runFingerTemplate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("finger template", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "write the record to this file (required)")
+	format := fs.String("format", "iso19794-2", "iso19794-2 (ISO/IEC 19794-2:2005) or ansi378 (ANSI INCITS 378-2004)")
+	position := fs.String("finger", "", "the finger (right_thumb ... left_little) recorded in the view; default unknown")
+	ppi := fs.Int("ppi", fingerprint.PPI, "the image's resolution in pixels per inch")
+	asJSON := fs.Bool("json", false, "print one JSON report on stdout instead of text")
+	pos, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	formats := map[string]record.Format{"iso19794-2": record.ISO19794_2_2005, "ansi378": record.ANSI378_2004}
+	f, okFormat := formats[*format]
+	code := outcome.Finger(*position).Code()
+	if err != nil || len(pos) != 1 || *out == "" || !okFormat || (*position != "" && code == 0) {
+		fmt.Fprintln(stderr, "usage: biogate finger template IMAGE --out FILE [--format iso19794-2|ansi378] [--finger NAME] [--ppi N] [--json]")
+		fs.PrintDefaults()
+		return exitUsage
+	}
+	img, err := fingerprint.ReadImage(pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "biogate finger template: %v\n", err)
+		return exitFailure
+	}
+	img.PPI = *ppi
+	q, err := fingerprint.Assess(img, fingerprint.QualityConfig{})
+	if err != nil {
+		fmt.Fprintf(stderr, "biogate finger template: %v\n", err)
+		return exitFailure
+	}
+	t, err := fingerprint.Extract(img)
+	if err != nil {
+		fmt.Fprintf(stderr, "biogate finger template: %v\n", err)
+		return exitFailure
+	}
+	rec, err := t.MinutiaeRecord(f, code, q.Score)
+	if err == nil {
+		err = writeFileAtomic(*out, rec)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "biogate finger template: %v\n", err)
+		return exitFailure
+	}
+	sum := sha256.Sum256(rec)
+	rep := fingerTemplateReport{Out: *out, Format: *format, Bytes: len(rec), Minutiae: len(t.Minutiae), Quality: q.Score, SHA256: hex.EncodeToString(sum[:])}
+	if *asJSON {
+		if err := json.NewEncoder(stdout).Encode(rep); err != nil {
+			return exitFailure
+		}
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s, %d minutiae, quality %d, %d bytes\n", rep.Out, f, rep.Minutiae, rep.Quality, rep.Bytes)
+	return exitOK
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// folder, readable by its owner only (a template is biometric data).
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".template-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

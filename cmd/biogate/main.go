@@ -11,6 +11,8 @@
 //	biogate keys init|list|rotate --token pkcs11:URI [--json|--jwks]
 //	biogate evidence verify|stats|export [--store DSN] [...]
 //	biogate finger devices [--json] | finger capture [--device SPEC] --out FILE.png [--timeout D] [--json]
+//	biogate finger quality IMAGE... [--json] | finger template IMAGE --out FILE [--format iso19794-2|ansi378]
+//	biogate finger match A B [--json] | finger eval --db DIR[=PPI]... [--json]
 //
 // Exit status: 0 on success, 1 on a failure, 2 on a usage error, 3 when a
 // capture ended without a usable frame, a liveness check without "live",
@@ -50,7 +52,7 @@ var commands = []command{
 	{"doc", "verify a signed result document against the gateway's keys (doc verify)", runDoc},
 	{"keys", "make, list and rotate the document signing key on a PKCS#11 token (HSM, TPM): keys init|list|rotate --token URI", runKeys},
 	{"evidence", "verify the evidence chain, count outcomes for the regulator, export a document for an auditor", runEvidence},
-	{"finger", "list USB fingerprint readers and capture a fingerprint to a PNG (finger devices, finger capture)", runFinger},
+	{"finger", "fingerprint readers, quality, templates, matching and the FVC evaluation (finger devices|capture|quality|template|match|eval)", runFinger},
 }
 
 func main() {
