@@ -12,7 +12,7 @@ import (
 	"github.com/biogate/biogate/internal/testenv"
 )
 
-func fvcImage(t *testing.T, db, name string) string {
+func fvcImage(t testing.TB, db, name string) string {
 	t.Helper()
 	return filepath.Join(testenv.Shared(t), "data", "fingerprints", "fvc2002", db, name)
 }
