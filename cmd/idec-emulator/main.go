@@ -1,18 +1,24 @@
-// Command idec-emulator is a stand-in for KCMR's IDEC with a real face
-// matcher, for development, tests and drills (see package internal/idecemu for
-// what it answers and how it misbehaves on request).
+// Command idec-emulator is a stand-in for KCMR's IDEC with real face and
+// fingerprint matchers, for development, tests and drills (see package
+// internal/idecemu for what it answers and how it misbehaves on request).
 //
 //	idec-emulator certs --out DIR
-//	idec-emulator serve --listen ADDR --gallery DIR --tls DIR [--threshold X] [--models DIR] [--name-key FILE]
+//	idec-emulator serve --listen ADDR --gallery DIR --tls DIR [--threshold X] [--finger-threshold S]
+//	                    [--models DIR] [--name-key FILE]
 //	                    [--fault-latency D] [--fault-error-rate P] [--fault-status N]
 //	                    [--fault-timeout] [--fault-malformed] [--fault-reset]
 //	idec-emulator enroll --gallery DIR --iin IIN --photo FILE [--models DIR] [--name-key FILE]
+//	idec-emulator enroll --gallery DIR --iin IIN --finger POS (--image FILE [--ppi N] | --template FILE)
+//	                     [--models DIR] [--name-key FILE]
 //
 // certs writes a development CA with server and client certificates; serve
 // answers the IDEC contract over mutual TLS until SIGINT or SIGTERM; enroll
-// puts a reference photo into the gallery folder, also while serve runs on
-// it. The gallery's files are named by a keyed hash of the IIN, the key in
-// DIR/.name-key or --name-key FILE (see package internal/idecemu).
+// puts a reference photo, or the reference fingerprint of one finger (POS
+// 1-10 or a name such as right_index; from an image, PNG, TIFF, BMP or WSQ,
+// or from an ISO/IEC 19794-2 or ANSI INCITS 378 minutiae record), into the
+// gallery folder, also while serve runs on it. The gallery's files are
+// named by a keyed hash of the IIN, the key in DIR/.name-key or --name-key
+// FILE (see package internal/idecemu).
 //
 // Exit status: 0 on success, 1 on a failure, 2 on a usage error.
 package main
@@ -45,7 +51,7 @@ type command struct {
 var commands = []command{
 	{"certs", "write a development CA, server and client certificates for mutual TLS", runCerts},
 	{"serve", "answer the IDEC contract over mutual TLS with a real matcher", runServe},
-	{"enroll", "put a person's reference photo into the gallery", runEnroll},
+	{"enroll", "put a person's reference photo or fingerprint into the gallery", runEnroll},
 }
 
 func main() {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"image"
 	"image/jpeg"
 	"image/png"
 	"net"
@@ -16,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/biogate/biogate/devices"
+	"github.com/biogate/biogate/fingerprint"
+	"github.com/biogate/biogate/fingerprint/record"
 	"github.com/biogate/biogate/gateway/idec/idechttp"
 	"github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/internal/testenv"
@@ -52,6 +56,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"serve", "--gallery", t.TempDir()}, exitUsage},
 		{[]string{"serve", "--gallery", t.TempDir(), "--tls", certs, "--threshold", "2"}, exitUsage},
 		{[]string{"serve", "--gallery", t.TempDir(), "--tls", certs, "--fault-error-rate", "1.5"}, exitUsage},
+		{[]string{"serve", "--gallery", t.TempDir(), "--tls", certs, "--finger-threshold", "-1"}, exitUsage},
 		{[]string{"serve", "--gallery", t.TempDir(), "--tls", t.TempDir()}, exitFailure}, // no certificates there
 		{[]string{"enroll", "--gallery", t.TempDir(), "--iin", "123", "--photo", "x.jpg"}, exitUsage},
 		{[]string{"enroll", "--gallery", t.TempDir(), "--iin", obamaIIN}, exitUsage},
@@ -255,6 +260,178 @@ func writeFingerprintJPEG(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(dst, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEnrollFingerAndServe enrols fingerprints with the CLI (an image by
+// name of the finger, a minutiae record by position, an ANSI INCITS 378
+// record) and verifies them through serve over mutual TLS.
+func TestEnrollFingerAndServe(t *testing.T) {
+	shared := testenv.Shared(t)
+	models := testenv.Models(t)
+	db1 := filepath.Join(shared, "data", "fingerprints", "fvc2002", "DB1_B")
+	dir := t.TempDir()
+	certs, gallery := filepath.Join(dir, "tls"), filepath.Join(dir, "gallery")
+	if code, _, stderr := runCLI(t, "certs", "--out", certs); code != exitOK {
+		t.Fatalf("certs: %s", stderr)
+	}
+	enroll := func(args ...string) (int, string, string) {
+		return runCLI(t, append([]string{"enroll", "--gallery", gallery, "--models", models, "--iin", obamaIIN}, args...)...)
+	}
+	code, stdout, stderr := enroll("--finger", "right_index", "--image", filepath.Join(db1, "101_1.png"), "--ppi", "500")
+	if code != exitOK || !strings.Contains(stdout, "enrolled ********2568 finger 2 (right_index)") {
+		t.Fatalf("enroll --image: exit %d: %s%s", code, stdout, stderr)
+	}
+	tmpl, err := fingerprint.Extract(mustReadImage(t, filepath.Join(db1, "102_1.png")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for format, pos := range map[record.Format]string{record.ISO19794_2_2005: "7", record.ANSI378_2004: "LEFT_MIDDLE"} {
+		name := map[record.Format]string{record.ISO19794_2_2005: "iso.fmr", record.ANSI378_2004: "ansi.fmr"}[format]
+		b, err := tmpl.MinutiaeRecord(format, 0, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, stdout, stderr := enroll("--finger", pos, "--template", p); code != exitOK {
+			t.Fatalf("enroll --template %s: exit %d: %s%s", format, code, stdout, stderr)
+		}
+	}
+	blank := filepath.Join(dir, "blank.png")
+	writeBlankPNG(t, blank)
+	if code, _, stderr := enroll("--finger", "3", "--image", blank); code != exitFailure || !strings.Contains(stderr, "no usable fingerprint") {
+		t.Errorf("enroll of a blank image: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := enroll("--finger", "3", "--template", filepath.Join(db1, "101_1.png")); code != exitFailure || !strings.Contains(stderr, "not an ISO/IEC 19794-2 or ANSI INCITS 378") {
+		t.Errorf("enroll of a PNG as a template: exit %d: %s", code, stderr)
+	}
+
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs testenv.LogBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", addr, "--gallery", gallery, "--tls", certs, "--models", models, "--finger-threshold", "30"}, &logs, &logs)
+	}()
+	tlsCfg, err := idecemu.ClientTLSConfig(certs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}
+	defer hc.CloseIdleConnections()
+	base := "https://" + addr
+	waitHealthy(t, hc, base, done, &logs)
+
+	verify := func(pos int, name string) (int, idechttp.VerifyResponse) {
+		t.Helper()
+		img := mustReadImage(t, filepath.Join(db1, name+".png"))
+		rec, err := fingerprint.ImageRecord(img, pos, 80, record.PNG)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := idechttp.FingerVerifyRequest{RequestID: newID(), IIN: obamaIIN, BIN: bankBIN, ConsentRef: "c-1",
+			Finger:  idechttp.FingerSample{Position: pos, Format: "iso19794-4", Record: rec},
+			Capture: idechttp.CaptureMeta{Time: time.Now(), Quality: 80, DeviceID: "test"}}
+		body, _ := json.Marshal(req)
+		hr, _ := http.NewRequest(http.MethodPost, base+idechttp.PathVerifyFinger, bytes.NewReader(body))
+		hr.Header.Set(idechttp.HeaderRequestID, req.RequestID)
+		resp, err := hc.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v idechttp.VerifyResponse
+		if resp.StatusCode == http.StatusOK {
+			if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return resp.StatusCode, v
+	}
+	for _, tc := range []struct {
+		pos      int
+		probe    string
+		status   int
+		decision string
+	}{
+		{2, "101_2", 200, idechttp.DecisionMatch},
+		{2, "102_2", 200, idechttp.DecisionNoMatch},
+		{7, "102_2", 200, idechttp.DecisionMatch},
+		{8, "102_3", 200, idechttp.DecisionMatch}, // enrolled from the ANSI record
+		{3, "101_2", 409, ""},
+	} {
+		status, v := verify(tc.pos, tc.probe)
+		if status != tc.status || v.Decision != tc.decision {
+			t.Errorf("finger %d against %s: %d %+v, want %d %s", tc.pos, tc.probe, status, v, tc.status, tc.decision)
+		}
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("serve exited %d:\n%s", code, logs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	out := logs.String()
+	for _, want := range []string{"fingers=3", "finger_threshold=30", "verify finger"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, obamaIIN) {
+		t.Errorf("log holds a whole IIN:\n%s", out)
+	}
+}
+
+func TestEnrollFingerUsage(t *testing.T) {
+	g := t.TempDir()
+	img := filepath.Join(t.TempDir(), "f.png")
+	for _, args := range [][]string{
+		{"--finger", "2"}, // no --image or --template
+		{"--finger", "2", "--image", img, "--template", img}, // both
+		{"--finger", "0", "--image", img},
+		{"--finger", "11", "--image", img},
+		{"--finger", "right_toe", "--image", img},
+		{"--finger", "2", "--image", img, "--ppi", "0"},
+		{"--finger", "2", "--photo", img, "--image", img}, // a photo and a finger
+		{"--photo", img, "--template", img},
+	} {
+		all := append([]string{"enroll", "--gallery", g, "--iin", obamaIIN}, args...)
+		if code, _, stderr := runCLI(t, all...); code != exitUsage {
+			t.Errorf("%q: exit %d, want %d\n%s", args, code, exitUsage, stderr)
+		}
+	}
+}
+
+func mustReadImage(t *testing.T, path string) *devices.FingerprintImage {
+	t.Helper()
+	img, err := fingerprint.ReadImage(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// writeBlankPNG writes a white 388x374 PNG: no finger on it.
+func writeBlankPNG(t *testing.T, path string) {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 388, 374))
+	for i := range img.Pix {
+		img.Pix[i] = 0xff
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/biogate/biogate/fingerprint"
 	"github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/models"
 )
@@ -24,7 +25,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	gallery := fs.String("gallery", "", "gallery folder (created 0700 when missing)")
 	nameKey := fs.String("name-key", "", "file with the key of the gallery's file names, which are keyed hashes of the IINs (default DIR/.name-key, created when missing); serve and enroll must use the same one")
 	tlsDir := fs.String("tls", "", "folder with ca.pem, server.pem and server-key.pem (see 'idec-emulator certs'); clients must present a certificate from that CA")
-	threshold := fs.Float64("threshold", idecemu.DefaultThreshold, "decision threshold on the reported similarity, in (0, 1]")
+	threshold := fs.Float64("threshold", idecemu.DefaultThreshold, "decision threshold on the reported similarity of faces, in (0, 1]")
+	fingerThreshold := fs.Float64("finger-threshold", fingerprint.DefaultThreshold, "decision threshold on the fingerprint matcher's score (> 0; the default is FMR 1/10,000 by its calibration); the reported similarity is 0.5 there")
 	modelDir := fs.String("models", "", "models folder (default $BIOGATE_MODELS, else $BIOGATE_SHARED/models, else ../shared/models)")
 	var f idecemu.Faults
 	fs.DurationVar(&f.Latency, "fault-latency", 0, "add this latency to every verification")
@@ -46,12 +48,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailure
 	}
 	emu, err := idecemu.New(idecemu.Config{
-		Gallery:     *gallery,
-		NameKeyFile: *nameKey,
-		Threshold:   *threshold,
-		ModelDir:    *modelDir,
-		Faults:      f,
-		Logger:      log,
+		Gallery:         *gallery,
+		NameKeyFile:     *nameKey,
+		Threshold:       *threshold,
+		FingerThreshold: *fingerThreshold,
+		ModelDir:        *modelDir,
+		Faults:          f,
+		Logger:          log,
 	})
 	if errors.Is(err, idecemu.ErrInvalidConfig) {
 		fmt.Fprintf(stderr, "idec-emulator serve: %v\n", err)

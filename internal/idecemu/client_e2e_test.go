@@ -47,13 +47,14 @@ type e2e struct {
 	att    attempts
 	url    string
 	client *idec.Client
+	env    *env // the emulator behind it, for enrolments
 }
 
 func newE2E(t *testing.T, faults idecemu.Faults, tlsDir string, mod func(*idec.Config)) *e2e {
 	t.Helper()
 	e := newEnv(t, idecemu.Config{Faults: faults})
 	e.enroll(t, obamaIIN, photo(t, "obama.jpg"))
-	x := &e2e{}
+	x := &e2e{env: e}
 	srv := startTLS(t, x.att.wrap(e.emu.Handler()), e.tlsd)
 	x.url = srv.URL
 	if tlsDir == "" {

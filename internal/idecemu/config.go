@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math"
 	"time"
+
+	"github.com/biogate/biogate/fingerprint"
 )
 
 // ErrInvalidConfig means a Config field is out of range; New wraps it.
@@ -27,6 +29,13 @@ type Config struct {
 	// (0..1, see Similarity): Similarity >= Threshold is a match. Zero means
 	// DefaultThreshold.
 	Threshold float64
+	// FingerThreshold is the decision threshold of fingerprint
+	// verifications on fingerprint.Compare's score (0 and up, not the
+	// reported similarity): score >= FingerThreshold is a match, and
+	// FingerSimilarity reports it as 0.5. Zero means
+	// fingerprint.DefaultThreshold (FMR 1/10,000 by the matcher's
+	// calibration).
+	FingerThreshold float64
 	// ModelDir is the folder holding the models ("" = models.Dir("")).
 	ModelDir string
 	// Faults makes verifications misbehave; the zero value injects none.
@@ -40,9 +49,13 @@ type Config struct {
 	// Matchers is how many face matchers (two detectors and an embedder each,
 	// a few MB of model) run verifications in parallel; default 1, at most
 	// 64. OpenCV already spreads one inference over the CPU's threads.
+	// Fingerprint decoding, extraction and comparison take the same slots
+	// (one at a time per slot), so Matchers and MaxPending bound all the
+	// matching work, of faces and fingers together.
 	Matchers int
-	// MaxPending bounds the verifications and enrolments waiting for a
-	// matcher; beyond it the server answers 503 unavailable. Default 32.
+	// MaxPending bounds the verifications and enrolments (of faces and
+	// fingers) waiting for a matcher; beyond it the server answers 503
+	// unavailable. Default 32.
 	MaxPending int
 	// IdempotencyEntries bounds the remembered request ids (least recently
 	// used dropped first); default DefaultIdempotencyEntries.
@@ -66,8 +79,9 @@ const (
 	DefaultMaxPhotoBytes      = 4 << 20
 )
 
-// Faults are injected into every verification (PathVerify only; enrolment
-// and health are never faulted, so test set-up and probes stay reliable).
+// Faults are injected into every verification (PathVerify and
+// PathVerifyFinger; enrolment and health are never faulted, so test set-up
+// and probes stay reliable).
 // The same kinds can be asked per request with the X-Emulator-Fault header
 // (see HeaderFault); the two combine.
 //
@@ -85,8 +99,9 @@ type Faults struct {
 	ErrorRate float64
 	// Status, when not 0 and ErrorRate is 0, answers every verification
 	// with this status (400-599) and the contract's code for it: 503 (and
-	// 429) unavailable, other 5xx internal, 409 no_reference_photo, 404
-	// unknown_iin, 422 no_face, other 4xx invalid_request.
+	// 429) unavailable, other 5xx internal, 409 no_reference_photo
+	// (no_reference_finger for a fingerprint), 404 unknown_iin, 422 no_face
+	// (no_finger), other 4xx invalid_request.
 	Status int
 	// Timeout holds every answer until the client gives up (its context or
 	// connection ends) or the server closes.
@@ -126,6 +141,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Threshold == 0 {
 		c.Threshold = DefaultThreshold
 	}
+	if c.FingerThreshold == 0 {
+		c.FingerThreshold = fingerprint.DefaultThreshold
+	}
 	if c.ReferenceSource == "" {
 		c.ReferenceSource = DefaultReferenceSource
 	}
@@ -149,6 +167,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: no gallery folder", ErrInvalidConfig)
 	case !(c.Threshold > 0 && c.Threshold <= 1) || math.IsNaN(c.Threshold):
 		return c, fmt.Errorf("%w: threshold %v not in (0, 1]", ErrInvalidConfig, c.Threshold)
+	case !(c.FingerThreshold > 0) || math.IsInf(c.FingerThreshold, 1):
+		return c, fmt.Errorf("%w: finger threshold %v not a positive score", ErrInvalidConfig, c.FingerThreshold)
 	case c.Matchers < 1 || c.Matchers > 64:
 		return c, fmt.Errorf("%w: matchers %d not in [1, 64]", ErrInvalidConfig, c.Matchers)
 	case c.MaxPending < 1:

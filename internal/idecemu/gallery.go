@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/biogate/biogate/fingerprint"
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/models"
 )
@@ -47,6 +48,11 @@ type record struct {
 // or made by another model): the person has no usable reference photo.
 var errUnusable = errors.New("emulator: reference record unusable")
 
+// errNoReference means the person is enrolled, but not with a reference of
+// the kind asked for (a fingerprint but no photo, a photo or other fingers
+// but not this one).
+var errNoReference = errors.New("emulator: no reference of this kind")
+
 // gallery is the folder of enrolled persons with a cache of their records
 // keyed by the file they were read from. Safe for concurrent use.
 type gallery struct {
@@ -56,20 +62,17 @@ type gallery struct {
 
 	writeMu sync.Mutex // serialises this process's enrolments
 
-	mu    sync.Mutex
-	cache map[string]cached // by IIN
-}
-
-// cached is a record with the file it came from, to notice a replacement.
-type cached struct {
-	info fs.FileInfo
-	rec  *record // nil when the file was unusable
+	records fileCache[*record]               // the .emb records, by name
+	fingers fileCache[*fingerprint.Template] // the .fmr records, by file name
 }
 
 // galleryCounts is what openGallery found.
 type galleryCounts struct {
 	// Persons have a usable record; Unusable records do not.
 	Persons, Unusable int
+	// Fingers are usable fingerprint records (of any person and finger);
+	// UnusableFingers are not.
+	Fingers, UnusableFingers int
 	// Migrated enrolments were named by the IIN (version 1) and are now
 	// named by its keyed hash.
 	Migrated int
@@ -90,12 +93,20 @@ func openGallery(dir, keyFile, modelSHA string) (*gallery, galleryCounts, error)
 	if err != nil {
 		return nil, n, err
 	}
-	g := &gallery{dir: dir, modelSHA: modelSHA, key: key, cache: make(map[string]cached)}
+	g := &gallery{dir: dir, modelSHA: modelSHA, key: key}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, n, fmt.Errorf("emulator: reading gallery: %w", err)
 	}
 	for _, e := range entries {
+		if name, pos, ok := parseFingerFile(e.Name()); ok && !e.IsDir() {
+			if _, err := g.lookupFingerName(name, pos); err != nil {
+				n.UnusableFingers++
+			} else {
+				n.Fingers++
+			}
+			continue
+		}
 		stem, ok := strings.CutSuffix(e.Name(), ".emb")
 		if !ok || e.IsDir() {
 			continue
@@ -125,45 +136,75 @@ func openGallery(dir, keyFile, modelSHA string) (*gallery, galleryCounts, error)
 
 func (g *gallery) recordPath(name string) string { return filepath.Join(g.dir, name+".emb") }
 
-// lookup returns the record of the valid IIN id: errUnknown when none is
-// enrolled, errUnusable when its record cannot be used. It stats the record
-// on every call and re-reads it when the file changed, so enrolments by
-// another process are seen at once.
-func (g *gallery) lookup(id string) (*record, error) { return g.lookupName(g.name(id)) }
+// lookup returns the record of the valid IIN id: errUnknown when nothing
+// at all is enrolled for it, errNoReference when only fingerprints are,
+// errUnusable when its record cannot be used. It stats the record on every
+// call and re-reads it when the file changed, so enrolments by another
+// process are seen at once.
+func (g *gallery) lookup(id string) (*record, error) {
+	name := g.name(id)
+	rec, err := g.lookupName(name)
+	if errors.Is(err, errUnknown) && g.known(name) {
+		return nil, errNoReference
+	}
+	return rec, err
+}
 
-// lookupName is lookup by the files' name.
-func (g *gallery) lookupName(id string) (*record, error) {
-	p := g.recordPath(id)
-	info, err := os.Stat(p)
+// lookupName is lookup by the files' name, without telling errUnknown and
+// errNoReference apart (errUnknown for both).
+func (g *gallery) lookupName(name string) (*record, error) {
+	return g.records.get(name, g.recordPath(name), func(p string) (*record, error) { return g.read(p, name) })
+}
+
+// fileCache remembers what was read from files, by key, with the state of
+// the file it was read from (sameFile), so that a file replaced by a
+// rename or rewritten is read again and a removed one is forgotten. The
+// zero value is ready; safe for concurrent use.
+type fileCache[T any] struct {
+	mu sync.Mutex
+	m  map[string]cachedFile[T]
+}
+
+// cachedFile is what read returned for a file in the state info.
+type cachedFile[T any] struct {
+	info fs.FileInfo
+	v    T
+	err  error
+}
+
+// get returns read(path), from the cache when the file at path is still
+// the one it was read from (one stat per call). A missing file is
+// errUnknown, a file that cannot be stat'ed errUnusable; read's errors are
+// cached with the file's state like its values.
+func (c *fileCache[T]) get(key, path string, read func(path string) (T, error)) (T, error) {
+	var zero T
+	info, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		g.mu.Lock()
-		delete(g.cache, id)
-		g.mu.Unlock()
-		return nil, errUnknown
+		c.mu.Lock()
+		delete(c.m, key)
+		c.mu.Unlock()
+		return zero, errUnknown
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUnusable, err)
+		return zero, fmt.Errorf("%w: %v", errUnusable, err)
 	}
-	g.mu.Lock()
-	c, ok := g.cache[id]
-	g.mu.Unlock()
-	if !ok || !sameFile(c.info, info) {
-		rec, rerr := g.read(p, id)
-		if rerr != nil {
-			rec = nil
+	c.mu.Lock()
+	e, ok := c.m[key]
+	c.mu.Unlock()
+	if !ok || !sameFile(e.info, info) {
+		v, err := read(path)
+		e = cachedFile[T]{info: info, v: v, err: err}
+		if err != nil {
+			e.v = zero
 		}
-		c = cached{info: info, rec: rec}
-		g.mu.Lock()
-		g.cache[id] = c
-		g.mu.Unlock()
-		if rerr != nil {
-			return nil, rerr
+		c.mu.Lock()
+		if c.m == nil {
+			c.m = make(map[string]cachedFile[T])
 		}
+		c.m[key] = e
+		c.mu.Unlock()
 	}
-	if c.rec == nil {
-		return nil, errUnusable
-	}
-	return c.rec, nil
+	return e.v, e.err
 }
 
 // sameFile reports whether b is the file a was: the same inode (a rename

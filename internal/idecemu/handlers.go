@@ -18,14 +18,22 @@ import (
 	"github.com/biogate/biogate/models"
 )
 
-// maxBodyOverhead is what a request body may hold besides the photo's
-// base64.
+// maxBodyOverhead is what a request body may hold besides the photo's (or
+// the fingerprint record's) base64.
 const maxBodyOverhead = 64 << 10
 
 // maxConsentRef is the contract's longest consent_ref, in bytes.
 const maxConsentRef = 256
 
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
+	s.serveVerification(w, r, "verify", faultCode, s.readFace)
+}
+
+// serveVerification answers a verification request of one modality: it
+// echoes the request id, applies the faults (an injected status answered
+// with codeOf's code), reads and decides the request through read (once per
+// request id: verify) and logs one line named msg.
+func (s *Server) serveVerification(w http.ResponseWriter, r *http.Request, msg string, codeOf func(status int) string, read func(*http.Request) (*pending, error)) {
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, http.MethodPost)
 		return
@@ -43,29 +51,47 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler) // the client left, or the server closes
 	}
 	if p.status != 0 {
-		s.log.Info("verify", "request_id", r.Header.Get(idechttp.HeaderRequestID), "status", p.status, "outcome", "injected fault")
-		writeError(w, p.status, faultCode(p.status), "injected fault", "")
+		s.log.Info(msg, "request_id", r.Header.Get(idechttp.HeaderRequestID), "status", p.status, "outcome", "injected fault")
+		writeError(w, p.status, codeOf(p.status), "injected fault", "")
 		return
 	}
-	a, outcome := s.verify(r)
+	a, outcome := s.verify(r, read)
 	if a == nil {
 		return // the client left while its request waited
 	}
-	s.log.Info("verify", "request_id", r.Header.Get(idechttp.HeaderRequestID), "status", a.status,
+	s.log.Info(msg, "request_id", r.Header.Get(idechttp.HeaderRequestID), "status", a.status,
 		"outcome", outcome, "ms", time.Since(start).Milliseconds())
 	s.deliver(w, r, p, a)
 }
 
-// verify processes a verification and returns its answer and, for the log,
-// its outcome (a decision or an error code; never biometric data). The
-// answer is nil only when the client went away.
-func (s *Server) verify(r *http.Request) (a *answer, outcome string) {
-	req, err := s.readVerify(r)
+// pending is a verification request read and checked, not yet decided.
+type pending struct {
+	// requestID is the caller's idempotency key.
+	requestID string
+	// digest identifies the request's endpoint and content, whatever the
+	// body's spelling: the same id with another digest is a reuse.
+	digest [32]byte
+	// decide compares the sample with the reference; its answer is nil
+	// only when ctx ended (the client went away).
+	decide func(ctx context.Context) (*answer, string)
+}
+
+// digest is pending.digest of a request to path whose decoded body is v.
+func digest(path string, v any) [32]byte {
+	canon, _ := json.Marshal(v) // of the contract's types: cannot fail
+	return sha256.Sum256(append([]byte(path+"\x00"), canon...))
+}
+
+// verify reads a verification through read and decides it, once per
+// request id, and returns its answer and, for the log, its outcome (a
+// decision or an error code; never biometric data). The answer is nil only
+// when the client went away.
+func (s *Server) verify(r *http.Request, read func(*http.Request) (*pending, error)) (a *answer, outcome string) {
+	v, err := read(r)
 	if err != nil {
 		return errorAnswer(http.StatusBadRequest, idechttp.CodeInvalidRequest, err.Error(), ""), idechttp.CodeInvalidRequest
 	}
-	canon, _ := json.Marshal(req) // the body's content, whatever its spelling
-	replay, conflict, finish, err := s.replay.begin(r.Context(), req.RequestID, sha256.Sum256(canon))
+	replay, conflict, finish, err := s.replay.begin(r.Context(), v.requestID, v.digest)
 	switch {
 	case err != nil:
 		return nil, "client gone"
@@ -74,13 +100,26 @@ func (s *Server) verify(r *http.Request) (a *answer, outcome string) {
 	case replay != nil:
 		return replay, "replayed"
 	}
-	a, outcome = s.match(r.Context(), req)
+	a, outcome = v.decide(r.Context())
 	if a != nil && keep(a.status) {
 		finish(a)
 	} else {
 		finish(nil)
 	}
 	return a, outcome
+}
+
+// readFace reads a face verification (readVerify).
+func (s *Server) readFace(r *http.Request) (*pending, error) {
+	req, err := s.readVerify(r)
+	if err != nil {
+		return nil, err
+	}
+	return &pending{
+		requestID: req.RequestID,
+		digest:    digest(idechttp.PathVerify, req),
+		decide:    func(ctx context.Context) (*answer, string) { return s.match(ctx, req) },
+	}, nil
 }
 
 // keep reports whether an answer with status is the request's final one,
@@ -94,6 +133,8 @@ func (s *Server) match(ctx context.Context, req *idechttp.VerifyRequest) (*answe
 	switch {
 	case errors.Is(err, errUnknown):
 		return errorAnswer(http.StatusNotFound, idechttp.CodeUnknownIIN, "no person with this IIN", id), idechttp.CodeUnknownIIN
+	case errors.Is(err, errNoReference):
+		return errorAnswer(http.StatusConflict, idechttp.CodeNoReferencePhoto, "the person has no reference photo", id), idechttp.CodeNoReferencePhoto
 	case errors.Is(err, errUnusable):
 		s.log.Warn("reference record unusable", "idec_request_id", id, "iin", maskIIN(req.IIN), "err", err)
 		return errorAnswer(http.StatusConflict, idechttp.CodeNoReferencePhoto, "the person has no usable reference photo", id), idechttp.CodeNoReferencePhoto
@@ -126,13 +167,19 @@ func (s *Server) match(ctx context.Context, req *idechttp.VerifyRequest) (*answe
 	if sim >= s.cfg.Threshold {
 		decision = idechttp.DecisionMatch
 	}
+	return s.decided(id, req.RequestID, sim, decision, time.Now())
+}
+
+// decided is the 200 answer of the verification id (IDEC's) of the
+// caller's requestID.
+func (s *Server) decided(id, requestID string, similarity float64, decision string, now time.Time) (*answer, string) {
 	body, err := json.Marshal(idechttp.VerifyResponse{
-		RequestID:       req.RequestID,
+		RequestID:       requestID,
 		IDECRequestID:   id,
-		Similarity:      sim,
+		Similarity:      similarity,
 		Decision:        decision,
 		ReferenceSource: s.cfg.ReferenceSource,
-		Time:            time.Now().UTC(),
+		Time:            now.UTC(),
 	})
 	if err != nil {
 		return s.internal(id, err)
@@ -150,28 +197,13 @@ func (s *Server) internal(id string, err error) (*answer, string) {
 // client and carry no request data.
 func (s *Server) readVerify(r *http.Request) (*idechttp.VerifyRequest, error) {
 	var req idechttp.VerifyRequest
-	if err := s.decodeBody(r, &req); err != nil {
+	if err := s.decodeBody(r, &req, s.cfg.MaxPhotoBytes); err != nil {
 		return nil, err
 	}
-	switch hdr := r.Header.Get(idechttp.HeaderRequestID); {
-	case !validUUID(req.RequestID):
-		return nil, errors.New("request_id must be a UUID")
-	case hdr != req.RequestID:
-		return nil, fmt.Errorf("the %s header must repeat the body's request_id", idechttp.HeaderRequestID)
-	}
-	if _, err := iin.Parse(req.IIN); err != nil {
-		return nil, errors.New("iin is not a valid IIN")
-	}
-	if _, err := iin.ParseBIN(req.BIN); err != nil {
-		return nil, errors.New("bin is not a valid BIN")
+	if err := checkCommon(r, req.RequestID, req.IIN, req.BIN, req.ConsentRef, req.Capture); err != nil {
+		return nil, err
 	}
 	switch {
-	case req.ConsentRef == "":
-		return nil, errors.New("consent_ref is missing")
-	case len(req.ConsentRef) > maxConsentRef:
-		return nil, fmt.Errorf("consent_ref is longer than %d bytes", maxConsentRef)
-	case !(req.Capture.Quality >= 0 && req.Capture.Quality <= 100):
-		return nil, errors.New("capture.quality is not in 0-100")
 	case len(req.Photo) == 0:
 		return nil, errors.New("photo is missing")
 	case sniff(req.Photo) != formatJPEG:
@@ -180,10 +212,39 @@ func (s *Server) readVerify(r *http.Request) (*idechttp.VerifyRequest, error) {
 	return &req, nil
 }
 
+// checkCommon checks what every verification request has: the request id
+// (a UUID, repeated in the HeaderRequestID header), the IIN and BIN (their
+// check digits), consent_ref and capture.quality. Its errors are for the
+// client and carry no request data.
+func checkCommon(r *http.Request, requestID, id, bin, consentRef string, c idechttp.CaptureMeta) error {
+	switch hdr := r.Header.Get(idechttp.HeaderRequestID); {
+	case !validUUID(requestID):
+		return errors.New("request_id must be a UUID")
+	case hdr != requestID:
+		return fmt.Errorf("the %s header must repeat the body's request_id", idechttp.HeaderRequestID)
+	}
+	if _, err := iin.Parse(id); err != nil {
+		return errors.New("iin is not a valid IIN")
+	}
+	if _, err := iin.ParseBIN(bin); err != nil {
+		return errors.New("bin is not a valid BIN")
+	}
+	switch {
+	case consentRef == "":
+		return errors.New("consent_ref is missing")
+	case len(consentRef) > maxConsentRef:
+		return fmt.Errorf("consent_ref is longer than %d bytes", maxConsentRef)
+	case !(c.Quality >= 0 && c.Quality <= 100):
+		return errors.New("capture.quality is not in 0-100")
+	}
+	return nil
+}
+
 // decodeBody decodes one JSON object from r's body into v, refusing
-// unknown fields, trailing data and bodies too large for MaxPhotoBytes.
-func (s *Server) decodeBody(r *http.Request, v any) error {
-	limit := int64(s.cfg.MaxPhotoBytes)*4/3 + maxBodyOverhead
+// unknown fields, trailing data and bodies too large for a payload (the
+// photo or record, base64 in the body) of payload bytes.
+func (s *Server) decodeBody(r *http.Request, v any, payload int) error {
+	limit := int64(payload)*4/3 + maxBodyOverhead
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -222,7 +283,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req idechttp.EnrollRequest
-	if err := s.decodeBody(r, &req); err != nil {
+	if err := s.decodeBody(r, &req, s.cfg.MaxPhotoBytes); err != nil {
 		writeError(w, http.StatusBadRequest, idechttp.CodeInvalidRequest, err.Error(), "")
 		return
 	}

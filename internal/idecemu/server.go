@@ -31,8 +31,8 @@ var (
 	ErrClosed = errors.New("emulator: closed")
 )
 
-// Server answers the IDEC contract's requests with a real matcher over a
-// gallery folder. Create it with New; its Handler is safe for concurrent
+// Server answers the IDEC contract's requests with real matchers (of faces
+// and of fingerprints) over a gallery folder. Create it with New; its Handler is safe for concurrent
 // use; Close it when done.
 type Server struct {
 	cfg     Config
@@ -90,19 +90,22 @@ func New(cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc(idechttp.PathVerify, s.handleVerify)
 	mux.HandleFunc(idechttp.PathEnroll, s.handleEnroll)
+	mux.HandleFunc(idechttp.PathVerifyFinger, s.handleVerifyFinger)
+	mux.HandleFunc(idechttp.PathEnrollFinger, s.handleEnrollFinger)
 	mux.HandleFunc(idechttp.PathHealth, s.handleHealth)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, idechttp.CodeInvalidRequest, "no such endpoint", "")
 	})
 	s.handler = s.track(mux)
-	s.log.Info("gallery loaded", "persons", counts.Persons, "unusable", counts.Unusable, "migrated", counts.Migrated)
+	s.log.Info("gallery loaded", "persons", counts.Persons, "unusable", counts.Unusable, "migrated", counts.Migrated,
+		"fingers", counts.Fingers, "unusable_fingers", counts.UnusableFingers)
 	s.log.Info("matcher loaded", "detector", models.YuNet, "embedder", models.MobileFaceNet,
-		"matchers", cfg.Matchers, "threshold", cfg.Threshold)
+		"matchers", cfg.Matchers, "threshold", cfg.Threshold, "finger_threshold", cfg.FingerThreshold)
 	return s, nil
 }
 
-// Handler returns the HTTP handler of PathVerify, PathEnroll and
-// PathHealth. Every non-2xx answer carries an idechttp.ErrorResponse. After
+// Handler returns the HTTP handler of PathVerify, PathVerifyFinger,
+// PathEnroll, PathEnrollFinger and PathHealth. Every non-2xx answer carries an idechttp.ErrorResponse. After
 // Close it answers 503 unavailable. Safe for concurrent use.
 func (s *Server) Handler() http.Handler { return s.handler }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -345,6 +346,9 @@ func TestConfigValidation(t *testing.T) {
 		{Gallery: dir, Threshold: 1.5},
 		{Gallery: dir, Threshold: -0.1},
 		{Gallery: dir, Matchers: -1},
+		{Gallery: dir, FingerThreshold: -1},
+		{Gallery: dir, FingerThreshold: math.NaN()},
+		{Gallery: dir, FingerThreshold: math.Inf(1)},
 		{Gallery: dir, Faults: idecemu.Faults{ErrorRate: 2}},
 		{Gallery: dir, Faults: idecemu.Faults{Status: 200}},
 		{Gallery: dir, Faults: idecemu.Faults{Latency: -time.Second}},
