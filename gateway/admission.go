@@ -5,6 +5,7 @@ import (
 
 	"github.com/biogate/biogate/gateway/iin"
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/outcome"
 )
 
 // onStart handles a start message: admission, then the camera, then the
@@ -32,7 +33,7 @@ func (s *session) onStart(st *protocol.Start) {
 		s.log.Info("session started", "modality", st.Modality, "finger", st.Finger.Position)
 		s.setState(protocol.StateFinger)
 	} else {
-		s.log.Info("session started", "mode", st.Camera.Mode, "fixed_commands", st.Commands != nil)
+		s.log.Info("session started", "modality", st.Modality, "mode", st.Camera.Mode, "fixed_commands", st.Commands != nil)
 		s.setState(protocol.StateCapturing)
 	}
 	s.startCh <- st
@@ -55,12 +56,14 @@ func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
 		s.sendError(protocol.ErrorFor(err))
 		return iin.IIN{}, false
 	}
+	// The camera mode needs its scope; the gateway's fingerprint reader
+	// is a kiosk's.
 	need, field := ScopeKiosk, "camera.mode"
-	switch {
-	case st.Modality == protocol.ModalityFinger:
-		field = "modality" // the gateway's reader: a kiosk's
-	case st.Camera.Mode == protocol.CameraRelay:
+	if st.Modality != protocol.ModalityFinger && st.Camera.Mode == protocol.CameraRelay {
 		need = ScopeRelay
+	}
+	if outcome.Modality(st.Modality).Finger() && !s.key.has(ScopeKiosk) {
+		need, field = ScopeKiosk, "modality"
 	}
 	if !s.key.has(need) {
 		e := protocol.NewError(protocol.CodeForbiddenScope)
@@ -126,12 +129,14 @@ func (s *session) admit(st *protocol.Start) (subject iin.IIN, ok bool) {
 // Cameras, and control opens the camera (openCamera), since opening may
 // block. On failure the session ends and ok is false. s.mu is held.
 func (s *session) prepareCamera(st *protocol.Start) bool {
-	if st.Modality == protocol.ModalityFinger {
+	if outcome.Modality(st.Modality).Finger() {
 		if s.srv.cfg.Readers == nil || s.srv.cfg.Fingers == nil {
 			s.failLocked(protocol.CodeReaderUnavailable, 0)
 			return false
 		}
-		return true // control opens the reader (openReader)
+		if st.Modality == protocol.ModalityFinger {
+			return true // control opens the reader (runFinger)
+		}
 	}
 	if st.Camera.Mode == protocol.CameraRelay {
 		if s.srv.cfg.Relay == nil {

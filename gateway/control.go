@@ -68,7 +68,13 @@ func (s *session) run(st *protocol.Start) {
 		return
 	}
 	if out.Verdict == VerdictLive {
-		s.submit(st, cam, out)
+		if s.submit(st, cam, out) {
+			// face_and_finger: the face matched; the fingerprint decides.
+			if st.Camera.Mode != protocol.CameraRelay {
+				cam.Close() // idempotent: the deferred Close is harmless
+			}
+			s.runFinger(st)
+		}
 		return
 	}
 	end, ok := livenessEndings[out.Verdict]
@@ -131,12 +137,14 @@ func consentRef(c *protocol.Consent) string {
 	return c.TextID + ":" + c.TextSHA256 + ":" + c.AcceptedAt.UTC().Format(time.RFC3339)
 }
 
-// submit sends the token to IDEC and ends the session with its answer.
-func (s *session) submit(st *protocol.Start, cam devices.Camera, out PipelineOutcome) {
+// submit sends the token to IDEC and ends the session with its answer,
+// unless the start asked for a fingerprint too and IDEC matched the face:
+// then it reports true, and the session goes on.
+func (s *session) submit(st *protocol.Start, cam devices.Camera, out PipelineOutcome) (more bool) {
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	s.setState(protocol.StateSubmitting)
 	// The gateway's id of the submission, for support; IDEC's client makes
@@ -154,26 +162,34 @@ func (s *session) submit(st *protocol.Start, cam devices.Camera, out PipelineOut
 		Capture: idec.CaptureMeta{Time: at, Quality: min(max(out.Quality, 0), 100),
 			Liveness: VerdictLive, DeviceID: s.srv.cfg.DeviceID + "/" + cam.Info().Backend},
 	}
-	s.verify(req)
+	return s.verify(req, outcome.Modality(st.Modality).Finger())
 }
 
 // verify sends req to IDEC and ends the session with its answer; the
-// session is in submitting.
-func (s *session) verify(req idec.Request) {
+// session is in submitting. When more is set and IDEC matched, it does
+// not end the session but reports true: another modality follows.
+func (s *session) verify(req idec.Request, more bool) bool {
 	t0 := time.Now()
 	res, err := s.srv.verifier.Verify(s.ctx, req)
 	took := time.Since(t0)
 	s.srv.m.stage.WithLabelValues("idec").Observe(took.Seconds())
 	if err == nil {
 		s.mu.Lock()
-		s.verif.idec, s.verif.idecLatency = &res, took
+		if req.Finger != nil {
+			s.verif.fingerIDEC, s.verif.fingerLatency = &res, took
+		} else {
+			s.verif.idec, s.verif.idecLatency = &res, took
+		}
 		s.mu.Unlock()
 	}
 	if err != nil && s.ctx.Err() != nil {
 		s.ctxEnded()
-		return
+		return false
 	}
 	end := idecEnding(idec.Classify(res, err))
+	if more && err == nil && end.code == "" && end.decision == outcome.Match {
+		return true
+	}
 	switch {
 	case end.code == protocol.CodeInternal:
 		s.log.Error("idec verify", "error", err) // idec errors hold no IIN or photo
@@ -190,6 +206,7 @@ func (s *session) verify(req idec.Request) {
 	default:
 		s.finish(end.decision, []string{string(end.reason)}, nil, "")
 	}
+	return false
 }
 
 // fixedCommands are a start's fixed commands (validated against the

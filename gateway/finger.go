@@ -10,13 +10,20 @@ import (
 	"github.com/biogate/biogate/outcome"
 )
 
-// A finger session: the start was admitted with modality finger; control
-// claims the reader, takes the impressions (Config.Fingers), sends the
-// best to IDEC and ends with its answer, like a face session after
-// liveness.
+// A finger session: the start was admitted with modality finger (or
+// face_and_finger, and IDEC matched the face); control claims the reader,
+// takes the impressions (Config.Fingers), sends the best to IDEC and ends
+// with its answer, like a face session after liveness.
 
 // runFinger runs a finger session from the accepted start st.
 func (s *session) runFinger(st *protocol.Start) {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.setState(protocol.StateFinger) // after the face's submitting, in face_and_finger
+	s.mu.Unlock()
 	r, err := s.srv.cfg.Readers.Open(s.ctx, st.Finger.Reader)
 	if err != nil {
 		if s.ctx.Err() != nil {
@@ -62,7 +69,7 @@ func (s *session) runFinger(st *protocol.Start) {
 		Finger: &idec.Finger{Position: st.Finger.Position.Code(), Format: idec.FormatFingerImage, Record: out.Record},
 		Capture: idec.CaptureMeta{Time: at, Quality: float64(min(max(out.Quality, 0), 100)),
 			DeviceID: s.srv.cfg.DeviceID + "/" + out.Reader},
-	})
+	}, false)
 }
 
 // fingerFailed ends a finger session whose pipeline sent nothing.

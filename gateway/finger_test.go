@@ -129,13 +129,18 @@ func TestFingerSession(t *testing.T) {
 	}
 }
 
-func TestFingerSessionDocument(t *testing.T) {
+// testSigner is a document signer and the keys that verify it.
+func testSigner(t *testing.T) (*document.KeySigner, document.KeySet) {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	signer, err := document.NewEd25519Signer(priv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := document.KeySet{{ID: signer.KeyID(), Algorithm: signer.Algorithm(), Public: pub, NotBefore: time.Now().Add(-time.Hour)}}
+	return signer, document.KeySet{{ID: signer.KeyID(), Algorithm: signer.Algorithm(), Public: pub, NotBefore: time.Now().Add(-time.Hour)}}
+}
+
+func TestFingerSessionDocument(t *testing.T) {
+	signer, keys := testSigner(t)
 	h := newHarness(t, &testPipeline{}, func(c *Config) {
 		c.Readers, c.Fingers, c.Signer = &testReaders{held: map[string]bool{}}, &testFingers{}, signer
 	})
@@ -150,6 +155,71 @@ func TestFingerSessionDocument(t *testing.T) {
 		doc.Finger.Record == nil || doc.Finger.Record.Name != "finger-right_index" || doc.Device.Mode != document.ModeKiosk || doc.BestFrame != nil {
 		t.Errorf("document %+v finger %+v", doc, doc.Finger)
 	}
+}
+
+// face_and_finger: the face session first; only once IDEC matched the
+// face is the fingerprint asked for, and it decides.
+func TestFaceAndFingerSession(t *testing.T) {
+	both := func(h *harness) *protocol.Result {
+		c := h.dial(keyAll)
+		st := startMsg(validIIN, protocol.CameraKiosk)
+		st.Camera.Name = "front"
+		st.Modality, st.Finger = protocol.ModalityFaceAndFinger, &protocol.FingerStart{Position: outcome.RightThumb, Impressions: 1}
+		c.send(st)
+		return c.wantResult()
+	}
+	signer, keys := testSigner(t)
+	harness := func(t *testing.T, fingers *testFingers, face, finger bool) *harness {
+		h := newHarnessCameras(t, &testPipeline{Frames: 3, Verdict: outcome.Live}, kioskCameras{}, func(c *Config) {
+			c.Readers, c.Fingers, c.Signer = &testReaders{held: map[string]bool{}}, fingers, signer
+		})
+		h.ver.match, h.ver.finger = face, &finger
+		return h
+	}
+	t.Run("both match", func(t *testing.T) {
+		fingers := &testFingers{}
+		h := harness(t, fingers, true, true)
+		res := both(h)
+		if res.Decision != protocol.DecisionMatch || res.Finger == nil || res.Finger.Similarity == nil || res.Finger.IDECRequestID != "IDEC-TEST-FINGER" ||
+			res.IDECRequestID != "IDEC-TEST-1" || res.Similarity == nil || len(h.ver.reqs) != 2 || h.ver.reqs[0].Photo == nil || h.ver.reqs[1].Finger == nil {
+			t.Fatalf("result %+v finger %+v, %d IDEC requests", res, res.Finger, len(h.ver.reqs))
+		}
+		doc, err := document.Verify(res.Document, keys, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doc.Modality != document.ModalityFaceAndFinger || doc.IDEC == nil || doc.Finger == nil || doc.Finger.IDEC == nil ||
+			doc.Finger.IDEC.RequestID != "IDEC-TEST-FINGER" || doc.BestFrame == nil || doc.Liveness.Attempts != 1 {
+			t.Errorf("document %+v finger %+v", doc, doc.Finger)
+		}
+	})
+	t.Run("face no_match: the finger is not asked", func(t *testing.T) {
+		fingers := &testFingers{}
+		h := harness(t, fingers, false, true)
+		if res := both(h); res.Decision != protocol.DecisionNoMatch || res.Finger != nil || len(fingers.opts) != 0 || len(h.ver.reqs) != 1 {
+			t.Fatalf("result %+v, finger pipeline runs %d, IDEC requests %d", res, len(fingers.opts), len(h.ver.reqs))
+		}
+	})
+	t.Run("face match, finger no_match", func(t *testing.T) {
+		h := harness(t, &testFingers{}, true, false)
+		res := both(h)
+		if res.Decision != protocol.DecisionNoMatch || res.Finger == nil || *res.Finger.Similarity > 0.5 {
+			t.Fatalf("result %+v", res)
+		}
+		if _, err := document.Verify(res.Document, keys, time.Now()); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Run("relay face, kiosk reader needs the kiosk scope", func(t *testing.T) {
+		h := harness(t, &testFingers{}, true, true)
+		c := h.dial(keyRelay)
+		st := startMsg(validIIN, protocol.CameraRelay)
+		st.Modality, st.Finger = protocol.ModalityFaceAndFinger, &protocol.FingerStart{Position: outcome.RightThumb}
+		c.send(st)
+		if e := c.wantError(protocol.CodeForbiddenScope); e.Fatal || e.Field != "modality" {
+			t.Errorf("error %+v", e)
+		}
+	})
 }
 
 func TestFingerSessionRefusals(t *testing.T) {

@@ -154,6 +154,9 @@ func (p *testPipeline) Run(ctx context.Context, cam devices.Camera, opt Pipeline
 type testVerifier struct {
 	mu    sync.Mutex
 	match bool
+	// finger, when set, is the answer to fingerprint requests (match the
+	// face's).
+	finger *bool
 	err   error // returned instead of a result when set
 	reqs  []idec.Request
 }
@@ -165,11 +168,15 @@ func (v *testVerifier) Verify(ctx context.Context, req idec.Request) (idec.Resul
 	if v.err != nil {
 		return idec.Result{}, v.err
 	}
+	match, id := v.match, "IDEC-TEST-1"
+	if req.Finger != nil && v.finger != nil {
+		match, id = *v.finger, "IDEC-TEST-FINGER"
+	}
 	sim, d := 0.31, idec.DecisionNoMatch
-	if v.match {
+	if match {
 		sim, d = 0.982, idec.DecisionMatch
 	}
-	return idec.Result{Match: v.match, Similarity: sim, Decision: d, IDECRequestID: "IDEC-TEST-1", RequestID: "r1"}, nil
+	return idec.Result{Match: match, Similarity: sim, Decision: d, IDECRequestID: id, RequestID: "r1"}, nil
 }
 
 type harness struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/biogate/biogate/gateway/evidence"
 	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/outcome"
 )
 
 // storeTimeout bounds one evidence call. Appends run on a context that
@@ -46,7 +47,10 @@ type verification struct {
 	finger      *FingerOutcome
 	idec        *idec.Result
 	idecLatency time.Duration
-	camera      string // kiosk: the camera's backend
+	// fingerIDEC is IDEC's answer on the fingerprint; idec the face's.
+	fingerIDEC    *idec.Result
+	fingerLatency time.Duration
+	camera        string // kiosk: the camera's backend
 }
 
 // departures says how a start's check departs from the rules.
@@ -76,9 +80,10 @@ func (s *session) document(r *protocol.Result) (*document.Document, []evidence.I
 	doc.Liveness = document.Liveness{Random: st.Commands == nil, Attempts: r.Attempts}
 	doc.Gateway = document.Gateway{ID: s.srv.cfg.DeviceID, Version: s.srv.cfg.Version}
 	doc.Device = document.Device{Mode: string(st.Camera.Mode), Camera: v.camera}
+	doc.Modality = outcome.Modality(st.Modality)
 	if st.Modality == protocol.ModalityFinger {
 		// No face liveness: the reader is the gateway's own (a kiosk's).
-		doc.Modality, doc.Liveness, doc.Device = document.ModalityFinger, document.Liveness{}, document.Device{Mode: document.ModeKiosk}
+		doc.Liveness, doc.Device = document.Liveness{}, document.Device{Mode: document.ModeKiosk}
 	}
 	doc.Attestation = s.attestationDoc()
 
@@ -125,13 +130,20 @@ func (s *session) document(r *protocol.Result) (*document.Document, []evidence.I
 		images = append(images, evidence.Image{Name: name, JPEG: f.Record})
 		doc.Finger = &document.Finger{Position: st.Finger.Position, Quality: f.Quality, Impressions: f.Impressions,
 			TemplateSHA256: f.TemplateSHA256, Record: &document.ImageRef{Name: name, SHA256: hex.EncodeToString(sum[:]),
-				Bytes: int64(len(f.Record)), Width: f.Width, Height: f.Height, Quality: float64(f.Quality)}}
+				Bytes: int64(len(f.Record)), Width: f.Width, Height: f.Height, Quality: float64(f.Quality)},
+			IDEC: docIDEC(v.fingerIDEC, v.fingerLatency)}
 	}
-	if x := v.idec; x != nil {
-		doc.IDEC = &document.IDEC{RequestID: x.IDECRequestID, Decision: document.Decision(x.Decision),
-			Similarity: min(max(x.Similarity, 0), 1), ReferenceSource: x.ReferenceSource, LatencyMS: v.idecLatency.Milliseconds()}
-	}
+	doc.IDEC = docIDEC(v.idec, v.idecLatency)
 	return doc, images
+}
+
+// docIDEC is IDEC's answer x as the document records it; nil for none.
+func docIDEC(x *idec.Result, latency time.Duration) *document.IDEC {
+	if x == nil {
+		return nil
+	}
+	return &document.IDEC{RequestID: x.IDECRequestID, Decision: document.Decision(x.Decision),
+		Similarity: min(max(x.Similarity, 0), 1), ReferenceSource: x.ReferenceSource, LatencyMS: latency.Milliseconds()}
 }
 
 // record signs the result's document and appends it with its images to

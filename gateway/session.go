@@ -254,6 +254,15 @@ func (s *session) result(d protocol.Decision, reasons []string, similarity *floa
 	if f := s.verif.finger; f != nil {
 		r.Finger = &protocol.FingerResult{Position: s.start.Finger.Position, Quality: f.Quality,
 			Impressions: f.Impressions, TemplateSHA256: f.TemplateSHA256}
+		if x := s.verif.fingerIDEC; x != nil {
+			sim := x.Similarity
+			r.Finger.Similarity, r.Finger.IDECRequestID = &sim, x.IDECRequestID
+		}
+		if x := s.verif.idec; x != nil {
+			// face_and_finger: the top-level answer is the face's.
+			sim := x.Similarity
+			r.Similarity, r.IDECRequestID = &sim, x.IDECRequestID
+		}
 	}
 	return r
 }

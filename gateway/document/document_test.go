@@ -268,10 +268,22 @@ func fingerMember() *Finger {
 		Record: &ImageRef{Name: "finger-right_index", SHA256: strings.Repeat("cd", 32), Bytes: 21034, Width: 388, Height: 374, Quality: 71}}
 }
 
-// fingerDocument turns the sample into a finger session's document.
+// fingerDocument turns the sample into a finger session's document: IDEC's
+// answer moves to the finger.
 func fingerDocument(d *Document) *Document {
 	d.Modality, d.Finger = ModalityFinger, fingerMember()
+	d.Finger.IDEC, d.IDEC = d.IDEC, nil
 	d.Liveness, d.BestFrame, d.Device = Liveness{}, nil, Device{Mode: ModeKiosk}
+	return d
+}
+
+// bothDocument turns the sample into a face_and_finger document: the face
+// matched, then the finger with fingerIDEC's decision.
+func bothDocument(d *Document, finger Decision) *Document {
+	d.Modality, d.Finger = ModalityFaceAndFinger, fingerMember()
+	x := *d.IDEC
+	x.Decision, x.RequestID = finger, "IDEC-FINGER-1"
+	d.Finger.IDEC, d.Decision = &x, finger
 	return d
 }
 
@@ -283,7 +295,10 @@ func TestValidateFingerDocument(t *testing.T) {
 		member string
 		edit   func(*Document)
 	}{
-		{"finger", func(d *Document) { d.Finger = nil }}, // a match says what was matched
+		{"finger.idec", func(d *Document) { d.Finger = nil }}, // a match says what was matched
+		{"finger.idec", func(d *Document) { d.Finger.IDEC = nil }},
+		{"idec", func(d *Document) { d.IDEC = d.Finger.IDEC }}, // the answer is the finger's
+		{"decision", func(d *Document) { d.Finger.IDEC.Decision = DecisionNoMatch }},
 		{"finger.position", func(d *Document) { d.Finger.Position = "right_toe" }},
 		{"finger.quality", func(d *Document) { d.Finger.Quality = 101 }},
 		{"finger.impressions", func(d *Document) { d.Finger.Impressions = 0 }},
@@ -305,6 +320,36 @@ func TestValidateFingerDocument(t *testing.T) {
 	d.Decision, d.Reasons, d.IDEC, d.Finger = DecisionError, []string{"no_finger"}, nil, nil
 	if err := d.Validate(); err != nil {
 		t.Errorf("a finger error without a finger: %v", err)
+	}
+}
+
+func TestValidateFaceAndFingerDocument(t *testing.T) {
+	for _, finger := range []Decision{DecisionMatch, DecisionNoMatch} {
+		if err := bothDocument(sample(t0), finger).Validate(); err != nil {
+			t.Errorf("face matched, finger %s: %v", finger, err)
+		}
+	}
+	// The face did not match: the finger was never asked.
+	d := sample(t0)
+	d.Modality, d.Decision, d.IDEC.Decision = ModalityFaceAndFinger, DecisionNoMatch, DecisionNoMatch
+	if err := d.Validate(); err != nil {
+		t.Errorf("face no_match, no finger: %v", err)
+	}
+	for _, c := range []struct {
+		member string
+		edit   func(*Document)
+	}{
+		{"finger.idec", func(d *Document) { d.Finger = nil }},                                            // a match needs both
+		{"idec", func(d *Document) { d.IDEC.Decision = DecisionNoMatch }},                                // the finger after a face no_match
+		{"decision", func(d *Document) { d.Finger.IDEC.Decision = DecisionNoMatch }},                     // the finger decides
+		{"best_frame", func(d *Document) { d.BestFrame = nil }},                                          // the face part still needs its frame
+		{"departs_from_rules", func(d *Document) { d.Liveness.Random, d.DepartsFromRules = false, nil }}, // and its rules
+	} {
+		d := bothDocument(sample(t0), DecisionMatch)
+		c.edit(d)
+		if err := d.Validate(); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.member) {
+			t.Errorf("%s: Validate() = %v", c.member, err)
+		}
 	}
 }
 

@@ -97,6 +97,10 @@ const (
 	// ModalityFinger: a fingerprint from a reader attached to the gateway
 	// (Start.Finger); kiosk only.
 	ModalityFinger = string(outcome.ModalityFinger)
+	// ModalityFaceAndFinger: both required: the face session first (Camera,
+	// Commands as for ModalityFace), then, once IDEC matched the face, the
+	// fingerprint (Finger) on the gateway's reader.
+	ModalityFaceAndFinger = string(outcome.ModalityFaceAndFinger)
 )
 
 // Start begins a verification. Start.Validate checks it.
@@ -104,7 +108,7 @@ type Start struct {
 	// IIN of the person to verify, 12 digits. Personal data: never log it
 	// unmasked.
 	IIN string `json:"iin"`
-	// Modality is ModalityFace or ModalityFinger.
+	// Modality is ModalityFace, ModalityFinger or ModalityFaceAndFinger.
 	Modality string `json:"modality"`
 	// Consent is the person's recorded consent; nil if the client sent
 	// none (consent_required).
@@ -116,7 +120,8 @@ type Start struct {
 	// Camera says where the frames come from (face); absent with
 	// ModalityFinger.
 	Camera Camera `json:"camera"`
-	// Finger chooses the finger and the reader (ModalityFinger only).
+	// Finger chooses the finger and the reader (ModalityFinger,
+	// ModalityFaceAndFinger).
 	Finger *FingerStart `json:"finger,omitempty"`
 	// Commands fixes the liveness commands instead of drawing them at
 	// random; honoured only when the daemon runs with
@@ -551,6 +556,11 @@ type FingerResult struct {
 	// 19794-2 minutiae record, 64 hex digits: the same finger gives
 	// different templates, so it identifies this capture, not the person.
 	TemplateSHA256 string `json:"template_sha256"`
+	// Similarity and IDECRequestID are IDEC's answer on the fingerprint,
+	// when it answered (Result's own are the face's in a face_and_finger
+	// session, the fingerprint's in a finger session).
+	Similarity    *float64 `json:"similarity,omitempty"`
+	IDECRequestID string   `json:"idec_request_id,omitempty"`
 }
 
 // ErrorMessage reports an error. NewError fills it from the code's table

@@ -55,8 +55,8 @@ func (s *Start) Validate(now time.Time, rules StartRules) error {
 	if _, err := iin.Parse(s.IIN); err != nil {
 		return &FieldError{Code: CodeInvalidIIN, Field: "iin", Reason: "not a valid IIN", Err: err}
 	}
-	if s.Modality != ModalityFace && s.Modality != ModalityFinger {
-		return fieldErr(CodeBadMessage, "modality", `must be "face" or "finger"`)
+	if !slices.Contains(outcome.Modalities(), outcome.Modality(s.Modality)) {
+		return fieldErr(CodeBadMessage, "modality", `must be "face", "finger" or "face_and_finger"`)
 	}
 	if s.Consent == nil {
 		return fieldErr(CodeConsentRequired, "consent", "missing")
@@ -70,8 +70,12 @@ func (s *Start) Validate(now time.Time, rules StartRules) error {
 	if s.Modality == ModalityFinger {
 		return s.validateFinger()
 	}
-	if s.Finger != nil {
-		return fieldErr(CodeBadMessage, "finger", `only with modality "finger"`)
+	if s.Modality == ModalityFaceAndFinger {
+		if err := s.validateFingerStart(); err != nil {
+			return err
+		}
+	} else if s.Finger != nil {
+		return fieldErr(CodeBadMessage, "finger", `only with modality "finger" or "face_and_finger"`)
 	}
 	switch s.Camera.Mode {
 	case CameraKiosk:
@@ -109,19 +113,30 @@ func (s *Start) Validate(now time.Time, rules StartRules) error {
 // or commands (the reader is the gateway's; there are no liveness
 // commands).
 func (s *Start) validateFinger() error {
+	if err := s.validateFingerStart(); err != nil {
+		return err
+	}
+	switch {
+	case s.Camera != Camera{}:
+		return fieldErr(CodeBadMessage, "camera", `must be absent with modality "finger"`)
+	case s.Commands != nil:
+		return fieldErr(CodeBadMessage, "commands", `must be absent with modality "finger"`)
+	}
+	return nil
+}
+
+// validateFingerStart checks s.Finger: present, a known finger, a reader
+// id like a camera's, 1-MaxImpressions impressions.
+func (s *Start) validateFingerStart() error {
 	switch f := s.Finger; {
 	case f == nil:
-		return fieldErr(CodeBadMessage, "finger", `required with modality "finger"`)
+		return fieldErr(CodeBadMessage, "finger", fmt.Sprintf("required with modality %q", s.Modality))
 	case f.Position.Code() == 0:
 		return fieldErr(CodeBadMessage, "finger.position", "unknown finger")
 	case len(f.Reader) > 128 || !printable(f.Reader):
 		return fieldErr(CodeBadMessage, "finger.reader", "must be at most 128 printable characters")
 	case f.Impressions < 0 || f.Impressions > MaxImpressions:
 		return fieldErr(CodeBadMessage, "finger.impressions", fmt.Sprintf("must be 1-%d, or 0 for %d", MaxImpressions, DefaultImpressions))
-	case s.Camera != Camera{}:
-		return fieldErr(CodeBadMessage, "camera", `must be absent with modality "finger"`)
-	case s.Commands != nil:
-		return fieldErr(CodeBadMessage, "commands", `must be absent with modality "finger"`)
 	}
 	return nil
 }

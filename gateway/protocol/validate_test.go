@@ -108,6 +108,20 @@ func TestStartValidate(t *testing.T) {
 		{"finger with camera", func(s *Start) { validFinger(s); s.Camera = Camera{Mode: CameraRelay} }, StartRules{}, CodeBadMessage, "camera", nil},
 		{"finger with commands", func(s *Start) { validFinger(s); s.Commands = []string{"turn_left"} }, allow, CodeBadMessage, "commands", nil},
 		{"finger object on a face start", func(s *Start) { s.Finger = &FingerStart{Position: FingerRightIndex} }, StartRules{}, CodeBadMessage, "finger", nil},
+		{"valid face and finger", func(s *Start) {
+			s.Modality, s.Finger = ModalityFaceAndFinger, &FingerStart{Position: FingerLeftThumb}
+		}, StartRules{}, "", "", nil},
+		{"valid face and finger, relay, fixed commands", func(s *Start) {
+			s.Modality, s.Finger, s.Camera = ModalityFaceAndFinger, &FingerStart{Position: FingerLeftThumb}, Camera{Mode: CameraRelay}
+			s.Commands = []string{"turn_left", "turn_right", "tilt_left"}
+		}, allow, "", "", nil},
+		{"face and finger without finger", func(s *Start) { s.Modality = ModalityFaceAndFinger }, StartRules{}, CodeBadMessage, "finger", nil},
+		{"face and finger, bad position", func(s *Start) {
+			s.Modality, s.Finger = ModalityFaceAndFinger, &FingerStart{Position: "thumb"}
+		}, StartRules{}, CodeBadMessage, "finger.position", nil},
+		{"face and finger without camera", func(s *Start) {
+			s.Modality, s.Finger, s.Camera = ModalityFaceAndFinger, &FingerStart{Position: FingerLeftThumb}, Camera{}
+		}, StartRules{}, CodeBadMessage, "camera.mode", nil},
 		{"no consent", func(s *Start) { s.Consent = nil }, StartRules{}, CodeConsentRequired, "consent", nil},
 		{"consent old", func(s *Start) { s.Consent.AcceptedAt = t0.Add(-time.Hour) }, StartRules{}, CodeConsentInvalid, "consent.accepted_at", nil},
 		{"consent old, longer max age", func(s *Start) { s.Consent.AcceptedAt = t0.Add(-time.Hour) },
