@@ -157,8 +157,8 @@ type testVerifier struct {
 	// finger, when set, is the answer to fingerprint requests (match the
 	// face's).
 	finger *bool
-	err   error // returned instead of a result when set
-	reqs  []idec.Request
+	err    error // returned instead of a result when set
+	reqs   []idec.Request
 }
 
 func (v *testVerifier) Verify(ctx context.Context, req idec.Request) (idec.Result, error) {

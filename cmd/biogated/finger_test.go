@@ -273,7 +273,7 @@ func TestFaceAndFingerSessionEndToEnd(t *testing.T) {
 		msg, _ := protocol.Encode(protocol.Start{IIN: cap12IIN, Modality: protocol.ModalityFaceAndFinger, ClientNonce: "both-test-nonce-0001",
 			Consent: &protocol.Consent{TextID: "e2e-consent-v1", TextSHA256: consentSH, AcceptedAt: time.Now().UTC()},
 			Camera:  protocol.Camera{Mode: protocol.CameraKiosk}, Commands: []string{"move_closer"},
-			Finger:  &protocol.FingerStart{Position: outcome.LeftIndex, Impressions: 1}})
+			Finger: &protocol.FingerStart{Position: outcome.LeftIndex, Impressions: 1}})
 		if err := conn.WriteMessage(websocket.TextMessage, msg); err != nil {
 			t.Fatal(err)
 		}
