@@ -9,14 +9,12 @@ import (
 	"io"
 	"os"
 
-	_ "golang.org/x/image/bmp"  // registers BMP
-	_ "golang.org/x/image/tiff" // registers TIFF: the FVC sets' own format
-
 	"github.com/biogate/biogate/devices"
 )
 
-// DecodeImage reads a fingerprint image file (PNG, JPEG, TIFF, BMP, or any
-// format registered with the image package) into 8-bit grey. Colour images
+// DecodeImage reads a fingerprint image file (PNG, JPEG, WSQ, or any
+// format the program registered with the image package: the biogate CLI
+// adds TIFF, the FVC sets' own format, and BMP) into 8-bit grey. Colour images
 // are converted to grey. The size is checked before the pixels are
 // decoded, so a file that declares a giant image costs nothing.
 func DecodeImage(r io.ReadSeeker) (*devices.FingerprintImage, error) {

@@ -19,6 +19,9 @@ import (
 	"strings"
 	"syscall"
 
+	_ "golang.org/x/image/bmp"  // fingerprint images: BMP
+	_ "golang.org/x/image/tiff" // and TIFF, the FVC sets' own format
+
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/fingerprint"
 	"github.com/biogate/biogate/fingerprint/record"

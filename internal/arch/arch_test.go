@@ -50,8 +50,11 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		{"gateway/evidence", []string{"gocv.io/", "github.com/google/gousb", mod + "devices", mod + "capture", mod + "models", mod + "liveness", mod + "gateway/document", mod + "gateway/protocol", mod + "gateway/idec"}},
 		// USB readers: libusb through gousb and the contract, nothing above.
 		{"devices/usbfp", []string{"gocv.io/", mod + "capture", mod + "liveness", mod + "gateway", mod + "models", mod + "devices/gocvcam", mod + "devices/relay"}},
-		// Fingerprints: the devices contract and the standard library only.
-		{"fingerprint", []string{"gocv.io/", "github.com/google/", "golang.org/x/", mod + "devices/", mod + "capture", mod + "models", mod + "liveness", mod + "gateway", mod + "pipeline", mod + "internal", mod + "cmd"}},
+		// Fingerprints: the devices contract, the standard library and
+		// the matcher library (SourceAFIS's Go port, which brings
+		// golang.org/x/exp); image formats beyond the standard library's
+		// are the programs' choice.
+		{"fingerprint", []string{"gocv.io/", "github.com/google/", "golang.org/x/image", "golang.org/x/net", "golang.org/x/sys", mod + "devices/", mod + "capture", mod + "models", mod + "liveness", mod + "gateway", mod + "pipeline", mod + "internal", mod + "cmd"}},
 		// Liveness builds on capture and the models, never on a backend.
 		{"liveness", []string{mod + "devices/", mod + "gateway", "github.com/google/gousb"}},
 		// The attack generator is a client: it knows the protocol and the
