@@ -1,14 +1,20 @@
-// The kiosk page: IIN, consent, capture (the browser's camera through the
-// relay, or the gateway's own camera with its preview), liveness commands,
-// and the result with its signed document checked in the browser.
-import { Session, iinValid, sha256Hex, sessionURL, verifyDocumentAt, LIVENESS_COMMANDS, } from "../../client/dist/index.js";
+// The kiosk page: IIN (and, where the kiosk has a fingerprint reader, face
+// or finger), consent, then either capture (the browser's camera through
+// the relay, or the gateway's own camera with its preview) with liveness
+// commands, or the impressions of a finger on the gateway's reader; and the
+// result with its signed document checked in the browser.
+import { Session, iinValid, sha256Hex, sessionURL, verifyDocumentAt, FINGER_HINTS, FINGER_POSITIONS, LIVENESS_COMMANDS, } from "../../client/dist/index.js";
 import { LANGS, has, t } from "./i18n.js";
 import { loadSettings, saveSettings } from "./settings.js";
 const $ = (id) => document.getElementById(id);
+const STEPS = ["iin", "consent", "capture", "finger", "result", "gone"];
 let lang = localStorage.getItem("biogate.lang") || "kk";
 let settings = loadSettings();
 let step = "iin";
 let iin = "";
+// The check chosen on the start screen, and the one the running session makes.
+let modality = settings.modality;
+let checking = "face";
 let session = null;
 let result = null;
 let lastError = null;
@@ -20,12 +26,15 @@ let watchdog = 0;
 let hintKey = "";
 let commandMsg = null;
 let statusKey = "";
+let fingerMsg = null;
+let fingerHintKey = "";
+let fingerDone = 0; // impressions captured
 let goneKey = "gone_text";
 let goneHeading = "gone_heading";
 function show(s) {
     step = s;
     document.body.dataset.step = s;
-    for (const id of ["iin", "consent", "capture", "result", "gone"])
+    for (const id of STEPS)
         $("step-" + id).hidden = id !== s;
     $("step-" + s).querySelector("h2")?.focus();
     if (s === "iin")
@@ -43,6 +52,9 @@ function applyLang(l) {
     renderDynamic();
 }
 function renderDynamic() {
+    renderChoice();
+    $("consent-text").textContent = t(lang, consentKey());
+    renderFinger();
     $("status").textContent = statusKey ? t(lang, statusKey) : "";
     $("hint").textContent = hintKey ? t(lang, hintKey) : "";
     const box = $("command");
@@ -68,15 +80,73 @@ function renderDynamic() {
     $("gone-heading").textContent = t(lang, goneHeading);
     $("gone-message").textContent = goneKey.startsWith("raw:") ? goneKey.slice(4) : t(lang, goneKey);
 }
+// renderChoice shows face or finger on the start screen, where the kiosk
+// has a fingerprint reader.
+function renderChoice() {
+    if (!settings.fingerReader)
+        modality = "face";
+    $("modality-choice").hidden = !settings.fingerReader;
+    for (const b of document.querySelectorAll("button.modality")) {
+        b.setAttribute("aria-pressed", String(b.dataset.modality === modality));
+    }
+}
+function consentKey() {
+    return modality === "finger" ? "consent_text_finger" : "consent_text";
+}
+// The finger screen: which finger (the hand and its name), what to do now,
+// why the last image was not kept, and the impressions taken so far.
+function renderFinger() {
+    const m = fingerMsg;
+    const pos = m?.position ?? settings.finger;
+    const hand = $("hand");
+    hand.dataset.hand = pos.startsWith("left_") ? "left" : "right";
+    const digit = pos.slice(pos.indexOf("_") + 1);
+    for (const el of hand.querySelectorAll(".digit"))
+        el.classList.toggle("on", el.dataset.digit === digit);
+    $("finger-name").textContent = t(lang, "finger_" + pos);
+    const box = $("finger-box");
+    box.dataset.status = statusKey || !m ? "" : m.status;
+    let text = "";
+    if (statusKey)
+        text = t(lang, statusKey);
+    else if (m?.status === "place")
+        text = t(lang, "finger_place", { finger: t(lang, "finger_obj_" + pos), impression: m.impression, count: m.count });
+    else if (m?.status === "lift")
+        text = t(lang, "finger_lift");
+    else if (m?.status === "captured")
+        text = t(lang, "finger_captured", { quality: m.quality ?? 0 });
+    else if (m?.status === "rejected")
+        text = t(lang, "finger_rejected");
+    $("finger-text").textContent = text;
+    // The hint, unless it would repeat the text above it.
+    const hint = statusKey === "submitting" || (m?.status === "rejected" && fingerHintKey === "finger_rejected") ? "" : fingerHintKey;
+    $("finger-hint").textContent = hint ? t(lang, hint) : "";
+    const count = m?.count ?? 0;
+    const list = $("finger-impressions");
+    while (list.children.length > count)
+        list.lastElementChild.remove();
+    while (list.children.length < count)
+        list.append(document.createElement("li"));
+    [...list.children].forEach((li, i) => {
+        li.dataset.state = i < fingerDone ? "done" : i + 1 === m?.impression ? "current" : "todo";
+    });
+    $("finger-step").textContent = count ? t(lang, "finger_progress", { done: fingerDone, count }) : "";
+}
 function renderResult(r) {
     const d = $("result-decision");
     d.dataset.decision = r.decision;
-    d.textContent = t(lang, "decision_" + r.decision);
+    const finger = checking === "finger" || r.finger !== undefined;
+    d.textContent = t(lang, "decision_" + r.decision + (finger && has("decision_" + r.decision + "_finger") ? "_finger" : ""));
     // A reason with a text of its own is said in words; others as they are.
     $("result-reasons").textContent = (r.reasons ?? []).map((x) => (has("reason_" + x) ? t(lang, "reason_" + x) : x)).join(" ");
     const dep = r.departs_from_rules ?? [];
     $("departs").hidden = dep.length === 0 && !r.fixed_commands;
     $("departs-list").textContent = dep.join(", ") || (r.fixed_commands ? "fixed_commands" : "");
+    $("result-finger-rows").hidden = !r.finger;
+    if (r.finger) {
+        $("result-finger").textContent = has("finger_" + r.finger.position) ? t(lang, "finger_" + r.finger.position) : r.finger.position;
+        $("result-quality").textContent = String(r.finger.quality);
+    }
     const sig = $("doc-signature");
     if (!r.document) {
         sig.dataset.verified = "false";
@@ -111,11 +181,17 @@ function onIIN(ev) {
     iin = v;
     show("consent");
 }
+function choose(m) {
+    modality = settings.fingerReader ? m : "face";
+    renderDynamic();
+}
 async function onConsent() {
-    const text = t(lang, "consent_text");
-    const consent = { text_id: "biogate-kiosk-consent-v1-" + lang, text_sha256: await sha256Hex(text), accepted_at: new Date().toISOString().replace(/\.\d+Z$/, "Z") };
+    checking = modality;
+    const text = t(lang, consentKey());
+    const textID = (checking === "finger" ? "biogate-kiosk-consent-finger-v1-" : "biogate-kiosk-consent-v1-") + lang;
+    const consent = { text_id: textID, text_sha256: await sha256Hex(text), accepted_at: new Date().toISOString().replace(/\.\d+Z$/, "Z") };
     resetCapture();
-    show("capture");
+    show(checking === "finger" ? "finger" : "capture");
     statusKey = "connecting";
     renderDynamic();
     if (!settings.key) {
@@ -142,6 +218,7 @@ async function onConsent() {
         renderDynamic();
     }));
     s.on("command", mine((m) => { commandMsg = m; hintKey = ""; renderDynamic(); }));
+    s.on("finger", mine((m) => onFinger(m)));
     s.on("submitting", mine(() => { statusKey = "submitting"; hintKey = ""; commandMsg = null; renderDynamic(); }));
     s.on("preview", mine((m) => {
         const img = $("kiosk-preview");
@@ -154,31 +231,44 @@ async function onConsent() {
         if (!m.fatal && s.state === "waiting_start")
             s.cancel(); // the page cannot correct its start
     }));
-    for (const type of ["hello", "state", "quality", "command", "submitting", "preview", "result", "error", "passive", "aborted"]) {
+    for (const type of ["hello", "state", "quality", "command", "finger", "submitting", "preview", "result", "error", "passive", "aborted"]) {
         s.on(type, mine(() => kick()));
     }
     s.onClose(mine((c) => onClose(c)));
-    const commands = settings.commands.filter((c) => LIVENESS_COMMANDS.includes(c));
-    s.start({ iin, consent, mode: settings.mode, commands: commands.length ? commands : undefined });
+    if (checking === "finger") {
+        s.start({ modality: "finger", iin, consent, finger: { position: settings.finger, reader: settings.reader || undefined } });
+    }
+    else {
+        const commands = settings.commands.filter((c) => LIVENESS_COMMANDS.includes(c));
+        s.start({ iin, consent, mode: settings.mode, commands: commands.length ? commands : undefined });
+    }
     kick();
 }
 // kick restarts the watchdog: a session that hears nothing from the
-// gateway for 12 s while capturing (hints come every second) is lost.
+// gateway for 12 s while capturing (hints come every second) is lost. A
+// finger session is quiet while it waits for the finger, and the gateway
+// ends it itself after idle_seconds: the page waits 15 s longer than that.
 function kick() {
     clearTimeout(watchdog);
-    if (step !== "capture")
+    if (step !== "capture" && step !== "finger")
         return;
+    const watched = step === "finger" ? ["finger"] : ["capturing", "liveness"];
+    const ms = step === "finger" ? ((session?.hello.limits.idle_seconds ?? 15) + 15) * 1000 : 12000;
     watchdog = window.setTimeout(() => {
-        if (step === "capture" && session && (session.state === "capturing" || session.state === "liveness")) {
+        if ((step === "capture" || step === "finger") && session && watched.includes(session.state)) {
             const s = session;
             session = null;
             s.close();
             gone("gone_heading", "gone_text");
         }
-    }, 12000);
+    }, ms);
 }
 // --- capture -------------------------------------------------------------
 function onState(st) {
+    if (st === "finger") {
+        statusKey = "reader_starting";
+        renderDynamic();
+    }
     if (st === "capturing") {
         statusKey = settings.mode === "relay" ? "camera_starting" : "";
         renderDynamic();
@@ -240,6 +330,22 @@ async function startRelay() {
     };
     frameTimer = window.setInterval(tick, Math.round(1000 / fps));
 }
+// --- finger ----------------------------------------------------------------
+function onFinger(m) {
+    fingerMsg = m;
+    statusKey = "";
+    if (m.status === "captured") {
+        fingerDone = Math.max(fingerDone, m.impression);
+        fingerHintKey = "";
+    }
+    // A rejected image's hint stays up while the person places the finger
+    // again, until an impression is kept.
+    if (m.status === "rejected") {
+        // A hint the page does not know (or none) is a plain "try again".
+        fingerHintKey = m.hint && FINGER_HINTS.includes(m.hint) ? "finger_hint_" + m.hint : "finger_rejected";
+    }
+    renderDynamic();
+}
 function stopCamera() {
     clearInterval(frameTimer);
     frameTimer = 0;
@@ -255,6 +361,9 @@ function resetCapture() {
     hintKey = "";
     commandMsg = null;
     statusKey = "";
+    fingerMsg = null;
+    fingerHintKey = "";
+    fingerDone = 0;
     const sig = $("doc-signature");
     sig.dataset.verified = "pending";
     delete sig.dataset.kid;
@@ -300,9 +409,17 @@ function onClose(c) {
     if (c.aborted)
         gone("gone_heading", "aborted_text");
     else if (lastError)
-        gone("error_heading", t(lang, "err_" + lastError.code).startsWith("err_") ? "raw:" + lastError.message : "err_" + lastError.code);
+        gone("error_heading", errorKey(lastError));
     else
         gone("gone_heading", "gone_text");
+}
+// errorKey is the text of an error: the finger session's own where it has
+// one (idle_timeout), the code's, or else the gateway's English message.
+function errorKey(e) {
+    const key = "err_" + e.code;
+    if (checking === "finger" && has(key + "_finger"))
+        return key + "_finger";
+    return has(key) ? key : "raw:" + e.message;
 }
 function gone(heading, key) {
     stopCamera();
@@ -320,6 +437,7 @@ function restart() {
     stopCamera();
     resetCapture();
     iin = "";
+    modality = settings.modality;
     $("iin").value = "";
     show("iin");
     renderDynamic();
@@ -331,10 +449,24 @@ function openSettings() {
     keyInput.value = "";
     keyInput.placeholder = settings.key ? "••••••••" : "";
     $("set-mode").value = settings.mode;
+    $("set-modality").value = settings.modality;
+    $("set-finger-reader").checked = settings.fingerReader;
+    $("set-finger").value = settings.finger;
+    $("set-reader").value = settings.reader;
+    syncReaderSetting();
     $("set-width").value = String(settings.width);
     $("set-fps").value = String(settings.fps);
     $("set-commands").value = settings.commands.join(",");
     $("settings").showModal();
+}
+// A kiosk that offers the finger first has a reader: the box is ticked and
+// fixed while finger is the check offered first.
+function syncReaderSetting() {
+    const finger = $("set-modality").value === "finger";
+    const box = $("set-finger-reader");
+    if (finger)
+        box.checked = true;
+    box.disabled = finger;
 }
 function closeSettings() {
     const d = $("settings");
@@ -345,7 +477,14 @@ function closeSettings() {
             width: Number($("set-width").value),
             fps: Number($("set-fps").value),
             commands: $("set-commands").value.split(",").map((c) => c.trim()).filter(Boolean),
+            modality: $("set-modality").value === "finger" ? "finger" : "face",
+            fingerReader: $("set-finger-reader").checked,
+            finger: $("set-finger").value,
+            reader: $("set-reader").value,
         });
+        if (step === "iin")
+            modality = settings.modality;
+        renderDynamic();
     }
     $("set-key").value = "";
     $("step-" + step).querySelector("h2")?.focus();
@@ -356,14 +495,26 @@ function init() {
     }
     if (!LANGS.includes(lang))
         lang = "kk";
+    const fingers = $("set-finger");
+    for (const p of FINGER_POSITIONS) {
+        const o = document.createElement("option");
+        o.value = p;
+        o.dataset.i18n = "finger_" + p;
+        fingers.append(o);
+    }
+    for (const b of document.querySelectorAll("button.modality")) {
+        b.addEventListener("click", () => choose(b.dataset.modality === "finger" ? "finger" : "face"));
+    }
     $("iin-form").addEventListener("submit", onIIN);
     $("iin").addEventListener("input", () => { $("iin-error").hidden = true; });
     $("consent-accept").addEventListener("click", () => void onConsent());
     $("consent-decline").addEventListener("click", restart);
     $("cancel").addEventListener("click", restart);
+    $("finger-cancel").addEventListener("click", restart);
     $("new-check").addEventListener("click", restart);
     $("start-again").addEventListener("click", restart);
     $("open-settings").addEventListener("click", openSettings);
+    $("set-modality").addEventListener("change", syncReaderSetting);
     $("settings").addEventListener("close", closeSettings);
     applyLang(lang);
     show("iin");

@@ -1,11 +1,15 @@
-// The kiosk page: IIN, consent, capture (the browser's camera through the
-// relay, or the gateway's own camera with its preview), liveness commands,
-// and the result with its signed document checked in the browser.
+// The kiosk page: IIN (and, where the kiosk has a fingerprint reader, face
+// or finger), consent, then either capture (the browser's camera through
+// the relay, or the gateway's own camera with its preview) with liveness
+// commands, or the impressions of a finger on the gateway's reader; and the
+// result with its signed document checked in the browser.
 
 import {
-  Session, iinValid, sha256Hex, sessionURL, verifyDocumentAt, LIVENESS_COMMANDS,
+  Session, iinValid, sha256Hex, sessionURL, verifyDocumentAt, FINGER_HINTS, FINGER_POSITIONS, LIVENESS_COMMANDS,
 } from "../../client/dist/index.js";
-import type { CloseInfo, CommandMessage, ErrorMessage, LivenessCommand, ResultMessage } from "../../client/dist/index.js";
+import type {
+  CloseInfo, CommandMessage, ErrorMessage, FingerMessage, FingerPosition, LivenessCommand, Modality, ResultMessage,
+} from "../../client/dist/index.js";
 import { LANGS, has, t } from "./i18n.js";
 import type { Lang } from "./i18n.js";
 import { loadSettings, saveSettings } from "./settings.js";
@@ -13,12 +17,16 @@ import type { Settings } from "./settings.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
-type Step = "iin" | "consent" | "capture" | "result" | "gone";
+type Step = "iin" | "consent" | "capture" | "finger" | "result" | "gone";
+const STEPS: readonly Step[] = ["iin", "consent", "capture", "finger", "result", "gone"];
 
 let lang: Lang = (localStorage.getItem("biogate.lang") as Lang) || "kk";
 let settings: Settings = loadSettings();
 let step: Step = "iin";
 let iin = "";
+// The check chosen on the start screen, and the one the running session makes.
+let modality: Modality = settings.modality;
+let checking: Modality = "face";
 let session: Session | null = null;
 let result: ResultMessage | null = null;
 let lastError: ErrorMessage | null = null;
@@ -30,13 +38,16 @@ let watchdog = 0;
 let hintKey = "";
 let commandMsg: CommandMessage | null = null;
 let statusKey = "";
+let fingerMsg: FingerMessage | null = null;
+let fingerHintKey = "";
+let fingerDone = 0; // impressions captured
 let goneKey = "gone_text";
 let goneHeading = "gone_heading";
 
 function show(s: Step): void {
   step = s;
   document.body.dataset.step = s;
-  for (const id of ["iin", "consent", "capture", "result", "gone"]) $("step-" + id).hidden = id !== s;
+  for (const id of STEPS) $("step-" + id).hidden = id !== s;
   $("step-" + s).querySelector("h2")?.focus();
   if (s === "iin") $("iin").focus();
 }
@@ -52,6 +63,9 @@ function applyLang(l: Lang): void {
 }
 
 function renderDynamic(): void {
+  renderChoice();
+  $("consent-text").textContent = t(lang, consentKey());
+  renderFinger();
   $("status").textContent = statusKey ? t(lang, statusKey) : "";
   $("hint").textContent = hintKey ? t(lang, hintKey) : "";
   const box = $("command");
@@ -74,15 +88,67 @@ function renderDynamic(): void {
   $("gone-message").textContent = goneKey.startsWith("raw:") ? goneKey.slice(4) : t(lang, goneKey);
 }
 
+// renderChoice shows face or finger on the start screen, where the kiosk
+// has a fingerprint reader.
+function renderChoice(): void {
+  if (!settings.fingerReader) modality = "face";
+  $("modality-choice").hidden = !settings.fingerReader;
+  for (const b of document.querySelectorAll<HTMLButtonElement>("button.modality")) {
+    b.setAttribute("aria-pressed", String(b.dataset.modality === modality));
+  }
+}
+
+function consentKey(): string {
+  return modality === "finger" ? "consent_text_finger" : "consent_text";
+}
+
+// The finger screen: which finger (the hand and its name), what to do now,
+// why the last image was not kept, and the impressions taken so far.
+function renderFinger(): void {
+  const m = fingerMsg;
+  const pos: FingerPosition = m?.position ?? settings.finger;
+  const hand = $("hand");
+  hand.dataset.hand = pos.startsWith("left_") ? "left" : "right";
+  const digit = pos.slice(pos.indexOf("_") + 1);
+  for (const el of hand.querySelectorAll<SVGElement>(".digit")) el.classList.toggle("on", el.dataset.digit === digit);
+  $("finger-name").textContent = t(lang, "finger_" + pos);
+  const box = $("finger-box");
+  box.dataset.status = statusKey || !m ? "" : m.status;
+  let text = "";
+  if (statusKey) text = t(lang, statusKey);
+  else if (m?.status === "place") text = t(lang, "finger_place", { finger: t(lang, "finger_obj_" + pos), impression: m.impression, count: m.count });
+  else if (m?.status === "lift") text = t(lang, "finger_lift");
+  else if (m?.status === "captured") text = t(lang, "finger_captured", { quality: m.quality ?? 0 });
+  else if (m?.status === "rejected") text = t(lang, "finger_rejected");
+  $("finger-text").textContent = text;
+  // The hint, unless it would repeat the text above it.
+  const hint = statusKey === "submitting" || (m?.status === "rejected" && fingerHintKey === "finger_rejected") ? "" : fingerHintKey;
+  $("finger-hint").textContent = hint ? t(lang, hint) : "";
+  const count = m?.count ?? 0;
+  const list = $("finger-impressions");
+  while (list.children.length > count) list.lastElementChild!.remove();
+  while (list.children.length < count) list.append(document.createElement("li"));
+  [...list.children].forEach((li, i) => {
+    (li as HTMLElement).dataset.state = i < fingerDone ? "done" : i + 1 === m?.impression ? "current" : "todo";
+  });
+  $("finger-step").textContent = count ? t(lang, "finger_progress", { done: fingerDone, count }) : "";
+}
+
 function renderResult(r: ResultMessage): void {
   const d = $("result-decision");
   d.dataset.decision = r.decision;
-  d.textContent = t(lang, "decision_" + r.decision);
+  const finger = checking === "finger" || r.finger !== undefined;
+  d.textContent = t(lang, "decision_" + r.decision + (finger && has("decision_" + r.decision + "_finger") ? "_finger" : ""));
   // A reason with a text of its own is said in words; others as they are.
   $("result-reasons").textContent = (r.reasons ?? []).map((x) => (has("reason_" + x) ? t(lang, "reason_" + x) : x)).join(" ");
   const dep = r.departs_from_rules ?? [];
   $("departs").hidden = dep.length === 0 && !r.fixed_commands;
   $("departs-list").textContent = dep.join(", ") || (r.fixed_commands ? "fixed_commands" : "");
+  $("result-finger-rows").hidden = !r.finger;
+  if (r.finger) {
+    $("result-finger").textContent = has("finger_" + r.finger.position) ? t(lang, "finger_" + r.finger.position) : r.finger.position;
+    $("result-quality").textContent = String(r.finger.quality);
+  }
   const sig = $("doc-signature");
   if (!r.document) {
     sig.dataset.verified = "false";
@@ -117,11 +183,18 @@ function onIIN(ev: Event): void {
   show("consent");
 }
 
+function choose(m: Modality): void {
+  modality = settings.fingerReader ? m : "face";
+  renderDynamic();
+}
+
 async function onConsent(): Promise<void> {
-  const text = t(lang, "consent_text");
-  const consent = { text_id: "biogate-kiosk-consent-v1-" + lang, text_sha256: await sha256Hex(text), accepted_at: new Date().toISOString().replace(/\.\d+Z$/, "Z") };
+  checking = modality;
+  const text = t(lang, consentKey());
+  const textID = (checking === "finger" ? "biogate-kiosk-consent-finger-v1-" : "biogate-kiosk-consent-v1-") + lang;
+  const consent = { text_id: textID, text_sha256: await sha256Hex(text), accepted_at: new Date().toISOString().replace(/\.\d+Z$/, "Z") };
   resetCapture();
-  show("capture");
+  show(checking === "finger" ? "finger" : "capture");
   statusKey = "connecting";
   renderDynamic();
   if (!settings.key) {
@@ -146,6 +219,7 @@ async function onConsent(): Promise<void> {
     renderDynamic();
   }));
   s.on("command", mine((m) => { commandMsg = m; hintKey = ""; renderDynamic(); }));
+  s.on("finger", mine((m) => onFinger(m)));
   s.on("submitting", mine(() => { statusKey = "submitting"; hintKey = ""; commandMsg = null; renderDynamic(); }));
   s.on("preview", mine((m) => {
     const img = $<HTMLImageElement>("kiosk-preview");
@@ -157,33 +231,42 @@ async function onConsent(): Promise<void> {
     lastError = m;
     if (!m.fatal && s.state === "waiting_start") s.cancel(); // the page cannot correct its start
   }));
-  for (const type of ["hello", "state", "quality", "command", "submitting", "preview", "result", "error", "passive", "aborted"] as const) {
+  for (const type of ["hello", "state", "quality", "command", "finger", "submitting", "preview", "result", "error", "passive", "aborted"] as const) {
     s.on(type, mine(() => kick()));
   }
   s.onClose(mine((c: CloseInfo) => onClose(c)));
-  const commands = settings.commands.filter((c): c is LivenessCommand => (LIVENESS_COMMANDS as readonly string[]).includes(c));
-  s.start({ iin, consent, mode: settings.mode, commands: commands.length ? commands : undefined });
+  if (checking === "finger") {
+    s.start({ modality: "finger", iin, consent, finger: { position: settings.finger, reader: settings.reader || undefined } });
+  } else {
+    const commands = settings.commands.filter((c): c is LivenessCommand => (LIVENESS_COMMANDS as readonly string[]).includes(c));
+    s.start({ iin, consent, mode: settings.mode, commands: commands.length ? commands : undefined });
+  }
   kick();
 }
 
 // kick restarts the watchdog: a session that hears nothing from the
-// gateway for 12 s while capturing (hints come every second) is lost.
+// gateway for 12 s while capturing (hints come every second) is lost. A
+// finger session is quiet while it waits for the finger, and the gateway
+// ends it itself after idle_seconds: the page waits 15 s longer than that.
 function kick(): void {
   clearTimeout(watchdog);
-  if (step !== "capture") return;
+  if (step !== "capture" && step !== "finger") return;
+  const watched = step === "finger" ? ["finger"] : ["capturing", "liveness"];
+  const ms = step === "finger" ? ((session?.hello.limits.idle_seconds ?? 15) + 15) * 1000 : 12000;
   watchdog = window.setTimeout(() => {
-    if (step === "capture" && session && (session.state === "capturing" || session.state === "liveness")) {
+    if ((step === "capture" || step === "finger") && session && watched.includes(session.state)) {
       const s = session;
       session = null;
       s.close();
       gone("gone_heading", "gone_text");
     }
-  }, 12000);
+  }, ms);
 }
 
 // --- capture -------------------------------------------------------------
 
 function onState(st: string): void {
+  if (st === "finger") { statusKey = "reader_starting"; renderDynamic(); }
   if (st === "capturing") {
     statusKey = settings.mode === "relay" ? "camera_starting" : "";
     renderDynamic();
@@ -235,6 +318,24 @@ async function startRelay(): Promise<void> {
   frameTimer = window.setInterval(tick, Math.round(1000 / fps));
 }
 
+// --- finger ----------------------------------------------------------------
+
+function onFinger(m: FingerMessage): void {
+  fingerMsg = m;
+  statusKey = "";
+  if (m.status === "captured") {
+    fingerDone = Math.max(fingerDone, m.impression);
+    fingerHintKey = "";
+  }
+  // A rejected image's hint stays up while the person places the finger
+  // again, until an impression is kept.
+  if (m.status === "rejected") {
+    // A hint the page does not know (or none) is a plain "try again".
+    fingerHintKey = m.hint && (FINGER_HINTS as readonly string[]).includes(m.hint) ? "finger_hint_" + m.hint : "finger_rejected";
+  }
+  renderDynamic();
+}
+
 function stopCamera(): void {
   clearInterval(frameTimer);
   frameTimer = 0;
@@ -251,6 +352,9 @@ function resetCapture(): void {
   hintKey = "";
   commandMsg = null;
   statusKey = "";
+  fingerMsg = null;
+  fingerHintKey = "";
+  fingerDone = 0;
   const sig = $("doc-signature");
   sig.dataset.verified = "pending";
   delete sig.dataset.kid;
@@ -291,8 +395,16 @@ function onClose(c: CloseInfo): void {
   clearTimeout(watchdog);
   if (result || cancelled) return;
   if (c.aborted) gone("gone_heading", "aborted_text");
-  else if (lastError) gone("error_heading", t(lang, "err_" + lastError.code).startsWith("err_") ? "raw:" + lastError.message : "err_" + lastError.code);
+  else if (lastError) gone("error_heading", errorKey(lastError));
   else gone("gone_heading", "gone_text");
+}
+
+// errorKey is the text of an error: the finger session's own where it has
+// one (idle_timeout), the code's, or else the gateway's English message.
+function errorKey(e: ErrorMessage): string {
+  const key = "err_" + e.code;
+  if (checking === "finger" && has(key + "_finger")) return key + "_finger";
+  return has(key) ? key : "raw:" + e.message;
 }
 
 function gone(heading: string, key: string): void {
@@ -308,6 +420,7 @@ function restart(): void {
   stopCamera();
   resetCapture();
   iin = "";
+  modality = settings.modality;
   $<HTMLInputElement>("iin").value = "";
   show("iin");
   renderDynamic();
@@ -321,10 +434,24 @@ function openSettings(): void {
   keyInput.value = "";
   keyInput.placeholder = settings.key ? "••••••••" : "";
   $<HTMLSelectElement>("set-mode").value = settings.mode;
+  $<HTMLSelectElement>("set-modality").value = settings.modality;
+  $<HTMLInputElement>("set-finger-reader").checked = settings.fingerReader;
+  $<HTMLSelectElement>("set-finger").value = settings.finger;
+  $<HTMLInputElement>("set-reader").value = settings.reader;
+  syncReaderSetting();
   $<HTMLInputElement>("set-width").value = String(settings.width);
   $<HTMLInputElement>("set-fps").value = String(settings.fps);
   $<HTMLInputElement>("set-commands").value = settings.commands.join(",");
   $<HTMLDialogElement>("settings").showModal();
+}
+
+// A kiosk that offers the finger first has a reader: the box is ticked and
+// fixed while finger is the check offered first.
+function syncReaderSetting(): void {
+  const finger = $<HTMLSelectElement>("set-modality").value === "finger";
+  const box = $<HTMLInputElement>("set-finger-reader");
+  if (finger) box.checked = true;
+  box.disabled = finger;
 }
 
 function closeSettings(): void {
@@ -336,7 +463,13 @@ function closeSettings(): void {
       width: Number($<HTMLInputElement>("set-width").value),
       fps: Number($<HTMLInputElement>("set-fps").value),
       commands: $<HTMLInputElement>("set-commands").value.split(",").map((c) => c.trim()).filter(Boolean),
+      modality: $<HTMLSelectElement>("set-modality").value === "finger" ? "finger" : "face",
+      fingerReader: $<HTMLInputElement>("set-finger-reader").checked,
+      finger: $<HTMLSelectElement>("set-finger").value as FingerPosition,
+      reader: $<HTMLInputElement>("set-reader").value,
     });
+    if (step === "iin") modality = settings.modality;
+    renderDynamic();
   }
   $<HTMLInputElement>("set-key").value = "";
   $("step-" + step).querySelector("h2")?.focus();
@@ -347,14 +480,26 @@ function init(): void {
     b.addEventListener("click", () => applyLang(b.dataset.lang as Lang));
   }
   if (!LANGS.includes(lang)) lang = "kk";
+  const fingers = $<HTMLSelectElement>("set-finger");
+  for (const p of FINGER_POSITIONS) {
+    const o = document.createElement("option");
+    o.value = p;
+    o.dataset.i18n = "finger_" + p;
+    fingers.append(o);
+  }
+  for (const b of document.querySelectorAll<HTMLButtonElement>("button.modality")) {
+    b.addEventListener("click", () => choose(b.dataset.modality === "finger" ? "finger" : "face"));
+  }
   $("iin-form").addEventListener("submit", onIIN);
   $("iin").addEventListener("input", () => { $("iin-error").hidden = true; });
   $("consent-accept").addEventListener("click", () => void onConsent());
   $("consent-decline").addEventListener("click", restart);
   $("cancel").addEventListener("click", restart);
+  $("finger-cancel").addEventListener("click", restart);
   $("new-check").addEventListener("click", restart);
   $("start-again").addEventListener("click", restart);
   $("open-settings").addEventListener("click", openSettings);
+  $("set-modality").addEventListener("change", syncReaderSetting);
   $("settings").addEventListener("close", closeSettings);
   applyLang(lang);
   show("iin");

@@ -1,4 +1,4 @@
-import type { CameraMode, Consent, HelloMessage, LivenessCommand, ServerMessageMap, SessionState } from "./messages.js";
+import type { CameraMode, Consent, FingerStart, HelloMessage, LivenessCommand, ServerMessageMap, SessionState } from "./messages.js";
 /** The subprotocol the gateway answers with. */
 export declare const SUBPROTOCOL = "biogate.v1";
 /** Prefix of the subprotocol that carries the API key (unpadded base64url). */
@@ -19,8 +19,10 @@ export interface ConnectOptions {
     /** How long to wait for hello, in milliseconds [10000]. */
     timeoutMs?: number;
 }
-/** Options of Session.start. */
-export interface StartOptions {
+/** Options of Session.start for a face. */
+export interface FaceStartOptions {
+    /** "face" (the default when absent). */
+    modality?: "face";
     iin: string;
     consent: Consent;
     mode: CameraMode;
@@ -31,6 +33,18 @@ export interface StartOptions {
     /** The app's nonce; a random one when absent. */
     clientNonce?: string;
 }
+/** Options of Session.start for a fingerprint on the gateway's reader (a key with the kiosk scope). */
+export interface FingerStartOptions {
+    modality: "finger";
+    iin: string;
+    consent: Consent;
+    /** The finger, and optionally the reader and the number of impressions. */
+    finger: FingerStart;
+    /** The app's nonce; a random one when absent. */
+    clientNonce?: string;
+}
+/** Options of Session.start. */
+export type StartOptions = FaceStartOptions | FingerStartOptions;
 /** How a session's socket closed. */
 export interface CloseInfo {
     /** The WebSocket close code (1000 normal, 1001 going away, 1006 lost). */
@@ -71,7 +85,7 @@ export declare class Session {
     on<K extends keyof ServerMessageMap>(type: K, handler: Handler<ServerMessageMap[K]>): () => void;
     /** Calls handler once when the socket closes (at once if it has). */
     onClose(handler: Handler<CloseInfo>): void;
-    /** Sends start. */
+    /** Sends start: a face's, or a finger's when o.modality is "finger". */
     start(o: StartOptions): void;
     /**
      * Sends one relay frame (a complete JPEG). It sends nothing and returns

@@ -95,9 +95,22 @@ export class Session {
         else
             this.closeHandlers.add(handler);
     }
-    /** Sends start. */
+    /** Sends start: a face's, or a finger's when o.modality is "finger". */
     start(o) {
         this.clientNonce = o.clientNonce ?? newNonce();
+        if (o.modality === "finger") {
+            // Only the fields given: an absent reader is the daemon's default one.
+            const finger = { position: o.finger.position };
+            if (o.finger.reader)
+                finger.reader = o.finger.reader;
+            if (o.finger.impressions !== undefined)
+                finger.impressions = o.finger.impressions;
+            this.send({
+                v: PROTOCOL_VERSION, type: "start", iin: o.iin, modality: "finger", consent: o.consent,
+                client_nonce: this.clientNonce, finger,
+            });
+            return;
+        }
         const camera = { mode: o.mode };
         if (o.cameraName)
             camera.name = o.cameraName;

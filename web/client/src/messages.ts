@@ -5,8 +5,8 @@
 /** The protocol version this library speaks: the `v` of every message. */
 export const PROTOCOL_VERSION = 1;
 
-/** Session states, as `state.state` reports them. */
-export type SessionState = "waiting_start" | "capturing" | "liveness" | "submitting" | "done";
+/** Session states, as `state.state` reports them (`finger` in finger sessions, instead of capturing and liveness). */
+export type SessionState = "waiting_start" | "capturing" | "liveness" | "finger" | "submitting" | "done";
 
 /** Liveness commands (left and right are the person's own). */
 export type LivenessCommand = "turn_left" | "turn_right" | "tilt_left" | "tilt_right" | "move_closer";
@@ -25,6 +25,29 @@ export type Decision = "match" | "no_match" | "spoof" | "refused" | "error";
 /** Where a session's frames come from. */
 export type CameraMode = "kiosk" | "relay";
 
+/** What a session verifies: a face, or a fingerprint on the gateway's reader (kiosk only). */
+export type Modality = "face" | "finger";
+
+/** Finger positions, ISO/IEC 19794 positions 1-10 (right thumb to left little finger). */
+export type FingerPosition =
+  | "right_thumb" | "right_index" | "right_middle" | "right_ring" | "right_little"
+  | "left_thumb" | "left_index" | "left_middle" | "left_ring" | "left_little";
+
+/** All finger positions, in ISO/IEC 19794 order (position 1 first). */
+export const FINGER_POSITIONS: readonly FingerPosition[] = [
+  "right_thumb", "right_index", "right_middle", "right_ring", "right_little",
+  "left_thumb", "left_index", "left_middle", "left_ring", "left_little",
+];
+
+/** Hints of a finger message; new ones may come: show a generic "try again" for unknown ones. */
+export type FingerHint = "no_finger" | "off_centre" | "too_small" | "press_harder" | "press_lighter" | "dry_or_wet";
+
+/** All finger hints, in the order the protocol lists them. */
+export const FINGER_HINTS: readonly FingerHint[] = ["no_finger", "off_centre", "too_small", "press_harder", "press_lighter", "dry_or_wet"];
+
+/** Where a finger message is in an impression's life (see FingerMessage). */
+export type FingerStatus = "place" | "lift" | "captured" | "rejected";
+
 /** The person's consent, as `start.consent`. */
 export interface Consent {
   text_id: string;
@@ -34,8 +57,17 @@ export interface Consent {
   accepted_at: string;
 }
 
-/** Client → gateway: begins the verification. */
-export interface StartMessage {
+/** What a finger session captures, as `start.finger`. */
+export interface FingerStart {
+  position: FingerPosition;
+  /** A fingerprint reader's id from GET /v1/devices (kind fingerprint); absent for the daemon's default reader. */
+  reader?: string;
+  /** Good impressions to take, 1-5 (the gateway's default: 3); the best by quality is sent. */
+  impressions?: number;
+}
+
+/** Client → gateway: begins a face verification. */
+export interface FaceStartMessage {
   v: 1;
   type: "start";
   iin: string;
@@ -46,6 +78,20 @@ export interface StartMessage {
   /** Fixed commands: tests and demonstrations only (--allow-fixed-commands). */
   commands?: LivenessCommand[];
 }
+
+/** Client → gateway: begins a fingerprint verification on the gateway's reader (no camera, no commands). */
+export interface FingerStartMessage {
+  v: 1;
+  type: "start";
+  iin: string;
+  modality: "finger";
+  consent: Consent;
+  client_nonce: string;
+  finger: FingerStart;
+}
+
+/** Client → gateway: begins the verification. */
+export type StartMessage = FaceStartMessage | FingerStartMessage;
 
 /** Client → gateway: stops the session. */
 export interface CancelMessage { v: 1; type: "cancel" }
@@ -84,11 +130,38 @@ export interface CommandMessage {
   attempt: number; index: number; count: number; timeout_ms?: number; progress?: number; reason?: string; attempts_left?: number;
 }
 export interface PassiveMessage { v: 1; type: "passive"; decision: "live" | "spoof" | "undecided"; p_live: number; frames: number }
+/**
+ * In state finger: one step of an impression. place: ask for the finger;
+ * lift: the reader has it (hold still, then lift); captured: kept;
+ * rejected: not kept, hint says why, and place follows for the same
+ * impression.
+ */
+export interface FingerMessage {
+  v: 1; type: "finger"; status: FingerStatus; position: FingerPosition;
+  /** The impression being taken, 1-based, of count. */
+  impression: number; count: number;
+  /** captured, rejected: the image's quality, 0-100. */
+  quality?: number;
+  /** rejected (and captured when the print could be better): a FingerHint, or one this library does not know. */
+  hint?: string;
+}
+/** result.finger: what a finger session sent to IDEC. */
+export interface FingerResult {
+  position: FingerPosition;
+  /** The sent impression's quality, 0-100. */
+  quality: number;
+  /** The good impressions kept. */
+  impressions: number;
+  /** SHA-256 of the sent impression's ISO/IEC 19794-2 template (names this capture, not the person). */
+  template_sha256: string;
+}
 export interface SubmittingMessage { v: 1; type: "submitting"; request_id: string }
 export interface ResultMessage {
   v: 1; type: "result"; session_id: string; decision: Decision; similarity?: number; reasons?: string[];
   idec_request_id?: string; client_nonce: string; fixed_commands: boolean; departs_from_rules?: string[];
   attempts: number; decided_at: string;
+  /** Finger sessions only. */
+  finger?: FingerResult;
   /** The signed result document: a compact JWS (see verifyDocument). */
   document?: string;
 }
@@ -101,7 +174,7 @@ export interface PreviewMessage { v: 1; type: "preview"; jpeg: string; width: nu
 
 /** Any gateway → client message this library knows. */
 export type ServerMessage =
-  | HelloMessage | StateMessage | QualityMessage | CommandMessage | PassiveMessage | SubmittingMessage
+  | HelloMessage | StateMessage | QualityMessage | CommandMessage | PassiveMessage | FingerMessage | SubmittingMessage
   | ResultMessage | ErrorMessage | AbortedMessage | PreviewMessage;
 
 /** Maps each gateway message type to its message. */

@@ -3,7 +3,8 @@
 import { base64urlEncode, newNonce } from "./crypto.js";
 import { encodeFrame } from "./frame.js";
 import type {
-  CameraMode, ClientMessage, Consent, HelloMessage, LivenessCommand, ServerMessage, ServerMessageMap, SessionState,
+  CameraMode, ClientMessage, Consent, FingerStart, HelloMessage, LivenessCommand, ServerMessage, ServerMessageMap,
+  SessionState,
 } from "./messages.js";
 import { PROTOCOL_VERSION } from "./messages.js";
 
@@ -35,8 +36,10 @@ export interface ConnectOptions {
   timeoutMs?: number;
 }
 
-/** Options of Session.start. */
-export interface StartOptions {
+/** Options of Session.start for a face. */
+export interface FaceStartOptions {
+  /** "face" (the default when absent). */
+  modality?: "face";
   iin: string;
   consent: Consent;
   mode: CameraMode;
@@ -47,6 +50,20 @@ export interface StartOptions {
   /** The app's nonce; a random one when absent. */
   clientNonce?: string;
 }
+
+/** Options of Session.start for a fingerprint on the gateway's reader (a key with the kiosk scope). */
+export interface FingerStartOptions {
+  modality: "finger";
+  iin: string;
+  consent: Consent;
+  /** The finger, and optionally the reader and the number of impressions. */
+  finger: FingerStart;
+  /** The app's nonce; a random one when absent. */
+  clientNonce?: string;
+}
+
+/** Options of Session.start. */
+export type StartOptions = FaceStartOptions | FingerStartOptions;
 
 /** How a session's socket closed. */
 export interface CloseInfo {
@@ -134,9 +151,20 @@ export class Session {
     else this.closeHandlers.add(handler);
   }
 
-  /** Sends start. */
+  /** Sends start: a face's, or a finger's when o.modality is "finger". */
   start(o: StartOptions): void {
     this.clientNonce = o.clientNonce ?? newNonce();
+    if (o.modality === "finger") {
+      // Only the fields given: an absent reader is the daemon's default one.
+      const finger: FingerStart = { position: o.finger.position };
+      if (o.finger.reader) finger.reader = o.finger.reader;
+      if (o.finger.impressions !== undefined) finger.impressions = o.finger.impressions;
+      this.send({
+        v: PROTOCOL_VERSION, type: "start", iin: o.iin, modality: "finger", consent: o.consent,
+        client_nonce: this.clientNonce, finger,
+      });
+      return;
+    }
     const camera: { mode: CameraMode; name?: string } = { mode: o.mode };
     if (o.cameraName) camera.name = o.cameraName;
     this.send({

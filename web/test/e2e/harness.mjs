@@ -1,16 +1,21 @@
 // The end-to-end harness: builds biogate, biogated and idec-emulator, enrols
-// the sample person, starts the IDEC emulator and gateways on free loopback
-// ports, and launches Debian's chromium with a clip as its fake camera.
+// the sample person (face, or fingers), starts the IDEC emulator and
+// gateways on free loopback ports, makes folders for a folder-backed
+// fingerprint reader, and launches Debian's chromium with a clip as its
+// fake camera.
 // Everything it starts is stopped by stopAll (the tests call it in `after`,
 // which runs on failure too).
 
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream, readFileSync } from "node:fs";
+import {
+  copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, createWriteStream, readFileSync,
+} from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
+import { deflateSync } from "node:zlib";
 import { chromium } from "playwright-core";
 
 export const web = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -28,6 +33,11 @@ export const clips = {
   attack: join(shared, "data/video/minivision/minivision_live_replay_print_640x480_30fps.mjpeg"),
 };
 
+/** A fingerprint image of FVC2002 DB1_B (500 ppi): finger 101 to 110, impressions 1 to 8. */
+export function fvc(name) {
+  return join(shared, "data/fingerprints/fvc2002/DB1_B", name);
+}
+
 /**
  * Why the browser tests cannot run here, or "" when they can. Under
  * CI=true a missing piece is a failure, never a skip (the caller throws).
@@ -35,6 +45,15 @@ export const clips = {
 export function missing() {
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (apt-get install chromium)`;
   for (const c of Object.values(clips)) if (!existsSync(c)) return `sample clip ${c} not found; set BIOGATE_SHARED`;
+  return "";
+}
+
+/** As missing, for the finger tests: chromium and the sample fingerprints. */
+export function missingFinger() {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed (apt-get install chromium)`;
+  for (const n of ["101_1.png", "101_2.png", "102_2.png"]) {
+    if (!existsSync(fvc(n))) return `sample fingerprint ${fvc(n)} not found; set BIOGATE_SHARED`;
+  }
   return "";
 }
 
@@ -99,11 +118,21 @@ async function waitFor(what, p, check, ms = 30000) {
 
 let idec = "";
 
-/** Enrols the sample person and starts the IDEC emulator (mutual TLS). */
-export async function startIDEC() {
-  execFileSync(bin("biogate"), ["capture", "--source", "file:" + clips.enrol, "--out", join(tmp, "enrol")], { stdio: ["ignore", "ignore", "inherit"] });
+/**
+ * Enrols the sample person and starts the IDEC emulator (mutual TLS):
+ * face enrols ENROLLED_IIN's photo from the enrolment clip; each of
+ * fingers ({ iin, position, image }, a 500 ppi image) enrols a finger.
+ */
+export async function startIDEC({ face = true, fingers = [] } = {}) {
   execFileSync(bin("idec-emulator"), ["certs", "--out", join(tmp, "pki")], { stdio: "ignore" });
-  execFileSync(bin("idec-emulator"), ["enroll", "--gallery", join(tmp, "gallery"), "--iin", ENROLLED_IIN, "--photo", join(tmp, "enrol/best.jpg")], { stdio: "ignore" });
+  if (face) {
+    execFileSync(bin("biogate"), ["capture", "--source", "file:" + clips.enrol, "--out", join(tmp, "enrol")], { stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync(bin("idec-emulator"), ["enroll", "--gallery", join(tmp, "gallery"), "--iin", ENROLLED_IIN, "--photo", join(tmp, "enrol/best.jpg")], { stdio: "ignore" });
+  }
+  for (const f of fingers) {
+    execFileSync(bin("idec-emulator"), ["enroll", "--gallery", join(tmp, "gallery"), "--iin", f.iin, "--finger", f.position, "--image", f.image, "--ppi", "500"],
+      { stdio: ["ignore", "ignore", "inherit"] });
+  }
   const port = await freePort();
   const p = start("idec-emulator", ["idec-emulator", "serve", "--listen", `127.0.0.1:${port}`, "--gallery", join(tmp, "gallery"), "--tls", join(tmp, "pki")]);
   await waitFor("idec-emulator", p, () => new Promise((res) => {
@@ -132,33 +161,86 @@ export async function startGateway(name, extra = []) {
   return { url, key, proc: p };
 }
 
-/** Launches chromium with clip as its fake camera. */
+/** Launches chromium with clip as its fake camera (chromium's own test pattern when clip is absent). */
 export async function launch(clip) {
   const b = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
       "--disable-component-update", "--disable-sync", "--use-fake-device-for-media-stream",
-      "--use-fake-ui-for-media-stream", `--use-file-for-fake-video-capture=${clip}`],
+      "--use-fake-ui-for-media-stream", ...(clip ? [`--use-file-for-fake-video-capture=${clip}`] : [])],
   });
   browsers.add(b);
   return b;
 }
 
 let shotN = 0;
-/** Saves a screenshot of the page as out/e2e-screenshots/NN-name.png and lists it. */
+let shotPrefix = "";
+/** Saves a screenshot of the page as out/e2e-screenshots/[PREFIX-]NN-name.png and lists it. */
 export async function shot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
-  const f = join(SHOTS, `${String(++shotN).padStart(2, "0")}-${name}.png`);
+  const f = join(SHOTS, `${shotPrefix}${String(++shotN).padStart(2, "0")}-${name}.png`);
   await page.screenshot({ path: f, fullPage: true });
   console.log(`screenshot: ${f}`);
   return f;
 }
 
-/** Clears the screenshots folder (once, at the start of a run). */
-export function clearShots() {
-  rmSync(SHOTS, { recursive: true, force: true });
+/**
+ * Clears this test file's screenshots (once, at its start): those named
+ * PREFIX-NN-*.png, or NN-*.png without a prefix, so that test files, each
+ * in its own process, keep each other's.
+ */
+export function clearShots(prefix = "") {
+  shotPrefix = prefix ? prefix + "-" : "";
   mkdirSync(SHOTS, { recursive: true });
+  const mine = prefix ? (f) => f.startsWith(shotPrefix) : (f) => /^\d+-/.test(f);
+  for (const f of readdirSync(SHOTS)) if (mine(f)) rmSync(join(SHOTS, f), { force: true });
+}
+
+// crc32 is the CRC of PNG chunks (ISO 3309).
+function crc32(buf) {
+  let crc = 0xffffffff;
+  for (const b of buf) {
+    crc ^= b;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return ~crc >>> 0;
+}
+
+/** A white 8-bit greyscale PNG of width x height: a reader's image with no finger on it. */
+export function blankPNG(width, height) {
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const out = Buffer.alloc(4 + body.length + 4);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 4 + body.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth; colour type 0 (greyscale), no interlace
+  const rows = Buffer.alloc((width + 1) * height, 255);
+  for (let y = 0; y < height; y++) rows[y * (width + 1)] = 0; // filter: none
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr), chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+/**
+ * Makes the folder of a folder-backed fingerprint reader (biogated
+ * --finger-reader dir:PATH), which serves its images in name order, one
+ * per capture: a blank image first when blank is set, then the images.
+ * It returns the folder.
+ */
+export function readerFolder(name, images, { blank = false } = {}) {
+  const dir = join(tmp, "reader-" + name);
+  mkdirSync(dir, { recursive: true });
+  if (blank) writeFileSync(join(dir, "0-blank.png"), blankPNG(388, 374)); // FVC2002 DB1's size
+  images.forEach((img, i) => copyFileSync(img, join(dir, `${i + 1}-${img.split("/").pop()}`)));
+  return dir;
 }
 
 /** Stops every browser and process started, and removes the temp folder. */
