@@ -49,11 +49,12 @@ func runFingerEval(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&dbs, "db", "a database folder of <finger>_<impression>.<png|tif|bmp|jpg|wsq> images, FVC layout (repeat for several)")
 	ppi := fs.Int("ppi", fingerprint.PPI, "the images' resolution in pixels per inch (FVC2002 DB2 is 569); DIR=PPI in --db overrides it per folder, e.g. --db DB2_B=569")
 	asJSON := fs.Bool("json", false, "print one JSON report on stdout instead of text")
+	plot := fs.String("plot", "", "also draw each genuine comparison's score against its quality and the error-versus-reject curves into this SVG file")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
 	if len(dbs) == 0 || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: biogate finger eval --db DIR[=PPI] [--db DIR[=PPI]...] [--ppi N] [--json]")
+		fmt.Fprintln(stderr, "usage: biogate finger eval --db DIR[=PPI] [--db DIR[=PPI]...] [--ppi N] [--plot FILE.svg] [--json]")
 		fs.PrintDefaults()
 		return exitUsage
 	}
@@ -75,6 +76,19 @@ func runFingerEval(args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 		rep.Databases = append(rep.Databases, ev)
+	}
+	if *plot != "" {
+		f, err := os.Create(*plot)
+		if err == nil {
+			err = writePlot(f, rep.Databases)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "biogate finger eval: --plot: %v\n", err)
+			return exitFailure
+		}
 	}
 	if n := float64(len(rep.Databases)); n > 1 {
 		rep.Mean = &fingerEvalMean{}

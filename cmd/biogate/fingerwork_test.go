@@ -102,7 +102,8 @@ func TestFingerEvalCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("extracts 80 images")
 	}
-	code, out, stderr := runCmd("finger", "eval", "--db", filepath.Dir(fvc(t, "DB2_B", "101_1.png"))+"=569", "--json")
+	plot := filepath.Join(t.TempDir(), "eval.svg")
+	code, out, stderr := runCmd("finger", "eval", "--db", filepath.Dir(fvc(t, "DB2_B", "101_1.png"))+"=569", "--json", "--plot", plot)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -121,6 +122,10 @@ func TestFingerEvalCommand(t *testing.T) {
 	d := rep.Databases[0]
 	if d.Genuine != 280 || d.Impostor != 45 || d.PPI != 569 || d.EER > 0.05 || len(d.ERC) != 5 {
 		t.Errorf("report %+v", d)
+	}
+	svg, err := os.ReadFile(plot)
+	if err != nil || !bytes.HasPrefix(svg, []byte("<svg")) || bytes.Count(svg, []byte("<circle")) != 280 || bytes.Count(svg, []byte("<polyline")) != 1 {
+		t.Errorf("the plot: %d bytes, %d points, %d curves (%v); want 280 genuine points and one curve", len(svg), bytes.Count(svg, []byte("<circle")), bytes.Count(svg, []byte("<polyline")), err)
 	}
 	if code, _, _ := runCmd("finger", "eval", "--db", t.TempDir()); code != exitFailure {
 		t.Errorf("an empty folder: exit %d", code)
