@@ -115,6 +115,14 @@ func (s *session) openCamera(st *protocol.Start) (cam devices.Camera, ok bool) {
 
 // pipelineFailed ends a session whose pipeline reached no verdict.
 func (s *session) pipelineFailed(err error) {
+	s.sourceFailed(err, "camera", protocol.CodeCameraUnavailable)
+}
+
+// sourceFailed ends a session whose source (a camera, or a fingerprint
+// reader: what) gave out before a verdict: a recording that ended is a
+// result, silence is idle_timeout, a device gone is unavailable, anything
+// else is ours to fix.
+func (s *session) sourceFailed(err error, what string, unavailable protocol.ErrorCode) {
 	switch {
 	case s.ctx.Err() != nil:
 		s.ctxEnded()
@@ -124,10 +132,10 @@ func (s *session) pipelineFailed(err error) {
 		s.fail(protocol.CodeIdleTimeout, 0)
 	case errors.Is(err, devices.ErrNoDevice), errors.Is(err, devices.ErrDisconnected),
 		errors.Is(err, devices.ErrBusy), errors.Is(err, devices.ErrClosed):
-		s.log.Warn("camera failed", "error", err)
-		s.fail(protocol.CodeCameraUnavailable, 0)
+		s.log.Warn(what+" failed", "error", err)
+		s.fail(unavailable, 0)
 	default:
-		s.log.Error("pipeline failed", "error", err)
+		s.log.Error(what+" pipeline failed", "error", err)
 		s.fail(protocol.CodeInternal, 0)
 	}
 }

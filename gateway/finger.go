@@ -4,7 +4,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/outcome"
@@ -74,23 +73,11 @@ func (s *session) runFinger(st *protocol.Start) {
 
 // fingerFailed ends a finger session whose pipeline sent nothing.
 func (s *session) fingerFailed(err error) {
-	switch {
-	case s.ctx.Err() != nil:
-		s.ctxEnded()
-	case errors.Is(err, ErrNoUsableFinger):
+	if errors.Is(err, ErrNoUsableFinger) && s.ctx.Err() == nil {
 		s.finish(outcome.Error, []string{string(outcome.ReasonNoFinger)}, nil, "")
-	case errors.Is(err, devices.ErrEndOfStream):
-		s.finish(outcome.Error, []string{string(outcome.ReasonSourceEnded)}, nil, "")
-	case errors.Is(err, devices.ErrTimeout):
-		s.fail(protocol.CodeIdleTimeout, 0)
-	case errors.Is(err, devices.ErrNoDevice), errors.Is(err, devices.ErrDisconnected),
-		errors.Is(err, devices.ErrBusy), errors.Is(err, devices.ErrClosed):
-		s.log.Warn("fingerprint reader failed", "error", err)
-		s.fail(protocol.CodeReaderUnavailable, 0)
-	default:
-		s.log.Error("finger pipeline failed", "error", err)
-		s.fail(protocol.CodeInternal, 0)
+		return
 	}
+	s.sourceFailed(err, "fingerprint reader", protocol.CodeReaderUnavailable)
 }
 
 // fingerEvents turns a finger pipeline's progress into finger messages.
