@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -30,6 +31,10 @@ type docReport struct {
 	KeyID            string    `json:"kid,omitempty"`
 	Algorithm        string    `json:"alg,omitempty"`
 	DepartsFromRules []string  `json:"departs_from_rules,omitempty"`
+	// Modality is what was verified (face, finger, face_and_finger; face
+	// for documents before version 4); Finger the finger, if one was.
+	Modality string `json:"modality,omitempty"`
+	Finger   string `json:"finger,omitempty"`
 	// Check names the check that failed (docChecks), or "input" / "jwks"
 	// when the document or the keys could not be read.
 	Check   string `json:"check,omitempty"`
@@ -154,6 +159,10 @@ func verifyDocument(file, jwks string, opts document.VerifyOptions) docReport {
 	rep.Valid = true
 	rep.Decision, rep.ID, rep.IssuedAt, rep.SessionID = string(doc.Decision), doc.ID, doc.IssuedAt, doc.SessionID
 	rep.DepartsFromRules = doc.DepartsFromRules
+	rep.Modality = string(cmp.Or(doc.Modality, document.ModalityFace))
+	if doc.Finger != nil {
+		rep.Finger = string(doc.Finger.Position)
+	}
 	return rep
 }
 
@@ -167,8 +176,11 @@ func printDocReport(stdout, stderr io.Writer, rep docReport) {
 		}
 		fmt.Fprintf(stdout, "INVALID     %s: %s\n", rep.Check, rep.Message)
 	default:
-		fmt.Fprintf(stdout, "signature valid\ndecision    %s\nid          %s\nissued at   %s\nsession     %s\nkid         %s\n",
-			rep.Decision, rep.ID, rep.IssuedAt.UTC().Format("2006-01-02T15:04:05.000Z"), rep.SessionID, rep.KeyID)
+		fmt.Fprintf(stdout, "signature valid\ndecision    %s\nmodality    %s\nid          %s\nissued at   %s\nsession     %s\nkid         %s\n",
+			rep.Decision, rep.Modality, rep.ID, rep.IssuedAt.UTC().Format("2006-01-02T15:04:05.000Z"), rep.SessionID, rep.KeyID)
+		if rep.Finger != "" {
+			fmt.Fprintf(stdout, "finger      %s\n", rep.Finger)
+		}
 		if len(rep.DepartsFromRules) > 0 {
 			fmt.Fprintf(stdout, "departs     %s (not a check under the rules)\n", strings.Join(rep.DepartsFromRules, ", "))
 		}
