@@ -6,7 +6,7 @@
 //	biogate pad-eval --genuine PATH... --attack SPECIES=PATH... [--json] [--group NAME=TEXT] [--transform NAME|all]
 //	biogate attack-eval --gateway http://127.0.0.1:PORT --key KEY --species SPEC... --genuine CLIP... [--sessions N] [--photos P,...] [--iin IIN] [--json]
 //	biogate idec verify --idec URL --tls DIR --iin IIN --photo FILE [--json]
-//	biogate session --gateway http://HOST:PORT --key KEY --iin IIN [--relay SRC] [--commands c1,c2,...] [--json]
+//	biogate session --gateway http://HOST:PORT --key KEY --iin IIN [--relay SRC] [--commands c1,c2,...] [--finger NAME [--face-and-finger]] [--json]
 //	biogate doc verify FILE [--jwks URL|FILE] [--json]
 //	biogate keys init|list|rotate --token pkcs11:URI [--json|--jwks]
 //	biogate evidence verify|stats|export [--store DSN] [...]

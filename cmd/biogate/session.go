@@ -26,6 +26,7 @@ import (
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/devices/relay"
 	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/outcome"
 )
 
 // demoConsentText is the consent text the terminal client shows and
@@ -41,13 +42,16 @@ func runSession(args []string, stdout, stderr io.Writer) int {
 	relaySrc := fs.String("relay", "", "relay mode: send this source's frames (file:, dir:, v4l2:, gst:) over the socket; default: kiosk mode")
 	camera := fs.String("camera", "", "kiosk mode: the gateway camera's name (default: its default camera)")
 	commands := fs.String("commands", "", "fixed liveness commands (the gateway must allow it; the result says so)")
+	finger := fs.String("finger", "", "verify this finger (right_thumb ... left_little) on the gateway's fingerprint reader instead of a face")
+	faceAndFinger := fs.Bool("face-and-finger", false, "with --finger: both required, the face first, then the finger")
+	reader := fs.String("reader", "", "with --finger: the gateway reader's id from /v1/devices (default: its default reader)")
 	fps := fs.Float64("fps", 10, "relay mode: at most this many frames per second sent, at the pace of their capture (a recording plays in real time)")
 	asJSON := fs.Bool("json", false, "print the events as JSON lines; the last line is the result")
 	consentText := fs.String("consent-text", demoConsentText, "the consent text the person accepted")
 	origin := fs.String("origin", "", "Origin header to send (default: none)")
 	clientNonce := fs.String("client-nonce", "", "the client_nonce to send, 16-128 characters of A-Z a-z 0-9 _ - (default: a random one); a relying party passes its own and checks it with doc verify --nonce")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: biogate session --gateway http://HOST:PORT --key KEY --iin IIN [--relay SRC] [--commands c1,c2,...] [--json]")
+		fmt.Fprintln(stderr, "usage: biogate session --gateway http://HOST:PORT --key KEY --iin IIN [--relay SRC] [--commands c1,c2,...] [--finger NAME [--face-and-finger] [--reader ID]] [--json]")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {
@@ -103,6 +107,14 @@ func runSession(args []string, stdout, stderr io.Writer) int {
 	}
 	if *commands != "" {
 		start.Commands = strings.Split(*commands, ",")
+	}
+	if *finger != "" {
+		start.Modality, start.Finger = protocol.ModalityFinger, &protocol.FingerStart{Position: outcome.Finger(*finger), Reader: *reader}
+		if *faceAndFinger {
+			start.Modality = protocol.ModalityFaceAndFinger
+		} else {
+			start.Camera = protocol.Camera{}
+		}
 	}
 	msg, err := protocol.Encode(start)
 	if err != nil {

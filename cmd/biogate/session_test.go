@@ -11,6 +11,7 @@ import (
 	"github.com/biogate/biogate/gateway/document"
 	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/internal/gatewaytest"
+	"github.com/biogate/biogate/internal/idecemu/idecemutest"
 	"github.com/biogate/biogate/internal/testenv"
 )
 
@@ -103,5 +104,41 @@ func TestSessionAgainstAGateway(t *testing.T) {
 		if code, _, _ := runCLI(t, append([]string{"session"}, args...)...); code != exitUsage {
 			t.Errorf("session %v: exit %d, want %d", args, code, exitUsage)
 		}
+	}
+}
+
+// `biogate session --finger` on a gateway with a folder reader of FVC2002
+// impressions: finger 101 enrolled with its first impression matches with
+// impressions 2-4, and the document says so; the same reader under an IIN
+// enrolled with finger 102 is a no_match (exit 3).
+func TestFingerSessionAgainstAGateway(t *testing.T) {
+	reader := t.TempDir()
+	for _, n := range []string{"101_2.png", "101_3.png", "101_4.png"} {
+		b, err := os.ReadFile(fvc(t, "DB1_B", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(reader, n), b, 0o600)
+	}
+	g := gatewaytest.Start(t, gatewaytest.Options{FingerReader: "dir:" + reader + "?ppi=500", Fingers: map[string][]idecemutest.Finger{
+		cap12IIN: {{Position: "right_index", Image: "fvc2002/DB1_B/101_1.png"}},
+		otherIIN: {{Position: "right_index", Image: "fvc2002/DB1_B/102_1.png"}},
+	}})
+	code, stdout, stderr := runCLI(t, "session", "--gateway", g.URL, "--key", gatewaytest.Key, "--iin", cap12IIN, "--finger", "right_index", "--json")
+	if code != exitOK {
+		t.Fatalf("finger match: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if n := strings.Count(stdout, `"type":"finger"`); n < 9 {
+		t.Errorf("%d finger messages, want place, lift, captured for 3 impressions", n)
+	}
+	out := filepath.Join(t.TempDir(), "finger.jsonl")
+	os.WriteFile(out, []byte(stdout), 0o600)
+	if code, stdout, stderr := runCLI(t, "doc", "verify", out, "--jwks", g.URL+document.JWKSPath, "--json"); code != exitOK ||
+		!strings.Contains(stdout, `"modality": "finger"`) || !strings.Contains(stdout, `"finger": "right_index"`) {
+		t.Errorf("doc verify: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := runCLI(t, "session", "--gateway", g.URL, "--key", gatewaytest.Key, "--iin", otherIIN, "--finger", "right_index"); code != exitNoResult ||
+		!strings.Contains(stdout, `"decision":"no_match"`) {
+		t.Errorf("another person's finger: exit %d\n%s", code, stdout)
 	}
 }

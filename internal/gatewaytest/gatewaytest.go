@@ -34,6 +34,10 @@ type Options struct {
 	MaxSessions int
 	// AllowFixedCommands honours start.commands.
 	AllowFixedCommands bool
+	// Fingers are fingerprints enrolled per IIN, and FingerReader the
+	// gateway's default reader of finger sessions (a "dir:" folder).
+	Fingers      map[string][]idecemutest.Finger
+	FingerReader string
 	// ReplayChecks turns on the replay cue (daemon.Config.ReplayWindow at
 	// its default): a session relaying the frames of an earlier one is
 	// then a spoof, replayed_frames. Off by default, since tests relay the
@@ -67,7 +71,7 @@ func Start(t testing.TB, opt Options) *Gateway {
 	if opt.MaxSessions == 0 {
 		opt.MaxSessions = 2
 	}
-	url, certs := idecemutest.Start(t, opt.Persons)
+	url, certs := idecemutest.StartEnrolled(t, opt.Persons, opt.Fingers)
 	data := t.TempDir()
 	d, err := daemon.New(daemon.Config{
 		Listen:             "127.0.0.1:0",
@@ -80,6 +84,7 @@ func Start(t testing.TB, opt Options) *Gateway {
 		MaxSessions:        opt.MaxSessions,
 		MaxSessionsPerKey:  opt.MaxSessions, // Key is the only key
 		AllowFixedCommands: opt.AllowFixedCommands,
+		FingerReader:       opt.FingerReader,
 		ReplayWindow:       replayWindow(opt.ReplayChecks),
 	}, slog.New(slog.DiscardHandler))
 	if err != nil {

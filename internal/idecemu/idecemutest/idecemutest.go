@@ -12,8 +12,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/biogate/biogate/fingerprint"
 	"github.com/biogate/biogate/internal/idecemu"
 	"github.com/biogate/biogate/internal/testenv"
+	"github.com/biogate/biogate/outcome"
 )
 
 // Start runs an emulator with each IIN of persons enrolled with the photo
@@ -21,6 +23,19 @@ import (
 // folder of development certificates (ca.pem, client.pem, client-key.pem,
 // ...). Everything stops when the test ends.
 func Start(t testing.TB, persons map[string]string) (url, certs string) {
+	t.Helper()
+	return StartEnrolled(t, persons, nil)
+}
+
+// Finger is a fingerprint to enrol: an image file (a path, or a name
+// under shared/data/fingerprints) of the finger at Position, at 500 ppi.
+type Finger struct {
+	Position outcome.Finger
+	Image    string
+}
+
+// StartEnrolled is Start with fingerprints enrolled too, per IIN.
+func StartEnrolled(t testing.TB, persons map[string]string, fingers map[string][]Finger) (url, certs string) {
 	t.Helper()
 	faces := filepath.Join(testenv.Shared(t), "data", "faces")
 	certs = t.TempDir()
@@ -41,6 +56,22 @@ func Start(t testing.TB, persons map[string]string) (url, certs string) {
 		}
 		if err := emu.Enroll(context.Background(), id, photo); err != nil {
 			t.Fatal(err)
+		}
+	}
+	for id, fs := range fingers {
+		for _, f := range fs {
+			path := f.Image
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(testenv.Shared(t), "data", "fingerprints", path)
+			}
+			img, err := fingerprint.ReadImage(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img.PPI = fingerprint.PPI
+			if err := emu.EnrollFingerImage(context.Background(), id, f.Position.Code(), img); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	srv := httptest.NewUnstartedServer(emu.Handler())
