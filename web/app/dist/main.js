@@ -1,9 +1,11 @@
 // The kiosk page: IIN (and, where the kiosk has a fingerprint reader, face
 // or finger), consent, then either capture (the browser's camera through
 // the relay, or the gateway's own camera with its preview) with liveness
-// commands, or the impressions of a finger on the gateway's reader; and the
-// result with its signed document checked in the browser.
-import { Session, iinValid, sha256Hex, sessionURL, verifyDocumentAt, FINGER_HINTS, FINGER_POSITIONS, LIVENESS_COMMANDS, } from "../../client/dist/index.js";
+// commands, or the impressions of a finger on the gateway's reader, or
+// both in turn where the operator requires both (face_and_finger: the
+// finger screen follows the face's submitting once IDEC matched the face);
+// and the result with its signed document checked in the browser.
+import { Session, iinValid, sha256Hex, sessionURL, verifyDocumentAt, FINGER_HINTS, FINGER_POSITIONS, LIVENESS_COMMANDS, MODALITIES, } from "../../client/dist/index.js";
 import { LANGS, has, t } from "./i18n.js";
 import { loadSettings, saveSettings } from "./settings.js";
 const $ = (id) => document.getElementById(id);
@@ -15,6 +17,8 @@ let iin = "";
 // The check chosen on the start screen, and the one the running session makes.
 let modality = settings.modality;
 let checking = "face";
+// The running session reached state finger (in face_and_finger: the face matched).
+let fingerStage = false;
 let session = null;
 let result = null;
 let lastError = null;
@@ -55,6 +59,7 @@ function renderDynamic() {
     renderChoice();
     $("consent-text").textContent = t(lang, consentKey());
     renderFinger();
+    $("capture-part").hidden = checking !== "face_and_finger";
     $("status").textContent = statusKey ? t(lang, statusKey) : "";
     $("hint").textContent = hintKey ? t(lang, hintKey) : "";
     const box = $("command");
@@ -81,18 +86,31 @@ function renderDynamic() {
     $("gone-message").textContent = goneKey.startsWith("raw:") ? goneKey.slice(4) : t(lang, goneKey);
 }
 // renderChoice shows face or finger on the start screen, where the kiosk
-// has a fingerprint reader.
+// has a fingerprint reader; where the operator requires both, no choice but
+// a note that the face comes first, then the finger.
 function renderChoice() {
-    if (!settings.fingerReader)
+    const both = settings.modality === "face_and_finger";
+    if (both)
+        modality = "face_and_finger";
+    else if (!settings.fingerReader || modality === "face_and_finger")
         modality = "face";
-    $("modality-choice").hidden = !settings.fingerReader;
+    $("modality-choice").hidden = both || !settings.fingerReader;
+    $("modality-both").hidden = !both;
     for (const b of document.querySelectorAll("button.modality")) {
         b.setAttribute("aria-pressed", String(b.dataset.modality === modality));
     }
 }
 function consentKey() {
+    if (modality === "face_and_finger")
+        return "consent_text_face_finger";
     return modality === "finger" ? "consent_text_finger" : "consent_text";
 }
+// CONSENT_IDS are the consent texts' ids (with the language appended).
+const CONSENT_IDS = {
+    face: "biogate-kiosk-consent-v1-",
+    finger: "biogate-kiosk-consent-finger-v1-",
+    face_and_finger: "biogate-kiosk-consent-face-finger-v1-",
+};
 // The finger screen: which finger (the hand and its name), what to do now,
 // why the last image was not kept, and the impressions taken so far.
 function renderFinger() {
@@ -131,17 +149,30 @@ function renderFinger() {
         li.dataset.state = i < fingerDone ? "done" : i + 1 === m?.impression ? "current" : "todo";
     });
     $("finger-step").textContent = count ? t(lang, "finger_progress", { done: fingerDone, count }) : "";
+    // Both required: the face is behind the person, the finger is next.
+    const part = checking === "face_and_finger" && fingerStage;
+    $("finger-part").hidden = !part;
+    $("finger-part").textContent = part ? t(lang, "part_finger") : "";
 }
 function renderResult(r) {
     const d = $("result-decision");
     d.dataset.decision = r.decision;
     const finger = checking === "finger" || r.finger !== undefined;
-    d.textContent = t(lang, "decision_" + r.decision + (finger && has("decision_" + r.decision + "_finger") ? "_finger" : ""));
+    // Both required and the session reached the finger: the face matched
+    // (else there is no finger step), a match is both, a no_match the finger's.
+    const both = checking === "face_and_finger" && (fingerStage || r.finger !== undefined);
+    let key = "decision_" + r.decision + (finger && has("decision_" + r.decision + "_finger") ? "_finger" : "");
+    if (both && r.decision === "match")
+        key = "decision_match_both";
+    d.textContent = t(lang, key);
     // A reason with a text of its own is said in words; others as they are.
     $("result-reasons").textContent = (r.reasons ?? []).map((x) => (has("reason_" + x) ? t(lang, "reason_" + x) : x)).join(" ");
     const dep = r.departs_from_rules ?? [];
     $("departs").hidden = dep.length === 0 && !r.fixed_commands;
     $("departs-list").textContent = dep.join(", ") || (r.fixed_commands ? "fixed_commands" : "");
+    // The face's part, where the session went on to the finger (IDEC matched the face).
+    $("result-face-rows").hidden = !both;
+    $("result-face").textContent = both ? t(lang, "result_face_confirmed") : "";
     $("result-finger-rows").hidden = !r.finger;
     if (r.finger) {
         $("result-finger").textContent = has("finger_" + r.finger.position) ? t(lang, "finger_" + r.finger.position) : r.finger.position;
@@ -182,13 +213,15 @@ function onIIN(ev) {
     show("consent");
 }
 function choose(m) {
+    if (settings.modality === "face_and_finger")
+        return; // no choice: both
     modality = settings.fingerReader ? m : "face";
     renderDynamic();
 }
 async function onConsent() {
     checking = modality;
     const text = t(lang, consentKey());
-    const textID = (checking === "finger" ? "biogate-kiosk-consent-finger-v1-" : "biogate-kiosk-consent-v1-") + lang;
+    const textID = CONSENT_IDS[checking] + lang;
     const consent = { text_id: textID, text_sha256: await sha256Hex(text), accepted_at: new Date().toISOString().replace(/\.\d+Z$/, "Z") };
     resetCapture();
     show(checking === "finger" ? "finger" : "capture");
@@ -235,11 +268,15 @@ async function onConsent() {
         s.on(type, mine(() => kick()));
     }
     s.onClose(mine((c) => onClose(c)));
+    const finger = { position: settings.finger, reader: settings.reader || undefined };
+    const commands = settings.commands.filter((c) => LIVENESS_COMMANDS.includes(c));
     if (checking === "finger") {
-        s.start({ modality: "finger", iin, consent, finger: { position: settings.finger, reader: settings.reader || undefined } });
+        s.start({ modality: "finger", iin, consent, finger });
+    }
+    else if (checking === "face_and_finger") {
+        s.start({ modality: "face_and_finger", iin, consent, mode: settings.mode, commands: commands.length ? commands : undefined, finger });
     }
     else {
-        const commands = settings.commands.filter((c) => LIVENESS_COMMANDS.includes(c));
         s.start({ iin, consent, mode: settings.mode, commands: commands.length ? commands : undefined });
     }
     kick();
@@ -266,7 +303,14 @@ function kick() {
 // --- capture -------------------------------------------------------------
 function onState(st) {
     if (st === "finger") {
+        // face_and_finger: the face matched; from its submitting to the finger screen.
+        fingerStage = true;
+        stopCamera();
         statusKey = "reader_starting";
+        hintKey = "";
+        commandMsg = null;
+        if (step === "capture")
+            show("finger");
         renderDynamic();
     }
     if (st === "capturing") {
@@ -364,6 +408,7 @@ function resetCapture() {
     fingerMsg = null;
     fingerHintKey = "";
     fingerDone = 0;
+    fingerStage = false;
     const sig = $("doc-signature");
     sig.dataset.verified = "pending";
     delete sig.dataset.kid;
@@ -417,7 +462,7 @@ function onClose(c) {
 // one (idle_timeout), the code's, or else the gateway's English message.
 function errorKey(e) {
     const key = "err_" + e.code;
-    if (checking === "finger" && has(key + "_finger"))
+    if ((checking === "finger" || fingerStage) && has(key + "_finger"))
         return key + "_finger";
     return has(key) ? key : "raw:" + e.message;
 }
@@ -459,14 +504,17 @@ function openSettings() {
     $("set-commands").value = settings.commands.join(",");
     $("settings").showModal();
 }
-// A kiosk that offers the finger first has a reader: the box is ticked and
-// fixed while finger is the check offered first.
+// A kiosk that offers the finger first, or requires both, has a reader: the
+// box is ticked and fixed while so.
 function syncReaderSetting() {
-    const finger = $("set-modality").value === "finger";
+    const finger = $("set-modality").value !== "face";
     const box = $("set-finger-reader");
     if (finger)
         box.checked = true;
     box.disabled = finger;
+}
+function settingModality(v) {
+    return MODALITIES.includes(v) ? v : "face";
 }
 function closeSettings() {
     const d = $("settings");
@@ -477,7 +525,7 @@ function closeSettings() {
             width: Number($("set-width").value),
             fps: Number($("set-fps").value),
             commands: $("set-commands").value.split(",").map((c) => c.trim()).filter(Boolean),
-            modality: $("set-modality").value === "finger" ? "finger" : "face",
+            modality: settingModality($("set-modality").value),
             fingerReader: $("set-finger-reader").checked,
             finger: $("set-finger").value,
             reader: $("set-reader").value,

@@ -1,6 +1,6 @@
 // The kiosk's operator settings, kept in this browser's localStorage: the
 // API key is typed once by the operator and never put in a URL or a log.
-import { FINGER_POSITIONS } from "../../client/dist/index.js";
+import { FINGER_POSITIONS, MODALITIES } from "../../client/dist/index.js";
 const STORAGE_KEY = "biogate.settings";
 const DEFAULTS = {
     key: "", mode: "relay", width: 640, fps: 10, commands: [], modality: "face", fingerReader: false, reader: "", finger: "right_index",
@@ -10,7 +10,7 @@ function clamp(n, lo, hi, def) {
     return Number.isFinite(v) && v >= lo && v <= hi ? v : def;
 }
 function normalise(s) {
-    const modality = s.modality === "finger" ? "finger" : "face";
+    const modality = MODALITIES.includes(s.modality) ? s.modality : "face";
     return {
         key: typeof s.key === "string" ? s.key : "",
         mode: s.mode === "kiosk" ? "kiosk" : "relay",
@@ -18,7 +18,7 @@ function normalise(s) {
         fps: clamp(s.fps, 1, 30, DEFAULTS.fps),
         commands: Array.isArray(s.commands) ? s.commands.filter((c) => typeof c === "string") : [],
         modality,
-        fingerReader: modality === "finger" || s.fingerReader === true,
+        fingerReader: modality !== "face" || s.fingerReader === true,
         reader: typeof s.reader === "string" ? s.reader.trim() : "",
         finger: FINGER_POSITIONS.includes(s.finger) ? s.finger : DEFAULTS.finger,
     };

@@ -1,11 +1,13 @@
 // The kiosk page: IIN (and, where the kiosk has a fingerprint reader, face
 // or finger), consent, then either capture (the browser's camera through
 // the relay, or the gateway's own camera with its preview) with liveness
-// commands, or the impressions of a finger on the gateway's reader; and the
-// result with its signed document checked in the browser.
+// commands, or the impressions of a finger on the gateway's reader, or
+// both in turn where the operator requires both (face_and_finger: the
+// finger screen follows the face's submitting once IDEC matched the face);
+// and the result with its signed document checked in the browser.
 
 import {
-  Session, iinValid, sha256Hex, sessionURL, verifyDocumentAt, FINGER_HINTS, FINGER_POSITIONS, LIVENESS_COMMANDS,
+  Session, iinValid, sha256Hex, sessionURL, verifyDocumentAt, FINGER_HINTS, FINGER_POSITIONS, LIVENESS_COMMANDS, MODALITIES,
 } from "../../client/dist/index.js";
 import type {
   CloseInfo, CommandMessage, ErrorMessage, FingerMessage, FingerPosition, LivenessCommand, Modality, ResultMessage,
@@ -27,6 +29,8 @@ let iin = "";
 // The check chosen on the start screen, and the one the running session makes.
 let modality: Modality = settings.modality;
 let checking: Modality = "face";
+// The running session reached state finger (in face_and_finger: the face matched).
+let fingerStage = false;
 let session: Session | null = null;
 let result: ResultMessage | null = null;
 let lastError: ErrorMessage | null = null;
@@ -66,6 +70,7 @@ function renderDynamic(): void {
   renderChoice();
   $("consent-text").textContent = t(lang, consentKey());
   renderFinger();
+  $("capture-part").hidden = checking !== "face_and_finger";
   $("status").textContent = statusKey ? t(lang, statusKey) : "";
   $("hint").textContent = hintKey ? t(lang, hintKey) : "";
   const box = $("command");
@@ -89,18 +94,30 @@ function renderDynamic(): void {
 }
 
 // renderChoice shows face or finger on the start screen, where the kiosk
-// has a fingerprint reader.
+// has a fingerprint reader; where the operator requires both, no choice but
+// a note that the face comes first, then the finger.
 function renderChoice(): void {
-  if (!settings.fingerReader) modality = "face";
-  $("modality-choice").hidden = !settings.fingerReader;
+  const both = settings.modality === "face_and_finger";
+  if (both) modality = "face_and_finger";
+  else if (!settings.fingerReader || modality === "face_and_finger") modality = "face";
+  $("modality-choice").hidden = both || !settings.fingerReader;
+  $("modality-both").hidden = !both;
   for (const b of document.querySelectorAll<HTMLButtonElement>("button.modality")) {
     b.setAttribute("aria-pressed", String(b.dataset.modality === modality));
   }
 }
 
 function consentKey(): string {
+  if (modality === "face_and_finger") return "consent_text_face_finger";
   return modality === "finger" ? "consent_text_finger" : "consent_text";
 }
+
+// CONSENT_IDS are the consent texts' ids (with the language appended).
+const CONSENT_IDS: Record<Modality, string> = {
+  face: "biogate-kiosk-consent-v1-",
+  finger: "biogate-kiosk-consent-finger-v1-",
+  face_and_finger: "biogate-kiosk-consent-face-finger-v1-",
+};
 
 // The finger screen: which finger (the hand and its name), what to do now,
 // why the last image was not kept, and the impressions taken so far.
@@ -132,18 +149,30 @@ function renderFinger(): void {
     (li as HTMLElement).dataset.state = i < fingerDone ? "done" : i + 1 === m?.impression ? "current" : "todo";
   });
   $("finger-step").textContent = count ? t(lang, "finger_progress", { done: fingerDone, count }) : "";
+  // Both required: the face is behind the person, the finger is next.
+  const part = checking === "face_and_finger" && fingerStage;
+  $("finger-part").hidden = !part;
+  $("finger-part").textContent = part ? t(lang, "part_finger") : "";
 }
 
 function renderResult(r: ResultMessage): void {
   const d = $("result-decision");
   d.dataset.decision = r.decision;
   const finger = checking === "finger" || r.finger !== undefined;
-  d.textContent = t(lang, "decision_" + r.decision + (finger && has("decision_" + r.decision + "_finger") ? "_finger" : ""));
+  // Both required and the session reached the finger: the face matched
+  // (else there is no finger step), a match is both, a no_match the finger's.
+  const both = checking === "face_and_finger" && (fingerStage || r.finger !== undefined);
+  let key = "decision_" + r.decision + (finger && has("decision_" + r.decision + "_finger") ? "_finger" : "");
+  if (both && r.decision === "match") key = "decision_match_both";
+  d.textContent = t(lang, key);
   // A reason with a text of its own is said in words; others as they are.
   $("result-reasons").textContent = (r.reasons ?? []).map((x) => (has("reason_" + x) ? t(lang, "reason_" + x) : x)).join(" ");
   const dep = r.departs_from_rules ?? [];
   $("departs").hidden = dep.length === 0 && !r.fixed_commands;
   $("departs-list").textContent = dep.join(", ") || (r.fixed_commands ? "fixed_commands" : "");
+  // The face's part, where the session went on to the finger (IDEC matched the face).
+  $("result-face-rows").hidden = !both;
+  $("result-face").textContent = both ? t(lang, "result_face_confirmed") : "";
   $("result-finger-rows").hidden = !r.finger;
   if (r.finger) {
     $("result-finger").textContent = has("finger_" + r.finger.position) ? t(lang, "finger_" + r.finger.position) : r.finger.position;
@@ -184,6 +213,7 @@ function onIIN(ev: Event): void {
 }
 
 function choose(m: Modality): void {
+  if (settings.modality === "face_and_finger") return; // no choice: both
   modality = settings.fingerReader ? m : "face";
   renderDynamic();
 }
@@ -191,7 +221,7 @@ function choose(m: Modality): void {
 async function onConsent(): Promise<void> {
   checking = modality;
   const text = t(lang, consentKey());
-  const textID = (checking === "finger" ? "biogate-kiosk-consent-finger-v1-" : "biogate-kiosk-consent-v1-") + lang;
+  const textID = CONSENT_IDS[checking] + lang;
   const consent = { text_id: textID, text_sha256: await sha256Hex(text), accepted_at: new Date().toISOString().replace(/\.\d+Z$/, "Z") };
   resetCapture();
   show(checking === "finger" ? "finger" : "capture");
@@ -235,10 +265,13 @@ async function onConsent(): Promise<void> {
     s.on(type, mine(() => kick()));
   }
   s.onClose(mine((c: CloseInfo) => onClose(c)));
+  const finger = { position: settings.finger, reader: settings.reader || undefined };
+  const commands = settings.commands.filter((c): c is LivenessCommand => (LIVENESS_COMMANDS as readonly string[]).includes(c));
   if (checking === "finger") {
-    s.start({ modality: "finger", iin, consent, finger: { position: settings.finger, reader: settings.reader || undefined } });
+    s.start({ modality: "finger", iin, consent, finger });
+  } else if (checking === "face_and_finger") {
+    s.start({ modality: "face_and_finger", iin, consent, mode: settings.mode, commands: commands.length ? commands : undefined, finger });
   } else {
-    const commands = settings.commands.filter((c): c is LivenessCommand => (LIVENESS_COMMANDS as readonly string[]).includes(c));
     s.start({ iin, consent, mode: settings.mode, commands: commands.length ? commands : undefined });
   }
   kick();
@@ -266,7 +299,16 @@ function kick(): void {
 // --- capture -------------------------------------------------------------
 
 function onState(st: string): void {
-  if (st === "finger") { statusKey = "reader_starting"; renderDynamic(); }
+  if (st === "finger") {
+    // face_and_finger: the face matched; from its submitting to the finger screen.
+    fingerStage = true;
+    stopCamera();
+    statusKey = "reader_starting";
+    hintKey = "";
+    commandMsg = null;
+    if (step === "capture") show("finger");
+    renderDynamic();
+  }
   if (st === "capturing") {
     statusKey = settings.mode === "relay" ? "camera_starting" : "";
     renderDynamic();
@@ -355,6 +397,7 @@ function resetCapture(): void {
   fingerMsg = null;
   fingerHintKey = "";
   fingerDone = 0;
+  fingerStage = false;
   const sig = $("doc-signature");
   sig.dataset.verified = "pending";
   delete sig.dataset.kid;
@@ -403,7 +446,7 @@ function onClose(c: CloseInfo): void {
 // one (idle_timeout), the code's, or else the gateway's English message.
 function errorKey(e: ErrorMessage): string {
   const key = "err_" + e.code;
-  if (checking === "finger" && has(key + "_finger")) return key + "_finger";
+  if ((checking === "finger" || fingerStage) && has(key + "_finger")) return key + "_finger";
   return has(key) ? key : "raw:" + e.message;
 }
 
@@ -445,13 +488,17 @@ function openSettings(): void {
   $<HTMLDialogElement>("settings").showModal();
 }
 
-// A kiosk that offers the finger first has a reader: the box is ticked and
-// fixed while finger is the check offered first.
+// A kiosk that offers the finger first, or requires both, has a reader: the
+// box is ticked and fixed while so.
 function syncReaderSetting(): void {
-  const finger = $<HTMLSelectElement>("set-modality").value === "finger";
+  const finger = $<HTMLSelectElement>("set-modality").value !== "face";
   const box = $<HTMLInputElement>("set-finger-reader");
   if (finger) box.checked = true;
   box.disabled = finger;
+}
+
+function settingModality(v: string): Modality {
+  return (MODALITIES as readonly string[]).includes(v) ? (v as Modality) : "face";
 }
 
 function closeSettings(): void {
@@ -463,7 +510,7 @@ function closeSettings(): void {
       width: Number($<HTMLInputElement>("set-width").value),
       fps: Number($<HTMLInputElement>("set-fps").value),
       commands: $<HTMLInputElement>("set-commands").value.split(",").map((c) => c.trim()).filter(Boolean),
-      modality: $<HTMLSelectElement>("set-modality").value === "finger" ? "finger" : "face",
+      modality: settingModality($<HTMLSelectElement>("set-modality").value),
       fingerReader: $<HTMLInputElement>("set-finger-reader").checked,
       finger: $<HTMLSelectElement>("set-finger").value as FingerPosition,
       reader: $<HTMLInputElement>("set-reader").value,

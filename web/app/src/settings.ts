@@ -1,7 +1,7 @@
 // The kiosk's operator settings, kept in this browser's localStorage: the
 // API key is typed once by the operator and never put in a URL or a log.
 
-import { FINGER_POSITIONS } from "../../client/dist/index.js";
+import { FINGER_POSITIONS, MODALITIES } from "../../client/dist/index.js";
 import type { CameraMode, FingerPosition, Modality } from "../../client/dist/index.js";
 
 /** What the operator sets once per kiosk. */
@@ -16,9 +16,13 @@ export interface Settings {
   fps: number;
   /** Fixed liveness commands: tests and demos only (the gateway must allow them). */
   commands: string[];
-  /** The check the start screen begins with; finger implies fingerReader. */
+  /**
+   * The check the start screen begins with; finger implies fingerReader.
+   * face_and_finger: every check is both, required (the face, then the
+   * finger): the person is offered no choice; it implies fingerReader.
+   */
   modality: Modality;
-  /** The gateway has a fingerprint reader for this kiosk: the start screen offers face or finger. */
+  /** The gateway has a fingerprint reader for this kiosk: the start screen offers face or finger (unless both are required). */
   fingerReader: boolean;
   /** The reader's id from GET /v1/devices; empty for the gateway's default reader. */
   reader: string;
@@ -37,7 +41,7 @@ function clamp(n: unknown, lo: number, hi: number, def: number): number {
 }
 
 function normalise(s: Partial<Settings>): Settings {
-  const modality = s.modality === "finger" ? "finger" : "face";
+  const modality: Modality = MODALITIES.includes(s.modality as Modality) ? (s.modality as Modality) : "face";
   return {
     key: typeof s.key === "string" ? s.key : "",
     mode: s.mode === "kiosk" ? "kiosk" : "relay",
@@ -45,7 +49,7 @@ function normalise(s: Partial<Settings>): Settings {
     fps: clamp(s.fps, 1, 30, DEFAULTS.fps),
     commands: Array.isArray(s.commands) ? s.commands.filter((c) => typeof c === "string") : [],
     modality,
-    fingerReader: modality === "finger" || s.fingerReader === true,
+    fingerReader: modality !== "face" || s.fingerReader === true,
     reader: typeof s.reader === "string" ? s.reader.trim() : "",
     finger: FINGER_POSITIONS.includes(s.finger as FingerPosition) ? (s.finger as FingerPosition) : DEFAULTS.finger,
   };

@@ -5,6 +5,8 @@
 export const PROTOCOL_VERSION = 1;
 /** All liveness commands, in the order the protocol lists them. */
 export const LIVENESS_COMMANDS = ["turn_left", "turn_right", "tilt_left", "tilt_right", "move_closer"];
+/** All modalities, in the order the protocol lists them. */
+export const MODALITIES = ["face", "finger", "face_and_finger"];
 /** All finger positions, in ISO/IEC 19794 order (position 1 first). */
 export const FINGER_POSITIONS = [
     "right_thumb", "right_index", "right_middle", "right_ring", "right_little",

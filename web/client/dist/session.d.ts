@@ -43,8 +43,27 @@ export interface FingerStartOptions {
     /** The app's nonce; a random one when absent. */
     clientNonce?: string;
 }
+/**
+ * Options of Session.start for both, required (a key with the kiosk scope):
+ * the face, as FaceStartOptions, then the fingerprint on the gateway's
+ * reader once IDEC matched the face.
+ */
+export interface FaceAndFingerStartOptions {
+    modality: "face_and_finger";
+    iin: string;
+    consent: Consent;
+    mode: CameraMode;
+    /** Kiosk camera id from GET /v1/devices; absent for the default. */
+    cameraName?: string;
+    /** Fixed commands (tests and demos; the gateway must allow them). */
+    commands?: LivenessCommand[];
+    /** The finger, and optionally the reader and the number of impressions. */
+    finger: FingerStart;
+    /** The app's nonce; a random one when absent. */
+    clientNonce?: string;
+}
 /** Options of Session.start. */
-export type StartOptions = FaceStartOptions | FingerStartOptions;
+export type StartOptions = FaceStartOptions | FingerStartOptions | FaceAndFingerStartOptions;
 /** How a session's socket closed. */
 export interface CloseInfo {
     /** The WebSocket close code (1000 normal, 1001 going away, 1006 lost). */
@@ -85,7 +104,10 @@ export declare class Session {
     on<K extends keyof ServerMessageMap>(type: K, handler: Handler<ServerMessageMap[K]>): () => void;
     /** Calls handler once when the socket closes (at once if it has). */
     onClose(handler: Handler<CloseInfo>): void;
-    /** Sends start: a face's, or a finger's when o.modality is "finger". */
+    /**
+     * Sends start: a face's; a finger's when o.modality is "finger"; both
+     * (the face, then the finger) when it is "face_and_finger".
+     */
     start(o: StartOptions): void;
     /**
      * Sends one relay frame (a complete JPEG). It sends nothing and returns

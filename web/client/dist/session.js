@@ -17,6 +17,16 @@ export function subprotocols(apiKey) {
 export function sessionURL(origin = location.origin) {
     return origin.replace(/^http/, "ws") + "/v1/session";
 }
+// fingerStart is start.finger with only the fields given: an absent reader
+// is the daemon's default one.
+function fingerStart(f) {
+    const finger = { position: f.position };
+    if (f.reader)
+        finger.reader = f.reader;
+    if (f.impressions !== undefined)
+        finger.impressions = f.impressions;
+    return finger;
+}
 /**
  * Session is one verification: connect, start, (relay) send frames, and
  * listen to the gateway's messages with on(). Not reusable: one session per
@@ -95,28 +105,33 @@ export class Session {
         else
             this.closeHandlers.add(handler);
     }
-    /** Sends start: a face's, or a finger's when o.modality is "finger". */
+    /**
+     * Sends start: a face's; a finger's when o.modality is "finger"; both
+     * (the face, then the finger) when it is "face_and_finger".
+     */
     start(o) {
         this.clientNonce = o.clientNonce ?? newNonce();
         if (o.modality === "finger") {
-            // Only the fields given: an absent reader is the daemon's default one.
-            const finger = { position: o.finger.position };
-            if (o.finger.reader)
-                finger.reader = o.finger.reader;
-            if (o.finger.impressions !== undefined)
-                finger.impressions = o.finger.impressions;
             this.send({
                 v: PROTOCOL_VERSION, type: "start", iin: o.iin, modality: "finger", consent: o.consent,
-                client_nonce: this.clientNonce, finger,
+                client_nonce: this.clientNonce, finger: fingerStart(o.finger),
             });
             return;
         }
         const camera = { mode: o.mode };
         if (o.cameraName)
             camera.name = o.cameraName;
+        const commands = o.commands?.length ? { commands: o.commands } : {};
+        if (o.modality === "face_and_finger") {
+            this.send({
+                v: PROTOCOL_VERSION, type: "start", iin: o.iin, modality: "face_and_finger", consent: o.consent,
+                client_nonce: this.clientNonce, camera, ...commands, finger: fingerStart(o.finger),
+            });
+            return;
+        }
         this.send({
             v: PROTOCOL_VERSION, type: "start", iin: o.iin, modality: "face", consent: o.consent,
-            client_nonce: this.clientNonce, camera, ...(o.commands?.length ? { commands: o.commands } : {}),
+            client_nonce: this.clientNonce, camera, ...commands,
         });
     }
     /**

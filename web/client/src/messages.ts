@@ -5,7 +5,11 @@
 /** The protocol version this library speaks: the `v` of every message. */
 export const PROTOCOL_VERSION = 1;
 
-/** Session states, as `state.state` reports them (`finger` in finger sessions, instead of capturing and liveness). */
+/**
+ * Session states, as `state.state` reports them (`finger` in finger
+ * sessions, instead of capturing and liveness; in face_and_finger sessions
+ * after the face's submitting, once IDEC matched the face).
+ */
 export type SessionState = "waiting_start" | "capturing" | "liveness" | "finger" | "submitting" | "done";
 
 /** Liveness commands (left and right are the person's own). */
@@ -25,8 +29,15 @@ export type Decision = "match" | "no_match" | "spoof" | "refused" | "error";
 /** Where a session's frames come from. */
 export type CameraMode = "kiosk" | "relay";
 
-/** What a session verifies: a face, or a fingerprint on the gateway's reader (kiosk only). */
-export type Modality = "face" | "finger";
+/**
+ * What a session verifies: a face; a fingerprint on the gateway's reader;
+ * or both, required (face_and_finger: the face first, then the fingerprint
+ * once IDEC matched the face). A finger needs the key's kiosk scope.
+ */
+export type Modality = "face" | "finger" | "face_and_finger";
+
+/** All modalities, in the order the protocol lists them. */
+export const MODALITIES: readonly Modality[] = ["face", "finger", "face_and_finger"];
 
 /** Finger positions, ISO/IEC 19794 positions 1-10 (right thumb to left little finger). */
 export type FingerPosition =
@@ -57,7 +68,7 @@ export interface Consent {
   accepted_at: string;
 }
 
-/** What a finger session captures, as `start.finger`. */
+/** What a finger (or face_and_finger) session captures, as `start.finger`. */
 export interface FingerStart {
   position: FingerPosition;
   /** A fingerprint reader's id from GET /v1/devices (kind fingerprint); absent for the daemon's default reader. */
@@ -90,8 +101,26 @@ export interface FingerStartMessage {
   finger: FingerStart;
 }
 
+/**
+ * Client → gateway: begins a verification of both, required: the face (its
+ * camera and commands as in a face start), then the fingerprint on the
+ * gateway's reader once IDEC matched the face (a key with the kiosk scope).
+ */
+export interface FaceAndFingerStartMessage {
+  v: 1;
+  type: "start";
+  iin: string;
+  modality: "face_and_finger";
+  consent: Consent;
+  client_nonce: string;
+  camera: { mode: CameraMode; name?: string };
+  /** Fixed commands: tests and demonstrations only (--allow-fixed-commands). */
+  commands?: LivenessCommand[];
+  finger: FingerStart;
+}
+
 /** Client → gateway: begins the verification. */
-export type StartMessage = FaceStartMessage | FingerStartMessage;
+export type StartMessage = FaceStartMessage | FingerStartMessage | FaceAndFingerStartMessage;
 
 /** Client → gateway: stops the session. */
 export interface CancelMessage { v: 1; type: "cancel" }
@@ -145,7 +174,7 @@ export interface FingerMessage {
   /** rejected (and captured when the print could be better): a FingerHint, or one this library does not know. */
   hint?: string;
 }
-/** result.finger: what a finger session sent to IDEC. */
+/** result.finger: what a finger (or face_and_finger) session sent to IDEC, and IDEC's answer on it. */
 export interface FingerResult {
   position: FingerPosition;
   /** The sent impression's quality, 0-100. */
@@ -154,13 +183,22 @@ export interface FingerResult {
   impressions: number;
   /** SHA-256 of the sent impression's ISO/IEC 19794-2 template (names this capture, not the person). */
   template_sha256: string;
+  /** IDEC's similarity on the fingerprint, 0-1; absent unless IDEC answered. */
+  similarity?: number;
+  /** IDEC's id of the fingerprint's request, when it answered. */
+  idec_request_id?: string;
 }
 export interface SubmittingMessage { v: 1; type: "submitting"; request_id: string }
 export interface ResultMessage {
   v: 1; type: "result"; session_id: string; decision: Decision; similarity?: number; reasons?: string[];
   idec_request_id?: string; client_nonce: string; fixed_commands: boolean; departs_from_rules?: string[];
   attempts: number; decided_at: string;
-  /** Finger sessions only. */
+  /**
+   * Finger and face_and_finger sessions, when an impression was sent
+   * (absent for a face, and for a face_and_finger session that ended with
+   * the face). In a face_and_finger session the result's own similarity
+   * and idec_request_id are the face's; the fingerprint's are here.
+   */
   finger?: FingerResult;
   /** The signed result document: a compact JWS (see verifyDocument). */
   document?: string;

@@ -62,8 +62,37 @@ export interface FingerStartOptions {
   clientNonce?: string;
 }
 
+/**
+ * Options of Session.start for both, required (a key with the kiosk scope):
+ * the face, as FaceStartOptions, then the fingerprint on the gateway's
+ * reader once IDEC matched the face.
+ */
+export interface FaceAndFingerStartOptions {
+  modality: "face_and_finger";
+  iin: string;
+  consent: Consent;
+  mode: CameraMode;
+  /** Kiosk camera id from GET /v1/devices; absent for the default. */
+  cameraName?: string;
+  /** Fixed commands (tests and demos; the gateway must allow them). */
+  commands?: LivenessCommand[];
+  /** The finger, and optionally the reader and the number of impressions. */
+  finger: FingerStart;
+  /** The app's nonce; a random one when absent. */
+  clientNonce?: string;
+}
+
 /** Options of Session.start. */
-export type StartOptions = FaceStartOptions | FingerStartOptions;
+export type StartOptions = FaceStartOptions | FingerStartOptions | FaceAndFingerStartOptions;
+
+// fingerStart is start.finger with only the fields given: an absent reader
+// is the daemon's default one.
+function fingerStart(f: FingerStart): FingerStart {
+  const finger: FingerStart = { position: f.position };
+  if (f.reader) finger.reader = f.reader;
+  if (f.impressions !== undefined) finger.impressions = f.impressions;
+  return finger;
+}
 
 /** How a session's socket closed. */
 export interface CloseInfo {
@@ -151,25 +180,32 @@ export class Session {
     else this.closeHandlers.add(handler);
   }
 
-  /** Sends start: a face's, or a finger's when o.modality is "finger". */
+  /**
+   * Sends start: a face's; a finger's when o.modality is "finger"; both
+   * (the face, then the finger) when it is "face_and_finger".
+   */
   start(o: StartOptions): void {
     this.clientNonce = o.clientNonce ?? newNonce();
     if (o.modality === "finger") {
-      // Only the fields given: an absent reader is the daemon's default one.
-      const finger: FingerStart = { position: o.finger.position };
-      if (o.finger.reader) finger.reader = o.finger.reader;
-      if (o.finger.impressions !== undefined) finger.impressions = o.finger.impressions;
       this.send({
         v: PROTOCOL_VERSION, type: "start", iin: o.iin, modality: "finger", consent: o.consent,
-        client_nonce: this.clientNonce, finger,
+        client_nonce: this.clientNonce, finger: fingerStart(o.finger),
       });
       return;
     }
     const camera: { mode: CameraMode; name?: string } = { mode: o.mode };
     if (o.cameraName) camera.name = o.cameraName;
+    const commands = o.commands?.length ? { commands: o.commands } : {};
+    if (o.modality === "face_and_finger") {
+      this.send({
+        v: PROTOCOL_VERSION, type: "start", iin: o.iin, modality: "face_and_finger", consent: o.consent,
+        client_nonce: this.clientNonce, camera, ...commands, finger: fingerStart(o.finger),
+      });
+      return;
+    }
     this.send({
       v: PROTOCOL_VERSION, type: "start", iin: o.iin, modality: "face", consent: o.consent,
-      client_nonce: this.clientNonce, camera, ...(o.commands?.length ? { commands: o.commands } : {}),
+      client_nonce: this.clientNonce, camera, ...commands,
     });
   }
 
