@@ -116,8 +116,8 @@ func TestAppAttestationPolicies(t *testing.T) {
 	// the face); what matters here is that the session ran to a signed
 	// result that records the attestation.
 	t.Logf("require, genuine: %s %v", res.Decision, res.Reasons)
-	if doc.V != 3 || doc.Attestation == nil || *doc.Attestation != want {
-		t.Errorf("require, genuine: document v%d attestation %+v; want v3, %+v", doc.V, doc.Attestation, want)
+	if doc.V != document.Version || doc.Attestation == nil || *doc.Attestation != want {
+		t.Errorf("require, genuine: document v%d attestation %+v; want v%d, %+v", doc.V, doc.Attestation, document.Version, want)
 	}
 
 	// Each session has an IIN of its own: on a loaded machine a session may
