@@ -18,7 +18,8 @@
 //     forest, so the numbers are not NFIQ 2 numbers.
 //   - enhance.go: Enhance, contextual Gabor filtering of a print (Hong, Wan
 //     and Jain) tuned to its local ridge orientation and period. Extract
-//     does not use it (see Enhance for what it measured).
+//     enhances the prints of quality under EnhanceBelowQuality (see Enhance
+//     for what it measured).
 //   - template.go, sourceafis.go, match.go: Template (minutiae at 500 ppi),
 //     Extract and Compare. Extraction and matching are SourceAFIS's (Robert
 //     Važan, Apache-2.0) through its Go port; sourceafis.go is the only file
