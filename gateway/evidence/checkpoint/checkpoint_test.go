@@ -395,3 +395,51 @@ func TestHTTPWitness(t *testing.T) {
 		t.Errorf("events %v: want one failure (503), then recovery", events)
 	}
 }
+
+// A file whose last line was torn (the process killed, or the disk full,
+// mid-write) is cut back to its last whole line when opened, so the next
+// checkpoint starts a line of its own and the file reads whole; before,
+// the next line glued onto the torn one and verification failed on it.
+func TestOpenLogCutsATornLine(t *testing.T) {
+	k, keys := keyring(t)
+	path := filepath.Join(t.TempDir(), "evidence-checkpoints.jsonl")
+	log, err := OpenLog(path, k, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := log.Write(1, hashA); err != nil {
+		t.Fatal(err)
+	}
+	log.Close()
+	whole, _ := os.ReadFile(path)
+	jws, _ := Sign(k, Checkpoint{Seq: 2, Hash: hashA, Time: time.Now()})
+	torn := append(slices.Clone(whole), jws[:len(jws)/2]...)
+	if err := os.WriteFile(path, torn, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if log, err = OpenLog(path, k, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, whole) {
+		t.Fatalf("after open: %d bytes, want the %d of the whole lines", len(got), len(whole))
+	}
+	if err := log.Write(2, hashA); err != nil {
+		t.Fatal(err)
+	}
+	log.Close()
+	f, _ := os.Open(path)
+	defer f.Close()
+	if s, err := Read(f, keys, time.Now()); err != nil || len(s) != 2 {
+		t.Errorf("Read: %d checkpoints, %v; want 2", len(s), err)
+	}
+	// A file that is all torn line (no newline at all) is emptied; an
+	// empty or whole file is left alone.
+	os.WriteFile(path, []byte(jws[:40]), 0o600)
+	if log, err = OpenLog(path, k, nil); err != nil {
+		t.Fatal(err)
+	}
+	log.Close()
+	if st, _ := os.Stat(path); st.Size() != 0 {
+		t.Errorf("a file of one torn line: %d bytes left", st.Size())
+	}
+}

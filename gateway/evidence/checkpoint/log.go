@@ -1,9 +1,12 @@
 package checkpoint
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -60,6 +63,12 @@ type Log struct {
 
 // OpenLog opens (creating, mode 0600) the checkpoint file at path for
 // appending. witness may be nil. The caller closes the Log.
+//
+// A file that does not end in a newline ends in a torn write (a process
+// killed, or a disk that filled, in the middle of a line): that last,
+// unterminated piece is cut off, so the next checkpoint starts a line of
+// its own instead of gluing onto it. It held no complete checkpoint, so
+// nothing verifiable is lost.
 func OpenLog(path string, signer document.Signer, witness Witness) (*Log, error) {
 	if signer == nil {
 		return nil, errors.New("checkpoint: no signer")
@@ -67,11 +76,47 @@ func OpenLog(path string, signer document.Signer, witness Witness) (*Log, error)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
+	if err := cutTornLine(path); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	return &Log{signer: signer, witness: witness, now: time.Now, f: f}, nil
+}
+
+// cutTornLine truncates the file at path after its last newline, if it
+// does not end in one; a missing file is fine.
+func cutTornLine(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil || size == 0 {
+		return err
+	}
+	// A checkpoint line is a few hundred bytes: look back a few KiB for
+	// the last newline.
+	const back = 64 << 10
+	start := max(0, size-back)
+	buf := make([]byte, size-start)
+	if _, err := f.ReadAt(buf, start); err != nil {
+		return err
+	}
+	if buf[len(buf)-1] == '\n' {
+		return nil
+	}
+	i := bytes.LastIndexByte(buf, '\n')
+	if i < 0 && start > 0 {
+		return fmt.Errorf("%s: no line end in its last %d bytes", path, back)
+	}
+	return f.Truncate(start + int64(i) + 1)
 }
 
 // Write signs the checkpoint of a chain of seq entries whose last hashes to
@@ -89,8 +134,15 @@ func (l *Log) Write(seq int64, hash string) error {
 	if l.f == nil {
 		return errors.New("checkpoint: log closed")
 	}
-	_, err = l.f.WriteString(jws + "\n")
+	// One write, so appends from several processes do not interleave. A
+	// short write (a full disk) is cut off again at once, so that the next
+	// line does not glue onto the torn one.
+	end, serr := l.f.Seek(0, io.SeekEnd)
+	n, err := l.f.WriteString(jws + "\n")
 	if err != nil {
+		if n > 0 && serr == nil {
+			l.f.Truncate(end)
+		}
 		err = fmt.Errorf("checkpoint: write: %w", err)
 	}
 	if l.witness != nil {
