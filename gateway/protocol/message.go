@@ -539,7 +539,8 @@ type Result struct {
 	DecidedAt time.Time `json:"decided_at"`
 	// Document is the signed result document, a JWS in compact
 	// serialisation (gateway/document); stored in the evidence store
-	// before the result is sent. Empty only without a signer.
+	// before the result is sent. Empty without a signer, and in the error
+	// result after evidence_unavailable (no document could be kept).
 	Document string `json:"document,omitempty"`
 }
 
