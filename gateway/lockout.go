@@ -146,9 +146,53 @@ func (s *session) releaseLocked() {
 	ctx, cancel := s.storeCtx()
 	defer cancel()
 	if err := s.srv.holds.Release(ctx, s.held, s.holder()); err != nil {
-		s.log.Error("session lease not released (it runs out by itself)", "error", err)
+		s.log.Error("session lease not released; retrying", "error", err)
+		lease := time.Duration(s.srv.cfg.Limits.SessionSeconds)*time.Second + time.Minute
+		s.srv.releaseLater(s.held, s.holder(), time.Now().Add(lease))
 	}
 	s.held = ""
+}
+
+// releaseRetry is how often a lease the store would not release is tried
+// again.
+const releaseRetry = 2 * time.Second
+
+// releaseLater keeps trying to release a session's lease that the store
+// refused (a database restarting, a disk full), until it succeeds, the
+// lease would have run out by itself (until), or the gateway shuts down:
+// otherwise the IIN would wait for the lease's end (minutes) before it
+// could start again. The goroutine is counted with the sessions, so
+// Shutdown waits for it.
+func (srv *Server) releaseLater(key, holder string, until time.Time) {
+	srv.mu.Lock()
+	if srv.stopping {
+		srv.mu.Unlock()
+		return
+	}
+	srv.wg.Add(1)
+	srv.mu.Unlock()
+	go func() {
+		defer srv.wg.Done()
+		t := time.NewTicker(releaseRetry)
+		defer t.Stop()
+		for {
+			select {
+			case <-srv.ctx.Done():
+				return
+			case <-t.C:
+			}
+			if time.Now().After(until) {
+				return
+			}
+			ctx, cancel := context.WithTimeout(srv.ctx, storeTimeout)
+			err := srv.holds.Release(ctx, key, holder)
+			cancel()
+			if err == nil {
+				srv.cfg.Logger.Info("session lease released after a retry")
+				return
+			}
+		}
+	}()
 }
 
 // holder names the session's leases: GATEWAY/SESSION.

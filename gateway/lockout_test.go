@@ -2,12 +2,16 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/biogate/biogate/gateway/evidence"
+	"github.com/biogate/biogate/gateway/protocol"
+	"github.com/biogate/biogate/outcome"
 )
 
 // TestLockoutMemoryAgreesWithStore feeds the same failures to the
@@ -82,5 +86,58 @@ func TestLockoutMemoryAgreesWithStore(t *testing.T) {
 		if d, err := lockedFor(f, t0); err != nil || d != 0 {
 			t.Errorf("%T: a future failure counted: locked for %v, %v", f, d, err)
 		}
+	}
+}
+
+// flakyHolds refuses the first release it is asked for, as a store that
+// is restarting does.
+type flakyHolds struct {
+	Holds
+	mu      sync.Mutex
+	refused int
+}
+
+func (f *flakyHolds) Release(ctx context.Context, key, holder string) error {
+	f.mu.Lock()
+	if f.refused == 0 {
+		f.refused++
+		f.mu.Unlock()
+		return errors.New("store restarting")
+	}
+	f.mu.Unlock()
+	return f.Holds.Release(ctx, key, holder)
+}
+
+// A lease the store would not release when the session ended is released
+// by a retry within seconds, not left to run out (SessionSeconds plus a
+// minute): the IIN can start again (found by the soak harness, whose
+// IINs waited minutes after a PostgreSQL restart).
+func TestLeaseReleaseIsRetried(t *testing.T) {
+	h := newHarness(t, &testPipeline{Frames: 3, Verdict: outcome.Live}, nil)
+	flaky := &flakyHolds{Holds: h.srv.holds}
+	h.srv.holds = flaky
+	c := h.dial(keyAll)
+	c.relaySession(validIIN, 3)
+	if res := c.wantResult(); res.Decision != protocol.DecisionMatch {
+		t.Fatalf("result %+v", res)
+	}
+	if flaky.refused != 1 {
+		t.Fatalf("%d releases refused, want 1", flaky.refused)
+	}
+	deadline := time.Now().Add(3 * releaseRetry)
+	for {
+		c := h.dial(keyAll)
+		c.send(startMsg(validIIN, protocol.CameraRelay))
+		m := c.skip()
+		if st, ok := m.(*protocol.State); ok && st.State == protocol.StateCapturing {
+			return // admitted: the lease was released
+		}
+		if e, ok := m.(*protocol.ErrorMessage); !ok || e.Code != protocol.CodeIINInSession {
+			t.Fatalf("got %#v, want capturing or iin_in_session", m)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the IIN is still held after three retry periods")
+		}
+		time.Sleep(releaseRetry / 4)
 	}
 }

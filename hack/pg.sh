@@ -35,7 +35,7 @@ start)
     exit 1
   fi
   for _ in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % 20000)) # below the ephemeral range (32768-60999): no outgoing connection takes it while the server is down
     if "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
       start >/dev/null 2>&1; then
