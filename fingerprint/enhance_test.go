@@ -171,13 +171,7 @@ func TestEnhancePrints(t *testing.T) {
 
 // TestEnhanceNoFinger: an image without a finger comes back flat.
 func TestEnhanceNoFinger(t *testing.T) {
-	uniform := func(v byte) *devices.FingerprintImage {
-		img := &devices.FingerprintImage{Width: 388, Height: 374, Pix: make([]byte, 388*374)}
-		for i := range img.Pix {
-			img.Pix[i] = v
-		}
-		return img
-	}
+	uniform := func(v byte) *devices.FingerprintImage { return uniformImage(388, 374, v) }
 	for _, tc := range []struct {
 		name string
 		img  *devices.FingerprintImage

@@ -163,3 +163,12 @@ func farShare(m *Mask, minutiae [][2]int) float64 {
 	}
 	return float64(far) / float64(fg)
 }
+
+// uniformImage is a w x h image of grey level v: a reader with no finger.
+func uniformImage(w, h int, v byte) *devices.FingerprintImage {
+	img := &devices.FingerprintImage{Width: w, Height: h, Pix: make([]byte, w*h)}
+	for i := range img.Pix {
+		img.Pix[i] = v
+	}
+	return img
+}

@@ -417,13 +417,7 @@ func TestScoreMonotonic(t *testing.T) {
 // TestNoFingerHint: images without a finger score 0 with no_finger (the
 // choice: an empty foreground is no finger, whatever its grey level).
 func TestNoFingerHint(t *testing.T) {
-	uniform := func(v byte) *devices.FingerprintImage {
-		img := &devices.FingerprintImage{Width: 388, Height: 374, Pix: make([]byte, 388*374)}
-		for i := range img.Pix {
-			img.Pix[i] = v
-		}
-		return img
-	}
+	uniform := func(v byte) *devices.FingerprintImage { return uniformImage(388, 374, v) }
 	for _, tc := range []struct {
 		name string
 		img  *devices.FingerprintImage
