@@ -33,8 +33,6 @@ func (s *session) runFinger(st *protocol.Start) {
 		s.fail(protocol.CodeReaderUnavailable, 0)
 		return
 	}
-	defer r.Close()
-
 	count := st.Finger.Impressions
 	if count == 0 {
 		count = protocol.DefaultImpressions
@@ -43,6 +41,12 @@ func (s *session) runFinger(st *protocol.Start) {
 		IdleTimeout: time.Duration(s.srv.cfg.Limits.IdleSeconds) * time.Second}
 	t0 := time.Now()
 	out, err := s.srv.cfg.Fingers.Run(s.ctx, r, opt, &fingerEvents{s: s, position: st.Finger.Position})
+	// The impressions are taken: the reader is free for the next session
+	// before IDEC answers, and so before this one's result goes out (a
+	// client starting again at once must not find it busy).
+	if cerr := r.Close(); cerr != nil {
+		s.log.Warn("fingerprint reader release", "error", cerr)
+	}
 	s.srv.m.stage.WithLabelValues("finger").Observe(time.Since(t0).Seconds())
 	if err != nil {
 		s.fingerFailed(err)

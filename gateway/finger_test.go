@@ -13,6 +13,7 @@ import (
 
 	"github.com/biogate/biogate/devices"
 	"github.com/biogate/biogate/gateway/document"
+	"github.com/biogate/biogate/gateway/idec"
 	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/outcome"
 )
@@ -289,4 +290,31 @@ func TestFingerSessionRefusals(t *testing.T) {
 		c.send(fingerStart(validIIN, outcome.RightIndex))
 		c.waitError(protocol.CodeLockedOut)
 	})
+}
+
+// The reader is released as soon as the impressions are taken, before
+// IDEC is asked and so before the result goes out: a client that starts
+// again the moment it has its result (a retry after no_match, the next
+// person at a kiosk) finds the reader free, not busy.
+func TestFingerReaderFreeBeforeIDEC(t *testing.T) {
+	h := newFingerHarness(t, &testFingers{})
+	readers := h.srv.cfg.Readers.(*testReaders)
+	var heldAtIDEC []bool
+	h.ver.asked = func(idec.Request) {
+		readers.mu.Lock()
+		heldAtIDEC = append(heldAtIDEC, readers.held[""])
+		readers.mu.Unlock()
+	}
+	for i, subject := range []string{validIIN, otherIIN} {
+		c := h.dial(keyAll)
+		c.send(fingerStart(subject, outcome.LeftIndex))
+		if res := c.wantResult(); res.Decision != protocol.DecisionMatch {
+			t.Fatalf("session %d: %s %v, want match", i, res.Decision, res.Reasons)
+		}
+	}
+	h.ver.mu.Lock()
+	defer h.ver.mu.Unlock()
+	if len(heldAtIDEC) != 2 || heldAtIDEC[0] || heldAtIDEC[1] {
+		t.Errorf("reader held when IDEC was asked: %v, want [false false]", heldAtIDEC)
+	}
 }

@@ -159,12 +159,17 @@ type testVerifier struct {
 	finger *bool
 	err    error // returned instead of a result when set
 	reqs   []idec.Request
+	// asked, when set, is called with each request before it is answered.
+	asked func(idec.Request)
 }
 
 func (v *testVerifier) Verify(ctx context.Context, req idec.Request) (idec.Result, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.reqs = append(v.reqs, req)
+	if v.asked != nil {
+		v.asked(req)
+	}
 	if v.err != nil {
 		return idec.Result{}, v.err
 	}

@@ -237,6 +237,8 @@ func TestFingerSessionWithoutAFinger(t *testing.T) {
 // recording under umockdev, the daemon a child process with --fingerprint
 // (real libusb), IDEC enrolled with the image libfprint captured from that
 // recording. One impression, taken through the USB driver, matches.
+// Two more sessions follow at once, each the moment the one before had its
+// result: the reader must not be busy.
 func TestFingerSessionOnReplayedReader(t *testing.T) {
 	dir := usbfptest.Dir(t, "nb1010")
 	args := daemonArgs(t)
@@ -249,6 +251,13 @@ func TestFingerSessionOnReplayedReader(t *testing.T) {
 	}
 	if res.Finger == nil || res.Finger.Impressions != 1 {
 		t.Errorf("result finger %+v", res.Finger)
+	}
+	// Again at once, twice (the recording replays from its start): the
+	// reader was released before the result came, so it is not busy.
+	for i := range 2 {
+		if _, res, fatal := fingerSessionWith(t, addr, obamaIIN, protocol.FingerStart{Position: outcome.RightThumb, Impressions: 1}); res == nil || res.Decision != protocol.DecisionMatch {
+			t.Fatalf("session %d right after the one before: result %+v, error %+v", i+2, res, fatal)
+		}
 	}
 }
 
