@@ -47,6 +47,7 @@ type windows struct {
 	drains     []*FaultRecord // SIGTERM only
 	kills      []*FaultRecord // SIGKILL only
 	store      []*FaultRecord // PostgreSQL down, the SQLite volume full
+	unplugged  []*FaultRecord // the USB reader unplugged
 }
 
 // storeSlack is how long after PostgreSQL is back the daemon may still
@@ -86,6 +87,14 @@ func documented(s *Session, w windows) (ok bool, why string) {
 	switch {
 	case o == "hung":
 		return false, "no result, error or abort within the client's deadline"
+	case o == "result/error:reader_unavailable":
+		// The reader cannot be opened: only while it is unplugged (a busy
+		// reader is a bug: one finger client at a time, and a session
+		// releases the reader before its result).
+		if within(w.unplugged, s.End, time.Second) {
+			return true, ""
+		}
+		return false, "the reader was unavailable while it was plugged in"
 	case strings.HasPrefix(o, "result/"), o == "aborted", slices.Contains(anyClient, o), slices.Contains(expected[s.Kind], o):
 		return true, ""
 	case o == "refused/evidence_unavailable":
@@ -300,6 +309,10 @@ type Leaks struct {
 	From       string `json:"from,omitempty"`
 	To         string `json:"to,omitempty"`
 	Goroutines int    `json:"goroutines"`
+	// Mats is the growth of gocv's open Mats; MatsCounted says whether
+	// the daemon exported the count (built with -tags matprofile).
+	Mats        int  `json:"mats"`
+	MatsCounted bool `json:"mats_counted"`
 	// FDs is the growth of the descriptors other than the evidence
 	// store's pooled connections; Pooled is those at the end.
 	FDs    int     `json:"fds"`
@@ -316,7 +329,7 @@ const maxPooledFDs = 3 * 3
 // checkLeaks compares the last life's quiet points: the goroutines and
 // descriptors must not grow.
 func checkLeaks(qs []QuietPoint) (Leaks, Invariant) {
-	iv := Invariant{Name: "no goroutine or file descriptor leaked (quiet points of the daemon's last life)"}
+	iv := Invariant{Name: "no goroutine, gocv Mat or file descriptor leaked (quiet points of the daemon's last life)"}
 	if len(qs) == 0 {
 		iv.fail("no quiet point")
 		return Leaks{}, iv.close("")
@@ -340,6 +353,14 @@ func checkLeaks(qs []QuietPoint) (Leaks, Invariant) {
 	if l.Goroutines > 0 {
 		iv.fail("goroutines %d at %s, %d at %s", a.Goroutines, a.Name, b.Goroutines, b.Name)
 	}
+	mats := "Mats not counted (biogated built without -tags matprofile)"
+	if l.MatsCounted = a.Mats >= 0 && b.Mats >= 0; l.MatsCounted {
+		l.Mats = b.Mats - a.Mats
+		mats = fmt.Sprintf("Mats %+d (%d open at the end)", l.Mats, b.Mats)
+		if l.Mats > 0 {
+			iv.fail("gocv Mats %d at %s, %d at %s", a.Mats, a.Name, b.Mats, b.Name)
+		}
+	}
 	// The evidence store's pooled connections come and go up to their
 	// pool's cap; every other descriptor must be back.
 	pooled := func(open map[string]int) int {
@@ -359,8 +380,8 @@ func checkLeaks(qs []QuietPoint) (Leaks, Invariant) {
 	if l.Pooled > maxPooledFDs {
 		iv.fail("the evidence store holds %d descriptors at %s, more than its pools' %d", l.Pooled, b.Name, maxPooledFDs)
 	}
-	return l, iv.close(fmt.Sprintf("quiet points %s → %s: goroutines %+d, descriptors %+d besides the store's pool (%d at the end: %s), RSS %+.1f MiB",
-		a.Name, b.Name, l.Goroutines, l.FDs, l.Pooled, fdDiff(a.Open, b.Open), l.RSSMiB))
+	return l, iv.close(fmt.Sprintf("quiet points %s → %s: goroutines %+d, %s, descriptors %+d besides the store's pool (%d at the end: %s), RSS %+.1f MiB",
+		a.Name, b.Name, l.Goroutines, mats, l.FDs, l.Pooled, fdDiff(a.Open, b.Open), l.RSSMiB))
 }
 
 // fdDiff names the descriptors that differ between two quiet points.

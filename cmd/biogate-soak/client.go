@@ -64,6 +64,7 @@ type plan struct {
 	iin         string
 	key         string
 	kiosk       bool
+	finger      bool // a finger session on the daemon's reader
 	frames      [][]byte
 	commands    []string
 	how         behaviour
@@ -89,8 +90,8 @@ type Session struct {
 	HTTPCode   string `json:"http_code,omitempty"`
 	DialError  string `json:"dial_error,omitempty"`
 	SessionID  string `json:"session_id,omitempty"`
-	// Accepted: state capturing came, so the start took a slot (and the
-	// IIN's lease); AcceptedAt is when.
+	// Accepted: state capturing (finger, for a finger session) came, so
+	// the start took a slot (and the IIN's lease); AcceptedAt is when.
 	Accepted   bool      `json:"accepted"`
 	AcceptedAt time.Time `json:"-"`
 	// Errors are the codes of every error message, in order; Fatal the
@@ -192,6 +193,10 @@ func runSession(ctx context.Context, host string, p plan, s *Session) {
 	if p.kiosk {
 		start.Camera.Mode = protocol.CameraKiosk
 	}
+	if p.finger {
+		start.Modality, start.Camera, start.Commands = protocol.ModalityFinger, protocol.Camera{}, nil
+		start.Finger = &protocol.FingerStart{Position: fingerPosition, Impressions: 1}
+	}
 	switch p.how {
 	case sendBadIIN:
 		start.IIN = invalidIIN(p.iin)
@@ -252,7 +257,7 @@ func runSession(ctx context.Context, host string, p plan, s *Session) {
 			s.SessionID = m.SessionID
 		case *protocol.State:
 			switch m.State {
-			case protocol.StateCapturing:
+			case protocol.StateCapturing, protocol.StateFinger:
 				if !s.Accepted {
 					s.Accepted, s.AcceptedAt = true, time.Now()
 					startSending()

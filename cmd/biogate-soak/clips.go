@@ -27,6 +27,9 @@ const (
 	// impostorPhoto is another person: the genuine clip claiming an IIN
 	// enrolled with it is a no_match.
 	impostorPhoto = "faces/obama2.jpg"
+	// otherFinger is another person's finger: a finger session on the
+	// replayed reader claiming an IIN enrolled with it is a no_match.
+	otherFinger = "fingerprints/fvc2002/DB1_B/101_1.png"
 	// maxClipFrames bounds the memory a pre-encoded clip takes.
 	maxClipFrames = 600
 )
@@ -40,15 +43,16 @@ type clips struct {
 	// kioskCamera is the daemon's --camera: the attack clip, a source
 	// that ends after 2.9 s.
 	kioskCamera string
-	// Reference photos, files to enrol.
-	genuinePhoto, attackPhoto, impostorPhoto string
+	// Reference photos and the impostor finger, files to enrol.
+	genuinePhoto, attackPhoto, impostorPhoto, otherFinger string
 }
 
 // loadClips reads the clips under shared and writes the reference frames
 // into dir.
 func loadClips(shared, dir string) (*clips, error) {
 	video := filepath.Join(shared, "data", "video")
-	c := &clips{kioskCamera: filepath.Join(video, attackClip), impostorPhoto: filepath.Join(shared, "data", impostorPhoto)}
+	c := &clips{kioskCamera: filepath.Join(video, attackClip), impostorPhoto: filepath.Join(shared, "data", impostorPhoto),
+		otherFinger: filepath.Join(shared, "data", otherFinger)}
 	all, err := readClip(filepath.Join(video, genuineClip))
 	if err != nil {
 		return nil, err

@@ -103,6 +103,13 @@ func (h *harness) inject(ctx context.Context, ev event) {
 		if e := os.Remove(filepath.Join(h.data, "filler")); err == nil {
 			err = e
 		}
+	case FaultReaderUnplug:
+		var plug func() error
+		if plug, err = h.reader.unplug(h.gw.pid()); err == nil {
+			r.Detail = fmt.Sprintf("the replayed reader's /sys/bus/usb/devices/%s hidden in umockdev's testbed for %s", h.reader.busPath, ev.dur)
+			sleep(ctx, ev.dur)
+			err = plug()
+		}
 	case FaultDaemonKill:
 		h.gw.kill()
 		r.Detail = "SIGKILL; restarted on the same data folder"

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/biogate/biogate/internal/loopback"
+	"github.com/biogate/biogate/outcome"
 )
 
 // harness is one run: the children, the pools, what the clients saw and
@@ -29,10 +32,11 @@ type harness struct {
 	clips *clips
 	ids   *iinSource
 	pools map[Kind]*pool
-	// photos are the pools' reference photos; replacing counts the
-	// enrolments made mid-run (at most maxReplacements), running those
+	// enrolment are the pools' idec-emulator enroll flags after --iin
+	// (a reference photo or a finger image); replaced counts the
+	// enrolments made mid-run (at most maxReplacements), enrolling those
 	// that run.
-	photos    map[Kind]string
+	enrolment map[Kind][]string
 	replaced  atomic.Int64
 	enrolling sync.WaitGroup
 	emuBin    string
@@ -42,13 +46,15 @@ type harness struct {
 	emu, gw                              *child
 	emuAddr, gwHost, metricsURL          string
 	pg                                   *pgServer
-	tmpfs                                string // the data folder, when it is a tmpfs the harness mounted
+	tmpfs                                string     // the data folder, when it is a tmpfs the harness mounted
+	reader                               *usbReplay // --usb-replay; nil: no finger sessions
 
 	// gate: each client holds it for reading; a quiet point takes it for
 	// writing, so no client starts until the running ones ended.
 	gate  sync.RWMutex
 	heavy chan struct{} // a slot per heavy client
 	kiosk atomic.Bool   // the one camera is in use
+	inUse atomic.Bool   // the one fingerprint reader is in use
 	n     atomic.Int64  // clients started
 	life  atomic.Int64  // the daemon's starts
 
@@ -177,6 +183,11 @@ func (h *harness) setUp(ctx context.Context) error {
 	if h.clips, err = loadClips(c.Shared, work); err != nil {
 		return err
 	}
+	if c.USBReplay != "" {
+		if h.reader, err = newUSBReplay(c.USBReplay); err != nil {
+			return err
+		}
+	}
 	if err := h.enrol(ctx, emuBin); err != nil {
 		return err
 	}
@@ -201,6 +212,9 @@ func (h *harness) setUp(ctx context.Context) error {
 	env := []string{"BIOGATE_SHARED=" + c.Shared}
 	h.emu = &child{name: "idec-emulator", path: emuBin, log: filepath.Join(work, "idec-emulator.log"), env: env}
 	h.gw = &child{name: "biogated", path: filepath.Join(c.Bin, "biogated"), log: filepath.Join(work, "biogated.log"), env: env}
+	if h.reader != nil {
+		h.gw.path, h.gw.wrapped = "umockdev-run", true
+	}
 	if err := h.startEmulator(ctx); err != nil {
 		return err
 	}
@@ -208,26 +222,32 @@ func (h *harness) setUp(ctx context.Context) error {
 }
 
 // enrol fills the gallery: the pools' IINs, each with its person's
-// reference photo, two enrolments at a time.
+// reference photo or finger, two enrolments at a time.
 func (h *harness) enrol(ctx context.Context, emuBin string) error {
-	type job struct{ id, photo string }
+	type job struct {
+		id   string
+		args []string
+	}
 	var jobs []job
 	h.pools = map[Kind]*pool{}
 	h.emuBin = emuBin
-	h.photos = map[Kind]string{KindGenuine: h.clips.genuinePhoto, KindImpostor: h.clips.impostorPhoto, KindAttack: h.clips.attackPhoto}
-	for _, p := range []struct {
-		kind  Kind
-		n     int
-		photo string
-	}{{KindGenuine, h.prof.Genuine, h.clips.genuinePhoto}, {KindImpostor, h.prof.Impostor, h.clips.impostorPhoto},
-		{KindAttack, h.prof.Attack, h.clips.attackPhoto}} {
+	photo := func(p string) []string { return []string{"--photo", p, "--models", h.models} }
+	h.enrolment = map[Kind][]string{KindGenuine: photo(h.clips.genuinePhoto), KindImpostor: photo(h.clips.impostorPhoto),
+		KindAttack: photo(h.clips.attackPhoto)}
+	size := map[Kind]int{KindGenuine: h.prof.Genuine, KindImpostor: h.prof.Impostor, KindAttack: h.prof.Attack}
+	if h.reader != nil {
+		h.enrolment[KindFinger] = []string{"--finger", string(fingerPosition), "--image", h.reader.image}
+		h.enrolment[KindFingerImpostor] = []string{"--finger", string(fingerPosition), "--image", h.clips.otherFinger}
+		size[KindFinger], size[KindFingerImpostor] = h.prof.Finger, h.prof.FingerImpostor
+	}
+	for _, kind := range slices.Sorted(maps.Keys(size)) {
 		var ids []string
-		for range p.n {
+		for range size[kind] {
 			id := h.ids.next()
 			ids = append(ids, id)
-			jobs = append(jobs, job{id, p.photo})
+			jobs = append(jobs, job{id, h.enrolment[kind]})
 		}
-		h.pools[p.kind] = newPool(string(p.kind), ids)
+		h.pools[kind] = newPool(string(kind), ids)
 	}
 	errs := make(chan error, len(jobs))
 	sem := make(chan struct{}, 2)
@@ -237,10 +257,8 @@ func (h *harness) enrol(ctx context.Context, emuBin string) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out, err := exec.CommandContext(ctx, emuBin, "enroll", "--gallery", h.gallery, "--iin", j.id,
-				"--photo", j.photo, "--models", h.models).CombinedOutput()
-			if err != nil {
-				errs <- fmt.Errorf("enrol %s: %w: %s", filepath.Base(j.photo), err, out)
+			if err := h.enrolOne(ctx, j.id, j.args); err != nil {
+				errs <- err
 			}
 		}()
 	}
@@ -252,9 +270,22 @@ func (h *harness) enrol(ctx context.Context, emuBin string) error {
 // maxReplacements bounds the persons enrolled mid-run.
 const maxReplacements = 400
 
-// replace enrols a fresh IIN with photo in the background and adds it to
-// pl once enrolled (the emulator re-reads its gallery: no restart).
-func (h *harness) replace(pl *pool, photo string) {
+// enrolOne enrols id with idec-emulator enroll's flags args.
+func (h *harness) enrolOne(ctx context.Context, id string, args []string) error {
+	out, err := exec.CommandContext(ctx, h.emuBin, append([]string{"enroll", "--gallery", h.gallery, "--iin", id}, args...)...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("enrol %v: %w: %s", args, err, out)
+	}
+	return nil
+}
+
+// fingerPosition is the finger of finger sessions and their enrolments.
+const fingerPosition = outcome.RightThumb
+
+// replace enrols a fresh IIN with args (the pool's enrolment) in the
+// background and adds it to pl once enrolled (the emulator re-reads its
+// gallery: no restart).
+func (h *harness) replace(pl *pool, args []string) {
 	if h.replaced.Add(1) > maxReplacements {
 		return
 	}
@@ -264,10 +295,8 @@ func (h *harness) replace(pl *pool, photo string) {
 		id := h.ids.next()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		out, err := exec.CommandContext(ctx, h.emuBin, "enroll", "--gallery", h.gallery, "--iin", id,
-			"--photo", photo, "--models", h.models).CombinedOutput()
-		if err != nil {
-			h.logf("enrol a replacement: %v: %s", err, out)
+		if err := h.enrolOne(ctx, id, args); err != nil {
+			h.logf("enrol a replacement: %v", err)
 			return
 		}
 		pl.add(id)
@@ -312,7 +341,8 @@ func (h *harness) restartEmulator(ctx context.Context, fault FaultKind) error {
 // daemonArgs are biogated's flags: loopback, fixed commands allowed (a
 // recording cannot follow random ones), replay checks off (the clips are
 // relayed again and again), no rate caps, a long lockout window (every
-// failure of the run counts), the attack clip as kiosk camera.
+// failure of the run counts), the attack clip as kiosk camera; with
+// --usb-replay, umockdev-run's arguments first and --fingerprint.
 func (h *harness) daemonArgs() []string {
 	metricsHost := h.metricsURL[len("http://") : len(h.metricsURL)-len("/metrics")]
 	args := []string{"--listen", h.gwHost, "--metrics-listen", metricsHost,
@@ -324,6 +354,11 @@ func (h *harness) daemonArgs() []string {
 		"--camera", "file:" + h.clips.kioskCamera, "--log-level", "info"}
 	if h.cfg.Store == "postgres" {
 		args = append(args, "--evidence", h.evidence)
+	}
+	if h.reader != nil {
+		// Under umockdev-run (h.gw.path), with the replayed reader.
+		args = append(append(append([]string{}, h.reader.args...), "--", filepath.Join(h.cfg.Bin, "biogated")),
+			append(args, "--fingerprint")...)
 	}
 	return args
 }

@@ -3,7 +3,8 @@
 // was lost and nothing leaked (issue 20).
 //
 //	biogate-soak --bin DIR --work DIR [--short] [--store sqlite|postgres
-//	             --evidence DSN --pg-dir DIR] [--shared DIR] [--json]
+//	             --evidence DSN --pg-dir DIR] [--usb-replay DIR] [--shared DIR]
+//	             [--json]
 //
 // It starts the IDEC emulator and biogated as child processes (in their own
 // process groups, killed when the harness dies), enrols a few persons, and
@@ -15,10 +16,12 @@
 // clients at once. On a schedule it injects faults, each logged with its
 // time: IDEC latency, 503s, resets and timeouts (the emulator restarted
 // with its --fault-* flags for a window), the emulator killed and
-// restarted, PostgreSQL stopped and started again (PostgreSQL store), and
-// the daemon restarted with SIGTERM and once with SIGKILL on the same data
-// folder. At the end it checks the invariants (see check.go), prints the
-// report and exits 1 when one is broken.
+// restarted, PostgreSQL stopped and started again (PostgreSQL store), the
+// daemon restarted with SIGTERM and once with SIGKILL on the same data
+// folder; with --usb-replay, finger sessions on a replayed USB reader
+// (genuine and impostor), and the reader unplugged for a window. At the
+// end it checks the invariants (see check.go), prints the report and exits
+// 1 when one is broken.
 //
 // Everything listens on and talks to 127.0.0.1 only (the gateway address
 // passes internal/loopback's check), and the run is bounded in time and
@@ -129,6 +132,11 @@ type Config struct {
 	// DiskFull keeps the daemon's data folder (SQLite) on a small tmpfs
 	// the harness mounts (root only) and fills it up mid-run.
 	DiskFull bool
+	// USBReplay is a libfprint recording of a USB fingerprint reader
+	// (shared/data/usb/NAME): biogated runs under umockdev-run with that
+	// reader, finger sessions join the mix, and the reader is unplugged
+	// for a window. Empty: face sessions only.
+	USBReplay string
 }
 
 func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
@@ -146,6 +154,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, bool, error) {
 	fs.IntVar(&c.Sessions, "sessions", 0, fmt.Sprintf("at most this many clients (default 800 with --short, else 8000; at most %d)", MaxRunSessions))
 	fs.IntVar(&c.Concurrency, "concurrency", 0, fmt.Sprintf("clients at once (default 6 with --short, else 8; at most %d)", MaxConcurrency))
 	fs.BoolVar(&c.DiskFull, "disk-full", false, "sqlite, as root: keep the daemon's data folder on a 256 MiB tmpfs and fill it up mid-run")
+	fs.StringVar(&c.USBReplay, "usb-replay", "", "a recording of a USB fingerprint reader (shared/data/usb/nb1010): biogated runs under umockdev-run with it, finger sessions join the mix and the reader is unplugged for a while")
 	fs.Uint64Var(&c.Seed, "seed", 0, "seed of the session mix and the IINs (default: from the clock)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	if err := fs.Parse(args); err != nil {

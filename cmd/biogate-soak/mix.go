@@ -102,15 +102,27 @@ func (h *harness) heavyPlan(kind Kind, vanishAfter time.Duration) (plan, bool) {
 			return plan{}, false
 		}
 		p.kiosk, from = true, KindAttack
+	case KindFinger, KindFingerImpostor:
+		if h.reader == nil || !h.inUse.CompareAndSwap(false, true) {
+			<-h.heavy
+			return plan{}, false
+		}
+		p.finger, from = true, kind
+	}
+	release := func() {
+		switch {
+		case kind == KindKiosk:
+			h.kiosk.Store(false)
+		case kind.finger():
+			h.inUse.Store(false)
+		}
+		<-h.heavy
 	}
 	pl := h.pools[from]
 	id, ok := pl.take(time.Now())
-	photo := h.photos[from]
+	enrolment := h.enrolment[from]
 	if !ok {
-		if kind == KindKiosk {
-			h.kiosk.Store(false)
-		}
-		<-h.heavy
+		release()
 		return plan{}, false
 	}
 	p.iin = id
@@ -123,17 +135,14 @@ func (h *harness) heavyPlan(kind Kind, vanishAfter time.Duration) (plan, bool) {
 			rest = 20 * time.Second
 		}
 		pl.give(id, time.Now().Add(rest))
-		if s.Fatal == "locked_out" && from != KindGenuine {
+		if s.Fatal == "locked_out" && !from.mayMatch() {
 			// Spoofs and no-matches locked this IIN out, as they must: a
 			// new person takes its place, so attacks keep reaching
 			// liveness and IDEC all run long.
 			pl.retire(id)
-			h.replace(pl, photo)
+			h.replace(pl, enrolment)
 		}
-		if kind == KindKiosk {
-			h.kiosk.Store(false)
-		}
-		<-h.heavy
+		release()
 	}
 	return p, true
 }

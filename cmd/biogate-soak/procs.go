@@ -24,8 +24,11 @@ import (
 type child struct {
 	name string
 	path string
-	log  string // file its stdout and stderr are appended to
-	env  []string
+	// wrapped: path runs the program as its first child (umockdev-run);
+	// target is then that child.
+	wrapped bool
+	log     string // file its stdout and stderr are appended to
+	env     []string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -88,6 +91,20 @@ func (c *child) exited() bool {
 	default:
 		return false
 	}
+}
+
+// target returns the process the child is about: pid, or the program a
+// wrapper runs (0 when none runs).
+func (c *child) target() int {
+	pid := c.pid()
+	if pid == 0 || !c.wrapped {
+		return pid
+	}
+	kid, err := firstChild(pid)
+	if err != nil {
+		return 0
+	}
+	return kid
 }
 
 // running reports whether the process runs.

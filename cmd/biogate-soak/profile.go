@@ -22,6 +22,13 @@ const (
 	// KindKiosk runs a kiosk session on the daemon's camera, the attack
 	// clip, which ends after 2.9 s: never a match.
 	KindKiosk Kind = "kiosk"
+	// KindFinger is a finger session on the replayed USB reader
+	// (--usb-replay) under an IIN enrolled with the image libfprint
+	// captured from that recording: a match.
+	KindFinger Kind = "finger"
+	// KindFingerImpostor is the same reader under an IIN enrolled with
+	// another person's finger (FVC2002 DB1_B 101_1): no_match.
+	KindFingerImpostor Kind = "finger_impostor"
 	// KindVanish relays the genuine clip and closes the socket without a
 	// word mid-session.
 	KindVanish Kind = "vanish"
@@ -40,7 +47,7 @@ const (
 // heavy reports whether k streams frames for seconds.
 func (k Kind) heavy() bool {
 	switch k {
-	case KindGenuine, KindImpostor, KindAttack, KindKiosk, KindVanish, KindProbe:
+	case KindGenuine, KindImpostor, KindAttack, KindKiosk, KindVanish, KindProbe, KindFinger, KindFingerImpostor:
 		return true
 	}
 	return false
@@ -48,7 +55,10 @@ func (k Kind) heavy() bool {
 
 // mayMatch reports whether a match is allowed for k: only the genuine
 // person under his own IIN (a vanished client never reads its result).
-func (k Kind) mayMatch() bool { return k == KindGenuine || k == KindVanish }
+func (k Kind) mayMatch() bool { return k == KindGenuine || k == KindVanish || k == KindFinger }
+
+// finger reports whether k is a finger session (the one reader).
+func (k Kind) finger() bool { return k == KindFinger || k == KindFingerImpostor }
 
 // weighted is one kind's share of the mix.
 type weighted struct {
@@ -59,6 +69,7 @@ type weighted struct {
 // mix is the share of each kind among the sessions the workers start.
 var mix = []weighted{
 	{KindGenuine, 20}, {KindImpostor, 4}, {KindAttack, 12}, {KindKiosk, 4}, {KindVanish, 8},
+	{KindFinger, 4}, {KindFingerImpostor, 2}, // with --usb-replay; else light kinds instead
 	{KindBadIIN, 8}, {KindGarbage, 8}, {KindOversized, 5}, {KindTooLarge, 5}, {KindNotJPEG, 6}, {KindBadKey, 3},
 }
 
@@ -85,6 +96,9 @@ const (
 	FaultDaemonTerm FaultKind = "daemon_sigterm"
 	// FaultDaemonKill: biogated SIGKILLed mid-session, then started again.
 	FaultDaemonKill FaultKind = "daemon_sigkill"
+	// FaultReaderUnplug: the replayed USB reader (--usb-replay) unplugged
+	// for the window, then plugged in again (reader.go).
+	FaultReaderUnplug FaultKind = "reader_unplug"
 	// FaultDiskFull: the data folder's volume (a small tmpfs, --disk-full)
 	// filled up with a file for the window, which is then removed.
 	FaultDiskFull FaultKind = "disk_full"
@@ -116,7 +130,7 @@ type Profile struct {
 	MaxSessions int           `json:"daemon_max_sessions"`
 	DrainGrace  time.Duration `json:"-"`
 	// Persons enrolled per pool.
-	Genuine, Impostor, Attack int `json:"-"`
+	Genuine, Impostor, Attack, Finger, FingerImpostor int `json:"-"`
 	// SampleEvery is the sampler's period.
 	SampleEvery time.Duration `json:"-"`
 	Events      []event       `json:"-"`
@@ -126,10 +140,10 @@ type Profile struct {
 // and the schedule laid out over the duration.
 func newProfile(c Config) Profile {
 	p := Profile{Name: "long", Duration: 570 * time.Second, Sessions: 8000, Concurrency: 8, Heavy: 5,
-		DrainGrace: 20 * time.Second, Genuine: 12, Impostor: 4, Attack: 16, SampleEvery: 5 * time.Second}
+		DrainGrace: 20 * time.Second, Genuine: 12, Impostor: 4, Attack: 16, Finger: 4, FingerImpostor: 6, SampleEvery: 5 * time.Second}
 	if c.Short {
 		p = Profile{Name: "short", Duration: 50 * time.Second, Sessions: 800, Concurrency: 6, Heavy: 4,
-			DrainGrace: 8 * time.Second, Genuine: 5, Impostor: 2, Attack: 5, SampleEvery: 2 * time.Second}
+			DrainGrace: 8 * time.Second, Genuine: 5, Impostor: 2, Attack: 5, Finger: 2, FingerImpostor: 2, SampleEvery: 2 * time.Second}
 	}
 	if c.Duration > 0 {
 		p.Duration = c.Duration
@@ -142,7 +156,7 @@ func newProfile(c Config) Profile {
 		p.Heavy = min(p.Heavy, c.Concurrency)
 	}
 	p.MaxSessions = p.Concurrency + 4
-	p.Events = schedule(p.Duration, c.Short, c.Store == "postgres", c.DiskFull)
+	p.Events = schedule(p.Duration, c.Short, c.Store == "postgres", c.DiskFull, c.USBReplay != "")
 	return p
 }
 
@@ -150,8 +164,9 @@ func newProfile(c Config) Profile {
 // that its last life, the longest, holds the other faults between quiet
 // points (a leak shows as a difference within one life); then each IDEC
 // fault for a window, the emulator's kill, PostgreSQL's restart, and
-// probes throughout; the data folder's volume filled up when diskFull.
-func schedule(d time.Duration, short, postgres, diskFull bool) []event {
+// probes throughout; the data folder's volume filled up when diskFull;
+// the USB reader unplugged when reader.
+func schedule(d time.Duration, short, postgres, diskFull, reader bool) []event {
 	at := func(f float64) time.Duration { return time.Duration(f * float64(d)) }
 	window := max(4*time.Second, at(0.05))
 	down := min(10*time.Second, max(3*time.Second, at(0.02)))
@@ -173,6 +188,9 @@ func schedule(d time.Duration, short, postgres, diskFull bool) []event {
 	}
 	if diskFull {
 		ev = append(ev, event{kind: FaultDiskFull, at: at(0.82), dur: window})
+	}
+	if reader {
+		ev = append(ev, event{kind: FaultReaderUnplug, at: at(0.61), dur: window})
 	}
 	if !short {
 		ev = append(ev, event{kind: FaultIDEC503, at: at(0.86), dur: window})

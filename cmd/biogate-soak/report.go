@@ -105,7 +105,8 @@ func (h *harness) finish(ctx context.Context) (*Report, error) {
 	}
 
 	w := windows{daemonDown: h.faultWindows(FaultDaemonTerm, FaultDaemonKill), drains: h.faultWindows(FaultDaemonTerm),
-		kills: h.faultWindows(FaultDaemonKill), store: h.faultWindows(FaultPostgresRestart, FaultDiskFull)}
+		kills: h.faultWindows(FaultDaemonKill), store: h.faultWindows(FaultPostgresRestart, FaultDiskFull),
+		unplugged: h.faultWindows(FaultReaderUnplug)}
 	rep.Checks = append(rep.Checks, checkEndings(ss, w), checkNoFalseMatch(ss), checkLockout(ss, maxAttempts),
 		checkOnePerIIN(h.probes))
 
@@ -247,10 +248,14 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "\ndaemon: %d lives, peak RSS %.1f MiB, RSS slope %+.1f MiB/h over %.0f s of its last life\n",
 		r.Daemon.Lives, r.Daemon.PeakRSS, r.Daemon.RSSSlope, r.Daemon.SlopeSeconds)
 	for _, q := range r.Quiet {
-		fmt.Fprintf(w, "quiet point %-5s at %6.1fs (life %d): goroutines %d, fds %d, RSS %.1f MiB, settled %v\n",
-			q.Name, q.At, q.Life, q.Goroutines, q.FDs, q.RSSMiB, q.Settled)
+		fmt.Fprintf(w, "quiet point %-5s at %6.1fs (life %d): goroutines %d, fds %d, mats %d, RSS %.1f MiB, settled %v\n",
+			q.Name, q.At, q.Life, q.Goroutines, q.FDs, q.Mats, q.RSSMiB, q.Settled)
 	}
-	fmt.Fprintf(w, "leaks (%s → %s): goroutines %+d, fds %+d\n\n", r.Leaks.From, r.Leaks.To, r.Leaks.Goroutines, r.Leaks.FDs)
+	mats := "not counted"
+	if r.Leaks.MatsCounted {
+		mats = fmt.Sprintf("%+d", r.Leaks.Mats)
+	}
+	fmt.Fprintf(w, "leaks (%s → %s): goroutines %+d, fds %+d, gocv Mats %s\n\n", r.Leaks.From, r.Leaks.To, r.Leaks.Goroutines, r.Leaks.FDs, mats)
 	for _, c := range r.Checks {
 		verdict := "PASS"
 		if !c.Passed {

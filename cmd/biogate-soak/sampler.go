@@ -23,6 +23,9 @@ type Sample struct {
 	// read); Active biogate_gateway_sessions_active.
 	Goroutines int `json:"goroutines"`
 	Active     int `json:"active"`
+	// Mats is biogate_gocv_mats_open, the gocv Mats open (-1: not
+	// exported: biogated built without -tags matprofile).
+	Mats int `json:"mats"`
 }
 
 // QuietPoint is a reading once no session runs and the counts settled.
@@ -54,12 +57,12 @@ func (h *harness) sample(ctx context.Context) {
 
 // read takes one sample; ok is false when the daemon is not running.
 func (h *harness) read(ctx context.Context, cl *http.Client) (Sample, bool) {
-	pid := h.gw.pid()
+	pid := h.gw.target()
 	life := int(h.life.Load())
 	if pid == 0 {
 		return Sample{}, false
 	}
-	s := Sample{At: h.since(time.Now()), Life: life, Goroutines: -1, Active: -1}
+	s := Sample{At: h.since(time.Now()), Life: life, Goroutines: -1, Active: -1, Mats: -1}
 	rss, err := procRSS(pid)
 	if err != nil {
 		return Sample{}, false
@@ -75,8 +78,11 @@ func (h *harness) read(ctx context.Context, cl *http.Client) (Sample, bool) {
 		if v, ok := m["biogate_gateway_sessions_active"]; ok {
 			s.Active = int(v)
 		}
+		if v, ok := m["biogate_gocv_mats_open"]; ok {
+			s.Mats = int(v)
+		}
 	}
-	return s, h.gw.pid() == pid
+	return s, h.gw.target() == pid
 }
 
 // quietPoint stops new clients, waits for the running ones to end and
@@ -110,7 +116,7 @@ func (h *harness) quietPoint(ctx context.Context, name string) {
 			continue
 		}
 		q.Sample = s
-		q.Open, _ = fdKinds(h.gw.pid(), h.peers())
+		q.Open, _ = fdKinds(h.gw.target(), h.peers())
 		last = append(last, s)
 		if n := len(last); n >= 3 && same(last[n-3:]) {
 			q.Settled = true
@@ -120,13 +126,14 @@ func (h *harness) quietPoint(ctx context.Context, name string) {
 	h.mu.Lock()
 	h.quiet = append(h.quiet, q)
 	h.mu.Unlock()
-	h.logf("quiet point %s: goroutines %d, fds %d, rss %.1f MiB (settled %v)", name, q.Goroutines, q.FDs, q.RSSMiB, q.Settled)
+	h.logf("quiet point %s: goroutines %d, fds %d, mats %d, rss %.1f MiB (settled %v)", name, q.Goroutines, q.FDs, q.Mats, q.RSSMiB, q.Settled)
 }
 
-// same reports whether the samples agree on goroutines and descriptors.
+// same reports whether the samples agree on goroutines, descriptors and
+// Mats.
 func same(ss []Sample) bool {
 	for _, s := range ss[1:] {
-		if s.Goroutines != ss[0].Goroutines || s.FDs != ss[0].FDs {
+		if s.Goroutines != ss[0].Goroutines || s.FDs != ss[0].FDs || s.Mats != ss[0].Mats {
 			return false
 		}
 	}

@@ -40,7 +40,9 @@ func TestDocumented(t *testing.T) {
 	kill := &FaultRecord{Kind: FaultDaemonKill, start: at(10), end: at(11)}
 	term := &FaultRecord{Kind: FaultDaemonTerm, start: at(20), end: at(25)}
 	pg := &FaultRecord{Kind: FaultPostgresRestart, start: at(40), end: at(43)}
-	w := windows{daemonDown: []*FaultRecord{kill, term}, drains: []*FaultRecord{term}, kills: []*FaultRecord{kill}, store: []*FaultRecord{pg}}
+	unplug := &FaultRecord{Kind: FaultReaderUnplug, start: at(60), end: at(65)}
+	w := windows{daemonDown: []*FaultRecord{kill, term}, drains: []*FaultRecord{term}, kills: []*FaultRecord{kill},
+		store: []*FaultRecord{pg}, unplugged: []*FaultRecord{unplug}}
 	for _, c := range []struct {
 		kind    Kind
 		outcome string
@@ -64,6 +66,10 @@ func TestDocumented(t *testing.T) {
 		{KindAttack, "refused/evidence_unavailable", 70, 70, false},
 		{KindVanish, "vanished", 0, 3, true},
 		{KindGenuine, "vanished", 0, 3, false},
+		{KindFinger, "result/match", 0, 1, true},
+		{KindFinger, "result/error:reader_unavailable", 61, 61.5, true},  // unplugged
+		{KindFinger, "result/error:reader_unavailable", 30, 30.5, false}, // plugged in: busy, a bug
+		{KindFingerImpostor, "result/no_match", 30, 31, true},
 	} {
 		s := &Session{Kind: c.kind, Outcome: c.outcome, Start: at(c.start), End: at(c.end), Hung: c.outcome == "hung"}
 		if ok, why := documented(s, w); ok != c.want {
@@ -145,6 +151,16 @@ func TestCheckLeaks(t *testing.T) {
 	if iv.Passed {
 		t.Error("one quiet point in the last life passed")
 	}
+	moreMats := q("b", 2, 14, first.Open)
+	moreMats.Mats = 3
+	if l, iv := checkLeaks([]QuietPoint{first, moreMats}); iv.Passed || l.Mats != 3 {
+		t.Errorf("three Mats more: passed %v, leaks %+v", iv.Passed, l)
+	}
+	uncounted := []QuietPoint{first, q("b", 2, 14, first.Open)}
+	uncounted[0].Mats, uncounted[1].Mats = -1, -1
+	if l, iv := checkLeaks(uncounted); !iv.Passed || l.MatsCounted {
+		t.Errorf("Mats not exported: passed %v (%v), leaks %+v", iv.Passed, iv.Violations, l)
+	}
 }
 
 func TestSlope(t *testing.T) {
@@ -205,10 +221,11 @@ func TestPool(t *testing.T) {
 
 func TestSchedule(t *testing.T) {
 	for _, c := range []struct {
-		d                         time.Duration
-		short, postgres, diskFull bool
-	}{{50 * time.Second, true, false, true}, {50 * time.Second, true, true, false}, {570 * time.Second, false, true, false}, {570 * time.Second, false, false, false}} {
-		ev := schedule(c.d, c.short, c.postgres, c.diskFull)
+		d                                 time.Duration
+		short, postgres, diskFull, reader bool
+	}{{50 * time.Second, true, false, true, true}, {50 * time.Second, true, true, false, false},
+		{570 * time.Second, false, true, false, true}, {570 * time.Second, false, false, false, false}} {
+		ev := schedule(c.d, c.short, c.postgres, c.diskFull, c.reader)
 		kinds := map[FaultKind]int{}
 		for _, e := range ev {
 			kinds[e.kind]++
@@ -229,6 +246,9 @@ func TestSchedule(t *testing.T) {
 		}
 		if (kinds[FaultDiskFull] > 0) != c.diskFull {
 			t.Errorf("%s: disk full %v, %d fills", c.d, c.diskFull, kinds[FaultDiskFull])
+		}
+		if (kinds[FaultReaderUnplug] > 0) != c.reader {
+			t.Errorf("%s: reader %v, %d unplugs", c.d, c.reader, kinds[FaultReaderUnplug])
 		}
 	}
 }

@@ -135,6 +135,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(buildCollectors...)
 
 	tlsMat, err := idechttp.LoadTLS(cfg.IDECTLS)
 	if err != nil {

@@ -1,9 +1,10 @@
 // Package usbfptest runs programs against libfprint's umockdev recordings
 // of real USB fingerprint readers (shared/data/usb), for the tests of
 // devices/usbfp and of the CLI: the recording's folder, umockdev-run's
-// arguments, and the comparison libfprint's own tests make (the green
-// channel, pixel for pixel). It is a test helper; the device traffic is
-// the recorded one, replayed by umockdev through real libusb.
+// arguments (also ReplayArgs, for biogate-soak), and the comparison
+// libfprint's own tests make (the green channel, pixel for pixel). It is
+// a test helper; the device traffic is the recorded one, replayed by
+// umockdev through real libusb.
 package usbfptest
 
 import (
@@ -47,37 +48,47 @@ func missing(t testing.TB, msg string) {
 	t.Skip(msg)
 }
 
-// Args returns umockdev-run's arguments that replay the recording in dir:
-// its device file, and capture.pcapng (bound to the device's sysfs path,
-// the P: line) or capture.ioctl (bound to its device node, the @DEV line).
-// The program and its arguments follow after "--".
+// Args returns umockdev-run's arguments that replay the recording in dir
+// (ReplayArgs), failing the test when the recording is malformed.
 func Args(t testing.TB, dir string) []string {
 	t.Helper()
-	dev, err := os.ReadFile(filepath.Join(dir, "device"))
+	args, err := ReplayArgs(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return args
+}
+
+// ReplayArgs returns umockdev-run's arguments that replay the recording in
+// dir: its device file, and capture.pcapng (bound to the device's sysfs
+// path, the P: line) or capture.ioctl (bound to its device node, the @DEV
+// line). The program and its arguments follow after "--".
+func ReplayArgs(dir string) ([]string, error) {
+	dev, err := os.ReadFile(filepath.Join(dir, "device"))
+	if err != nil {
+		return nil, err
 	}
 	first, _, _ := strings.Cut(string(dev), "\n")
 	sysPath, ok := strings.CutPrefix(first, "P: ")
 	if !ok {
-		t.Fatalf("%s/device does not start with a P: line", dir)
+		return nil, fmt.Errorf("%s/device does not start with a P: line", dir)
 	}
 	args := []string{"-d", filepath.Join(dir, "device")}
 	if pcap := filepath.Join(dir, "capture.pcapng"); exists(pcap) {
-		return append(args, "-p", "/sys"+sysPath+"="+pcap)
+		return append(args, "-p", "/sys"+sysPath+"="+pcap), nil
 	}
 	ioctl := filepath.Join(dir, "capture.ioctl")
 	f, err := os.Open(ioctl)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	defer f.Close()
 	line, _ := bufio.NewReader(f).ReadString('\n')
 	node, ok := strings.CutPrefix(strings.TrimSpace(line), "@DEV ")
 	if !ok {
-		t.Fatalf("%s does not start with an @DEV line", ioctl)
+		return nil, fmt.Errorf("%s does not start with an @DEV line", ioctl)
 	}
-	return append(args, "-i", node+"="+ioctl)
+	return append(args, "-i", node+"="+ioctl), nil
 }
 
 func exists(p string) bool {
