@@ -258,7 +258,7 @@ func checkDocuments(ctx context.Context, ss []*Session, store evidence.Store, ke
 	}
 	detail := fmt.Sprintf("%d results, %d with documents", n, n-unsigned-iv.Count)
 	if unsigned > 0 {
-		detail += fmt.Sprintf("; %d error results without a document while the store was down or full (docs/protocol.md says a document is absent only without a signer)", unsigned)
+		detail += fmt.Sprintf("; %d error results without a document while the store was down or full (docs/protocol.md: the error result after evidence_unavailable has none)", unsigned)
 	}
 	return iv.close(detail)
 }
