@@ -26,12 +26,12 @@ import (
 
 // usbReplay is the recording and what the harness needs of it.
 type usbReplay struct {
-	dir     string   // the recording: device, capture.ioctl or .pcapng, capture.png
 	args    []string // umockdev-run's, up to the program
 	busPath string   // the device's name under /sys/bus/usb/devices ("1-7")
 	image   string   // what libfprint captured from it: the enrolment of the genuine finger IINs
 }
 
+// newUSBReplay checks the recording in dir and umockdev-run.
 func newUSBReplay(dir string) (*usbReplay, error) {
 	if _, err := exec.LookPath("umockdev-run"); err != nil {
 		return nil, fmt.Errorf("--usb-replay: umockdev-run not found (Debian package umockdev; hack/install-deps.sh installs it)")
@@ -42,7 +42,7 @@ func newUSBReplay(dir string) (*usbReplay, error) {
 	}
 	dev, _ := os.ReadFile(filepath.Join(dir, "device"))
 	first, _, _ := strings.Cut(string(dev), "\n")
-	r := &usbReplay{dir: dir, args: args, busPath: path.Base(strings.TrimPrefix(first, "P: ")),
+	r := &usbReplay{args: args, busPath: path.Base(strings.TrimPrefix(first, "P: ")),
 		image: filepath.Join(dir, "capture.png")}
 	if _, err := os.Stat(r.image); err != nil {
 		return nil, fmt.Errorf("--usb-replay: %w", err)
