@@ -64,7 +64,7 @@ type AntiSpoof struct {
 	s         *C.biogate_antispoof // nil after Close
 	published C.int
 	// Passed to the shim on every call, so Score allocates nothing in Go.
-	crops  [(nets + 1) * 4]C.int   // x, y, w, h per network, then the cast region
+	crops  [(nets + 2) * 4]C.int   // x, y, w, h per network, then the cast regions (surroundings, inner face)
 	logits [nets * classes]C.float // per network
 }
 
@@ -175,6 +175,25 @@ func newAntiSpoofUnchecked(paths [nets]string) (*AntiSpoof, error) {
 //     measured.
 //     Measured: print and replay APCER 0 under both warm casts, genuine
 //     BPCER unchanged.
+//   - A cool colour cast is corrected, within bounds: a cool cast pulled
+//     a genuine face (the minivision clip's, 0.95) to 0.34 and lifted a
+//     print to 0.47. When the surroundings are bluer than neutral (blue
+//     over red above 1) and the inner face (innerFace) is bluer than
+//     B/R 0.9, the gains warm the frame by the smaller of the two
+//     excesses. Both conditions, because a blue backdrop alone must not
+//     warm a face: correcting on the surroundings only (tried) lifted a
+//     print before a bluish wall from 0.45 to 0.57 (liveness's
+//     TestColouredSurroundAttacks). The inner faces measure B/R 0.35-0.78
+//     on the shared genuine presentations and 0.76-0.91 on the attacks,
+//     whose surroundings are not blue, so untransformed scores do not
+//     move; skin under a neutral white balance lies below 0.9. Every
+//     attack in TestColouredSurroundAttacks scores as it did without the
+//     correction. The correction only ever feeds a face that lighting alone could
+//     have produced (no warmer than 0.9), so it opens nothing an attacker
+//     did not have. Measured with red x0.75, blue x1.25: genuine BPCER
+//     6.2 % to 0 (lowest 0.58), APCER 0. Bound 0.8 kept the genuine
+//     margin wider (0.67) but lifted attacks with a blue surround to 0.46;
+//     1.0 corrects too little (BPCER 6.2 %).
 //
 // img stays the caller's: Score reads it during the call and keeps no
 // reference. Errors wrap ErrInvalidImage, ErrInvalidBox, ErrClosed or
@@ -196,6 +215,7 @@ func (a *AntiSpoof) Score(img gocv.Mat, box Rect) (AntiSpoofScore, error) {
 		a.setCrop(i, cropBox(cols, rows, box, scale))
 	}
 	a.setCrop(nets, castRegion(cols, rows, box))
+	a.setCrop(nets+1, innerFace(cols, rows, box))
 	return a.run(img)
 }
 
@@ -208,8 +228,16 @@ func castRegion(srcW, srcH int, box Rect) image.Rectangle {
 	return image.Rect(int(cx-d), int(cy-d), int(cx+d), int(cy+d)).Intersect(image.Rect(0, 0, srcW, srcH))
 }
 
+// innerFace is where a face's own colour is measured: the middle 60 % of
+// its box each way (cheeks, nose, eyes; little hair or background).
+func innerFace(srcW, srcH int, box Rect) image.Rectangle {
+	x0, y0 := float64(box.X)+0.2*float64(box.W), float64(box.Y)+0.2*float64(box.H)
+	return image.Rect(int(x0), int(y0), int(x0+0.6*float64(box.W)), int(y0+0.6*float64(box.H))).Intersect(image.Rect(0, 0, srcW, srcH))
+}
+
 // setCrop sets the rectangle of img that network i (0 = V2, 1 = V1SE) sees
-// at the next run; i = nets sets the cast region.
+// at the next run; i = nets sets the face with its surroundings, whose
+// colour cast is measured, and nets+1 the inner face.
 func (a *AntiSpoof) setCrop(i int, r image.Rectangle) {
 	a.crops[4*i+0] = C.int(r.Min.X)
 	a.crops[4*i+1] = C.int(r.Min.Y)

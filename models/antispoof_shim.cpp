@@ -34,6 +34,42 @@ static void run_net(biogate_antispoof* a, int i, float* out) {
     std::memcpy(out, o.ptr<float>(), BIOGATE_ANTISPOOF_CLASSES * sizeof(float));
 }
 
+// cast_of returns log(mean blue / mean red) over the rectangle r (x, y,
+// width, height) of src, clipped to it, and false when nothing is left
+// to measure.
+static bool cast_of(const cv::Mat& src, const int* r, double* cast) {
+    const cv::Rect region = cv::Rect(r[0], r[1], r[2], r[3]) & cv::Rect(0, 0, src.cols, src.rows);
+    if (region.area() <= 0) {
+        return false;
+    }
+    const cv::Scalar m = cv::mean(src(region));
+    if (!(m[0] > 0 && m[2] > 0)) {
+        return false;
+    }
+    *cast = std::log(m[0] / m[2]);
+    return true;
+}
+
+// cast_excess returns how far, in log(blue / red), the colour fed to the
+// networks is moved (see biogate_antispoof_run): below 0 to cool a warm
+// frame, above 0 to warm a cool one, 0 to leave it. r[0..3] is the face
+// with its surroundings, r[4..7] the inner face.
+static double cast_excess(const cv::Mat& src, const int* r) {
+    double around, face;
+    if (!cast_of(src, r, &around)) {
+        return 0;
+    }
+    const double warm = -std::log(BIOGATE_ANTISPOOF_WARM_CAP);
+    if (around < warm) {
+        return around - warm;
+    }
+    const double face_warmest = std::log(BIOGATE_ANTISPOOF_SKIN_BR);
+    if (around > 0 && cast_of(src, r + 4, &face) && face > face_warmest) {
+        return std::min(around, face - face_warmest);
+    }
+    return 0;
+}
+
 biogate_antispoof* biogate_antispoof_new(char** err) {
     biogate_antispoof* a = NULL;
     try {
@@ -89,19 +125,10 @@ int biogate_antispoof_run(biogate_antispoof* a, void* img, const int* crops, int
         // The warm cast cap: gains for blue and red, 1 unless the face
         // region is warmer than the cap.
         float gain_b = 1, gain_r = 1;
-        const int* f = crops + 4 * BIOGATE_ANTISPOOF_NETS;
-        const cv::Rect region = cv::Rect(f[0], f[1], f[2], f[3]) & cv::Rect(0, 0, src.cols, src.rows);
-        if (!published && region.area() > 0) {
-            const cv::Scalar m = cv::mean(src(region));
-            if (m[0] > 0 && m[2] > 0) {
-                const double cast = std::log(m[0] / m[2]);
-                const double cap = std::log(BIOGATE_ANTISPOOF_WARM_CAP);
-                if (cast < -cap) {
-                    const double excess = cast + cap; // < 0
-                    gain_b = static_cast<float>(std::exp(-excess / 2));
-                    gain_r = static_cast<float>(std::exp(excess / 2));
-                }
-            }
+        if (!published) {
+            const double excess = cast_excess(src, crops + 4 * BIOGATE_ANTISPOOF_NETS);
+            gain_b = static_cast<float>(std::exp(-excess / 2));
+            gain_r = static_cast<float>(std::exp(excess / 2));
         }
         for (int i = 0; i < BIOGATE_ANTISPOOF_NETS; i++) {
             if (a->net[i].empty()) {

@@ -20,6 +20,10 @@ extern "C" {
 // BIOGATE_ANTISPOOF_WARM_CAP: a face region bluer than 1/CAP of its red
 // (mean B over mean R) is cooled to that ratio (see biogate_antispoof_run).
 #define BIOGATE_ANTISPOOF_WARM_CAP 1.35
+// BIOGATE_ANTISPOOF_SKIN_BR: the bluest a face is fed (mean B over mean R
+// of the inner face) when it and its surroundings have a cool cast. Skin
+// under a neutral white balance measures 0.35-0.78 on the shared data.
+#define BIOGATE_ANTISPOOF_SKIN_BR 0.9
 
 typedef struct biogate_antispoof biogate_antispoof;
 
@@ -43,12 +47,16 @@ void biogate_antispoof_free(biogate_antispoof* a);
 // height for network i, resizes the crop to BIOGATE_ANTISPOOF_SIDE squared
 // (area averaging) into a buffer a reuses, feeds it as raw BGR 0-255 NCHW
 // floats and writes the network's logits to logits[BIOGATE_ANTISPOOF_CLASSES*i
-// ..]. crops[4*NETS .. 4*NETS+3] is the face region whose colour cast is
-// measured: when its mean blue over mean red is below
+// ..]. crops[4*NETS .. 4*NETS+3] is the face with its surroundings and
+// crops[4*NETS+4 .. 4*NETS+7] the inner face, whose colour casts are
+// measured. When the surroundings' mean blue over mean red is below
 // 1/BIOGATE_ANTISPOOF_WARM_CAP (a warm cast), blue is raised and red
 // lowered by reciprocal gains in every crop fed, so that the region would
-// sit at that ratio (green untouched; values capped at 255). An empty
-// region (or one outside img) measures nothing. It does not keep img. It
+// sit at that ratio. When it is above 1 (a cool cast) and the inner face's
+// is above BIOGATE_ANTISPOOF_SKIN_BR, the gains go the other way, by as
+// little as brings either to its bound: the face is never fed warmer than
+// SKIN_BR. Green is untouched; values are capped at 255. An empty region
+// (or one outside img) measures nothing. It does not keep img. It
 // returns 0, or -1 on error (see biogate_antispoof_error); a crop
 // rectangle outside img is an error, not a crash. published != 0 feeds the
 // crops as Silent-Face-Anti-Spoofing's test.py does instead: a bilinear
