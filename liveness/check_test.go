@@ -20,8 +20,9 @@ import (
 	"github.com/biogate/biogate/models"
 )
 
-// newChecker is a Checker on the real models; cfg's OnEvent is kept.
-func newChecker(t testing.TB, cfg Config) *Checker {
+// realModels loads the real face detector and MiniFASNet, closed when the
+// test ends.
+func realModels(t testing.TB) (*models.FaceDetector, *models.AntiSpoof) {
 	t.Helper()
 	dir := testenv.Models(t)
 	det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: dir})
@@ -34,6 +35,13 @@ func newChecker(t testing.TB, cfg Config) *Checker {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { spoof.Close() })
+	return det, spoof
+}
+
+// newChecker is a Checker on the real models; cfg's OnEvent is kept.
+func newChecker(t testing.TB, cfg Config) *Checker {
+	t.Helper()
+	det, spoof := realModels(t)
 	c, err := New(cfg, det, spoof)
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/biogate/biogate/devices"
-	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/models"
 )
 
@@ -54,22 +53,7 @@ func TestColouredSurroundAttacks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scores 24 attack images")
 	}
-	dir := testenv.Models(t)
-	det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer det.Close()
-	spoof, err := models.NewAntiSpoof(models.AntiSpoofConfig{ModelDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer spoof.Close()
-	s, err := NewPresentationScorer(PassiveConfig{}, det, spoof, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, det := newScorer(t)
 
 	attacks := []struct {
 		name, species string

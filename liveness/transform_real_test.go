@@ -8,7 +8,6 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/biogate/biogate/devices"
-	"github.com/biogate/biogate/internal/testenv"
 	"github.com/biogate/biogate/models"
 )
 
@@ -41,22 +40,7 @@ func TestTransformsRealData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scores the shared data through 14 transforms (about a minute)")
 	}
-	dir := testenv.Models(t)
-	det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer det.Close()
-	spoof, err := models.NewAntiSpoof(models.AntiSpoofConfig{ModelDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer spoof.Close()
-	s, err := NewPresentationScorer(PassiveConfig{}, det, spoof, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := newScorer(t)
 
 	type pres struct {
 		rel, species string
@@ -149,4 +133,18 @@ func TestTransformsRealData(t *testing.T) {
 			t.Errorf("%s: BPCER %.3f, APCER %v; want at most 0.05 and 0", tr.Name, fused.BPCER, fused.APCER)
 		}
 	}
+}
+
+// newScorer returns a PresentationScorer with the default configuration
+// over a real detector and MiniFASNet, and the detector; all are closed
+// when the test ends.
+func newScorer(t *testing.T) (*PresentationScorer, *models.FaceDetector) {
+	t.Helper()
+	det, spoof := realModels(t)
+	s, err := NewPresentationScorer(PassiveConfig{}, det, spoof, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, det
 }
