@@ -188,9 +188,9 @@ func newAntiSpoofUnchecked(paths [nets]string) (*AntiSpoof, error) {
 //     whose surroundings are not blue, so untransformed scores do not
 //     move; skin under a neutral white balance lies below 0.9. Every
 //     attack in TestColouredSurroundAttacks scores as it did without the
-//     correction. The correction only ever feeds a face that lighting alone could
-//     have produced (no warmer than 0.9), so it opens nothing an attacker
-//     did not have. Measured with red x0.75, blue x1.25: genuine BPCER
+//     correction. The correction only ever feeds a face that lighting
+//     alone could have produced (no warmer than 0.9), so it opens nothing
+//     an attacker did not have. Measured with red x0.75, blue x1.25: genuine BPCER
 //     6.2 % to 0 (lowest 0.58), APCER 0. Bound 0.8 kept the genuine
 //     margin wider (0.67) but lifted attacks with a blue surround to 0.46;
 //     1.0 corrects too little (BPCER 6.2 %).

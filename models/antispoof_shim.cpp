@@ -122,8 +122,8 @@ int biogate_antispoof_run(biogate_antispoof* a, void* img, const int* crops, int
         const int side = BIOGATE_ANTISPOOF_SIDE;
         const int plane = side * side;
         float* b = a->blob.ptr<float>();
-        // The warm cast cap: gains for blue and red, 1 unless the face
-        // region is warmer than the cap.
+        // The cast caps (cast_excess): gains for blue and red, 1 unless
+        // the frame is warmer or cooler than what the networks are fed.
         float gain_b = 1, gain_r = 1;
         if (!published) {
             const double excess = cast_excess(src, crops + 4 * BIOGATE_ANTISPOOF_NETS);
