@@ -7,6 +7,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/biogate/biogate/attack"
 	"github.com/biogate/biogate/gateway/protocol"
 	"github.com/biogate/biogate/liveness"
 	"github.com/biogate/biogate/outcome"
@@ -72,4 +73,34 @@ func greyJPEGs(t *testing.T, frames [][]byte) [][]byte {
 		buf.Close()
 	}
 	return out
+}
+
+// An attacker who knows that a cool cast is warmed before MiniFASNet
+// (models.AntiSpoof.Score: face and surroundings both blue) lights the
+// enrolled man's photo blue all over (blue x1.35, red x0.7: the face at
+// blue/red about 1.2, the background bluer) and performs the commands
+// with it as a print and as a warped photo through the relay. The
+// correction brings the face back to 0.9 and no further, so the sessions
+// still end spoof and never match.
+func TestCoolCastAttackIsNeverAMatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real sessions of seconds")
+	}
+	addr := startDaemon(t)
+	photo := obamaPhoto(t)
+	for i := 0; i+2 < len(photo.Pix); i += 3 {
+		photo.Pix[i] = uint8(min(255, float64(photo.Pix[i])*1.35))
+		photo.Pix[i+2] = uint8(float64(photo.Pix[i+2]) * 0.7)
+	}
+	for _, sp := range []attack.Species{attack.Print, attack.Warp} {
+		rep := photoAttack(t, addr, photo, sp)
+		live := -1.0
+		if rep.PLive != nil {
+			live = *rep.PLive
+		}
+		t.Logf("%s, blue cast: decision %s reasons %v, p(live) %.3f, %d/%d commands passed", sp, rep.Decision, rep.Reasons, live, rep.Passed, rep.Issued)
+		if rep.Decision != string(protocol.DecisionSpoof) {
+			t.Errorf("%s, blue cast: decision %s reasons %v; want spoof", sp, rep.Decision, rep.Reasons)
+		}
+	}
 }

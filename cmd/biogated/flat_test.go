@@ -36,31 +36,9 @@ func TestWarpAttackDecidedFlat(t *testing.T) {
 	addr := startDaemon(t)
 	keys := jwks(t, addr)
 
-	det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: testenv.Models(t), MaxWidth: 640})
-	if err != nil {
-		t.Fatal(err)
-	}
-	photo, err := attack.LoadPhoto(filepath.Join(testenv.Shared(t), "data", "faces", "obama.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	face, err := attack.DetectFace(det, photo)
-	det.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	photo := obamaPhoto(t)
 	for _, sp := range []attack.Species{attack.Warp, attack.Print} {
-		params := attack.NewParams(11, 12)
-		gen, err := attack.NewPerformer(sp, photo, face, params)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep := attack.Report{Species: sp, Seed: params.Seed}
-		cfg := attack.SessionConfig{Gateway: "http://" + addr, Key: testKey, IIN: obamaIIN, FPS: params.FPS, Timeout: 90 * time.Second,
-			Commands: []string{string(outcome.TiltLeft), string(outcome.MoveCloser), string(outcome.TurnRight)}}
-		if err := attack.Run(context.Background(), cfg, gen, &rep); err != nil {
-			t.Fatalf("%s: %v", sp, err)
-		}
+		rep := photoAttack(t, addr, photo, sp)
 		t.Logf("%s: decision %s reasons %v, %d/%d commands passed, %d frames", sp, rep.Decision, rep.Reasons, rep.Passed, rep.Issued, rep.Frames)
 		if rep.Decision != string(protocol.DecisionSpoof) || !slices.Equal(rep.Reasons, []string{string(outcome.ReasonFlatPresentation)}) {
 			t.Errorf("%s: decision %s reasons %v; want spoof [flat_presentation]", sp, rep.Decision, rep.Reasons)
@@ -94,4 +72,43 @@ func TestWarpAttackDecidedFlat(t *testing.T) {
 	if doc.Liveness.Passive.DecidedBy != "" {
 		t.Errorf("genuine: decided_by %q", doc.Liveness.Passive.DecidedBy)
 	}
+}
+
+// obamaPhoto loads obama.jpg, a photo of the enrolled man (obama2.jpg is
+// enrolled), for the photo attacks.
+func obamaPhoto(t *testing.T) *attack.Image {
+	t.Helper()
+	photo, err := attack.LoadPhoto(filepath.Join(testenv.Shared(t), "data", "faces", "obama.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return photo
+}
+
+// photoAttack performs a fixed challenge (tilt_left, move_closer,
+// turn_right) with photo as species sp through the relay of the daemon at
+// addr, claiming the enrolled man's IIN, and returns the report.
+func photoAttack(t *testing.T, addr string, photo *attack.Image, sp attack.Species) attack.Report {
+	t.Helper()
+	det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: testenv.Models(t), MaxWidth: 640})
+	if err != nil {
+		t.Fatal(err)
+	}
+	face, err := attack.DetectFace(det, photo)
+	det.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := attack.NewParams(11, 12)
+	gen, err := attack.NewPerformer(sp, photo, face, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := attack.Report{Species: sp, Seed: params.Seed}
+	cfg := attack.SessionConfig{Gateway: "http://" + addr, Key: testKey, IIN: obamaIIN, FPS: params.FPS, Timeout: 90 * time.Second,
+		Commands: []string{string(outcome.TiltLeft), string(outcome.MoveCloser), string(outcome.TurnRight)}}
+	if err := attack.Run(context.Background(), cfg, gen, &rep); err != nil {
+		t.Fatalf("%s: %v", sp, err)
+	}
+	return rep
 }
