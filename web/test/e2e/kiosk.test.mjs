@@ -14,12 +14,18 @@ const why = h.missing();
 if (why && process.env.CI === "true") throw new Error("browser tests cannot run under CI=true: " + why);
 
 describe("kiosk page", { skip: why || false, timeout: 15 * 60 * 1000 }, () => {
-  let gw; // the gateway of most tests
+  let gw; // the gateway of the relay tests
+  // The kiosk tests' gateway, with the genuine clip as its camera. It has its
+  // own data folder: the replay cue remembers every session's frames, so on
+  // gw, whose relay tests have already shown this recording, a kiosk session
+  // on it would rightly be refused as replayed_frames.
+  let kiosk;
   before(async () => {
     h.clearShots();
     h.build();
     await h.startIDEC();
-    gw = await h.startGateway("biogated", ["--camera", "file:" + h.clips.genuineMP4]);
+    gw = await h.startGateway("biogated");
+    kiosk = await h.startGateway("biogated-kiosk", ["--camera", "file:" + h.clips.genuineMP4]);
   });
   after(() => h.stopAll());
 
@@ -134,7 +140,7 @@ describe("kiosk page", { skip: why || false, timeout: 15 * 60 * 1000 }, () => {
   });
 
   test("kiosk mode shows the gateway's camera and ends in a match", async () => {
-    const { browser, page, received } = await open(h.clips.genuine, gw, { mode: "kiosk", commands: "move_closer" });
+    const { browser, page, received } = await open(h.clips.genuine, kiosk, { mode: "kiosk", commands: "move_closer" });
     await page.click("button.lang[data-lang=en]");
     await enterIIN(page, h.ENROLLED_IIN);
     await page.click("#consent-accept");
@@ -154,12 +160,30 @@ describe("kiosk page", { skip: why || false, timeout: 15 * 60 * 1000 }, () => {
     await browser.close();
   });
 
-  test("neither the key nor an IIN is in the gateway's log", () => {
-    const log = readFileSync(gw.proc.logFile, "utf8");
-    assert.match(log, /session closed/, "the log has the sessions");
-    assert.ok(!log.includes(gw.key), "the API key is in the log");
-    assert.ok(!log.includes(Buffer.from(gw.key).toString("base64url")), "the encoded API key is in the log");
-    for (const iin of [h.ENROLLED_IIN, h.OTHER_IIN]) assert.ok(!log.includes(iin), "an IIN is in the log");
+  test("the same recording played again to the kiosk camera ends in spoof", async () => {
+    // What an attacker who recorded a kiosk session would try: the camera's
+    // clip again, the same command, the enrolled IIN.
+    const { browser, page, received } = await open(h.clips.genuine, kiosk, { mode: "kiosk", commands: "move_closer" });
+    await enterIIN(page, h.ENROLLED_IIN);
+    await page.click("#consent-accept");
+    await page.locator("body[data-step=result]").waitFor({ timeout: 120000 });
+    await page.locator("#doc-signature[data-verified=true]").waitFor({ timeout: 10000 });
+    await h.shot(page, "kiosk-replayed");
+    const result = received.find((m) => m.type === "result");
+    assert.equal(result.decision, "spoof", JSON.stringify(result));
+    assert.deepEqual(result.reasons, ["replayed_frames"]);
+    assert.equal(await page.getAttribute("#result-decision", "data-decision"), "spoof");
+    await browser.close();
+  });
+
+  test("neither the key nor an IIN is in the gateways' logs", () => {
+    for (const g of [gw, kiosk]) {
+      const log = readFileSync(g.proc.logFile, "utf8");
+      assert.match(log, /session closed/, "the log has the sessions");
+      assert.ok(!log.includes(g.key), "the API key is in the log");
+      assert.ok(!log.includes(Buffer.from(g.key).toString("base64url")), "the encoded API key is in the log");
+      for (const iin of [h.ENROLLED_IIN, h.OTHER_IIN]) assert.ok(!log.includes(iin), "an IIN is in the log");
+    }
   });
 
   test("a gateway stopped mid-session shows a clear message", async () => {
