@@ -88,7 +88,8 @@ const (
 	// DefaultScoreThreshold is higher than OpenCV's usual 0.7: real faces in
 	// front of a kiosk score above 0.99, and a verification gateway has no
 	// use for a doubtful face. It does not keep fingerprint images out (a
-	// few FVC2002 images score 0.90-0.98): Face.Plausible does.
+	// few FVC2002 images score 0.90-0.98): Face.Plausible and the ridge
+	// check (RidgeShareMax) do.
 	DefaultScoreThreshold = 0.9
 	DefaultNMSThreshold   = 0.3
 	DefaultTopK           = 50
@@ -134,9 +135,16 @@ type FaceDetector struct {
 	y   *C.biogate_yunet // nil after Close
 	cfg DetectorConfig
 	buf []float32 // raw result rows, reused across calls
-	// implausible keeps the detections Plausible rejects (tests measure
-	// what it takes away).
-	implausible bool
+	// share is biogate_ridge_share's result: a field, not a local, so that
+	// passing its address to C allocates nothing per call.
+	share *C.float
+	// Test knobs: keep the detections that Plausible (keepImplausible) or
+	// the ridge check (keepRidged) rejects, so tests measure what each
+	// takes away on its own.
+	keepImplausible, keepRidged bool
+	// shares, with keepRidged, holds the ridge share of each face of the
+	// last Detect, in order.
+	shares []float32
 }
 
 // NewFaceDetector verifies the YuNet model in cfg.ModelDir with Path (so a
@@ -172,9 +180,10 @@ func newFaceDetectorUnchecked(path string, cfg DetectorConfig) (*FaceDetector, e
 		return nil, fmt.Errorf("%w: loading %s: %s", ErrNative, YuNet, takeMessage(cerr))
 	}
 	return &FaceDetector{
-		y:   y,
-		cfg: cfg,
-		buf: make([]float32, cfg.TopK*C.BIOGATE_YUNET_FIELDS),
+		y:     y,
+		cfg:   cfg,
+		buf:   make([]float32, cfg.TopK*C.BIOGATE_YUNET_FIELDS),
+		share: new(C.float),
 	}, nil
 }
 
@@ -189,7 +198,7 @@ func newFaceDetectorUnchecked(path string, cfg DetectorConfig) (*FaceDetector, e
 // ErrNative; the detector stays usable after an error. Blocks for the
 // inference (milliseconds). Not safe for concurrent use.
 func (d *FaceDetector) Detect(img gocv.Mat, dst []Face) ([]Face, error) {
-	dst = dst[:0]
+	dst, d.shares = dst[:0], d.shares[:0]
 	if d.y == nil {
 		return dst, ErrClosed
 	}
@@ -235,6 +244,13 @@ func (d *FaceDetector) detectAt(img gocv.Mat, w, h int, dst []Face) ([]Face, err
 		return dst, fmt.Errorf("%w: detecting faces: %s", ErrNative, d.lastError())
 	}
 	sx, sy := float32(img.Cols())/float32(w), float32(img.Rows())/float32(h)
+	// The ridge check measures the image the network saw (in w x h
+	// coordinates): the detector's own resized copy when it resized, so
+	// a large face costs no second resize.
+	seen := unsafe.Pointer(img.Ptr())
+	if w != img.Cols() || h != img.Rows() {
+		seen = nil
+	}
 	for i := range n {
 		r := d.buf[i*C.BIOGATE_YUNET_FIELDS : (i+1)*C.BIOGATE_YUNET_FIELDS]
 		f := Face{
@@ -244,12 +260,44 @@ func (d *FaceDetector) detectAt(img gocv.Mat, w, h int, dst []Face) ([]Face, err
 		for j := range f.Landmarks {
 			f.Landmarks[j] = Point{X: r[4+2*j] * sx, Y: r[5+2*j] * sy}
 		}
-		if !d.implausible && !f.Plausible(img.Cols(), img.Rows()) {
+		if !d.keepImplausible && !f.Plausible(img.Cols(), img.Rows()) {
+			continue
+		}
+		share, err := d.ridgeShare(seen, Rect{X: r[0], Y: r[1], W: r[2], H: r[3]})
+		if err != nil {
+			return dst, err
+		}
+		if d.keepRidged {
+			d.shares = append(d.shares, share)
+		} else if share >= RidgeShareMax {
 			continue
 		}
 		dst = append(dst, f)
 	}
 	return dst, nil
+}
+
+// RidgeShareMax is the ridge check's bound: Detect drops a detection when
+// at least this share of its box's textured blocks are ridge blocks
+// (parallel lines of alternating gradient: see yunet_shim.h). Measured at
+// the code's detector widths (models TestRidgeShares): every YuNet
+// detection in a shared fingerprint image scores 0.78-1, every face in the
+// shared photos and clips at most 0.47, also under the low light, noise,
+// blur, JPEG, downscaling and greyscale transforms of liveness. The bound
+// sits between the two, and the check is independent of Plausible's
+// geometry: either alone keeps every shared fingerprint out.
+const RidgeShareMax = 0.6
+
+// ridgeShare is biogate_ridge_share of box in img, a cv::Mat* that has
+// passed Detect's checks, or nil for the network's resized input of the
+// last detection.
+func (d *FaceDetector) ridgeShare(img unsafe.Pointer, box Rect) (float32, error) {
+	x, y := math.Floor(float64(box.X)), math.Floor(float64(box.Y))
+	w, h := math.Ceil(float64(box.X+box.W))-x, math.Ceil(float64(box.Y+box.H))-y
+	if C.biogate_ridge_share(d.y, img, C.int(x), C.int(y), C.int(w), C.int(h), d.share) != 0 {
+		return 0, fmt.Errorf("%w: ridge check: %s", ErrNative, d.lastError())
+	}
+	return float32(*d.share), nil
 }
 
 // Limits of Plausible. A face's eyes are about a third of its height above

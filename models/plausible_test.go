@@ -1,6 +1,7 @@
 package models
 
 import (
+	"image"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -18,25 +19,17 @@ var detectorWidths = []int{320, 640}
 
 // Fingerprint images hold no face: at every detector width the code uses,
 // Detect finds none in any shared fingerprint image (the four FVC2002 B
-// sets and SourceAFIS's samples), although YuNet alone scores some of them
-// above the 0.9 threshold.
+// sets, SourceAFIS's samples and the images of the four USB readers'
+// recordings), although YuNet alone scores some of them above the 0.9
+// threshold. Each of the two checks, Plausible's geometry and the ridge
+// check, keeps them all out on its own.
 func TestFingerprintsAreNoFaces(t *testing.T) {
-	root := filepath.Join(testenv.Shared(t), "data", "fingerprints")
-	var paths []string
-	filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
-		if err == nil && !e.IsDir() && strings.HasSuffix(p, ".png") {
-			paths = append(paths, p)
-		}
-		return nil
-	})
-	if len(paths) < 320 {
-		t.Fatalf("%d fingerprint images under %s, want the 320 of FVC2002 and SourceAFIS's", len(paths), root)
-	}
-	var raw int
+	paths := fingerprintImages(t)
+	var raw, plausible, smooth int
 	for _, w := range detectorWidths {
 		d := newDetector(t, DetectorConfig{MaxWidth: w})
 		all := newDetector(t, DetectorConfig{MaxWidth: w})
-		all.implausible = true
+		all.keepImplausible, all.keepRidged = true, true
 		var faces []Face
 		for _, p := range paths {
 			img := gocv.IMRead(p, gocv.IMReadColor)
@@ -48,24 +41,53 @@ func TestFingerprintsAreNoFaces(t *testing.T) {
 			if faces, err = all.Detect(img, faces); err != nil {
 				t.Fatalf("%s: %v", p, err)
 			}
-			raw += len(faces)
+			for i, f := range faces {
+				raw++
+				share := all.shares[i]
+				if f.Plausible(img.Cols(), img.Rows()) {
+					plausible++
+					t.Errorf("width %d: %s: Plausible keeps a face at %+v, score %.3f (the ridge check: %.3f)", w, p, f.Box, f.Score, share)
+				}
+				if share < RidgeShareMax {
+					smooth++
+					t.Errorf("width %d: %s: the ridge check keeps a face at %+v, score %.3f, ridge share %.3f", w, p, f.Box, f.Score, share)
+				}
+			}
 			if faces, err = d.Detect(img, faces); err != nil {
 				t.Fatalf("%s: %v", p, err)
 			}
 			for _, f := range faces {
-				rel, _ := filepath.Rel(root, p)
-				t.Errorf("width %d: %s: a face at %+v, score %.3f", w, rel, f.Box, f.Score)
+				t.Errorf("width %d: %s: Detect finds a face at %+v, score %.3f", w, p, f.Box, f.Score)
 			}
 			img.Close()
 		}
 	}
-	// Without Plausible the threshold alone lets fingerprints through:
+	// Without the checks the threshold alone lets fingerprints through:
 	// this test would fail.
 	if raw == 0 {
-		t.Error("YuNet alone found no face in any fingerprint image: the test no longer shows what Plausible removes")
+		t.Error("YuNet alone found no face in any fingerprint image: the test no longer shows what the checks remove")
 	}
-	t.Logf("YuNet alone, score >= %.2f: %d detections in %d fingerprint images x %d widths; Detect: 0",
-		DefaultScoreThreshold, raw, len(paths), len(detectorWidths))
+	t.Logf("YuNet alone, score >= %.2f: %d detections in %d fingerprint images x %d widths; kept by Plausible alone %d, by the ridge check alone %d, by Detect 0",
+		DefaultScoreThreshold, raw, len(paths), len(detectorWidths), plausible, smooth)
+}
+
+// fingerprintImages lists the shared fingerprint images: FVC2002's four B
+// sets, SourceAFIS's samples and the USB recordings' images.
+func fingerprintImages(t *testing.T) []string {
+	t.Helper()
+	root := filepath.Join(testenv.Shared(t), "data")
+	var paths []string
+	filepath.WalkDir(filepath.Join(root, "fingerprints"), func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && strings.HasSuffix(p, ".png") {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	usb, _ := filepath.Glob(filepath.Join(root, "usb", "*", "capture.png"))
+	if len(paths) < 320 || len(usb) < 4 {
+		t.Fatalf("%d fingerprint images and %d USB captures under %s, want the 320 of FVC2002 and SourceAFIS's and 4", len(paths), len(usb), root)
+	}
+	return append(paths, usb...)
 }
 
 // Plausible takes no face away from any shared photo, at every width.
@@ -118,5 +140,29 @@ func TestPlausibleGeometry(t *testing.T) {
 	f.Landmarks[RightEye].X = 95
 	if !f.Plausible(640, 480) {
 		t.Error("a turned head's landmarks just past the box: not plausible")
+	}
+}
+
+// BenchmarkRidgeShare measures the ridge check on one face, as Detect runs
+// it on every plausible detection: obama.jpg's face in a 640x480 frame,
+// measured on the 320x240 image the network saw.
+func BenchmarkRidgeShare(b *testing.B) {
+	d := newDetector(b, DetectorConfig{})
+	photo := readPhoto(b, "obama.jpg")
+	frame := gocv.NewMat()
+	defer frame.Close()
+	gocv.Resize(photo, &frame, image.Pt(640, 480), 0, 0, gocv.InterpolationArea)
+	faces, err := d.Detect(frame, nil)
+	if err != nil || len(faces) != 1 {
+		b.Fatalf("%d faces, %v", len(faces), err)
+	}
+	s := float32(d.cfg.MaxWidth) / float32(frame.Cols())
+	box := Rect{X: faces[0].Box.X * s, Y: faces[0].Box.Y * s, W: faces[0].Box.W * s, H: faces[0].Box.H * s}
+	b.ReportMetric(float64(box.W), "box-px")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := d.ridgeShare(nil, box); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -3,6 +3,8 @@
 #include "yunet_shim.h"
 #include "shim_errors.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -22,6 +24,8 @@ struct biogate_yunet {
     cv::Size input;  // the size last given to setInputSize
     cv::Mat resized; // reused across calls
     cv::Mat faces;   // last result, N x 15 CV_32F
+    // biogate_ridge_share's scratch, reused across calls
+    cv::Mat small, grey, gx, gy, prod, gxx, gyy, gxy, mx, my;
     std::string err;
 };
 
@@ -130,4 +134,66 @@ void biogate_quiet_logs(void) {
         cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
     } catch (...) {
     }
+}
+
+int biogate_ridge_share(biogate_yunet* y, void* img, int x, int top, int w, int h, float* share) {
+    try {
+        y->err.clear();
+        *share = 0;
+        // NULL: the network's input of the last detection, resized.
+        const cv::Mat& src = img ? *static_cast<const cv::Mat*>(img) : y->resized;
+        const cv::Rect r = cv::Rect(x, top, w, h) & cv::Rect(0, 0, src.cols, src.rows);
+        if (r.width < 16 || r.height < 16) {
+            return 0;
+        }
+        const cv::Mat region = src(r);
+        const cv::Mat* in = &region;
+        const double scale = double(BIOGATE_RIDGE_SIDE) / std::max(r.width, r.height);
+        if (scale < 1) {
+            cv::resize(region, y->small, cv::Size(), scale, scale, cv::INTER_AREA);
+            in = &y->small;
+        }
+        cv::cvtColor(*in, y->grey, cv::COLOR_BGR2GRAY);
+        cv::Sobel(y->grey, y->gx, CV_32F, 1, 0, 3);
+        cv::Sobel(y->grey, y->gy, CV_32F, 0, 1, 3);
+        // INTER_AREA to the grid size averages each block.
+        const cv::Size grid(BIOGATE_RIDGE_GRID, BIOGATE_RIDGE_GRID);
+        cv::multiply(y->gx, y->gx, y->prod);
+        cv::resize(y->prod, y->gxx, grid, 0, 0, cv::INTER_AREA);
+        cv::multiply(y->gy, y->gy, y->prod);
+        cv::resize(y->prod, y->gyy, grid, 0, 0, cv::INTER_AREA);
+        cv::multiply(y->gx, y->gy, y->prod);
+        cv::resize(y->prod, y->gxy, grid, 0, 0, cv::INTER_AREA);
+        cv::resize(y->gx, y->mx, grid, 0, 0, cv::INTER_AREA);
+        cv::resize(y->gy, y->my, grid, 0, 0, cv::INTER_AREA);
+        double mean = 0;
+        for (int i = 0; i < grid.height; i++) {
+            for (int j = 0; j < grid.width; j++) {
+                mean += y->gxx.at<float>(i, j) + y->gyy.at<float>(i, j);
+            }
+        }
+        mean /= grid.area();
+        if (!(mean > 0)) {
+            return 0;
+        }
+        int energetic = 0, ridges = 0;
+        for (int i = 0; i < grid.height; i++) {
+            for (int j = 0; j < grid.width; j++) {
+                const float a = y->gxx.at<float>(i, j), b = y->gyy.at<float>(i, j), c = y->gxy.at<float>(i, j);
+                const float e = a + b;
+                if (!(e > 0.25 * mean)) {
+                    continue;
+                }
+                energetic++;
+                const float coherence = std::sqrt((a - b) * (a - b) + 4 * c * c) / e;
+                const float u = y->mx.at<float>(i, j), v = y->my.at<float>(i, j);
+                if (coherence > BIOGATE_RIDGE_COHERENCE && u * u + v * v < BIOGATE_RIDGE_MEAN * e) {
+                    ridges++;
+                }
+            }
+        }
+        *share = energetic > 0 ? float(ridges) / energetic : 0;
+        return 0;
+    }
+    BIOGATE_CATCH(y->err, return -1)
 }

@@ -36,6 +36,27 @@ int biogate_yunet_detect(biogate_yunet* y, void* img, int w, int h, float* out, 
 // returns the number of faces in it, or -1 on error.
 int biogate_yunet_copy(biogate_yunet* y, float* out, int cap);
 
+// biogate_ridge_share measures how much of the region x, top, w, h of img
+// (a cv::Mat*, CV_8UC3; the region is clipped to img; NULL means the
+// resized image the last biogate_yunet_detect on y gave the network, when
+// it resized) is a ridge pattern,
+// the texture of a fingerprint. The region, area-scaled so its longer side
+// is at most BIOGATE_RIDGE_SIDE, is cut into BIOGATE_RIDGE_GRID x
+// BIOGATE_RIDGE_GRID blocks. A block with more than a quarter of the mean
+// block's gradient energy is a ridge block when its gradients have one
+// orientation (structure tensor coherence above BIOGATE_RIDGE_COHERENCE)
+// and alternate in sign across it (the squared mean gradient below
+// BIOGATE_RIDGE_MEAN of the mean squared gradient): parallel lines, not an
+// edge, a shading ramp or noise. *share is the ridge blocks' share of the
+// energetic blocks, 0 for a region under 16 px a side or without
+// gradients. Uses y's scratch buffers. Returns 0, or -1 on error (see
+// biogate_yunet_error).
+#define BIOGATE_RIDGE_SIDE 192
+#define BIOGATE_RIDGE_GRID 12
+#define BIOGATE_RIDGE_COHERENCE 0.3f
+#define BIOGATE_RIDGE_MEAN 0.05f
+int biogate_ridge_share(biogate_yunet* y, void* img, int x, int top, int w, int h, float* share);
+
 // biogate_yunet_error returns the last error message, owned by y and valid
 // until the next call on y.
 const char* biogate_yunet_error(biogate_yunet* y);
