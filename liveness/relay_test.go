@@ -96,8 +96,11 @@ func TestRelayMetaReachesCues(t *testing.T) {
 	}
 	pr := p.Result()
 	t.Logf("capture scored %d frames, the relay cue saw %d; passive %+v", res.Frames, len(lag.seen), pr)
-	if len(lag.seen) < n/3 || len(lag.seen) != pr.Frames {
-		t.Fatalf("the relay cue saw %d frames, the session scored %d, want at least %d", len(lag.seen), pr.Frames, n/3)
+	// The scorer sees every third frame capture analysed; a loaded machine
+	// may drop a few of the n relayed frames before capture does.
+	if res.Frames < n/2 || len(lag.seen) < res.Frames/3 || len(lag.seen) != pr.Frames {
+		t.Fatalf("capture analysed %d of %d frames, the relay cue saw %d, the session scored %d; want at least %d, %d, and the same",
+			res.Frames, n, len(lag.seen), pr.Frames, n/2, res.Frames/3)
 	}
 	mu.Lock()
 	defer mu.Unlock()
