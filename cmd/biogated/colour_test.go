@@ -1,6 +1,7 @@
 package main
 
 import (
+	"image"
 	"slices"
 	"sync"
 	"testing"
@@ -76,31 +77,54 @@ func greyJPEGs(t *testing.T, frames [][]byte) [][]byte {
 }
 
 // An attacker who knows that a cool cast is warmed before MiniFASNet
-// (models.AntiSpoof.Score: face and surroundings both blue) lights the
-// enrolled man's photo blue all over (blue x1.35, red x0.7: the face at
-// blue/red about 1.2, the background bluer) and performs the commands
-// with it as a print and as a warped photo through the relay. The
-// correction brings the face back to 0.9 and no further, so the sessions
-// still end spoof and never match.
+// (models.AntiSpoof.Score: face and surroundings both blue) tries both
+// ways of making it blue, with the enrolled man's photo as a print and as
+// a warped photo performing the commands through the relay:
+//   - lit blue all over (blue x1.35, red x0.7: the face at blue/red about
+//     1.2, the background bluer): the correction brings the face back to
+//     0.9 and no further;
+//   - a cut-out before a blue backdrop (everything beyond 15 % of the face
+//     box painted blue, as liveness.TestColouredSurroundAttacks does to
+//     single frames, where a replay before blue scored 0.51): the face is
+//     not blue, so nothing is corrected, and MiniFASNet is swayed by the
+//     blue around it.
+//
+// Every session must end spoof, never match.
 func TestCoolCastAttackIsNeverAMatch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs real sessions of seconds")
 	}
-	addr := startDaemon(t)
-	photo := obamaPhoto(t)
-	for i := 0; i+2 < len(photo.Pix); i += 3 {
-		photo.Pix[i] = uint8(min(255, float64(photo.Pix[i])*1.35))
-		photo.Pix[i+2] = uint8(float64(photo.Pix[i+2]) * 0.7)
+	lit := obamaPhoto(t)
+	for i := 0; i+2 < len(lit.Pix); i += 3 {
+		lit.Pix[i] = uint8(min(255, float64(lit.Pix[i])*1.35))
+		lit.Pix[i+2] = uint8(float64(lit.Pix[i+2]) * 0.7)
 	}
-	for _, sp := range []attack.Species{attack.Print, attack.Warp} {
-		rep := photoAttack(t, addr, photo, sp)
-		live := -1.0
-		if rep.PLive != nil {
-			live = *rep.PLive
+	backdrop := obamaPhoto(t)
+	box := photoFace(t, backdrop).Box
+	keep := image.Rect(int(box.X-0.15*box.W), int(box.Y-0.15*box.H), int(box.X+1.15*box.W), int(box.Y+1.15*box.H))
+	for y := range backdrop.H {
+		for x := range backdrop.W {
+			if !image.Pt(x, y).In(keep) {
+				copy(backdrop.Pix[(y*backdrop.W+x)*3:], []byte{200, 80, 40}) // BGR: blue
+			}
 		}
-		t.Logf("%s, blue cast: decision %s reasons %v, p(live) %.3f, %d/%d commands passed", sp, rep.Decision, rep.Reasons, live, rep.Passed, rep.Issued)
-		if rep.Decision != string(protocol.DecisionSpoof) {
-			t.Errorf("%s, blue cast: decision %s reasons %v; want spoof", sp, rep.Decision, rep.Reasons)
+	}
+	for _, c := range []struct {
+		name  string
+		photo *attack.Image
+	}{{"lit blue", lit}, {"before a blue backdrop", backdrop}} {
+		// A gateway per case: the IIN is locked out after three spoofs.
+		addr := startDaemon(t)
+		for _, sp := range []attack.Species{attack.Print, attack.Warp} {
+			rep := photoAttack(t, addr, c.photo, sp)
+			live := -1.0
+			if rep.PLive != nil {
+				live = *rep.PLive
+			}
+			t.Logf("%s, %s: decision %s reasons %v, p(live) %.3f, %d/%d commands passed", sp, c.name, rep.Decision, rep.Reasons, live, rep.Passed, rep.Issued)
+			if rep.Decision != string(protocol.DecisionSpoof) {
+				t.Errorf("%s, %s: decision %s reasons %v; want spoof", sp, c.name, rep.Decision, rep.Reasons)
+			}
 		}
 	}
 }

@@ -85,20 +85,27 @@ func obamaPhoto(t *testing.T) *attack.Image {
 	return photo
 }
 
-// photoAttack performs a fixed challenge (tilt_left, move_closer,
-// turn_right) with photo as species sp through the relay of the daemon at
-// addr, claiming the enrolled man's IIN, and returns the report.
-func photoAttack(t *testing.T, addr string, photo *attack.Image, sp attack.Species) attack.Report {
+// photoFace is the face the attack tool finds in photo.
+func photoFace(t *testing.T, photo *attack.Image) models.Face {
 	t.Helper()
 	det, err := models.NewFaceDetector(models.DetectorConfig{ModelDir: testenv.Models(t), MaxWidth: 640})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer det.Close()
 	face, err := attack.DetectFace(det, photo)
-	det.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return face
+}
+
+// photoAttack performs a fixed challenge (tilt_left, move_closer,
+// turn_right) with photo as species sp through the relay of the daemon at
+// addr, claiming the enrolled man's IIN, and returns the report.
+func photoAttack(t *testing.T, addr string, photo *attack.Image, sp attack.Species) attack.Report {
+	t.Helper()
+	face := photoFace(t, photo)
 	params := attack.NewParams(11, 12)
 	gen, err := attack.NewPerformer(sp, photo, face, params)
 	if err != nil {
