@@ -279,13 +279,14 @@ func (d *FaceDetector) detectAt(img gocv.Mat, w, h int, dst []Face) ([]Face, err
 
 // RidgeShareMax is the ridge check's bound: Detect drops a detection when
 // at least this share of its box's textured blocks are ridge blocks
-// (parallel lines of alternating gradient: see yunet_shim.h). Measured at
-// the code's detector widths (models TestRidgeShares): every YuNet
-// detection in a shared fingerprint image scores 0.78-1, every face in the
-// shared photos and clips at most 0.47, also under the low light, noise,
-// blur, JPEG, downscaling and greyscale transforms of liveness. The bound
-// sits between the two, and the check is independent of Plausible's
-// geometry: either alone keeps every shared fingerprint out.
+// (parallel lines of alternating gradient: see yunet_shim.h), measured
+// on the image the network saw. At the code's detector widths (models
+// TestRidgeShares) every YuNet detection in a shared fingerprint image
+// scores 0.75-1, every face in the shared photos and clips at most 0.44,
+// also under liveness's colour, low light, noise, blur, JPEG and
+// downscaling transforms. The bound sits between the two, and the check is
+// independent of Plausible's geometry: either alone keeps every shared
+// fingerprint out.
 const RidgeShareMax = 0.6
 
 // ridgeShare is biogate_ridge_share of box in img, a cv::Mat* that has

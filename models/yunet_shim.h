@@ -37,10 +37,10 @@ int biogate_yunet_detect(biogate_yunet* y, void* img, int w, int h, float* out, 
 int biogate_yunet_copy(biogate_yunet* y, float* out, int cap);
 
 // biogate_ridge_share measures how much of the region x, top, w, h of img
-// (a cv::Mat*, CV_8UC3; the region is clipped to img; NULL means the
-// resized image the last biogate_yunet_detect on y gave the network, when
-// it resized) is a ridge pattern,
-// the texture of a fingerprint. The region, area-scaled so its longer side
+// is a ridge pattern, the texture of a fingerprint. img is a cv::Mat*,
+// CV_8UC3, or NULL for the resized image that the last
+// biogate_yunet_detect on y gave the network (when it resized); the region
+// is clipped to the image. The region, area-scaled so its longer side
 // is at most BIOGATE_RIDGE_SIDE, is cut into BIOGATE_RIDGE_GRID x
 // BIOGATE_RIDGE_GRID blocks. A block with more than a quarter of the mean
 // block's gradient energy is a ridge block when its gradients have one
