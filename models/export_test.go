@@ -17,3 +17,6 @@ func (d *FaceDetector) RidgeShares() []float32 { return d.shares }
 
 // DetectorWidths are detectorWidths.
 var DetectorWidths = detectorWidths
+
+// FingerprintImages is fingerprintImages.
+var FingerprintImages = fingerprintImages

@@ -29,7 +29,7 @@ func TestRidgeShares(t *testing.T) {
 		t.Skip("decodes every shared clip")
 	}
 	shared := testenv.Shared(t)
-	prints := fingerprints(t, shared)
+	prints := models.FingerprintImages(t)
 	var photos []string
 	for _, pattern := range []string{"faces/*.jpg", "faces/*.png", "pad/*.jpg"} {
 		m, _ := filepath.Glob(filepath.Join(shared, "data", pattern))
@@ -146,21 +146,6 @@ func TestRidgeShares(t *testing.T) {
 	}
 	t.Logf("%d raw detections in fingerprint images: lowest ridge share %.3f (%s)", lowest.n, lowest.share, lowest.what)
 	t.Logf("%d faces: highest ridge share %.3f (%s); the bound is %.2f", highest.n, highest.share, highest.what, models.RidgeShareMax)
-}
-
-// fingerprints lists the shared fingerprint images (FVC2002's B sets,
-// SourceAFIS's samples, the USB recordings' images).
-func fingerprints(t *testing.T, shared string) []string {
-	t.Helper()
-	var paths []string
-	for _, pattern := range []string{"fingerprints/fvc2002/*/*.png", "fingerprints/sourceafis/*.png", "usb/*/capture.png"} {
-		m, _ := filepath.Glob(filepath.Join(shared, "data", pattern))
-		paths = append(paths, m...)
-	}
-	if len(paths) < 324 {
-		t.Fatalf("%d fingerprint images under %s, want the 324 shared ones", len(paths), shared)
-	}
-	return paths
 }
 
 func rel(root, p string) string {
